@@ -1,0 +1,214 @@
+"""Users, departments (a tree), roles with per-type grants, and API tokens."""
+
+import hashlib
+import secrets
+
+from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from kontor.core.access import Action, Scope, ScopedQuerySet
+
+
+class Department(models.Model):
+    """A unit of the company; departments form a tree (sales > sales team 1).
+
+    ``path`` ("/1/4/9/") is the chain of ids from the root, so a subtree is one
+    prefix query. Services keep it current on create and move.
+    """
+
+    access_owner_field = None
+    access_department_field = "id"
+
+    name = models.CharField(_("name"), max_length=150, unique=True)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    path = models.CharField(max_length=500, db_index=True, editable=False, default="")
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["path"]
+        verbose_name = _("department")
+        verbose_name_plural = _("departments")
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def depth(self) -> int:
+        return max(self.path.count("/") - 2, 0)
+
+    def subtree_ids(self) -> list[int]:
+        return list(
+            Department.objects.filter(path__startswith=self.path).values_list("id", flat=True)
+        )
+
+
+class Role(models.Model):
+    """A named set of grants; a user may hold several and gets the widest scope of them."""
+
+    access_owner_field = None
+    access_department_field = None
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    description = models.TextField(_("description"), blank=True)
+    is_builtin = models.BooleanField(default=False, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = ScopedQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("role")
+        verbose_name_plural = _("roles")
+
+    def __str__(self):
+        return self.name
+
+
+class RoleGrant(models.Model):
+    """One permission of a role: ``action`` on ``object_type`` ("*" = every type) at ``scope``."""
+
+    role = models.ForeignKey(Role, on_delete=models.CASCADE, related_name="grants")
+    object_type = models.CharField(_("object type"), max_length=100)
+    action = models.CharField(_("action"), max_length=16, choices=Action.choices)
+    scope = models.PositiveSmallIntegerField(_("scope"), choices=Scope.choices())
+
+    class Meta:
+        ordering = ["object_type", "action"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["role", "object_type", "action"], name="role_grant_unique"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.role}: {self.action} {self.object_type} ({Scope(self.scope).name})"
+
+
+class UserManager(BaseUserManager):
+    def get_by_natural_key(self, username):
+        return self.get(email__iexact=username)
+
+    def create_user(self, email, password=None, **fields):
+        user = self.model(email=normalize_email(email), **fields)
+        user.set_password(password)
+        user.save(using=self._db)
+        return user
+
+    def create_superuser(self, email, password=None, **fields):
+        return self.create_user(email, password, is_superuser=True, **fields)
+
+
+def normalize_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+class User(AbstractBaseUser):
+    """A person who logs in (by email) and acts in Kontor."""
+
+    access_owner_field = "id"
+    access_department_field = "department_id"
+
+    email = models.EmailField(_("email"), unique=True)
+    first_name = models.CharField(_("first name"), max_length=150, blank=True)
+    last_name = models.CharField(_("last name"), max_length=150, blank=True)
+    department = models.ForeignKey(
+        Department,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="members",
+    )
+    roles = models.ManyToManyField(Role, verbose_name=_("roles"), blank=True, related_name="users")
+    is_active = models.BooleanField(_("active"), default=True)
+    is_superuser = models.BooleanField(_("superuser"), default=False)
+    time_zone = models.CharField(_("time zone"), max_length=64, blank=True)
+    language = models.CharField(_("language"), max_length=10, blank=True)
+    date_joined = models.DateTimeField(default=timezone.now, editable=False)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    objects = UserManager.from_queryset(ScopedQuerySet)()
+
+    USERNAME_FIELD = "email"
+    EMAIL_FIELD = "email"
+    REQUIRED_FIELDS: list[str] = []
+
+    class Meta:
+        ordering = ["last_name", "first_name", "email"]
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self):
+        return self.get_full_name() or self.email
+
+    def get_full_name(self) -> str:
+        return f"{self.first_name} {self.last_name}".strip()
+
+    def get_short_name(self) -> str:
+        return self.first_name or self.email
+
+    # The two methods below are the protocol kontor.core.access reads. Both cache on
+    # the instance, which lives for one request: a grant change applies from the next.
+    def access_grants(self) -> dict[tuple[str, str], Scope]:
+        if not hasattr(self, "_access_grants"):
+            grants: dict[tuple[str, str], Scope] = {}
+            for object_type, action, scope in RoleGrant.objects.filter(
+                role__users=self
+            ).values_list("object_type", "action", "scope"):
+                key = (object_type, action)
+                grants[key] = max(grants.get(key, Scope.NONE), Scope(scope))
+            self._access_grants = grants
+        return self._access_grants
+
+    def department_subtree_ids(self) -> list[int]:
+        if not hasattr(self, "_subtree_ids"):
+            self._subtree_ids = self.department.subtree_ids() if self.department_id else []
+        return self._subtree_ids
+
+
+def hash_token(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class ApiToken(models.Model):
+    """A bearer token for the API. Only its SHA-256 is stored; the token is shown once."""
+
+    PREFIX = "kt_"
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=100, blank=True)
+    key_prefix = models.CharField(max_length=16, editable=False)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-created_at"]
+
+    def __str__(self):
+        return f"{self.key_prefix}… ({self.user})"
+
+    @classmethod
+    def generate(cls) -> str:
+        return cls.PREFIX + secrets.token_urlsafe(32)
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None

@@ -1,0 +1,280 @@
+"""People and companies: who is this, and whose client is it."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from kontor.core import phones
+from kontor.core.models import BusinessRecord
+
+
+class Tag(models.Model):
+    """A free label on people and companies ("VIP", "supplier")."""
+
+    name = models.CharField(_("name"), max_length=60, unique=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class Company(BusinessRecord):
+    """An organisation the company deals with: client, supplier, partner."""
+
+    name = models.CharField(_("name"), max_length=255)
+    legal_name = models.CharField(_("legal name"), max_length=255, blank=True)
+    tax_id = models.CharField(_("tax id"), max_length=32, blank=True, db_index=True)
+    industry = models.CharField(_("industry"), max_length=100, blank=True)
+    website = models.URLField(_("website"), max_length=255, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["name", "id"]
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
+        indexes = [
+            models.Index(fields=["name", "id"]),
+            models.Index(fields=["department", "name"]),
+            models.Index(fields=["owner", "name"]),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def search_text(self) -> str:
+        return " ".join(
+            [self.name, self.legal_name, self.tax_id, self.website]
+            + contact_point_search_terms(self)
+        )
+
+    def audit_snapshot(self) -> dict:
+        return record_snapshot(
+            self, ["name", "legal_name", "tax_id", "industry", "website", "notes"]
+        )
+
+
+class Person(BusinessRecord):
+    """A human being the company knows: a client's contact, a private client, a partner."""
+
+    first_name = models.CharField(_("first name"), max_length=100)
+    middle_name = models.CharField(_("middle name"), max_length=100, blank=True)
+    last_name = models.CharField(_("last name"), max_length=100, blank=True)
+    position = models.CharField(_("position"), max_length=150, blank=True)
+    company = models.ForeignKey(
+        Company,
+        verbose_name=_("company"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="people",
+    )
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+    source = models.CharField(_("source"), max_length=100, blank=True)
+    notes = models.TextField(_("notes"), blank=True)
+    tags = models.ManyToManyField(Tag, verbose_name=_("tags"), blank=True, related_name="+")
+
+    class Meta:
+        ordering = ["last_name", "first_name", "id"]
+        verbose_name = _("person")
+        verbose_name_plural = _("people")
+        indexes = [
+            models.Index(fields=["last_name", "first_name", "id"]),
+            models.Index(fields=["department", "last_name", "first_name"]),
+            models.Index(fields=["owner", "last_name", "first_name"]),
+        ]
+
+    def __str__(self):
+        return self.full_name
+
+    @property
+    def full_name(self) -> str:
+        return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
+
+    def search_text(self) -> str:
+        company = self.company.name if self.company_id else ""
+        return " ".join([self.full_name, self.position, company] + contact_point_search_terms(self))
+
+    def audit_snapshot(self) -> dict:
+        snap = record_snapshot(
+            self,
+            [
+                "first_name",
+                "middle_name",
+                "last_name",
+                "position",
+                "company_id",
+                "birthday",
+                "source",
+                "notes",
+            ],
+        )
+        snap["family"] = [
+            f"{m.relation}: {m.name} {m.birthday or ''}".strip() for m in self.family.all()
+        ]
+        snap["important_dates"] = [f"{d.label}: {d.date}" for d in self.important_dates.all()]
+        return snap
+
+
+def record_snapshot(obj, fields: list[str]) -> dict:
+    """Audited values of a person or company, with their contact points and tags."""
+    snap = {f: getattr(obj, f) for f in fields}
+    snap.update(
+        owner_id=obj.owner_id,
+        department_id=obj.department_id,
+        phones=[f"{p.kind}: {p.raw}" for p in obj.phones.all()],
+        emails=[f"{e.kind}: {e.address}" for e in obj.emails.all()],
+        addresses=[f"{a.kind}: {a.one_line}" for a in obj.addresses.all()],
+        tags=sorted(t.name for t in obj.tags.all()),
+    )
+    return snap
+
+
+def contact_point_search_terms(obj) -> list[str]:
+    """Emails and every written form of every phone, for the search document."""
+    terms = [e.address for e in obj.emails.all()]
+    for phone in obj.phones.all():
+        terms.append(phone.raw)
+        if phone.e164:
+            terms += [phone.e164.lstrip("+"), phones.national_digits(phone.e164)]
+    return terms
+
+
+def _belongs_to(model, related_name: str):
+    return models.ForeignKey(
+        model, null=True, blank=True, on_delete=models.CASCADE, related_name=related_name
+    )
+
+
+class ContactPoint(models.Model):
+    """A phone, email or address belonging to exactly one person or one company.
+
+    Subclasses declare ``person`` and ``company`` with ``_belongs_to``.
+    """
+
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        abstract = True
+        ordering = ["position", "id"]
+
+    @property
+    def owner_record(self):
+        return self.person if self.person_id else self.company
+
+
+def _one_owner_constraint(name: str):
+    return models.CheckConstraint(
+        condition=(
+            models.Q(person__isnull=False, company__isnull=True)
+            | models.Q(person__isnull=True, company__isnull=False)
+        ),
+        name=name,
+    )
+
+
+class Phone(ContactPoint):
+    """A phone number as typed, with its E.164 form for lookup (caller ID)."""
+
+    class Kind(models.TextChoices):
+        MOBILE = "mobile", _("mobile")
+        WORK = "work", _("work")
+        HOME = "home", _("home")
+        FAX = "fax", _("fax")
+        OTHER = "other", _("other")
+
+    person = _belongs_to(Person, "phones")
+    company = _belongs_to(Company, "phones")
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.MOBILE)
+    raw = models.CharField(_("number"), max_length=64)
+    e164 = models.CharField(max_length=20, db_index=True)
+
+    class Meta(ContactPoint.Meta):
+        constraints = [_one_owner_constraint("phone_one_owner")]
+
+    def __str__(self):
+        return self.raw
+
+    @property
+    def display(self) -> str:
+        return phones.pretty(self.e164) or self.raw
+
+
+class Email(ContactPoint):
+    class Kind(models.TextChoices):
+        WORK = "work", _("work")
+        PERSONAL = "personal", _("personal")
+        OTHER = "other", _("other")
+
+    person = _belongs_to(Person, "emails")
+    company = _belongs_to(Company, "emails")
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.WORK)
+    address = models.EmailField(_("email"), max_length=254)
+    # Lower-cased for matching duplicates; the address keeps the user's spelling.
+    normalized = models.CharField(max_length=254, db_index=True)
+
+    class Meta(ContactPoint.Meta):
+        constraints = [_one_owner_constraint("email_one_owner")]
+
+    def __str__(self):
+        return self.address
+
+
+class Address(ContactPoint):
+    class Kind(models.TextChoices):
+        OFFICE = "office", _("office")
+        HOME = "home", _("home")
+        BILLING = "billing", _("billing")
+        DELIVERY = "delivery", _("delivery")
+        OTHER = "other", _("other")
+
+    person = _belongs_to(Person, "addresses")
+    company = _belongs_to(Company, "addresses")
+    kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.OFFICE)
+    street = models.CharField(_("street"), max_length=255, blank=True)
+    city = models.CharField(_("city"), max_length=100, blank=True)
+    region = models.CharField(_("region"), max_length=100, blank=True)
+    postal_code = models.CharField(_("postal code"), max_length=20, blank=True)
+    country = models.CharField(_("country"), max_length=2, blank=True)
+
+    class Meta(ContactPoint.Meta):
+        verbose_name_plural = _("addresses")
+        constraints = [_one_owner_constraint("address_one_owner")]
+
+    def __str__(self):
+        return self.one_line
+
+    @property
+    def one_line(self) -> str:
+        parts = (self.street, self.city, self.region, self.postal_code, self.country)
+        return ", ".join(p for p in parts if p)
+
+
+class FamilyMember(models.Model):
+    """Someone in a person's family: names and birthdays a good account manager remembers."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="family")
+    relation = models.CharField(_("relation"), max_length=50)
+    name = models.CharField(_("name"), max_length=150)
+    birthday = models.DateField(_("birthday"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self):
+        return f"{self.name} ({self.relation})"
+
+
+class ImportantDate(models.Model):
+    """A date worth a greeting: wedding anniversary, company founding day."""
+
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="important_dates")
+    label = models.CharField(_("occasion"), max_length=100)
+    date = models.DateField(_("date"))
+
+    class Meta:
+        ordering = ["date", "id"]
+
+    def __str__(self):
+        return f"{self.label}: {self.date}"

@@ -1,0 +1,406 @@
+"""Every write to people and companies, and the rules they follow.
+
+Input is plain data (a dict from a form or an API schema). Keys that are absent are
+left as they are on update; lists (phones, emails, addresses, family, important dates,
+tags) replace the whole list when given.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.core.validators import validate_email
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from kontor.accounts.models import Department
+from kontor.core import phones
+from kontor.core import services as records
+from kontor.core.access import Action, require
+from kontor.core.errors import KontorError, ValidationFailed
+
+from .models import Address, Company, Email, FamilyMember, ImportantDate, Person, Phone, Tag
+
+
+class ContactsError(KontorError):
+    pass
+
+
+COMPANY_FIELDS = ("name", "legal_name", "tax_id", "industry", "website", "notes")
+PERSON_FIELDS = (
+    "first_name",
+    "middle_name",
+    "last_name",
+    "position",
+    "birthday",
+    "source",
+    "notes",
+)
+ADDRESS_FIELDS = ("street", "city", "region", "postal_code", "country")
+
+
+def _text(value) -> str:
+    return "" if value is None else str(value).strip()
+
+
+class _Errors:
+    """Collects field messages so a form shows every problem at once."""
+
+    def __init__(self):
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.by_field.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise ValidationFailed(errors=self.by_field)
+
+
+def _clean_phones(items, errors: _Errors) -> list[Phone]:
+    cleaned = []
+    for i, item in enumerate(items or []):
+        raw = _text(item.get("number"))
+        if not raw:
+            continue
+        e164 = phones.to_e164(raw)
+        if e164 is None:
+            errors.add(
+                f"phones.{i}.number", _("“%(raw)s” is not a valid phone number.") % {"raw": raw}
+            )
+            continue
+        kind = item.get("kind") or Phone.Kind.MOBILE
+        if kind not in Phone.Kind.values:
+            errors.add(f"phones.{i}.kind", _("Unknown phone type."))
+            continue
+        cleaned.append(Phone(kind=kind, raw=raw, e164=e164, position=i))
+    return cleaned
+
+
+def _clean_emails(items, errors: _Errors) -> list[Email]:
+    cleaned = []
+    for i, item in enumerate(items or []):
+        address = _text(item.get("address"))
+        if not address:
+            continue
+        try:
+            validate_email(address)
+        except DjangoValidationError:
+            errors.add(
+                f"emails.{i}.address",
+                _("“%(address)s” is not a valid email.") % {"address": address},
+            )
+            continue
+        kind = item.get("kind") or Email.Kind.WORK
+        if kind not in Email.Kind.values:
+            errors.add(f"emails.{i}.kind", _("Unknown email type."))
+            continue
+        cleaned.append(Email(kind=kind, address=address, normalized=address.lower(), position=i))
+    return cleaned
+
+
+def _clean_addresses(items, errors: _Errors) -> list[Address]:
+    cleaned = []
+    for i, item in enumerate(items or []):
+        values = {f: _text(item.get(f)) for f in ADDRESS_FIELDS}
+        if not any(values.values()):
+            continue
+        values["country"] = values["country"].upper()
+        kind = item.get("kind") or Address.Kind.OFFICE
+        if kind not in Address.Kind.values:
+            errors.add(f"addresses.{i}.kind", _("Unknown address type."))
+            continue
+        if values["country"] and len(values["country"]) != 2:
+            errors.add(f"addresses.{i}.country", _("Use the two-letter country code (DE, FR, RU)."))
+            continue
+        cleaned.append(Address(kind=kind, position=i, **values))
+    return cleaned
+
+
+def _date(value, field: str, errors: _Errors) -> datetime.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, datetime.date):
+        return value
+    try:
+        return datetime.date.fromisoformat(str(value))
+    except ValueError:
+        errors.add(field, _("Enter a date as YYYY-MM-DD."))
+        return None
+
+
+def _clean_family(items, errors: _Errors) -> list[FamilyMember]:
+    cleaned = []
+    for i, item in enumerate(items or []):
+        name = _text(item.get("name"))
+        if not name:
+            continue
+        cleaned.append(
+            FamilyMember(
+                relation=_text(item.get("relation")) or _("relative"),
+                name=name,
+                birthday=_date(item.get("birthday"), f"family.{i}.birthday", errors),
+            )
+        )
+    return cleaned
+
+
+def _clean_important_dates(items, errors: _Errors) -> list[ImportantDate]:
+    cleaned = []
+    for i, item in enumerate(items or []):
+        label = _text(item.get("label"))
+        day = _date(item.get("date"), f"important_dates.{i}.date", errors)
+        if not label and day is None:
+            continue
+        if not label:
+            errors.add(f"important_dates.{i}.label", _("Say what the date is."))
+        elif day is None and f"important_dates.{i}.date" not in errors.by_field:
+            errors.add(f"important_dates.{i}.date", _("Enter the date."))
+        else:
+            cleaned.append(ImportantDate(label=label, date=day))
+    return cleaned
+
+
+def _clean_tags(names) -> list[str]:
+    seen: dict[str, str] = {}
+    for name in names or []:
+        name = _text(name)[:60]
+        if name:
+            seen.setdefault(name.casefold(), name)
+    return list(seen.values())
+
+
+def _resolve_placement(obj, data: dict, actor, errors: _Errors) -> None:
+    """Owner and department from input; unknown ids are field errors, not 500s."""
+    if "owner_id" in data:
+        owner_id = data["owner_id"]
+        if owner_id in (None, ""):
+            obj.owner = None
+        elif not get_user_model().objects.filter(pk=owner_id, is_active=True).exists():
+            errors.add("owner_id", _("Unknown user."))
+        else:
+            obj.owner_id = int(owner_id)
+    if "department_id" in data:
+        department_id = data["department_id"]
+        if department_id in (None, ""):
+            obj.department = None
+        elif not Department.objects.filter(pk=department_id).exists():
+            errors.add("department_id", _("Unknown department."))
+        else:
+            obj.department_id = int(department_id)
+
+
+def _clean_record(obj, data: dict, fields, actor, errors: _Errors) -> dict:
+    """Apply scalar fields and placement to ``obj``; return the cleaned child lists."""
+    for field in fields:
+        if field in data:
+            value = data[field]
+            if field == "birthday":
+                value = _date(value, field, errors)
+            else:
+                value = _text(value)
+            setattr(obj, field, value)
+    _resolve_placement(obj, data, actor, errors)
+    children = {}
+    if "phones" in data:
+        children["phones"] = _clean_phones(data["phones"], errors)
+    if "emails" in data:
+        children["emails"] = _clean_emails(data["emails"], errors)
+    if "addresses" in data:
+        children["addresses"] = _clean_addresses(data["addresses"], errors)
+    if "tags" in data:
+        children["tags"] = _clean_tags(data["tags"])
+    if isinstance(obj, Person):
+        if "company_id" in data:
+            company_id = data["company_id"]
+            if company_id in (None, ""):
+                obj.company = None
+            # A company the actor cannot see cannot be linked: its name would leak.
+            elif not Company.objects.visible_to(actor).filter(pk=company_id).exists():
+                errors.add("company_id", _("Unknown company."))
+            else:
+                obj.company_id = int(company_id)
+        if "family" in data:
+            children["family"] = _clean_family(data["family"], errors)
+        if "important_dates" in data:
+            children["important_dates"] = _clean_important_dates(data["important_dates"], errors)
+    return children
+
+
+def _children_saver(children: dict):
+    def save(obj):
+        owner_kw = {"person": obj} if isinstance(obj, Person) else {"company": obj}
+        for name in ("phones", "emails", "addresses", "family", "important_dates"):
+            if name not in children:
+                continue
+            manager = getattr(obj, name)
+            manager.all().delete()
+            for row in children[name]:
+                for key, value in owner_kw.items():
+                    setattr(row, key, value)
+            manager.model.objects.bulk_create(children[name])
+        if "tags" in children:
+            obj.tags.set([Tag.objects.get_or_create(name=n)[0] for n in children["tags"]])
+        # Cached prefetches would make the audit snapshot read stale rows.
+        getattr(obj, "_prefetched_objects_cache", {}).clear()
+
+    return save
+
+
+def _default_placement(obj, actor) -> None:
+    if obj.owner_id is None and getattr(actor, "pk", None) is not None:
+        obj.owner_id = actor.pk
+    if obj.department_id is None:
+        obj.department_id = getattr(actor, "department_id", None)
+
+
+def _create(model, fields, data: dict, *, actor):
+    obj = model()
+    errors = _Errors()
+    children = _clean_record(obj, data, fields, actor, errors)
+    _default_placement(obj, actor)
+    # Permission before validation: someone who may not create learns nothing from errors.
+    require(actor, Action.CREATE, obj)
+    _require_name(obj, errors)
+    errors.raise_if_any()
+    return records.create_record(obj, actor=actor, save_related=_children_saver(children))
+
+
+def _update(obj, fields, data: dict, *, actor, expected_version):
+    errors = _Errors()
+    holder = {}
+
+    def apply(target):
+        holder["children"] = _clean_record(target, data, fields, actor, errors)
+        _require_name(target, errors)
+        errors.raise_if_any()
+
+    # Child lists are saved inside the same transaction, after the version check.
+    def save_related(target):
+        _children_saver(holder["children"])(target)
+
+    return records.update_record(
+        obj, apply, actor=actor, expected_version=expected_version, save_related=save_related
+    )
+
+
+def _require_name(obj, errors: _Errors) -> None:
+    field = "first_name" if isinstance(obj, Person) else "name"
+    if not getattr(obj, field):
+        errors.add(field, _("This field is required."))
+
+
+def create_company(data: dict, *, actor) -> Company:
+    return _create(Company, COMPANY_FIELDS, data, actor=actor)
+
+
+def update_company(company: Company, data: dict, *, actor, expected_version=None) -> Company:
+    return _update(company, COMPANY_FIELDS, data, actor=actor, expected_version=expected_version)
+
+
+def delete_company(company: Company, *, actor, expected_version=None) -> None:
+    records.delete_record(company, actor=actor, expected_version=expected_version)
+
+
+def create_person(data: dict, *, actor) -> Person:
+    return _create(Person, PERSON_FIELDS, data, actor=actor)
+
+
+def update_person(person: Person, data: dict, *, actor, expected_version=None) -> Person:
+    return _update(person, PERSON_FIELDS, data, actor=actor, expected_version=expected_version)
+
+
+def delete_person(person: Person, *, actor, expected_version=None) -> None:
+    records.delete_record(person, actor=actor, expected_version=expected_version)
+
+
+def _updater(model):
+    return update_person if model is Person else update_company
+
+
+def bulk_update(model, ids: list[int], data: dict, *, actor) -> int:
+    """Apply ``data`` to each listed record the actor may edit; all or nothing."""
+    update = _updater(model)
+    with transaction.atomic():
+        objs = list(model.objects.visible_to(actor).filter(pk__in=ids))
+        for obj in objs:
+            update(obj, data, actor=actor)
+    return len(objs)
+
+
+def bulk_add_tag(model, ids: list[int], tag: str, *, actor) -> int:
+    """Add one tag to each listed record the actor may edit; all or nothing."""
+    with transaction.atomic():
+        objs = list(model.objects.visible_to(actor).filter(pk__in=ids).prefetch_related("tags"))
+        update = _updater(model)
+        for obj in objs:
+            update(obj, {"tags": [t.name for t in obj.tags.all()] + [tag]}, actor=actor)
+    return len(objs)
+
+
+def bulk_delete(model, ids: list[int], *, actor) -> int:
+    delete = delete_person if model is Person else delete_company
+    with transaction.atomic():
+        objs = list(model.objects.visible_to(actor).filter(pk__in=ids))
+        for obj in objs:
+            delete(obj, actor=actor)
+    return len(objs)
+
+
+def likely_duplicates(data: dict, *, actor, model=Person, exclude_id=None, limit: int = 5):
+    """Visible records that look like the one about to be saved.
+
+    Same email, same phone (any written form), or for people a very similar name at the
+    same company; for companies the same tax id or a very similar name.
+    """
+    visible = model.objects.visible_to(actor)
+    if exclude_id:
+        visible = visible.exclude(pk=exclude_id)
+    emails = {_text(e.get("address")).lower() for e in data.get("emails") or []} - {""}
+    numbers = {phones.to_e164(_text(p.get("number"))) for p in data.get("phones") or []} - {None}
+    found: dict[int, object] = {}
+    if emails:
+        for obj in visible.filter(emails__normalized__in=emails).distinct()[:limit]:
+            found[obj.pk] = obj
+    if numbers:
+        for obj in visible.filter(phones__e164__in=numbers).distinct()[:limit]:
+            found[obj.pk] = obj
+    if model is Person:
+        name = " ".join(_text(data.get(f)) for f in ("first_name", "last_name")).casefold()
+        company_id = data.get("company_id")
+        if name.strip() and company_id:
+            for obj in visible.filter(company_id=company_id)[:500]:
+                other = f"{obj.first_name} {obj.last_name}".casefold()
+                if difflib.SequenceMatcher(None, name, other).ratio() >= 0.85:
+                    found[obj.pk] = obj
+    else:
+        tax_id = _text(data.get("tax_id"))
+        if tax_id:
+            for obj in visible.filter(tax_id=tax_id)[:limit]:
+                found[obj.pk] = obj
+        name = _text(data.get("name"))
+        if name:
+            for obj in visible.filter(name__iexact=name)[:limit]:
+                found[obj.pk] = obj
+    return list(found.values())[:limit]
+
+
+def lookup_by_phone(text: str, *, actor) -> dict[str, list]:
+    """People and companies the actor can see that have the number ``text``, in any form."""
+    e164 = phones.to_e164(text)
+    if e164 is None:
+        return {"people": [], "companies": []}
+    return {
+        "people": list(
+            Person.objects.visible_to(actor)
+            .filter(phones__e164=e164)
+            .select_related("company")
+            .distinct()[:20]
+        ),
+        "companies": list(
+            Company.objects.visible_to(actor).filter(phones__e164=e164).distinct()[:20]
+        ),
+    }

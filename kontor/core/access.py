@@ -1,0 +1,177 @@
+"""Record-level access control: the one door every read and write of business data passes.
+
+A user's roles grant, per object type ("contacts.person", or "*" for every type) and
+action, a scope: own records, my department, my department and its sub-departments,
+or everything. Several roles combine to the widest scope. Superusers bypass.
+
+Every scope also covers the records the user owns. A record with no department is seen
+only through "all" or by its owner.
+
+``core`` knows no domain app: it reads grants through the user object's
+``access_grants()`` and ``department_subtree_ids()`` (see ``kontor.accounts.models.User``).
+A model names the attributes that place it: ``access_owner_field`` ("owner_id") and
+``access_department_field`` ("department_id"); either may be None.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from .errors import NotFound, PermissionDenied
+
+
+class Action:
+    VIEW = "view"
+    CREATE = "create"
+    EDIT = "edit"
+    DELETE = "delete"
+    EXPORT = "export"
+
+    all = (VIEW, CREATE, EDIT, DELETE, EXPORT)
+    choices = [
+        (VIEW, _("View")),
+        (CREATE, _("Create")),
+        (EDIT, _("Edit")),
+        (DELETE, _("Delete")),
+        (EXPORT, _("Export")),
+    ]
+
+
+class Scope(IntEnum):
+    """Ordered: a wider scope includes every narrower one."""
+
+    NONE = 0
+    OWN = 1
+    DEPARTMENT = 2
+    SUBTREE = 3
+    ALL = 4
+
+    @classmethod
+    def choices(cls):
+        return [
+            (cls.OWN.value, _("Own records")),
+            (cls.DEPARTMENT.value, _("My department")),
+            (cls.SUBTREE.value, _("My department and sub-departments")),
+            (cls.ALL.value, _("Everything")),
+        ]
+
+
+ANY_OBJECT_TYPE = "*"
+
+
+class SystemActor:
+    """Kontor itself acting (CLI, demo loader, scheduled jobs): every scope, no user row."""
+
+    pk = None
+    id = None
+    department_id = None
+    is_authenticated = True
+    is_active = True
+    is_superuser = True
+
+    def get_username(self) -> str:
+        return "system"
+
+    def __str__(self):
+        return "system"
+
+
+SYSTEM = SystemActor()
+
+
+def object_type_of(model_or_obj) -> str:
+    return model_or_obj._meta.label_lower
+
+
+def scope_for(user, object_type: str, action: str) -> Scope:
+    """The widest scope any of the user's roles grant for this action on this type."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Scope.NONE
+    if user.is_superuser:
+        return Scope.ALL
+    grants = user.access_grants()
+    return max(
+        grants.get((object_type, action), Scope.NONE),
+        grants.get((ANY_OBJECT_TYPE, action), Scope.NONE),
+    )
+
+
+def scope_q(user, model, action: str) -> Q | None:
+    """A filter selecting the rows of ``model`` within the user's scope, or None for no rows."""
+    scope = scope_for(user, object_type_of(model), action)
+    if scope == Scope.NONE:
+        return None
+    if scope == Scope.ALL:
+        return Q()
+    owner_field = model.access_owner_field
+    department_field = model.access_department_field
+    # Q(pk__in=[]) matches nothing: the neutral start for "own OR department".
+    own = Q(**{owner_field: user.pk}) if owner_field else Q(pk__in=[])
+    if scope == Scope.OWN or department_field is None:
+        return own
+    if scope == Scope.DEPARTMENT:
+        if user.department_id is None:
+            return own
+        return own | Q(**{department_field: user.department_id})
+    return own | Q(**{f"{department_field}__in": user.department_subtree_ids()})
+
+
+def record_in_scope(user, obj, action: str) -> bool:
+    """The Python twin of ``scope_q`` for one (possibly unsaved) record."""
+    scope = scope_for(user, object_type_of(obj), action)
+    if scope == Scope.NONE:
+        return False
+    if scope == Scope.ALL:
+        return True
+    owner_id = getattr(obj, obj.access_owner_field) if obj.access_owner_field else None
+    department_id = (
+        getattr(obj, obj.access_department_field) if obj.access_department_field else None
+    )
+    if owner_id is not None and owner_id == user.pk:
+        return True
+    if department_id is None:
+        return False
+    if scope == Scope.DEPARTMENT:
+        return department_id == user.department_id
+    if scope == Scope.SUBTREE:
+        return department_id in user.department_subtree_ids()
+    return False
+
+
+def require(user, action: str, obj) -> None:
+    """Raise unless ``user`` may do ``action`` on ``obj``.
+
+    A record the user cannot even view is NotFound (404), never PermissionDenied:
+    its existence is not disclosed.
+    """
+    if action != Action.VIEW and obj.pk is not None and not record_in_scope(user, obj, Action.VIEW):
+        raise NotFound()
+    if not record_in_scope(user, obj, action):
+        if action == Action.VIEW:
+            raise NotFound()
+        raise PermissionDenied()
+
+
+def may(user, object_type: str, action: str) -> bool:
+    """Whether the user holds ``action`` on ``object_type`` at any scope (menus, buttons)."""
+    return scope_for(user, object_type, action) > Scope.NONE
+
+
+class ScopedQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = Action.VIEW):
+        """The rows ``user`` may ``action``: the only entry point for reading business data."""
+        q = scope_q(user, self.model, action)
+        if q is None:
+            return self.none()
+        return self.filter(q)
+
+    def get_visible(self, user, pk, action: str = Action.VIEW):
+        """One row by primary key, or NotFound if absent or outside the user's scope."""
+        try:
+            return self.visible_to(user, action).get(pk=pk)
+        except (self.model.DoesNotExist, ValueError, TypeError):
+            raise NotFound() from None

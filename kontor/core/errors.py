@@ -1,0 +1,40 @@
+"""The errors a service raises; UI and API turn each into a message and a status code."""
+
+from django.utils.translation import gettext_lazy as _
+
+
+class KontorError(Exception):
+    """A refused operation with a translated message and optional per-field messages."""
+
+    status_code = 400
+    default_message = _("The request could not be processed.")
+
+    def __init__(self, message=None, *, errors: dict[str, list[str]] | None = None):
+        self.message = message or self.default_message
+        self.errors = {k: [str(m) for m in v] for k, v in (errors or {}).items()}
+        super().__init__(str(self.message))
+
+
+class ValidationFailed(KontorError):
+    status_code = 422
+    default_message = _("Please correct the errors below.")
+
+
+class PermissionDenied(KontorError):
+    status_code = 403
+    default_message = _("You do not have permission to do this.")
+
+
+class NotFound(KontorError):
+    """Also raised for records outside the actor's scope: they do not exist for them."""
+
+    status_code = 404
+    default_message = _("Not found.")
+
+
+class Conflict(KontorError):
+    status_code = 409
+    default_message = _(
+        "Someone else changed this record after you opened it. "
+        "Reload to see their changes, then apply yours again."
+    )

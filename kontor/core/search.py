@@ -1,0 +1,114 @@
+"""Global search: one text document per record, prefix and substring matching.
+
+SQLite: an FTS5 table with the trigram tokenizer over ``core_searchdocument.body``
+(external content, kept in step by triggers). PostgreSQL: a pg_trgm GIN index on the
+same column. Both answer "contains this substring" from an index; the chosen design and
+its numbers are in docs/architecture.md and docs/benchmarks.md.
+
+Results are always narrowed by the model's ``visible_to``: a record outside the user's
+scope is absent from search, as from every other read.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db import connection
+from django.db.models import Q
+from django.db.models.expressions import RawSQL
+
+from . import phones
+from .models import SearchDocument
+
+MIN_INDEXED_LENGTH = 3  # the trigram index answers substrings of three characters or more
+
+
+@dataclass(frozen=True)
+class SearchType:
+    model: type
+    label: str
+    ordering: tuple[str, ...]
+
+
+_registry: dict[str, SearchType] = {}
+
+
+def register(model, *, label, ordering: tuple[str, ...]) -> None:
+    """Make ``model`` searchable; it must define ``search_text()``."""
+    _registry[model._meta.label_lower] = SearchType(model, label, ordering)
+
+
+def is_registered(model_or_obj) -> bool:
+    return model_or_obj._meta.label_lower in _registry
+
+
+def registered() -> list[SearchType]:
+    return list(_registry.values())
+
+
+def normalize(text: str) -> str:
+    return " ".join((text or "").casefold().split())
+
+
+def index(obj) -> None:
+    """Write (or rewrite) the search document of ``obj``; call inside the write's transaction."""
+    SearchDocument.objects.update_or_create(
+        object_type=obj._meta.label_lower,
+        object_id=obj.pk,
+        defaults={"body": normalize(obj.search_text())},
+    )
+
+
+def unindex(obj) -> None:
+    SearchDocument.objects.filter(object_type=obj._meta.label_lower, object_id=obj.pk).delete()
+
+
+def query_terms(q: str) -> list[str]:
+    """The substrings to look for: a phone-like query becomes its E.164 digits."""
+    q = normalize(q)
+    if not q:
+        return []
+    if phones.looks_like_phone(q):
+        e164 = phones.to_e164(q)
+        return [e164.lstrip("+") if e164 else phones.digits(q)]
+    return q.split()
+
+
+def matching_documents(q: str, object_type: str):
+    """SearchDocuments of ``object_type`` whose body contains every term of ``q``."""
+    docs = SearchDocument.objects.filter(object_type=object_type)
+    terms = query_terms(q)
+    if not terms:
+        return docs.none()
+    long_terms = [t for t in terms if len(t) >= MIN_INDEXED_LENGTH]
+    if connection.vendor == "sqlite" and long_terms:
+        # Each term a quoted FTS5 phrase: user text is never parsed as query syntax.
+        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
+        docs = docs.filter(
+            id__in=RawSQL(
+                "SELECT rowid FROM core_search_fts WHERE core_search_fts MATCH %s", [match]
+            )
+        )
+        terms = [t for t in terms if len(t) < MIN_INDEXED_LENGTH]
+    for term in terms:
+        if len(term) >= MIN_INDEXED_LENGTH:
+            docs = docs.filter(body__contains=term)
+        else:
+            # A term of one or two letters matches at a word start only: as a bare
+            # substring it would match nearly everything.
+            docs = docs.filter(Q(body__startswith=term) | Q(body__contains=" " + term))
+    return docs
+
+
+def search_model(user, model, q: str, *, limit: int = 20):
+    """Visible records of ``model`` matching ``q``, in the type's display order."""
+    entry = _registry[model._meta.label_lower]
+    ids = matching_documents(q, entry.model._meta.label_lower).values("object_id")
+    return model.objects.visible_to(user).filter(pk__in=ids).order_by(*entry.ordering)[:limit]
+
+
+def search(user, q: str, *, limit: int = 10) -> list[tuple[SearchType, list]]:
+    """For the global search box: each registered type with its first matches."""
+    return [
+        (entry, list(search_model(user, entry.model, q, limit=limit))) for entry in registered()
+    ]

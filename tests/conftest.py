@@ -1,0 +1,63 @@
+"""Shared fixtures: a small company with a department tree and users in every position.
+
+Company (root)
+├── Sales            head: sales_head
+│   ├── Sales Team 1 members: member_a, member_b
+│   └── Sales Team 2 member:  member_c
+└── Support          member:  support_member
+admin (role admin, in Company), superuser (no roles), nobody (no roles, Sales Team 1)
+"""
+
+from types import SimpleNamespace
+
+import pytest
+
+from kontor.accounts import services as accounts
+from kontor.accounts.models import Role
+from kontor.core.access import SYSTEM
+
+PASSWORD = "Kontor-test-pass-1"
+
+
+@pytest.fixture
+def make_user(db):
+    def make(email, *, department=None, roles=(), is_superuser=False, first_name="", last_name=""):
+        return accounts.create_user(
+            email=email,
+            password=PASSWORD,
+            first_name=first_name,
+            last_name=last_name,
+            department=department,
+            roles=[Role.objects.get(name=r) for r in roles],
+            is_superuser=is_superuser,
+            actor=SYSTEM,
+        )
+
+    return make
+
+
+@pytest.fixture
+def org(db, make_user):
+    dept = SimpleNamespace()
+    dept.root = accounts.create_department(name="Company", actor=SYSTEM)
+    dept.sales = accounts.create_department(name="Sales", parent=dept.root, actor=SYSTEM)
+    dept.team1 = accounts.create_department(name="Sales Team 1", parent=dept.sales, actor=SYSTEM)
+    dept.team2 = accounts.create_department(name="Sales Team 2", parent=dept.sales, actor=SYSTEM)
+    dept.support = accounts.create_department(name="Support", parent=dept.root, actor=SYSTEM)
+    return SimpleNamespace(
+        dept=dept,
+        admin=make_user("admin@example.com", department=dept.root, roles=["admin"]),
+        superuser=make_user("root@example.com", is_superuser=True),
+        sales_head=make_user("head@example.com", department=dept.sales, roles=["head"]),
+        member_a=make_user("anna@example.com", department=dept.team1, roles=["member"]),
+        member_b=make_user("boris@example.com", department=dept.team1, roles=["member"]),
+        member_c=make_user("clara@example.com", department=dept.team2, roles=["member"]),
+        support_member=make_user("sam@example.com", department=dept.support, roles=["member"]),
+        nobody=make_user("nobody@example.com", department=dept.team1),
+    )
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    # PBKDF2's deliberate slowness costs seconds per fixture; tests do not need it.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

@@ -1,0 +1,67 @@
+import pytest
+
+from kontor.contacts import services
+from kontor.contacts.models import Person
+from kontor.core.access import Action, Scope, scope_for
+from kontor.core.errors import Conflict, NotFound, PermissionDenied
+from kontor.core.models import AuditEntry
+
+
+def person_owned_by(user, **extra):
+    return services.create_person({"first_name": "P", "last_name": user.email, **extra}, actor=user)
+
+
+def test_builtin_roles_grant_the_documented_scopes(org):
+    assert scope_for(org.admin, "contacts.person", Action.DELETE) == Scope.ALL
+    assert scope_for(org.sales_head, "contacts.person", Action.EXPORT) == Scope.SUBTREE
+    assert scope_for(org.member_a, "contacts.person", Action.VIEW) == Scope.DEPARTMENT
+    assert scope_for(org.member_a, "contacts.person", Action.EDIT) == Scope.OWN
+    assert scope_for(org.member_a, "contacts.person", Action.DELETE) == Scope.NONE
+    assert scope_for(org.nobody, "contacts.person", Action.VIEW) == Scope.NONE
+
+
+def test_visibility_follows_department_tree(org):
+    a = person_owned_by(org.member_a)
+    c = person_owned_by(org.member_c)
+    s = person_owned_by(org.support_member)
+
+    def seen(user):
+        return set(Person.objects.visible_to(user).values_list("pk", flat=True))
+
+    assert seen(org.member_b) == {a.pk}
+    assert seen(org.member_c) == {c.pk}
+    assert seen(org.sales_head) == {a.pk, c.pk}
+    assert seen(org.admin) == seen(org.superuser) == {a.pk, c.pk, s.pk}
+    assert seen(org.nobody) == set()
+
+
+def test_outside_scope_is_not_found_and_inside_but_not_editable_is_denied(org):
+    a = person_owned_by(org.member_a)
+    with pytest.raises(NotFound):
+        services.update_person(a, {"position": "x"}, actor=org.support_member)
+    with pytest.raises(PermissionDenied):
+        services.update_person(a, {"position": "x"}, actor=org.member_b)
+    services.update_person(a, {"position": "Buyer"}, actor=org.sales_head)
+    assert Person.objects.get(pk=a.pk).position == "Buyer"
+
+
+def test_member_cannot_hand_a_record_to_another_department(org):
+    a = person_owned_by(org.member_a)
+    with pytest.raises(PermissionDenied):
+        services.update_person(
+            a,
+            {"department_id": org.dept.support.pk, "owner_id": org.support_member.pk},
+            actor=org.member_a,
+        )
+    assert Person.objects.get(pk=a.pk).department_id == org.dept.team1.pk
+
+
+def test_stale_version_is_refused_and_nothing_is_written(org):
+    a = person_owned_by(org.member_a)
+    services.update_person(a, {"position": "One"}, actor=org.member_a, expected_version=1)
+    stale = Person.objects.get(pk=a.pk)
+    with pytest.raises(Conflict):
+        services.update_person(stale, {"position": "Two"}, actor=org.member_a, expected_version=1)
+    fresh = Person.objects.get(pk=a.pk)
+    assert (fresh.position, fresh.version) == ("One", 2)
+    assert AuditEntry.objects.filter(action="contacts.person.updated").count() == 1
