@@ -100,6 +100,12 @@ class RoleGrant(models.Model):
 
 
 class UserManager(BaseUserManager):
+    def for_api_token(self, raw_token: str):
+        """The active user owning the active API token ``raw_token``, or None."""
+        from .services import user_for_token
+
+        return user_for_token(raw_token)
+
     def get_by_natural_key(self, username):
         return self.get(email__iexact=username)
 

@@ -1,0 +1,101 @@
+"""Access-scoped reads of people and companies: the one door for UI, API, search and export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from kontor.core import search
+from kontor.core.access import Action
+
+from .models import Company, Person
+
+PERSON_SORTS = {
+    "name": ("last_name", "first_name", "id"),
+    "-name": ("-last_name", "-first_name", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "company": ("company__name", "last_name", "id"),
+    "-company": ("-company__name", "-last_name", "-id"),
+    "birthday": ("birthday", "id"),
+    "-birthday": ("-birthday", "-id"),
+}
+COMPANY_SORTS = {
+    "name": ("name", "id"),
+    "-name": ("-name", "-id"),
+    "created": ("created_at", "id"),
+    "-created": ("-created_at", "-id"),
+    "industry": ("industry", "name", "id"),
+    "-industry": ("-industry", "-name", "-id"),
+}
+
+
+@dataclass
+class ListFilters:
+    """What a list may be narrowed by; every field optional. Sort keys are whitelisted."""
+
+    q: str = ""
+    tag: str = ""
+    owner_id: int | None = None
+    department_id: int | None = None
+    company_id: int | None = None
+    industry: str = ""
+    sort: str = "name"
+
+
+def _filtered(qs, model, filters: ListFilters, sorts: dict):
+    if filters.q:
+        docs = search.matching_documents(filters.q, model._meta.label_lower)
+        qs = qs.filter(pk__in=docs.values("object_id"))
+    if filters.tag:
+        qs = qs.filter(tags__name__iexact=filters.tag)
+    if filters.owner_id:
+        qs = qs.filter(owner_id=filters.owner_id)
+    if filters.department_id:
+        qs = qs.filter(department_id=filters.department_id)
+    return qs.order_by(*sorts.get(filters.sort, sorts["name"]))
+
+
+def people(user, filters: ListFilters | None = None, *, action: str = Action.VIEW):
+    """People ``user`` may ``action`` (view, or export for exports), filtered and sorted."""
+    filters = filters or ListFilters()
+    qs = Person.objects.visible_to(user, action)
+    if action != Action.VIEW:
+        # Export and other actions never reach beyond what the user can see.
+        qs = qs.filter(pk__in=Person.objects.visible_to(user).values("pk"))
+    if filters.company_id:
+        qs = qs.filter(company_id=filters.company_id)
+    qs = qs.select_related("company", "owner", "department")
+    return _filtered(qs, Person, filters, PERSON_SORTS)
+
+
+def companies(user, filters: ListFilters | None = None, *, action: str = Action.VIEW):
+    filters = filters or ListFilters()
+    qs = Company.objects.visible_to(user, action)
+    if action != Action.VIEW:
+        qs = qs.filter(pk__in=Company.objects.visible_to(user).values("pk"))
+    if filters.industry:
+        qs = qs.filter(industry__iexact=filters.industry)
+    qs = qs.select_related("owner", "department")
+    return _filtered(qs, Company, filters, COMPANY_SORTS)
+
+
+def person(user, pk, *, action: str = Action.VIEW) -> Person:
+    """One person with everything a detail page shows, or NotFound outside scope."""
+    return (
+        Person.objects.select_related("company", "owner", "department")
+        .prefetch_related("phones", "emails", "addresses", "family", "important_dates", "tags")
+        .get_visible(user, pk, action)
+    )
+
+
+def company(user, pk, *, action: str = Action.VIEW) -> Company:
+    return (
+        Company.objects.select_related("owner", "department")
+        .prefetch_related("phones", "emails", "addresses", "tags")
+        .get_visible(user, pk, action)
+    )
+
+
+def people_of_company(user, company: Company):
+    """The company's people that ``user`` can see (a company visible does not open its people)."""
+    return Person.objects.visible_to(user).filter(company=company).order_by(*PERSON_SORTS["name"])
