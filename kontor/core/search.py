@@ -50,12 +50,17 @@ def normalize(text: str) -> str:
     return " ".join((text or "").casefold().split())
 
 
+def document_body(obj) -> str:
+    """The indexed text of ``obj``; the one definition for single writes and bulk imports."""
+    return normalize(obj.search_text())
+
+
 def index(obj) -> None:
     """Write (or rewrite) the search document of ``obj``; call inside the write's transaction."""
     SearchDocument.objects.update_or_create(
         object_type=obj._meta.label_lower,
         object_id=obj.pk,
-        defaults={"body": normalize(obj.search_text())},
+        defaults={"body": document_body(obj)},
     )
 
 

@@ -1,0 +1,145 @@
+import pytest
+
+from kontor.contacts import bulk, services
+from kontor.contacts.models import Company, Person, Phone
+from kontor.core.errors import PermissionDenied
+from kontor.core.models import AuditEntry, SearchDocument
+
+pytestmark = pytest.mark.django_db
+
+
+def _person_data(company, **extra):
+    return {
+        "first_name": "Ivan",
+        "middle_name": "Petrovich",
+        "last_name": "Sidorov",
+        "position": "Buyer",
+        "company_id": company.pk,
+        "birthday": "1980-05-17",
+        "source": "fair",
+        "phones": [
+            {"kind": "mobile", "number": "8 (916) 123-45-67"},
+            {"kind": "work", "number": "+49 30 1234567"},
+        ],
+        "emails": [{"kind": "work", "address": "Ivan.Sidorov@Example.com"}],
+        "addresses": [{"kind": "office", "street": "Lenina 1", "city": "Tver", "country": "ru"}],
+        "family": [{"relation": "daughter", "name": "Masha", "birthday": "2010-02-03"}],
+        "important_dates": [{"label": "wedding", "date": "2005-06-07"}],
+        "tags": ["VIP", "builder"],
+        **extra,
+    }
+
+
+@pytest.fixture
+def company(org):
+    return services.create_company({"name": "Stroymontazh"}, actor=org.member_a)
+
+
+def test_import_people_writes_good_rows_and_reports_bad_ones(org, company):
+    rows = [
+        _person_data(company),
+        {"first_name": "", "last_name": "Nameless"},
+        {"first_name": "Olga", "phones": [{"number": "12"}]},
+        {"first_name": "Petr", "emails": [{"address": "not-an-email"}], "birthday": "1990-13-01"},
+        {"first_name": "Anna", "company_id": 999999},
+        {"first_name": "Vera", "phones": [{"number": "+7 495 111-22-33", "kind": "work"}]},
+    ]
+
+    result = bulk.import_people(rows, actor=org.member_a, batch_size=4)
+
+    assert result.created == 2
+    assert {(e.row, e.field) for e in result.errors} == {
+        (2, "first_name"),
+        (3, "phones.0.number"),
+        (4, "emails.0.address"),
+        (4, "birthday"),
+        (5, "company_id"),
+    }
+    assert result.skipped_rows == 4
+    people = Person.objects.filter(pk__in=result.ids).order_by("first_name")
+    assert [p.first_name for p in people] == ["Ivan", "Vera"]
+    ivan = people[0]
+    assert ivan.owner == org.member_a and ivan.department == org.dept.team1
+    assert ivan.company == company
+    assert [p.e164 for p in ivan.phones.all()] == ["+79161234567", "+49301234567"]
+    assert ivan.emails.get().normalized == "ivan.sidorov@example.com"
+    assert ivan.addresses.get().country == "RU"
+    assert ivan.family.get().name == "Masha"
+    assert str(ivan.important_dates.get().date) == "2005-06-07"
+    assert sorted(t.name for t in ivan.tags.all()) == ["VIP", "builder"]
+    # Skipped rows left nothing behind, not even child rows.
+    assert not Person.objects.filter(first_name__in=["Olga", "Petr", "Anna"]).exists()
+    assert Phone.objects.filter(raw="12").count() == 0
+
+
+def test_bulk_and_single_paths_write_the_same_search_body_and_audit(org, company):
+    single = services.create_person(_person_data(company), actor=org.member_a)
+    result = bulk.import_people([_person_data(company)], actor=org.member_a)
+    imported = Person.objects.get(pk=result.ids[0])
+
+    def body(obj):
+        return SearchDocument.objects.get(object_type="contacts.person", object_id=obj.pk).body
+
+    assert body(imported) == body(single)
+    assert "79161234567" in body(imported) and "stroymontazh" in body(imported)
+    single_entry = AuditEntry.objects.for_object(single).get()
+    imported_entry = AuditEntry.objects.for_object(imported).get()
+    assert imported_entry.action == "contacts.person.created"
+    assert imported_entry.channel == "import"
+    assert imported_entry.actor == org.member_a
+    assert imported_entry.changes == single_entry.changes
+
+
+def test_imported_people_are_found_by_search(org, company):
+    from kontor.contacts import queries
+    from kontor.contacts.queries import ListFilters
+
+    bulk.import_people([_person_data(company)], actor=org.member_a)
+
+    found = list(queries.people(org.member_b, ListFilters(q="916 123 45 67")))
+    assert [p.last_name for p in found] == ["Sidorov"]
+
+
+def test_import_companies(org):
+    rows = [
+        {
+            "name": "Beton Plus",
+            "legal_name": "Beton Plus LLC",
+            "tax_id": "7701234567",
+            "industry": "construction",
+            "website": "https://beton.example",
+            "phones": [{"number": "+7 (812) 555-01-02", "kind": "work"}],
+            "emails": [{"address": "info@beton.example"}],
+        },
+        {"name": "Bad Site", "website": "not a url"},
+    ]
+
+    result = bulk.import_companies(rows, actor=org.sales_head)
+
+    assert result.created == 1
+    assert [(e.row, e.field) for e in result.errors] == [(2, "website")]
+    beton = Company.objects.get(pk=result.ids[0])
+    assert beton.department == org.dept.sales
+    assert beton.phones.get().e164 == "+78125550102"
+    entry = AuditEntry.objects.for_object(beton).get()
+    assert entry.channel == "import"
+    assert entry.changes["name"] == [None, "Beton Plus"]
+
+
+def test_import_is_refused_to_a_user_who_may_not_create(org):
+    with pytest.raises(PermissionDenied):
+        bulk.import_people([{"first_name": "Ivan"}], actor=org.nobody)
+    assert not Person.objects.exists()
+
+
+def test_rows_placed_outside_the_actors_scope_are_skipped(org):
+    rows = [
+        {"first_name": "Mine"},
+        {"first_name": "Theirs", "department_id": org.dept.support.pk, "owner_id": org.admin.pk},
+    ]
+
+    result = bulk.import_people(rows, actor=org.member_a)
+
+    assert result.created == 1
+    assert [(e.row, e.field) for e in result.errors] == [(2, "department_id")]
+    assert list(Person.objects.values_list("first_name", flat=True)) == ["Mine"]
