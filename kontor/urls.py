@@ -2,7 +2,10 @@
 
 from django.urls import include, path
 
+from kontor.accounts.api import router as accounts_router
 from kontor.core.api import api
+
+api.add_router("/", accounts_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),

@@ -78,6 +78,19 @@ class Role(models.Model):
     def __str__(self):
         return self.name
 
+    def audit_snapshot(self) -> dict:
+        """Name, description and grants, so a grant change shows in the role's history."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "grants": sorted(
+                f"{object_type} {action} {Scope(scope).name.lower()}"
+                for object_type, action, scope in self.grants.values_list(
+                    "object_type", "action", "scope"
+                )
+            ),
+        }
+
 
 class RoleGrant(models.Model):
     """One permission of a role: ``action`` on ``object_type`` ("*" = every type) at ``scope``."""
@@ -162,6 +175,20 @@ class User(AbstractBaseUser):
 
     def __str__(self):
         return self.get_full_name() or self.email
+
+    def audit_snapshot(self) -> dict:
+        """What an admin would ask about: placement, flags and roles; never the password."""
+        return {
+            "email": self.email,
+            "first_name": self.first_name,
+            "last_name": self.last_name,
+            "department_id": self.department_id,
+            "is_active": self.is_active,
+            "is_superuser": self.is_superuser,
+            "time_zone": self.time_zone,
+            "language": self.language,
+            "roles": sorted(self.roles.values_list("name", flat=True)) if self.pk else [],
+        }
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()

@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
+
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
+from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kontor.core import audit
 from kontor.core import services as records
-from kontor.core.access import ANY_OBJECT_TYPE, Action, Scope
-from kontor.core.errors import KontorError, NotFound, ValidationFailed
+from kontor.core.access import ANY_OBJECT_TYPE, Action, Scope, record_in_scope, require, scope_for
+from kontor.core.errors import KontorError, NotFound, PermissionDenied, ValidationFailed
 
 from .models import ApiToken, Department, Role, RoleGrant, User, hash_token, normalize_email
 
@@ -50,6 +54,97 @@ def install_builtin_roles(role_model=Role, grant_model=RoleGrant) -> None:
             )
 
 
+# -- guards against privilege escalation ----------------------------------------------------
+
+USER_TYPE = "accounts.user"
+DEPARTMENT_TYPE = "accounts.department"
+ROLE_TYPE = "accounts.role"
+
+Grant = tuple[str, str, Scope]
+
+
+def _is_superuser(actor) -> bool:
+    return bool(getattr(actor, "is_superuser", False))
+
+
+def _is_self(actor, user: User) -> bool:
+    return getattr(actor, "pk", None) is not None and actor.pk == user.pk
+
+
+def may_manage_roles(actor) -> bool:
+    """Only these actors change roles, their grants, or who holds them."""
+    return _is_superuser(actor) or scope_for(actor, ROLE_TYPE, Action.EDIT) == Scope.ALL
+
+
+def _require_role_manager(actor) -> None:
+    if not may_manage_roles(actor):
+        raise PermissionDenied(_("Only an administrator of roles can change roles or grants."))
+
+
+def _grants_of_roles(roles: Iterable[Role]) -> list[Grant]:
+    return [
+        (object_type, action, Scope(scope))
+        for object_type, action, scope in RoleGrant.objects.filter(
+            role__in=[r.pk for r in roles]
+        ).values_list("object_type", "action", "scope")
+    ]
+
+
+def _require_grantable(actor, grants: Iterable[Grant]) -> None:
+    """Nobody hands out a scope wider than they hold themselves."""
+    for object_type, action, scope in grants:
+        if scope > scope_for(actor, object_type, action):
+            raise PermissionDenied(
+                _(
+                    "You cannot grant “%(action)s” on “%(object_type)s” wider than you hold it "
+                    "yourself."
+                )
+                % {"action": action, "object_type": object_type}
+            )
+
+
+def _require_not_above(actor, user: User) -> None:
+    """An actor manages only users whose rights do not exceed their own.
+
+    Otherwise a head could reset the password of an admin placed in their department
+    and log in as them.
+    """
+    if user.is_superuser and not _is_superuser(actor):
+        raise PermissionDenied(_("Only a superuser can change a superuser."))
+    _require_grantable(actor, _grants_of_roles(user.roles.all()))
+
+
+def _require_department_assignable(actor, department: Department | None, action: str) -> None:
+    # An unsaved user owns nothing, so only the actor's department scope can admit it:
+    # nobody places a user (themselves included) where they could not place a new one.
+    if not record_in_scope(actor, User(department=department), action):
+        raise PermissionDenied(_("You cannot place a user in this department."))
+
+
+def department_for(
+    actor, department_id: int | None, *, field: str = "department_id"
+) -> Department | None:
+    """The department the actor chose by id, for assigning; unknown or unseen ids are an error."""
+    if department_id in (None, ""):
+        return None
+    department = Department.objects.visible_to(actor).filter(pk=department_id).first()
+    if department is None:
+        raise ValidationFailed(errors={field: [_("Choose an existing department.")]})
+    return department
+
+
+def roles_for(role_ids: Iterable[int]) -> list[Role]:
+    """The roles named by id; whether the actor may assign them is the write's to check."""
+    ids = {int(i) for i in role_ids}
+    roles = list(Role.objects.filter(pk__in=ids))
+    if len(roles) != len(ids):
+        raise ValidationFailed(errors={"role_ids": [_("Choose existing roles.")]})
+    return roles
+
+
+# -- departments ---------------------------------------------------------------------------
+
+
 def _set_path(department: Department) -> None:
     parent_path = department.parent.path if department.parent_id else "/"
     department.path = f"{parent_path}{department.pk}/"
@@ -70,9 +165,17 @@ def move_department(
     department: Department, *, parent: Department | None, actor, expected_version=None
 ):
     """Re-parent a department, rewriting the paths of its whole subtree."""
+    require(actor, Action.EDIT, department)
+    # The department keeps its id, so its own scope check would pass wherever it goes:
+    # the destination must be within the actor's reach too.
+    if parent is None:
+        if scope_for(actor, DEPARTMENT_TYPE, Action.EDIT) != Scope.ALL:
+            raise PermissionDenied(_("Only an administrator can make a top-level department."))
+    elif not record_in_scope(actor, parent, Action.EDIT):
+        raise PermissionDenied(_("You cannot move a department there."))
     if parent is not None and parent.path.startswith(department.path):
         raise ValidationFailed(
-            errors={"parent": [_("A department cannot sit inside its own sub-department.")]}
+            errors={"parent_id": [_("A department cannot sit inside its own sub-department.")]}
         )
     old_path = department.path
 
@@ -101,10 +204,117 @@ def rename_department(department: Department, *, name: str, actor, expected_vers
     return records.update_record(department, apply, actor=actor, expected_version=expected_version)
 
 
+def delete_department(department: Department, *, actor, expected_version=None) -> None:
+    """Remove an empty department: no sub-departments, no members, no records placed in it."""
+    require(actor, Action.DELETE, department)
+    if department.children.exists() or department.members.exists():
+        raise ValidationFailed(
+            _("Only an empty department can be deleted: move its members and sub-departments.")
+        )
+    try:
+        records.delete_record(department, actor=actor, expected_version=expected_version)
+    except ProtectedError:
+        raise ValidationFailed(
+            _("Records still belong to this department: move them before deleting it.")
+        ) from None
+
+
 def ensure_department(name: str, *, actor) -> Department:
     """The department called ``name``, created at the top level if it does not exist."""
     existing = Department.objects.filter(name__iexact=name.strip()).first()
     return existing or create_department(name=name, actor=actor)
+
+
+# -- roles -------------------------------------------------------------------------------
+
+_OBJECT_TYPE_RE = re.compile(r"^(\*|[a-z][a-z0-9_]*\.[a-z][a-z0-9_]*)$")
+
+
+def _clean_grants(grants: Iterable) -> list[Grant]:
+    """``(object_type, action, scope)`` triples, checked; a scope of 0 (none) is dropped."""
+    cleaned: list[Grant] = []
+    seen: set[tuple[str, str]] = set()
+    errors: dict[str, list[str]] = {}
+    for i, (object_type, action, scope) in enumerate(grants):
+        object_type = str(object_type or "").strip()
+        if not _OBJECT_TYPE_RE.match(object_type):
+            errors.setdefault(f"grants.{i}.object_type", []).append(_("Unknown object type."))
+            continue
+        if action not in Action.all:
+            errors.setdefault(f"grants.{i}.action", []).append(_("Unknown action."))
+            continue
+        try:
+            scope = Scope(int(scope))
+        except (TypeError, ValueError):
+            errors.setdefault(f"grants.{i}.scope", []).append(_("Unknown scope."))
+            continue
+        if (object_type, action) in seen:
+            errors.setdefault(f"grants.{i}.action", []).append(_("This grant is listed twice."))
+            continue
+        seen.add((object_type, action))
+        if scope != Scope.NONE:
+            cleaned.append((object_type, action, scope))
+    if errors:
+        raise ValidationFailed(errors=errors)
+    return cleaned
+
+
+def _grant_saver(grants: list[Grant] | None):
+    def save(role):
+        if grants is None:
+            return
+        role.grants.all().delete()
+        RoleGrant.objects.bulk_create(
+            RoleGrant(role=role, object_type=o, action=a, scope=int(s)) for o, a, s in grants
+        )
+
+    return save
+
+
+def create_role(*, name: str, description: str = "", grants: Iterable = (), actor) -> Role:
+    """A new role with the given grants, each no wider than the actor's own."""
+    _require_role_manager(actor)
+    cleaned = _clean_grants(grants)
+    _require_grantable(actor, cleaned)
+    role = Role(name=(name or "").strip(), description=(description or "").strip())
+    return records.create_record(role, actor=actor, save_related=_grant_saver(cleaned))
+
+
+def update_role(
+    role: Role,
+    *,
+    name: str | None = None,
+    description: str | None = None,
+    grants: Iterable | None = None,
+    actor,
+    expected_version=None,
+) -> Role:
+    """Rename, redescribe or replace the grants of a role (built-in roles too)."""
+    _require_role_manager(actor)
+    cleaned = None if grants is None else _clean_grants(grants)
+    if cleaned is not None:
+        _require_grantable(actor, cleaned)
+
+    def apply(r):
+        if name is not None:
+            r.name = name.strip()
+        if description is not None:
+            r.description = description.strip()
+
+    return records.update_record(
+        role,
+        apply,
+        actor=actor,
+        expected_version=expected_version,
+        save_related=_grant_saver(cleaned),
+    )
+
+
+def delete_role(role: Role, *, actor, expected_version=None) -> None:
+    _require_role_manager(actor)
+    if role.is_builtin:
+        raise AccountsError(_("Built-in roles can be edited but not deleted."))
+    records.delete_record(role, actor=actor, expected_version=expected_version)
 
 
 def role_named(name: str) -> Role:
@@ -118,6 +328,21 @@ def role_named(name: str) -> Role:
         ) from None
 
 
+# -- users -------------------------------------------------------------------------------
+
+
+def _validated_password(password: str, user: User) -> None:
+    try:
+        password_validation.validate_password(password, user)
+    except DjangoValidationError as exc:
+        raise ValidationFailed(errors={"password": exc.messages}) from None
+
+
+def _require_unique_email(email: str, *, exclude_pk=None) -> None:
+    if User.objects.filter(email__iexact=email).exclude(pk=exclude_pk).exists():
+        raise ValidationFailed(errors={"email": [_("A user with this email already exists.")]})
+
+
 def create_user(
     *,
     email: str,
@@ -129,22 +354,23 @@ def create_user(
     is_superuser: bool = False,
     actor,
 ) -> User:
-    if is_superuser and not getattr(actor, "is_superuser", False):
-        raise AccountsError(_("Only a superuser can create a superuser."))
+    if is_superuser and not _is_superuser(actor):
+        raise PermissionDenied(_("Only a superuser can create a superuser."))
     user = User(
         email=normalize_email(email),
-        first_name=first_name.strip(),
-        last_name=last_name.strip(),
+        first_name=(first_name or "").strip(),
+        last_name=(last_name or "").strip(),
         department=department,
         is_superuser=is_superuser,
     )
-    if User.objects.filter(email__iexact=user.email).exists():
-        raise ValidationFailed(errors={"email": [_("A user with this email already exists.")]})
+    require(actor, Action.CREATE, user)
+    roles = list(roles)
+    if roles:
+        _require_role_manager(actor)
+        _require_grantable(actor, _grants_of_roles(roles))
+    _require_unique_email(user.email)
     if password:
-        try:
-            password_validation.validate_password(password, user)
-        except DjangoValidationError as exc:
-            raise ValidationFailed(errors={"password": exc.messages}) from None
+        _validated_password(password, user)
         user.set_password(password)
     else:
         user.set_unusable_password()
@@ -155,27 +381,114 @@ def create_user(
     return records.create_record(user, actor=actor, save_related=save_roles)
 
 
+USER_TEXT_FIELDS = ("first_name", "last_name", "time_zone", "language")
+
+
+def update_user(user: User, data: dict, *, actor, expected_version=None) -> User:
+    """Change a user's name, email, department, active flag, superuser flag or roles.
+
+    ``data`` holds only the keys to change: ``department`` (a Department or None) and
+    ``roles`` (Roles) as objects. Each sensitive change has its own guard; a refused
+    change leaves the row as it was.
+    """
+    require(actor, Action.EDIT, user)
+    is_self = _is_self(actor, user)
+    if not is_self:
+        _require_not_above(actor, user)
+    if "is_superuser" in data and bool(data["is_superuser"]) != user.is_superuser:
+        if is_self or not _is_superuser(actor):
+            raise PermissionDenied(_("Only another superuser can change the superuser flag."))
+    if "is_active" in data and bool(data["is_active"]) != user.is_active and is_self:
+        raise PermissionDenied(_("You cannot deactivate your own account."))
+    roles = None
+    if "roles" in data:
+        roles = list(data["roles"])
+        current = set(user.roles.values_list("pk", flat=True))
+        if {r.pk for r in roles} != current:
+            if is_self:
+                raise PermissionDenied(_("You cannot change your own roles."))
+            _require_role_manager(actor)
+            _require_grantable(actor, _grants_of_roles(r for r in roles if r.pk not in current))
+        else:
+            roles = None
+    if "department" in data and getattr(data["department"], "pk", None) != user.department_id:
+        _require_department_assignable(actor, data["department"], Action.EDIT)
+    if "email" in data:
+        data = {**data, "email": normalize_email(data["email"])}
+        _require_unique_email(data["email"], exclude_pk=user.pk)
+
+    def apply(u):
+        for field in ("email", *USER_TEXT_FIELDS):
+            if field in data:
+                setattr(u, field, (data[field] or "").strip())
+        for flag in ("is_active", "is_superuser"):
+            if flag in data:
+                setattr(u, flag, bool(data[flag]))
+        if "department" in data:
+            u.department = data["department"]
+
+    def save_roles(u):
+        if roles is not None:
+            u.roles.set(roles)
+
+    return records.update_record(
+        user, apply, actor=actor, expected_version=expected_version, save_related=save_roles
+    )
+
+
+def deactivate_user(user: User, *, actor, expected_version=None) -> User:
+    """The user can no longer log in or use their API tokens; their records stay."""
+    return update_user(user, {"is_active": False}, actor=actor, expected_version=expected_version)
+
+
+def set_password(user: User, *, password: str, actor, current_password: str | None = None):
+    """Set a new password: your own with the current one, or one of a user you manage."""
+    if _is_self(actor, user):
+        if not user.check_password(current_password or ""):
+            raise ValidationFailed(
+                errors={"current_password": [_("This is not your current password.")]}
+            )
+    else:
+        require(actor, Action.EDIT, user)
+        _require_not_above(actor, user)
+    _validated_password(password, user)
+    user.set_password(password)
+    with transaction.atomic():
+        User.objects.filter(pk=user.pk).update(password=user.password)
+        audit.record("accounts.user.password_changed", user, actor=actor, changes={})
+    return user
+
+
+# -- API tokens --------------------------------------------------------------------------
+
+
 def issue_token(user: User, *, name: str = "", actor) -> str:
     """Create an API token for ``user`` and return it; only its hash is kept."""
-    if getattr(actor, "pk", None) not in (None, user.pk) and not actor.is_superuser:
-        raise AccountsError(_("You can only create tokens for yourself."))
+    if not _is_self(actor, user) and not _is_superuser(actor):
+        raise PermissionDenied(_("You can only create tokens for yourself."))
     raw = ApiToken.generate()
     with transaction.atomic():
         token = ApiToken.objects.create(
-            user=user, name=name, key_prefix=raw[:10], token_hash=hash_token(raw)
+            user=user,
+            name=(name or "").strip()[:100],
+            key_prefix=raw[:10],
+            token_hash=hash_token(raw),
         )
-        audit.record("accounts.apitoken.created", token, actor=actor, changes={})
+        audit.record(
+            "accounts.apitoken.created", token, actor=actor, changes={"name": [None, token.name]}
+        )
     return raw
 
 
 def revoke_token(token: ApiToken, *, actor) -> None:
-    if getattr(actor, "pk", None) not in (None, token.user_id) and not actor.is_superuser:
+    if getattr(actor, "pk", None) != token.user_id and not _is_superuser(actor):
         raise NotFound()
     with transaction.atomic():
-        ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
+        revoked = ApiToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
             revoked_at=timezone.now()
         )
-        audit.record("accounts.apitoken.revoked", token, actor=actor, changes={})
+        if revoked:
+            audit.record("accounts.apitoken.revoked", token, actor=actor, changes={})
 
 
 # last_used_at is a hint, not a ledger: at most one write per token per minute.

@@ -1,0 +1,87 @@
+"""Access-scoped reads of users, departments, roles and tokens: the one door for UI and API."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.db.models import F, Prefetch, Q
+
+from kontor.core import search
+from kontor.core.access import ANY_OBJECT_TYPE, Action
+
+from .models import ApiToken, Department, Role, RoleGrant, User
+
+ACCOUNT_OBJECT_TYPES = ("accounts.user", "accounts.department", "accounts.role")
+
+
+@dataclass
+class UserFilters:
+    q: str = ""
+    department_id: int | None = None
+    active: bool | None = None
+
+
+def users(actor, filters: UserFilters | None = None, *, action: str = Action.VIEW):
+    """Users ``actor`` may ``action``, narrowed by name/email text, department and active flag."""
+    filters = filters or UserFilters()
+    qs = User.objects.visible_to(actor, action).select_related("department")
+    if filters.q:
+        for term in filters.q.split():
+            qs = qs.filter(
+                Q(email__icontains=term)
+                | Q(first_name__icontains=term)
+                | Q(last_name__icontains=term)
+            )
+    if filters.department_id:
+        qs = qs.filter(department_id=filters.department_id)
+    if filters.active is not None:
+        qs = qs.filter(is_active=filters.active)
+    return qs.prefetch_related("roles").order_by("last_name", "first_name", "email", "id")
+
+
+def department_tree(actor, *, action: str = Action.VIEW) -> list[Department]:
+    """Departments ``actor`` may see, depth-first with siblings by name.
+
+    Each carries ``tree_depth``: its depth below the highest department the actor sees,
+    so a head's tree starts at their own department.
+    """
+    departments = list(Department.objects.visible_to(actor, action))
+    by_id = {d.pk: d for d in departments}
+    children: dict[int | None, list[Department]] = {}
+    for d in departments:
+        parent_key = d.parent_id if d.parent_id in by_id else None
+        children.setdefault(parent_key, []).append(d)
+    ordered: list[Department] = []
+
+    def walk(parent_key, depth):
+        for d in sorted(children.get(parent_key, []), key=lambda d: (d.name.casefold(), d.pk)):
+            d.tree_depth = depth
+            ordered.append(d)
+            walk(d.pk, depth + 1)
+
+    walk(None, 0)
+    return ordered
+
+
+def roles(actor, *, action: str = Action.VIEW):
+    return Role.objects.visible_to(actor, action).prefetch_related(
+        Prefetch("grants", queryset=RoleGrant.objects.order_by("object_type", "action"))
+    )
+
+
+def assignable_roles(actor):
+    """Roles whose names a role manager picks from on the user form."""
+    return Role.objects.visible_to(actor).order_by("name")
+
+
+def tokens_of(user):
+    """The API tokens of ``user`` (their own list; nobody reads another's)."""
+    return ApiToken.objects.filter(user=user).order_by(
+        F("revoked_at").asc(nulls_first=True), "-created_at"
+    )
+
+
+def object_types() -> list[str]:
+    """Every object type a grant can name: "*" first, then searchable models and accounts."""
+    registered = sorted(t.model._meta.label_lower for t in search.registered())
+    return [ANY_OBJECT_TYPE, *registered, *ACCOUNT_OBJECT_TYPES]
