@@ -266,9 +266,6 @@ def main(argv=None) -> int:
     )
     for error in errors[:10]:
         print(f"  row {error.row} {error.field}: {error.message}")
-    with connection.cursor() as cursor:
-        cursor.execute("PRAGMA optimize" if connection.vendor == "sqlite" else "ANALYZE")
-    print(f"analyze: {time.perf_counter() - finished:.1f} s", flush=True)
     return 1 if errors else 0
 
 

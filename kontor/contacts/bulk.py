@@ -130,7 +130,27 @@ def _import(model, fields, rows, actor, batch_size, progress) -> ImportResult:
                 result.created += len(cleaned)
             if progress:
                 progress(row_number)
+    if result.created:
+        _refresh_statistics(model)
     return result
+
+
+def _refresh_statistics(model) -> None:
+    """Let the query planner know the tables grew.
+
+    Without statistics SQLite answers "page 1 of my scope, by name" by collecting every
+    row of the scope and sorting it (a MULTI-INDEX OR plan: 13 ms at 20,000 people,
+    seconds at a million) instead of walking the name index (0.3 ms). A bounded
+    ANALYZE samples each index, so it costs milliseconds even at a million rows.
+    """
+    tables = [model._meta.db_table, model.tags.through._meta.db_table]
+    tables += [child._meta.db_table for _name, child in _CHILDREN[model]]
+    tables.append(SearchDocument._meta.db_table)
+    with transaction.atomic(), connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("PRAGMA analysis_limit = 1000")
+        for table in tables:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(table)}")
 
 
 class _Lookups:
