@@ -9,5 +9,6 @@ api.add_router("/", accounts_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    path("settings/", include("kontor.accounts.urls")),
     path("", include("kontor.web.urls")),
 ]

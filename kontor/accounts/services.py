@@ -71,6 +71,16 @@ def _is_self(actor, user: User) -> bool:
     return getattr(actor, "pk", None) is not None and actor.pk == user.pk
 
 
+def may_create_users(actor) -> bool:
+    # A new user owns nothing yet, so only a department-wide scope can admit one.
+    return scope_for(actor, USER_TYPE, Action.CREATE) >= Scope.DEPARTMENT
+
+
+def may_create_departments(actor) -> bool:
+    # A new department is outside every department scope until it exists.
+    return scope_for(actor, DEPARTMENT_TYPE, Action.CREATE) == Scope.ALL
+
+
 def may_manage_roles(actor) -> bool:
     """Only these actors change roles, their grants, or who holds them."""
     return _is_superuser(actor) or scope_for(actor, ROLE_TYPE, Action.EDIT) == Scope.ALL
@@ -118,7 +128,9 @@ def _require_department_assignable(actor, department: Department | None, action:
     # An unsaved user owns nothing, so only the actor's department scope can admit it:
     # nobody places a user (themselves included) where they could not place a new one.
     if not record_in_scope(actor, User(department=department), action):
-        raise PermissionDenied(_("You cannot place a user in this department."))
+        raise PermissionDenied(
+            errors={"department_id": [_("You cannot place a user in this department.")]}
+        )
 
 
 def department_for(

@@ -1,0 +1,384 @@
+"""Settings pages: users, departments, roles and my API tokens.
+
+Thin: reads through queries, writes through services. A page the user may not use is
+404, like a record outside their scope.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from kontor.core.access import Action, Scope, may, record_in_scope, scope_for
+from kontor.core.errors import KontorError, NotFound
+
+from . import queries, services
+from .forms import (
+    DepartmentForm,
+    RoleForm,
+    TokenForm,
+    UserFilterForm,
+    UserForm,
+    add_service_error,
+)
+from .models import Department, Role, User
+
+USERS_PER_PAGE = 50
+
+
+def _may_see_roles(user) -> bool:
+    # Roles belong to no owner or department: only an "everything" scope shows any.
+    return scope_for(user, services.ROLE_TYPE, Action.VIEW) == Scope.ALL
+
+
+def settings_sections(user) -> list[str]:
+    """The URL names of the settings pages this user may open, in menu order."""
+    sections = []
+    if may(user, services.USER_TYPE, Action.VIEW):
+        sections.append("accounts:user_list")
+    if may(user, services.DEPARTMENT_TYPE, Action.VIEW):
+        sections.append("accounts:department_list")
+    if _may_see_roles(user):
+        sections.append("accounts:role_list")
+    sections.append("accounts:token_list")
+    return sections
+
+
+SECTION_LABELS = {
+    "accounts:user_list": gettext_lazy("Users"),
+    "accounts:department_list": gettext_lazy("Departments"),
+    "accounts:role_list": gettext_lazy("Roles"),
+    "accounts:token_list": gettext_lazy("My API tokens"),
+}
+
+
+def _page(request, template: str, context: dict, *, status: int = 200):
+    # "user_edit" belongs to the "user_list" section, and so on.
+    current = request.resolver_match.url_name.split("_")[0]
+    context = {
+        "settings_sections": [
+            {
+                "url_name": name,
+                "label": SECTION_LABELS[name],
+                "current": name.split(":")[1].startswith(current + "_"),
+            }
+            for name in settings_sections(request.user)
+        ],
+        **context,
+    }
+    return render(request, template, context, status=status)
+
+
+def _require(allowed: bool) -> None:
+    if not allowed:
+        raise Http404()
+
+
+def _visible(model, user, pk):
+    try:
+        return model.objects.get_visible(user, pk)
+    except NotFound:
+        raise Http404() from None
+
+
+@login_required
+def settings_home(request):
+    return redirect(settings_sections(request.user)[0])
+
+
+# -- users -------------------------------------------------------------------------------
+
+
+@login_required
+def user_list(request):
+    actor = request.user
+    _require(may(actor, services.USER_TYPE, Action.VIEW))
+    filter_form = UserFilterForm(request.GET)
+    filter_form.is_valid()
+    cleaned = filter_form.cleaned_data
+    active = {"1": True, "0": False}.get(cleaned.get("active") or "")
+    filters = queries.UserFilters(
+        q=cleaned.get("q") or "", department_id=cleaned.get("department"), active=active
+    )
+    page = Paginator(queries.users(actor, filters), USERS_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    context = {
+        "page": page,
+        "filter_form": filter_form,
+        "department_options": [
+            (d.pk, "\u2003" * d.tree_depth + d.name) for d in queries.department_tree(actor)
+        ],
+        "selected_department": cleaned.get("department"),
+        "query_string": query.urlencode(),
+        "may_create": services.may_create_users(actor),
+    }
+    if request.htmx and request.htmx.target == "user-results":
+        return render(request, "accounts/user_list.html#user_results", context)
+    return _page(request, "accounts/user_list.html", context)
+
+
+@login_required
+def user_create(request):
+    actor = request.user
+    _require(services.may_create_users(actor))
+    form = UserForm(request.POST or None, actor=actor)
+    if request.method == "POST" and form.is_valid():
+        data = form.changes()
+        try:
+            user = services.create_user(
+                email=data["email"],
+                password=form.cleaned_data.get("password") or None,
+                first_name=data["first_name"],
+                last_name=data["last_name"],
+                department=data["department"],
+                roles=data.get("roles", []),
+                is_superuser=data.get("is_superuser", False),
+                actor=actor,
+            )
+        except KontorError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("User %(name)s created.") % {"name": user})
+            return redirect("accounts:user_list")
+    status = 422 if form.errors else 200
+    return _page(request, "accounts/user_form.html", {"form": form, "subject": None}, status=status)
+
+
+@login_required
+def user_edit(request, pk: int):
+    actor = request.user
+    subject = _visible(User, actor, pk)
+    may_edit = record_in_scope(actor, subject, Action.EDIT)
+    form = UserForm(request.POST if request.method == "POST" else None, actor=actor, user=subject)
+    if request.method == "POST":
+        _require(may_edit)
+        if form.is_valid():
+            try:
+                services.update_user(
+                    subject,
+                    form.changes(),
+                    actor=actor,
+                    expected_version=form.cleaned_data.get("version"),
+                )
+            except NotFound:
+                raise Http404() from None
+            except KontorError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("Changes to %(name)s saved.") % {"name": subject})
+                return redirect("accounts:user_list")
+    if not may_edit:
+        for field in form.fields.values():
+            field.disabled = True
+    context = {
+        "form": form,
+        "subject": subject,
+        "may_edit": may_edit,
+        "may_deactivate": may_edit and subject.is_active and subject.pk != actor.pk,
+    }
+    return _page(request, "accounts/user_form.html", context, status=422 if form.errors else 200)
+
+
+@login_required
+@require_POST
+def user_deactivate(request, pk: int):
+    subject = _visible(User, request.user, pk)
+    try:
+        services.deactivate_user(subject, actor=request.user)
+    except NotFound:
+        raise Http404() from None
+    except KontorError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("accounts:user_edit", pk=pk)
+    messages.success(request, _("%(name)s can no longer log in.") % {"name": subject})
+    return redirect("accounts:user_list")
+
+
+# -- departments -------------------------------------------------------------------------
+
+
+@login_required
+def department_list(request):
+    actor = request.user
+    _require(may(actor, services.DEPARTMENT_TYPE, Action.VIEW))
+    may_create = services.may_create_departments(actor)
+    form = DepartmentForm(request.POST or None, actor=actor) if may_create else None
+    if request.method == "POST":
+        _require(may_create)
+        if form.is_valid():
+            try:
+                department = services.create_department(
+                    name=form.cleaned_data["name"],
+                    parent=form.cleaned_data["parent"],
+                    actor=actor,
+                )
+            except KontorError as exc:
+                add_service_error(form, exc)
+            else:
+                messages.success(request, _("Department %(name)s added.") % {"name": department})
+                return redirect("accounts:department_list")
+    tree = queries.department_tree(actor)
+    for department in tree:
+        department.may_edit = record_in_scope(actor, department, Action.EDIT)
+        department.member_count = department.members.count()
+    context = {"tree": tree, "form": form}
+    status = 422 if form is not None and form.errors else 200
+    return _page(request, "accounts/department_list.html", context, status=status)
+
+
+@login_required
+def department_edit(request, pk: int):
+    actor = request.user
+    department = _visible(Department, actor, pk)
+    _require(record_in_scope(actor, department, Action.EDIT))
+    form = DepartmentForm(request.POST or None, actor=actor, department=department)
+    if request.method == "POST" and form.is_valid():
+        try:
+            version = form.cleaned_data.get("version")
+            if form.cleaned_data["name"] != department.name:
+                department = services.rename_department(
+                    department,
+                    name=form.cleaned_data["name"],
+                    actor=actor,
+                    expected_version=version,
+                )
+                version = department.version
+            parent = form.cleaned_data["parent"]
+            if getattr(parent, "pk", None) != department.parent_id:
+                services.move_department(
+                    department, parent=parent, actor=actor, expected_version=version
+                )
+        except NotFound:
+            raise Http404() from None
+        except KontorError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Department %(name)s saved.") % {"name": department})
+            return redirect("accounts:department_list")
+    context = {
+        "form": form,
+        "department": department,
+        "may_delete": record_in_scope(actor, department, Action.DELETE),
+    }
+    return _page(
+        request, "accounts/department_form.html", context, status=422 if form.errors else 200
+    )
+
+
+@login_required
+@require_POST
+def department_delete(request, pk: int):
+    department = _visible(Department, request.user, pk)
+    try:
+        services.delete_department(department, actor=request.user)
+    except NotFound:
+        raise Http404() from None
+    except KontorError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("accounts:department_edit", pk=pk)
+    messages.success(request, _("Department %(name)s deleted.") % {"name": department.name})
+    return redirect("accounts:department_list")
+
+
+# -- roles -------------------------------------------------------------------------------
+
+
+@login_required
+def role_list(request):
+    actor = request.user
+    _require(_may_see_roles(actor))
+    context = {"roles": queries.roles(actor), "may_manage": services.may_manage_roles(actor)}
+    return _page(request, "accounts/role_list.html", context)
+
+
+def _role_form_page(request, role: Role | None):
+    actor = request.user
+    _require(services.may_manage_roles(actor))
+    form = RoleForm(request.POST or None, role=role)
+    if request.method == "POST" and form.is_valid():
+        fields = {
+            "name": form.cleaned_data["name"],
+            "description": form.cleaned_data["description"],
+            "grants": form.grants(),
+            "actor": actor,
+        }
+        try:
+            if role is None:
+                role = services.create_role(**fields)
+            else:
+                services.update_role(
+                    role, expected_version=form.cleaned_data.get("version"), **fields
+                )
+        except NotFound:
+            raise Http404() from None
+        except KontorError as exc:
+            add_service_error(form, exc)
+        else:
+            messages.success(request, _("Role %(name)s saved.") % {"name": role.name})
+            return redirect("accounts:role_list")
+    context = {"form": form, "role": role, "actions": Action.choices}
+    return _page(request, "accounts/role_form.html", context, status=422 if form.errors else 200)
+
+
+@login_required
+def role_create(request):
+    return _role_form_page(request, None)
+
+
+@login_required
+def role_edit(request, pk: int):
+    _require(_may_see_roles(request.user))
+    return _role_form_page(request, _visible(Role, request.user, pk))
+
+
+@login_required
+@require_POST
+def role_delete(request, pk: int):
+    _require(services.may_manage_roles(request.user))
+    role = _visible(Role, request.user, pk)
+    try:
+        services.delete_role(role, actor=request.user)
+    except KontorError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("accounts:role_edit", pk=pk)
+    messages.success(request, _("Role %(name)s deleted.") % {"name": role.name})
+    return redirect("accounts:role_list")
+
+
+# -- my API tokens -----------------------------------------------------------------------
+
+
+@login_required
+def token_list(request):
+    """My tokens; a freshly created token is shown on this response only, never stored."""
+    form = TokenForm(request.POST or None)
+    new_token = None
+    if request.method == "POST" and form.is_valid():
+        new_token = services.issue_token(
+            request.user, name=form.cleaned_data["name"], actor=request.user
+        )
+        form = TokenForm()
+    context = {"tokens": queries.tokens_of(request.user), "form": form, "new_token": new_token}
+    response = _page(request, "accounts/token_list.html", context)
+    if new_token:
+        response["Cache-Control"] = "no-store"
+    return response
+
+
+@login_required
+@require_POST
+def token_revoke(request, pk: int):
+    token = queries.tokens_of(request.user).filter(pk=pk).first()
+    _require(token is not None)
+    services.revoke_token(token, actor=request.user)
+    messages.success(request, _("Token %(prefix)s… revoked.") % {"prefix": token.key_prefix})
+    return redirect("accounts:token_list")
