@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import F, Prefetch, Q
+from django.db.models import Count, F, Prefetch, Q
 
 from kontor.core import search
 from kontor.core.access import ANY_OBJECT_TYPE, Action
@@ -61,6 +61,18 @@ def department_tree(actor, *, action: str = Action.VIEW) -> list[Department]:
 
     walk(None, 0)
     return ordered
+
+
+def member_counts(actor) -> dict[int, int]:
+    """Per department id, how many of its users ``actor`` can see."""
+    rows = (
+        User.objects.visible_to(actor)
+        .exclude(department_id=None)
+        .values("department_id")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    return {row["department_id"]: row["n"] for row in rows}
 
 
 def roles(actor, *, action: str = Action.VIEW):

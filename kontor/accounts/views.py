@@ -227,9 +227,10 @@ def department_list(request):
                 messages.success(request, _("Department %(name)s added.") % {"name": department})
                 return redirect("accounts:department_list")
     tree = queries.department_tree(actor)
+    member_counts = queries.member_counts(actor)
     for department in tree:
         department.may_edit = record_in_scope(actor, department, Action.EDIT)
-        department.member_count = department.members.count()
+        department.member_count = member_counts.get(department.pk, 0)
     context = {"tree": tree, "form": form}
     status = 422 if form is not None and form.errors else 200
     return _page(request, "accounts/department_list.html", context, status=status)
