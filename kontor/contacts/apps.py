@@ -12,5 +12,17 @@ class ContactsConfig(AppConfig):
 
         from .models import Company, Person
 
-        search.register(Person, label=_("People"), ordering=("last_name", "first_name", "id"))
-        search.register(Company, label=_("Companies"), ordering=("name", "id"))
+        search.register(
+            Person,
+            label=_("People"),
+            ordering=("last_name", "first_name", "id"),
+            url_name="contacts:person_detail",
+            subtitle=lambda person: person.position,
+        )
+        search.register(
+            Company,
+            label=_("Companies"),
+            ordering=("name", "id"),
+            url_name="contacts:company_detail",
+            subtitle=lambda company: company.industry,
+        )

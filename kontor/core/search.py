@@ -11,6 +11,7 @@ scope is absent from search, as from every other read.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
@@ -28,14 +29,33 @@ class SearchType:
     model: type
     label: str
     ordering: tuple[str, ...]
+    # URL name of the record's UI page, reversed with its id; core imports no domain urls.
+    url_name: str = ""
+    # Reads only the record's own columns: a page of hits must stay one query.
+    subtitle: Callable[[object], str] | None = None
+
+    @property
+    def object_type(self) -> str:
+        return self.model._meta.label_lower
 
 
 _registry: dict[str, SearchType] = {}
 
 
-def register(model, *, label, ordering: tuple[str, ...]) -> None:
+def register(
+    model,
+    *,
+    label,
+    ordering: tuple[str, ...],
+    url_name: str = "",
+    subtitle: Callable[[object], str] | None = None,
+) -> None:
     """Make ``model`` searchable; it must define ``search_text()``."""
-    _registry[model._meta.label_lower] = SearchType(model, label, ordering)
+    _registry[model._meta.label_lower] = SearchType(model, label, ordering, url_name, subtitle)
+
+
+def search_type(object_type: str) -> SearchType | None:
+    return _registry.get(object_type)
 
 
 def is_registered(model_or_obj) -> bool:

@@ -1,0 +1,249 @@
+"""API routes that know no business domain: /search, /audit, /attachments.
+
+They reach records only through the search registry (``kontor.core.search``) and each
+model's ``visible_to``; domain apps add their per-record attachment routes with
+``add_attachment_routes``.
+"""
+
+import datetime
+
+from django.db.models import Q
+from django.http import FileResponse
+from django.urls import NoReverseMatch, reverse
+from django.utils.translation import gettext as _
+from ninja import File, Query, Router, Schema, Status, UploadedFile
+from pydantic import Field
+
+from . import files, search
+from .api import MAX_LIMIT, page
+from .errors import NotFound, ValidationFailed
+from .models import Attachment, AuditEntry
+
+router = Router()
+
+
+# -- search --------------------------------------------------------------------------------
+
+
+class SearchHit(Schema):
+    id: int
+    type: str
+    title: str
+    subtitle: str
+    url: str | None
+
+
+class SearchGroup(Schema):
+    type: str
+    label: str
+    items: list[SearchHit]
+
+
+class SearchOut(Schema):
+    q: str
+    groups: list[SearchGroup]
+
+
+def ui_url(url_name: str, pk: int) -> str | None:
+    """The record's UI page, if the UI defines one under that name."""
+    if not url_name:
+        return None
+    try:
+        return reverse(url_name, args=[pk])
+    except NoReverseMatch:
+        return None
+
+
+def _hit(entry: search.SearchType, obj) -> dict:
+    return {
+        "id": obj.pk,
+        "type": entry.object_type,
+        "title": str(obj),
+        "subtitle": (entry.subtitle(obj) if entry.subtitle else "") or "",
+        "url": ui_url(entry.url_name, obj.pk),
+    }
+
+
+@router.get("/search", response=SearchOut, tags=["search"], operation_id="search")
+def global_search(request, q: str = "", limit: int = Query(10, ge=1, le=50)):
+    """Every registered type's first matches for ``q`` (name, email, phone in any form, tax id)."""
+    groups = [
+        {
+            "type": entry.object_type,
+            "label": str(entry.label),
+            "items": [_hit(entry, obj) for obj in hits],
+        }
+        for entry, hits in search.search(request.user, q, limit=limit)
+    ]
+    return {"q": q, "groups": groups}
+
+
+# -- audit ---------------------------------------------------------------------------------
+
+
+class AuditOut(Schema):
+    id: int
+    at: datetime.datetime
+    actor: str
+    actor_id: int | None
+    channel: str
+    action: str
+    object_type: str
+    object_id: int
+    object_repr: str
+    changes: dict
+
+
+class AuditPage(Schema):
+    items: list[AuditOut]
+    count: int
+    limit: int
+    offset: int
+
+
+def _audit_out(entry: AuditEntry) -> dict:
+    return {
+        "id": entry.pk,
+        "at": entry.at,
+        "actor": entry.actor_label,
+        "actor_id": entry.actor_id,
+        "channel": entry.channel,
+        "action": entry.action,
+        "object_type": entry.object_type,
+        "object_id": entry.object_id,
+        "object_repr": entry.object_repr,
+        "changes": entry.changes,
+    }
+
+
+def _visible_record(user, reference: str):
+    """The record named ``type:id`` ("contacts.person:12") if ``user`` can see it."""
+    object_type, _sep, raw_id = reference.strip().rpartition(":")
+    if not object_type or not raw_id.isdigit():
+        raise ValidationFailed(
+            errors={"object": [_("Name a record as type:id, e.g. contacts.person:12.")]}
+        )
+    entry = search.search_type(object_type.lower())
+    if entry is None:
+        raise NotFound()
+    return entry.model.objects.get_visible(user, int(raw_id))
+
+
+def _visible_audit(user):
+    """Audit rows of every record of a registered type that ``user`` can see."""
+    visible = Q(pk__in=[])
+    for entry in search.registered():
+        records = entry.model.objects.visible_to(user)
+        if records.query.is_empty():
+            continue
+        visible |= Q(object_type=entry.object_type, object_id__in=records.values("pk"))
+    return AuditEntry.objects.filter(visible)
+
+
+@router.get("/audit", response=AuditPage, tags=["audit"], operation_id="audit_list")
+def audit_log(
+    request,
+    object: str = Query("", description="type:id, e.g. contacts.person:12"),  # noqa: A002
+    limit: int = Query(50, ge=1, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0),
+):
+    """One record's history (404 unless visible), or the history of every visible record."""
+    if object:
+        record = _visible_record(request.user, object)
+        entries = AuditEntry.objects.for_object(record)
+    else:
+        entries = _visible_audit(request.user)
+    result = page(entries.order_by("-at", "-id"), limit, offset)
+    result["items"] = [_audit_out(e) for e in result["items"]]
+    return result
+
+
+# -- attachments ---------------------------------------------------------------------------
+
+
+class AttachmentOut(Schema):
+    id: int
+    name: str
+    size: int
+    content_type: str
+    uploaded_at: datetime.datetime
+    uploaded_by: str | None = Field(description="Who uploaded it; null once they are deleted")
+    download_url: str
+
+
+def _attachment_out(attachment: Attachment) -> dict:
+    return {
+        "id": attachment.pk,
+        "name": attachment.name,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+        "uploaded_at": attachment.uploaded_at,
+        "uploaded_by": str(attachment.uploaded_by) if attachment.uploaded_by_id else None,
+        "download_url": reverse("api:attachment_download", args=[attachment.pk]),
+    }
+
+
+def add_attachment_routes(domain_router: Router, model, *, path: str) -> None:
+    """Give ``model``'s records ``{path}/{id}/attachments`` (list and upload) on its router.
+
+    One implementation for every record type; the record is loaded through its own
+    ``visible_to``, so a record outside the user's scope is 404 here as everywhere.
+    """
+    name = model._meta.model_name
+
+    def list_attachments(request, record_id: int):
+        record = model.objects.get_visible(request.user, record_id)
+        rows = files.attachments_of(record).select_related("uploaded_by")
+        return [_attachment_out(a) for a in rows]
+
+    def upload_attachment(request, record_id: int, file: File[UploadedFile]):
+        record = model.objects.get_visible(request.user, record_id)
+        attachment = files.add_attachment(record, file, actor=request.user)
+        return Status(201, _attachment_out(attachment))
+
+    domain_router.add_api_operation(
+        f"{path}/{{int:record_id}}/attachments",
+        ["GET"],
+        list_attachments,
+        response=list[AttachmentOut],
+        operation_id=f"{name}_attachments_list",
+        summary=f"List a {name}'s attachments",
+    )
+    domain_router.add_api_operation(
+        f"{path}/{{int:record_id}}/attachments",
+        ["POST"],
+        upload_attachment,
+        response={201: AttachmentOut},
+        operation_id=f"{name}_attachments_upload",
+        summary=f"Attach a file to a {name}",
+    )
+
+
+@router.get(
+    "/attachments/{int:attachment_id}/download",
+    url_name="attachment_download",
+    tags=["attachments"],
+    operation_id="attachment_download",
+    response={200: None},
+)
+def download_attachment(request, attachment_id: int):
+    """The file itself, only if its record is visible to you (404 otherwise)."""
+    attachment = files.attachment_for(request.user, attachment_id)
+    return FileResponse(
+        attachment.file.open("rb"),
+        as_attachment=True,
+        filename=attachment.name,
+        content_type=attachment.content_type or "application/octet-stream",
+    )
+
+
+@router.delete(
+    "/attachments/{int:attachment_id}",
+    response={204: None},
+    tags=["attachments"],
+    operation_id="attachment_delete",
+)
+def delete_attachment(request, attachment_id: int):
+    attachment = files.attachment_for(request.user, attachment_id)
+    files.delete_attachment(attachment, actor=request.user)
+    return Status(204, None)

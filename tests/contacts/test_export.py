@@ -1,0 +1,122 @@
+import csv
+import io
+
+import pytest
+from openpyxl import load_workbook
+
+from kontor.contacts import services
+from kontor.contacts.exports import neutralise
+from tests.contacts.test_api import Api
+
+PAYLOADS = ["=1+2", "+7 916", "-2", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x")']
+
+
+def read_csv(response) -> list[list[str]]:
+    assert response.streaming
+    text = b"".join(response.streaming_content).decode("utf-8-sig")
+    return list(csv.reader(io.StringIO(text)))
+
+
+def read_xlsx(response) -> list[list]:
+    workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
+    return [list(row) for row in workbook.active.iter_rows(values_only=True)]
+
+
+@pytest.fixture
+def people(org):
+    acme = services.create_company({"name": "Acme"}, actor=org.sales_head)
+    made = []
+    for i, (owner, dept) in enumerate(
+        [
+            (org.member_a, org.dept.team1),
+            (org.member_b, org.dept.team1),
+            (org.member_c, org.dept.team2),
+            (org.support_member, org.dept.support),
+            (org.sales_head, org.dept.sales),
+        ]
+    ):
+        made.append(
+            services.create_person(
+                {
+                    "first_name": f"P{i}",
+                    "last_name": owner.email,
+                    "owner_id": owner.pk,
+                    "department_id": dept.pk,
+                    "company_id": acme.pk if i % 2 else None,
+                    "tags": ["VIP"] if i % 2 else [],
+                },
+                actor=org.admin,
+            )
+        )
+    return made
+
+
+@pytest.mark.parametrize("who", ["sales_head", "admin", "superuser"])
+@pytest.mark.parametrize("query", ["", "sort=-name", "tag=vip", "q=p1"])
+def test_export_rows_equal_list_rows(org, people, who, query):
+    api = Api(getattr(org, who))
+    listed = [p["id"] for p in api.get(f"/people?limit=200&{query}").json()["items"]]
+    rows = read_csv(api.get(f"/people/export?format=csv&{query}"))
+    assert [int(r[0]) for r in rows[1:]] == listed
+    assert rows[0][0] == "ID"
+    xlsx = read_xlsx(api.get(f"/people/export?format=xlsx&{query}"))
+    assert [r[0] for r in xlsx[1:]] == listed
+
+
+def test_head_exports_only_their_subtree(org, people):
+    rows = read_csv(Api(org.sales_head).get("/people/export"))
+    owners = {r[3] for r in rows[1:]}
+    assert owners == {
+        "anna@example.com",
+        "boris@example.com",
+        "clara@example.com",
+        "head@example.com",
+    }
+
+
+def test_user_without_export_permission_gets_403(org, people):
+    response = Api(org.member_a).get("/people/export?format=csv")
+    assert response.status_code == 403
+    assert response.json()["detail"]
+    assert Api(org.member_a).get("/companies/export").status_code == 403
+
+
+def test_unknown_format_is_a_field_error(org):
+    response = Api(org.admin).get("/people/export?format=pdf")
+    assert response.status_code == 422
+    assert "format" in response.json()["errors"]
+
+
+def test_formula_cells_are_neutralised_in_xlsx_and_csv(org):
+    for payload in PAYLOADS:
+        services.create_person(
+            {"first_name": payload, "last_name": payload, "notes": payload, "source": payload},
+            actor=org.admin,
+        )
+    services.create_company({"name": "=cmd|' /C calc'!A0", "industry": "+x"}, actor=org.admin)
+    api = Api(org.admin)
+    for path in ("/people/export", "/companies/export"):
+        xlsx = read_xlsx(api.get(f"{path}?format=xlsx"))
+        cells = [v for row in xlsx[1:] for v in row if isinstance(v, str)]
+        assert cells
+        assert not [v for v in cells if v.startswith(("=", "+", "-", "@", "\t", "\r"))]
+        csv_cells = [v for row in read_csv(api.get(f"{path}?format=csv"))[1:] for v in row]
+        assert not [v for v in csv_cells if v.startswith(("=", "+", "-", "@", "\t", "\r"))]
+    first_names = {row[1] for row in read_xlsx(api.get("/people/export?format=xlsx"))[1:]}
+    assert "'=1+2" in first_names
+
+
+def test_neutralise_drops_control_characters_before_checking():
+    assert neutralise("\x01=1") == "'=1"
+    assert neutralise("plain") == "plain"
+    assert neutralise(7) == 7
+    assert neutralise(None) == ""
+
+
+def test_company_export_hides_nothing_it_should_show(org):
+    services.create_company({"name": "Acme", "industry": "Steel", "tags": ["A"]}, actor=org.admin)
+    rows = read_csv(Api(org.admin).get("/companies/export"))
+    assert rows[0][:3] == ["ID", "Name", "Legal name"]
+    assert rows[1][1] == "Acme"
+    assert rows[1][4] == "Steel"
+    assert rows[1][8] == "A"

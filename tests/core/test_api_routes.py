@@ -1,0 +1,205 @@
+import json
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client
+from django.urls import reverse
+
+from kontor.contacts import services
+from kontor.core.api_routes import ui_url
+from kontor.core.models import Attachment, AuditEntry
+from tests.contacts.test_api import Api
+
+
+@pytest.fixture(autouse=True)
+def media_in_tmp(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+
+
+def person_of(user, **data):
+    return services.create_person(
+        {"first_name": "Pat", "last_name": user.email, **data}, actor=user
+    )
+
+
+# -- search ----------------------------------------------------------------------------------
+
+
+def test_search_groups_visible_hits_by_type(org):
+    acme = services.create_company(
+        {"name": "Petrov Trading", "industry": "Steel"}, actor=org.member_a
+    )
+    ivan = person_of(org.member_a, first_name="Ivan", last_name="Petrov", position="Buyer")
+    person_of(org.support_member, first_name="Olga", last_name="Petrova")
+    body = Api(org.member_b).get("/search?q=petrov").json()
+    groups = {g["type"]: g for g in body["groups"]}
+    assert [h["id"] for h in groups["contacts.person"]["items"]] == [ivan.pk]
+    hit = groups["contacts.person"]["items"][0]
+    assert (hit["title"], hit["subtitle"]) == ("Ivan Petrov", "Buyer")
+    assert groups["contacts.company"]["label"] == "Companies"
+    assert [(h["id"], h["subtitle"]) for h in groups["contacts.company"]["items"]] == [
+        (acme.pk, "Steel")
+    ]
+
+
+def test_search_finds_a_phone_typed_differently_and_respects_limit(org):
+    for i in range(3):
+        person_of(org.member_a, first_name=f"Caller{i}", phones=[{"number": "+7 916 123-45-67"}])
+    body = Api(org.member_a).get("/search?q=8(916)1234567&limit=2").json()
+    people = next(g for g in body["groups"] if g["type"] == "contacts.person")
+    assert len(people["items"]) == 2
+    assert Api(org.member_a).get("/search?q=x&limit=51").status_code == 422
+
+
+def test_ui_url_reverses_known_names_only():
+    assert ui_url("api:attachment_download", 5) == reverse("api:attachment_download", args=[5])
+    assert ui_url("nowhere:nothing", 5) is None
+    assert ui_url("", 5) is None
+
+
+# -- audit -----------------------------------------------------------------------------------
+
+
+def test_audit_of_one_visible_record(org):
+    person = person_of(org.member_a)
+    services.update_person(person, {"position": "Buyer"}, actor=org.member_a)
+    response = Api(org.member_b).get(f"/audit?object=contacts.person:{person.pk}")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["count"] == 2
+    newest = body["items"][0]
+    assert newest["action"] == "contacts.person.updated"
+    assert newest["actor"] == "anna@example.com"
+    assert newest["changes"]["position"] == ["", "Buyer"]
+    assert (newest["object_type"], newest["object_id"]) == ("contacts.person", person.pk)
+    assert newest["channel"] == "system"
+
+
+def test_audit_of_a_record_outside_scope_is_404(org):
+    person = person_of(org.member_a)
+    outsider = Api(org.support_member)
+    assert outsider.get(f"/audit?object=contacts.person:{person.pk}").status_code == 404
+    assert outsider.get("/audit?object=accounts.user:1").status_code == 404
+    bad = outsider.get("/audit?object=nonsense")
+    assert bad.status_code == 422
+    assert "object" in bad.json()["errors"]
+
+
+def test_audit_without_object_lists_only_visible_records(org):
+    mine = person_of(org.member_a)
+    theirs = person_of(org.support_member)
+    company = services.create_company({"name": "Acme"}, actor=org.member_a)
+    body = Api(org.member_b).get("/audit?limit=1").json()
+    assert body["count"] == 2
+    assert len(body["items"]) == 1
+    seen = {
+        (e["object_type"], e["object_id"]) for e in Api(org.member_b).get("/audit").json()["items"]
+    }
+    assert seen == {("contacts.person", mine.pk), ("contacts.company", company.pk)}
+    assert ("contacts.person", theirs.pk) not in seen
+    assert Api(org.nobody).get("/audit").json()["count"] == 0
+
+
+# -- attachments -----------------------------------------------------------------------------
+
+
+def upload(api, path, name="contract.pdf", content=b"%PDF-1.4 hello"):
+    return api.client.post(
+        f"/api/v1{path}",
+        {"file": SimpleUploadedFile(name, content)},
+        headers=api.headers,
+    )
+
+
+@pytest.mark.parametrize("kind", ["people", "companies"])
+def test_attachment_upload_list_download_delete(org, kind):
+    if kind == "people":
+        record = person_of(org.member_a)
+    else:
+        record = services.create_company({"name": "Acme"}, actor=org.member_a)
+    owner = Api(org.member_a)
+    response = upload(owner, f"/{kind}/{record.pk}/attachments")
+    assert response.status_code == 201, response.content
+    created = response.json()
+    attachment = Attachment.objects.get(pk=created["id"])
+    assert (attachment.object_id, attachment.name, attachment.size) == (
+        record.pk,
+        "contract.pdf",
+        14,
+    )
+    added = AuditEntry.objects.for_object(record).get(action__endswith="attachment_added")
+    assert added.channel == "api"
+
+    listed = Api(org.member_b).get(f"/{kind}/{record.pk}/attachments").json()
+    assert [a["id"] for a in listed] == [attachment.pk]
+
+    download = Api(org.member_b).get(created["download_url"].removeprefix("/api/v1"))
+    assert download.status_code == 200
+    assert b"".join(download.streaming_content) == b"%PDF-1.4 hello"
+    assert download["Content-Disposition"].startswith("attachment;")
+
+    outsider = Api(org.support_member)
+    assert outsider.get(f"/attachments/{attachment.pk}/download").status_code == 404
+    assert outsider.get(f"/{kind}/{record.pk}/attachments").status_code == 404
+    assert upload(outsider, f"/{kind}/{record.pk}/attachments").status_code == 404
+    assert outsider.delete(f"/attachments/{attachment.pk}").status_code == 404
+    # Visible but not editable: member_b may read, not remove.
+    assert Api(org.member_b).delete(f"/attachments/{attachment.pk}").status_code == 403
+    assert Attachment.objects.filter(pk=attachment.pk).exists()
+
+    assert owner.delete(f"/attachments/{attachment.pk}").status_code == 204
+    assert not Attachment.objects.filter(pk=attachment.pk).exists()
+
+
+def test_upload_without_a_file_is_422(org):
+    person = person_of(org.member_a)
+    api = Api(org.member_a)
+    response = api.client.post(f"/api/v1/people/{person.pk}/attachments", {}, headers=api.headers)
+    assert response.status_code == 422
+    assert "file" in response.json()["errors"]
+    assert not Attachment.objects.exists()
+
+
+def test_upload_by_viewer_who_cannot_edit_is_403(org):
+    person = person_of(org.member_a)
+    response = upload(Api(org.member_b), f"/people/{person.pk}/attachments")
+    assert response.status_code == 403
+    assert not Attachment.objects.exists()
+
+
+# -- OpenAPI ---------------------------------------------------------------------------------
+
+
+def test_openapi_lists_every_path_and_docs_render(db):
+    response = Client().get("/api/v1/openapi.json")
+    assert response.status_code == 200
+    schema = json.loads(response.content)
+    paths = set(schema["paths"])
+    for expected in (
+        "/api/v1/people",
+        "/api/v1/people/{record_id}",
+        "/api/v1/people/lookup",
+        "/api/v1/people/export",
+        "/api/v1/people/duplicates",
+        "/api/v1/people/{record_id}/attachments",
+        "/api/v1/companies",
+        "/api/v1/companies/{record_id}",
+        "/api/v1/companies/export",
+        "/api/v1/companies/duplicates",
+        "/api/v1/companies/{record_id}/attachments",
+        "/api/v1/search",
+        "/api/v1/audit",
+        "/api/v1/attachments/{attachment_id}/download",
+        "/api/v1/attachments/{attachment_id}",
+    ):
+        assert expected in paths
+    operation_ids = [op["operationId"] for item in schema["paths"].values() for op in item.values()]
+    assert len(operation_ids) == len(set(operation_ids))
+    assert "PersonOut" in schema["components"]["schemas"]
+    assert Client().get("/api/v1/docs").status_code == 200
