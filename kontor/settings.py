@@ -60,6 +60,8 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "django_htmx",
     "template_partials",
+    # Listed so /api/v1/docs serves Swagger UI from ninja's own static files, not a CDN.
+    "ninja",
     "axes",
     "kontor.core",
     "kontor.accounts",

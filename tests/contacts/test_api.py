@@ -492,3 +492,46 @@ def test_phone_lookup_finds_people_and_companies_in_any_written_form(org):
 def test_phone_lookup_of_garbage_finds_nothing(org):
     body = Api(org.member_a).get("/people/lookup?phone=hello").json()
     assert body == {"e164": None, "people": [], "companies": []}
+
+
+@pytest.mark.parametrize(
+    "field,value",
+    [
+        ("is_superuser", True),
+        ("roles", ["admin"]),
+        ("id", 999),
+        ("created_at", "2000-01-01T00:00:00Z"),
+        ("updated_at", "2000-01-01T00:00:00Z"),
+        ("full_name", "Mallory"),
+    ],
+)
+def test_fields_that_are_not_writable_are_refused(org, field, value):
+    person = person_of(org.member_a)
+    api = Api(org.member_a)
+    response = api.patch(f"/people/{person.pk}", {"position": "X", "version": 1, field: value})
+    assert response.status_code == 422
+    assert field in response.json()["errors"]
+    fresh = Person.objects.get(pk=person.pk)
+    assert (fresh.position, fresh.version, fresh.pk) == ("", 1, person.pk)
+    assert api.post("/companies", {"name": "Acme", field: value}).status_code == 422
+    assert not Company.objects.exists()
+
+
+@pytest.mark.parametrize("kind", ["people", "companies"])
+def test_both_resources_hide_outside_scope_and_refuse_stale_writes(org, kind):
+    if kind == "people":
+        record = person_of(org.member_a)
+    else:
+        record = services.create_company({"name": "Acme"}, actor=org.member_a)
+    model = type(record)
+    assert Api(org.support_member).get(f"/{kind}/{record.pk}").status_code == 404
+    owner = Api(org.member_a)
+    assert owner.patch(f"/{kind}/{record.pk}", {"notes": "new", "version": 1}).status_code == 200
+    stale = owner.patch(f"/{kind}/{record.pk}", {"notes": "lost", "version": 1})
+    assert stale.status_code == 409
+    weak_etag = owner.patch(f"/{kind}/{record.pk}", {"notes": "newer"}, **{"If-Match": 'W/"2"'})
+    assert weak_etag.status_code == 200
+    fresh = model.objects.get(pk=record.pk)
+    assert (fresh.notes, fresh.version) == ("newer", 3)
+    history = owner.get(f"/audit?object={model._meta.label_lower}:{record.pk}").json()
+    assert [e["channel"] for e in history["items"]] == ["api", "api", "system"]

@@ -4,8 +4,10 @@ import io
 import pytest
 from openpyxl import load_workbook
 
+from kontor.accounts import services as accounts
 from kontor.contacts import services
 from kontor.contacts.exports import neutralise
+from kontor.core.access import SYSTEM, Action, Scope
 from tests.contacts.test_api import Api
 
 PAYLOADS = ["=1+2", "+7 916", "-2", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x")']
@@ -120,3 +122,24 @@ def test_company_export_hides_nothing_it_should_show(org):
     assert rows[1][1] == "Acme"
     assert rows[1][4] == "Steel"
     assert rows[1][8] == "A"
+
+
+def test_export_scope_narrower_than_view_scope_cuts_the_rows(org, people, make_user):
+    role = accounts.create_role(
+        name="reader",
+        grants=[
+            ("contacts.person", Action.VIEW, Scope.ALL),
+            ("contacts.person", Action.EXPORT, Scope.OWN),
+        ],
+        actor=SYSTEM,
+    )
+    reader = make_user("reader@example.com", department=org.dept.support, roles=[role.name])
+    own = services.create_person(
+        {"first_name": "Mine", "owner_id": reader.pk, "department_id": org.dept.support.pk},
+        actor=org.admin,
+    )
+    api = Api(reader)
+    listed = {p["id"] for p in api.get("/people?limit=200").json()["items"]}
+    assert listed == {p.pk for p in people} | {own.pk}
+    exported = [int(r[0]) for r in read_csv(api.get("/people/export"))[1:]]
+    assert exported == [own.pk]
