@@ -1,10 +1,10 @@
 """Every URL of Kontor, explicitly: the UI apps and the API's routers."""
 
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from kontor.accounts.api import router as accounts_router
 from kontor.contacts.api import router as contacts_router
-from kontor.core.api import api
+from kontor.core.api import api, unknown_endpoint
 from kontor.core.api_routes import router as core_router
 
 api.add_router("/", accounts_router)
@@ -13,6 +13,7 @@ api.add_router("/", core_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),
+    re_path(r"^api/(?P<path>.*)$", unknown_endpoint),
     path("settings/", include("kontor.accounts.urls")),
     path("", include("kontor.web.urls")),
 ]

@@ -7,7 +7,7 @@ the CSRF token on writes). Errors are always ``{"detail": ..., "errors": {field:
 import re
 
 from django.conf import settings
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
 from ninja import NinjaAPI
 from ninja.errors import AuthenticationError, HttpError
@@ -80,7 +80,7 @@ def on_validation_error(request, exc: NinjaValidationError):
         loc = [str(p) for p in error.get("loc", ())]
         if loc and loc[0] in _PARAMETER_SOURCES:
             loc = loc[1:]
-        if len(loc) > 1 and loc[0] == "payload":
+        if loc and loc[0] == "payload":
             loc = loc[1:]
         errors.setdefault(".".join(loc) or "__all__", []).append(error.get("msg", ""))
     return api.create_response(
@@ -91,6 +91,11 @@ def on_validation_error(request, exc: NinjaValidationError):
 @api.exception_handler(Http404)
 def on_not_found(request, exc):
     return api.create_response(request, error_body(_("Not found.")), status=404)
+
+
+def unknown_endpoint(request, path=""):
+    """A path under /api/ that no route matches: a JSON 404 too, never Django's HTML page."""
+    return JsonResponse(error_body(_("Not found.")), status=404)
 
 
 @api.exception_handler(AuthenticationError)

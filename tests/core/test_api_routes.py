@@ -207,3 +207,21 @@ def test_openapi_lists_every_path_and_docs_render(db):
     # Swagger UI comes from ninja's own static files: an intranet install works offline.
     assert "https://" not in docs.content.decode()
     assert Client().get("/static/ninja/swagger-ui-bundle.js").status_code == 200
+
+
+def test_unknown_api_path_and_unparsable_body_answer_json(org):
+    api = Api(org.member_a)
+    for path in ("/people/abc", "/nothing-here", "/people/1/attachments/extra"):
+        response = api.get(path)
+        assert response.status_code == 404
+        assert response.json() == {"detail": "Not found.", "errors": {}}
+    broken = api.client.post(
+        "/api/v1/people", data="{oops", content_type="application/json", headers=api.headers
+    )
+    assert broken.status_code == 400
+    assert broken.json()["detail"]
+    not_an_object = api.client.post(
+        "/api/v1/people", data="[]", content_type="application/json", headers=api.headers
+    )
+    assert not_an_object.status_code == 422
+    assert list(not_an_object.json()["errors"]) == ["__all__"]
