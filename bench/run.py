@@ -72,10 +72,14 @@ class RawSQL:
 
         scope = scope_for(user, "contacts.person", "view")
         if scope == Scope.ALL:
-            return "1 = 1", []
+            return "", []
         ids = user.department_subtree_ids()
         marks = ", ".join(["%s"] * len(ids))
         return f"(p.owner_id = %s OR p.department_id IN ({marks}))", [user.pk, *ids]
+
+    def where(self, *conditions: str) -> str:
+        conditions = [c for c in (*conditions, self.scope_sql) if c]
+        return " WHERE " + " AND ".join(conditions) if conditions else ""
 
     def rows(self, sql, params):
         with self.connection.cursor() as cursor:
@@ -87,14 +91,14 @@ class RawSQL:
             f"SELECT DISTINCT {self.PERSON_COLUMNS}, c.id, c.name FROM contacts_person p "
             "JOIN contacts_phone ph ON ph.person_id = p.id "
             "LEFT JOIN contacts_company c ON c.id = p.company_id "
-            f"WHERE ph.e164 = %s AND {self.scope_sql} "
+            f"{self.where('ph.e164 = %s')} "
             "ORDER BY p.last_name, p.first_name, p.id LIMIT 20",
             [e164, *self.scope_params],
         )
         companies = self.rows(
             "SELECT DISTINCT p.id, p.name, p.legal_name, p.tax_id, p.owner_id, p.department_id "
             "FROM contacts_company p JOIN contacts_phone ph ON ph.company_id = p.id "
-            f"WHERE ph.e164 = %s AND {self.scope_sql} ORDER BY p.name, p.id LIMIT 20",
+            f"{self.where('ph.e164 = %s')} ORDER BY p.name, p.id LIMIT 20",
             [e164, *self.scope_params],
         )
         return people, companies
@@ -106,18 +110,15 @@ class RawSQL:
             "LEFT JOIN contacts_company c ON c.id = p.company_id "
             "LEFT JOIN accounts_user u ON u.id = p.owner_id "
             "LEFT JOIN accounts_department d ON d.id = p.department_id "
-            f"WHERE {where} AND {self.scope_sql} "
-            "ORDER BY p.last_name, p.first_name, p.id LIMIT 50",
+            f"{self.where(where)} ORDER BY p.last_name, p.first_name, p.id LIMIT 50",
             [*params, *self.scope_params],
         )
 
     def list_page(self, _unused=None):
-        return self._page("1 = 1", [])
+        return self._page("", [])
 
     def list_count(self, _unused=None):
-        return self.rows(
-            f"SELECT COUNT(*) FROM contacts_person p WHERE {self.scope_sql}", self.scope_params
-        )
+        return self.rows(f"SELECT COUNT(*) FROM contacts_person p{self.where()}", self.scope_params)
 
     def name_search(self, q: str):
         if self.connection.vendor == "sqlite":
@@ -140,7 +141,7 @@ class RawSQL:
             "LEFT JOIN contacts_company c ON c.id = p.company_id "
             "LEFT JOIN accounts_user u ON u.id = p.owner_id "
             "LEFT JOIN accounts_department d ON d.id = p.department_id "
-            f"WHERE p.id = %s AND {self.scope_sql}",
+            f"{self.where('p.id = %s')}",
             [pk, *self.scope_params],
         )
         children = [

@@ -101,20 +101,28 @@ def query_terms(q: str) -> list[str]:
 
 def matching_documents(q: str, object_type: str):
     """SearchDocuments of ``object_type`` whose body contains every term of ``q``."""
-    docs = SearchDocument.objects.filter(object_type=object_type)
     terms = query_terms(q)
     if not terms:
-        return docs.none()
+        return SearchDocument.objects.none()
     long_terms = [t for t in terms if len(t) >= MIN_INDEXED_LENGTH]
     if connection.vendor == "sqlite" and long_terms:
         # Each term a quoted FTS5 phrase: user text is never parsed as query syntax.
         match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
-        docs = docs.filter(
+        # The FTS match must drive the query. Given "object_type = %s AND id IN (match)"
+        # SQLite may instead walk every document of the type through the unique index
+        # and probe the match list (150-400 ms at a million people, and chosen whenever
+        # core_searchdocument lacks planner statistics); CROSS JOIN fixes the order.
+        docs = SearchDocument.objects.filter(
             id__in=RawSQL(
-                "SELECT rowid FROM core_search_fts WHERE core_search_fts MATCH %s", [match]
+                "SELECT d.id FROM core_search_fts CROSS JOIN core_searchdocument d "
+                "ON d.id = core_search_fts.rowid "
+                "WHERE core_search_fts MATCH %s AND d.object_type = %s",
+                [match, object_type],
             )
         )
         terms = [t for t in terms if len(t) < MIN_INDEXED_LENGTH]
+    else:
+        docs = SearchDocument.objects.filter(object_type=object_type)
     for term in terms:
         if len(term) >= MIN_INDEXED_LENGTH:
             docs = docs.filter(body__contains=term)

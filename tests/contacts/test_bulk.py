@@ -143,3 +143,18 @@ def test_rows_placed_outside_the_actors_scope_are_skipped(org):
     assert result.created == 1
     assert [(e.row, e.field) for e in result.errors] == [(2, "department_id")]
     assert list(Person.objects.values_list("first_name", flat=True)) == ["Mine"]
+
+
+def test_a_large_import_refreshes_the_planners_statistics(org):
+    from django.db import connection
+
+    rows = [{"first_name": f"P{i}"} for i in range(bulk.STATISTICS_THRESHOLD)]
+
+    bulk.import_people(rows, actor=org.member_a)
+
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = 'contacts_person'")
+        else:
+            cursor.execute("SELECT attname FROM pg_stats WHERE tablename = 'contacts_person'")
+        assert cursor.fetchall()
