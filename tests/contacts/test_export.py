@@ -2,6 +2,8 @@ import csv
 import io
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from openpyxl import load_workbook
 
 from kontor.accounts import services as accounts
@@ -143,3 +145,49 @@ def test_export_scope_narrower_than_view_scope_cuts_the_rows(org, people, make_u
     assert listed == {p.pk for p in people} | {own.pk}
     exported = [int(r[0]) for r in read_csv(api.get("/people/export"))[1:]]
     assert exported == [own.pk]
+
+
+def test_export_costs_the_same_queries_for_3_or_30_rows(org):
+    api = Api(org.admin)
+    api.get("/people")
+
+    def cost():
+        with CaptureQueriesContext(connection) as ctx:
+            read_csv(api.get("/people/export"))
+        return len(ctx.captured_queries)
+
+    def make(n):
+        for i in range(n):
+            services.create_person(
+                {
+                    "first_name": f"P{i}",
+                    "phones": [{"number": f"+7 916 000-00-{i:02d}"}],
+                    "emails": [{"address": f"p{i}@example.com"}],
+                    "tags": ["VIP"],
+                },
+                actor=org.admin,
+            )
+
+    make(3)
+    few = cost()
+    make(27)
+    assert cost() == few
+
+
+def test_xlsx_export_is_an_attachment_with_contact_points(org):
+    services.create_person(
+        {
+            "first_name": "Ivan",
+            "phones": [{"number": "8 916 123-45-67"}, {"number": "+49 30 1234567"}],
+            "emails": [{"address": "ivan@example.com"}],
+            "tags": ["b", "a"],
+        },
+        actor=org.admin,
+    )
+    response = Api(org.admin).get("/people/export?format=xlsx")
+    assert response["Content-Disposition"].startswith('attachment; filename="people-')
+    header, row = read_xlsx(response)
+    cells = dict(zip(header, row, strict=True))
+    assert cells["Phones"] == "8 916 123-45-67; +49 30 1234567"
+    assert cells["Emails"] == "ivan@example.com"
+    assert cells["Tags"] == "a; b"

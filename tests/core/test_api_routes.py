@@ -1,8 +1,11 @@
 import json
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kontor.contacts import services
@@ -225,3 +228,40 @@ def test_unknown_api_path_and_unparsable_body_answer_json(org):
     )
     assert not_an_object.status_code == 422
     assert list(not_an_object.json()["errors"]) == ["__all__"]
+
+
+def every_operation():
+    schema = json.loads(Client().get("/api/v1/openapi.json").content)
+    for path, item in schema["paths"].items():
+        for method in item:
+            yield method, re.sub(r"\{[^}]+\}", "1", path)
+
+
+def test_every_operation_in_openapi_refuses_anonymous_with_401(db):
+    operations = list(every_operation())
+    assert len(operations) >= 25
+    for method, path in operations:
+        response = getattr(Client(enforce_csrf_checks=True), method)(path)
+        assert response.status_code == 401, (method, path, response.status_code)
+        assert response.json()["detail"] == "Authentication required."
+
+
+def test_search_and_audit_cost_the_same_queries_for_3_or_30_records(org):
+    api = Api(org.member_a)
+    api.get("/search?q=zz")
+
+    def cost(path):
+        with CaptureQueriesContext(connection) as ctx:
+            assert api.get(path).status_code == 200
+        return len(ctx.captured_queries)
+
+    def make(n):
+        for i in range(n):
+            person_of(org.member_a, first_name=f"Zed{i}", position="Buyer")
+            services.create_company({"name": f"Zed Co {i}"}, actor=org.member_a)
+
+    make(3)
+    few = cost("/search?q=zed&limit=50"), cost("/audit?limit=200")
+    make(27)
+    many = cost("/search?q=zed&limit=50"), cost("/audit?limit=200")
+    assert few == many
