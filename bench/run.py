@@ -123,8 +123,9 @@ class RawSQL:
     def name_search(self, q: str):
         if self.connection.vendor == "sqlite":
             docs = (
-                "SELECT object_id FROM core_searchdocument WHERE object_type = 'contacts.person' "
-                "AND id IN (SELECT rowid FROM core_search_fts WHERE core_search_fts MATCH %s)"
+                "SELECT d.object_id FROM core_search_fts CROSS JOIN core_searchdocument d "
+                "ON d.id = core_search_fts.rowid "
+                "WHERE core_search_fts MATCH %s AND d.object_type = 'contacts.person'"
             )
             param = '"' + q.casefold() + '"'
         else:
