@@ -158,3 +158,18 @@ def test_a_large_import_refreshes_the_planners_statistics(org):
         else:
             cursor.execute("SELECT attname FROM pg_stats WHERE tablename = 'contacts_person'")
         assert cursor.fetchall()
+
+
+def test_unknown_owner_department_and_tags_are_handled(org):
+    rows = [
+        {"first_name": "A", "owner_id": 999999},
+        {"first_name": "B", "department_id": "not-a-number"},
+        {"first_name": "C", "tags": ["Fresh tag", "fresh TAG", ""]},
+    ]
+
+    result = bulk.import_people(rows, actor=org.admin)
+
+    assert [(e.row, e.field) for e in result.errors] == [(1, "owner_id"), (2, "department_id")]
+    person = Person.objects.get(pk=result.ids[0])
+    assert [t.name for t in person.tags.all()] == ["Fresh tag"]
+    assert person.owner == org.admin and person.department == org.dept.root
