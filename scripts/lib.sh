@@ -1,0 +1,65 @@
+# Shared by scripts/start and scripts/test: Debian packages and the project's virtualenv.
+# Sourced, not run. Expects the working directory to be the repository root.
+
+export DEBIAN_FRONTEND=noninteractive
+export PIP_DISABLE_PIP_VERSION_CHECK=1
+
+VENV="${KONTOR_VENV:-.venv}"
+PYTHON="${PYTHON:-python3}"
+_apt_updated=""
+
+say() { printf '\n== %s\n' "$*"; }
+die() {
+    printf 'error: %s\n' "$*" >&2
+    exit 1
+}
+
+is_root() { [ "$(id -u)" = 0 ]; }
+
+# Packages of the list that are not installed yet.
+missing_debian_packages() {
+    local pkg
+    for pkg in "$@"; do
+        dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" ||
+            printf '%s ' "$pkg"
+    done
+}
+
+# Installs the Debian packages that are missing; as a non-root user, says what to install.
+ensure_debian_packages() {
+    command -v dpkg-query >/dev/null || return 0 # not Debian: the caller checks for the tools
+    local missing
+    missing="$(missing_debian_packages "$@")"
+    [ -z "$missing" ] && return 0
+    if ! is_root; then
+        die "missing Debian packages: ${missing}
+       install them once with: sudo apt-get install -y ${missing}"
+    fi
+    say "installing Debian packages: ${missing}"
+    if [ -z "$_apt_updated" ]; then
+        apt-get update -q || die "apt-get update failed"
+        _apt_updated=1
+    fi
+    # shellcheck disable=SC2086  # one word per package
+    apt-get install -y -q --no-install-recommends $missing </dev/null ||
+        die "apt-get install ${missing} failed"
+}
+
+# Creates the virtualenv (once) and installs the project into it with the given extras.
+# Debian's python3 has neither venv's ensurepip nor pip until python3-venv is installed.
+ensure_venv() {
+    local extras="$1"
+    command -v "$PYTHON" >/dev/null || die "no ${PYTHON} on PATH: Kontor needs Python 3.11 or newer"
+    "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' ||
+        die "$("$PYTHON" --version 2>&1) is too old: Kontor needs Python 3.11 or newer"
+    if [ ! -x "$VENV/bin/python" ] || ! "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+        rm -rf "$VENV"
+        if ! "$PYTHON" -m venv "$VENV" >/dev/null 2>&1; then
+            rm -rf "$VENV"
+            ensure_debian_packages python3-venv
+            "$PYTHON" -m venv "$VENV" || die "could not create the virtualenv ${VENV}"
+        fi
+    fi
+    say "installing Kontor and its pinned dependencies into ${VENV}"
+    "$VENV/bin/python" -m pip install -q -e ".${extras}" || die "pip install failed"
+}
