@@ -50,15 +50,18 @@ def _print_progress(message: str) -> None:
 
 
 def cmd_createuser(args) -> int:
+    from django.db import transaction
+
     from kontor.accounts import services
     from kontor.core.access import SYSTEM
     from kontor.core.context import Channel, acting
 
-    with acting(Channel.SYSTEM):
+    # One transaction: a refused user must not leave a freshly created department behind.
+    with acting(Channel.SYSTEM), transaction.atomic():
+        roles = [services.role_named(name) for name in args.role or []]
         department = (
             services.ensure_department(args.department, actor=SYSTEM) if args.department else None
         )
-        roles = [services.role_named(name) for name in args.role or []]
         user = services.create_user(
             email=args.email,
             password=args.password,
@@ -87,7 +90,7 @@ def cmd_token_create(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from django.core.management import call_command
+    from django.core import checks
     from django.db import connection
     from django.db.migrations.executor import MigrationExecutor
 
@@ -97,7 +100,7 @@ def cmd_check(args) -> int:
         vendor = connection.vendor
         print(f"ok   database reachable ({vendor}: {connection.settings_dict['NAME']})")
     except Exception as exc:  # any driver error is the finding itself
-        print(f"FAIL database unreachable: {exc}")
+        print(f"FAIL database unreachable: {_one_line(exc)}")
         return 1
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
@@ -106,20 +109,30 @@ def cmd_check(args) -> int:
         print(f"FAIL {problems[-1]}")
     else:
         print("ok   migrations applied")
-    try:
-        call_command("check", verbosity=0)
+    serious = [m for m in checks.run_checks() if m.is_serious()]
+    if serious:
+        problems.extend(str(m) for m in serious)
+        print("FAIL Django system checks: " + "; ".join(str(m) for m in serious))
+    else:
         print("ok   Django system checks")
-    except Exception as exc:  # SystemCheckError carries the report
-        problems.append(str(exc))
-        print(f"FAIL Django system checks: {exc}")
     return 1 if problems else 0
+
+
+def _one_line(exc: Exception) -> str:
+    """Driver errors span several lines; a CLI error is one."""
+    return " ".join(str(exc).split())
 
 
 def cmd_django(args) -> int:
     from django.core.management import execute_from_command_line
 
-    execute_from_command_line(["kontor", args.django_command, *args.django_args])
+    execute_from_command_line([args.prog, args.django_command, *args.django_args])
     return 0
+
+
+def _command(subparsers, name: str, text: str) -> argparse.ArgumentParser:
+    """A subcommand whose one-line text shows both in `kontor --help` and in its own --help."""
+    return subparsers.add_parser(name, help=text, description=text[0].upper() + text[1:] + ".")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,19 +144,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     sub.required = True
 
-    serve = sub.add_parser("serve", help="apply migrations and run the web server")
+    serve = _command(sub, "serve", "apply migrations and run the web server")
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
     serve.set_defaults(func=cmd_serve)
 
-    demo = sub.add_parser("demo", help="load the demo company B. Company (idempotent)")
+    demo = _command(sub, "demo", "load the demo company B. Company (idempotent)")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
     demo.set_defaults(func=cmd_demo)
 
-    createuser = sub.add_parser("createuser", help="create a user who logs in by email")
-    createuser.add_argument("--email", required=True)
-    createuser.add_argument("--password", required=True)
+    createuser = _command(sub, "createuser", "create a user who logs in by email")
+    createuser.add_argument("--email", required=True, help="the email the user logs in with")
+    createuser.add_argument(
+        "--password", required=True, help="at least 8 characters, not a common one"
+    )
     createuser.add_argument("--first-name")
     createuser.add_argument("--last-name")
     createuser.add_argument(
@@ -155,36 +170,51 @@ def build_parser() -> argparse.ArgumentParser:
     createuser.add_argument("--superuser", action="store_true", help="bypasses every scope")
     createuser.set_defaults(func=cmd_createuser)
 
-    token = sub.add_parser("token", help="manage API tokens")
+    token = _command(sub, "token", "manage API tokens")
     token_sub = token.add_subparsers(dest="token_command", metavar="ACTION")
     token_sub.required = True
-    token_create = token_sub.add_parser("create", help="create a token and print only the token")
-    token_create.add_argument("--user", required=True, metavar="EMAIL")
+    token_create = _command(token_sub, "create", "create a token and print only the token")
+    token_create.add_argument(
+        "--user", required=True, metavar="EMAIL", help="the token acts as this user"
+    )
     token_create.add_argument("--name", help="what the token is for")
     token_create.set_defaults(func=cmd_token_create)
 
-    check = sub.add_parser("check", help="self-diagnosis: database reachable, migrations applied")
+    check = _command(sub, "check", "self-diagnosis: database reachable, migrations applied")
     check.set_defaults(func=cmd_check)
 
-    for name, text in (
-        ("migrate", "apply database migrations"),
-        ("makemigrations", "(developers) create migrations"),
-        ("shell", "Python shell with Kontor loaded"),
-        ("manage", "run any Django management command: kontor manage COMMAND ..."),
-    ):
-        p = sub.add_parser(name, help=text, add_help=name != "manage")
-        p.add_argument("django_args", nargs=argparse.REMAINDER)
-        p.set_defaults(func=cmd_django, django_command=name)
+    # Listed here for `kontor --help`; main() hands their arguments to Django untouched.
+    for name, text in DJANGO_COMMANDS.items():
+        sub.add_parser(name, help=text)
     return parser
 
 
+DJANGO_COMMANDS = {
+    "migrate": "apply database migrations",
+    "makemigrations": "(developers) create migrations",
+    "shell": "Python shell with Kontor loaded",
+    "manage": "run any Django management command: kontor manage COMMAND ...",
+}
+
+
+def _django_args(argv: list[str]) -> argparse.Namespace | None:
+    """The Django command to run for ``argv``, or None when argv is one of Kontor's own."""
+    if not argv or argv[0] not in DJANGO_COMMANDS:
+        return None
+    command, rest, prog = argv[0], argv[1:], "kontor"
+    if command == "manage":
+        prog = "kontor manage"
+        if not rest or rest[0] in {"-h", "--help"}:
+            print(f"usage: {prog} COMMAND [ARGS ...]\n\nRun any Django management command.")
+            rest = ["help"]
+        command, rest = rest[0], rest[1:]
+    return argparse.Namespace(func=cmd_django, prog=prog, django_command=command, django_args=rest)
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
-    if args.command == "manage":
-        if not args.django_args:
-            print("kontor manage: name a Django command, e.g. kontor manage showmigrations")
-            return 2
-        args.django_command, args.django_args = args.django_args[0], args.django_args[1:]
+    argv = sys.argv[1:] if argv is None else argv
+    # argparse would take Django's options (migrate --noinput, shell -c) for Kontor's own.
+    args = _django_args(argv) or build_parser().parse_args(argv)
     _setup_django()
     from django.db import DatabaseError
 
@@ -197,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"kontor: error: {exc.message}{' ' + details if details else ''}", file=sys.stderr)
         return 2
     except DatabaseError as exc:
-        print(f"kontor: database error: {exc}", file=sys.stderr)
+        print(f"kontor: database error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         return 130
