@@ -130,9 +130,9 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
 ]
-LOGIN_URL = "accounts:login"
+LOGIN_URL = "web:login"
 LOGIN_REDIRECT_URL = "web:home"
-LOGOUT_REDIRECT_URL = "accounts:login"
+LOGOUT_REDIRECT_URL = "web:login"
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one email or
 # one IP, further attempts get 429 until the cool-off passes.
@@ -142,7 +142,7 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
-AXES_LOCKOUT_TEMPLATE = "accounts/locked_out.html"
+AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
 AXES_ENABLED = _env_bool("KONTOR_LOGIN_THROTTLE", True)
 

@@ -15,5 +15,6 @@ urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<path>.*)$", unknown_endpoint),
     path("settings/", include("kontor.accounts.urls")),
+    path("", include("kontor.contacts.urls")),
     path("", include("kontor.web.urls")),
 ]

@@ -1,7 +1,127 @@
+"""The app shell: login, logout, home dashboard and global search."""
+
+from django.contrib import messages
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import FileResponse
+from django.shortcuts import redirect, render
+from django.urls import NoReverseMatch, reverse
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from kontor.contacts import queries as contacts
+from kontor.core import files
+from kontor.core import search as core_search
+from kontor.core.access import Action
+
+from .errors import service_errors
+
+SUGGEST_LIMIT = 5
+PAGE_LIMIT = 50
+RECENT_LIMIT = 8
+
+
+class LoginView(auth_views.LoginView):
+    template_name = "web/login.html"
+    redirect_authenticated_user = True
+
+
+class LogoutView(auth_views.LogoutView):
+    """POST only (Django's own rule): a link or an image cannot log someone out."""
+
+
+def _hit_url(entry, obj) -> str:
+    try:
+        return reverse(entry.url_name, args=[obj.pk]) if entry.url_name else ""
+    except NoReverseMatch:
+        return ""
+
+
+def _grouped_results(user, q: str, limit: int) -> list[dict]:
+    groups = []
+    for entry, objs in core_search.search(user, q, limit=limit):
+        hits = [
+            {
+                "obj": obj,
+                "url": _hit_url(entry, obj),
+                "subtitle": entry.subtitle(obj) if entry.subtitle else "",
+            }
+            for obj in objs
+        ]
+        groups.append({"label": entry.label, "hits": hits})
+    return groups
 
 
 @login_required
 def home(request):
-    return render(request, "web/home.html")
+    people = contacts.people(request.user)
+    companies = contacts.companies(request.user)
+    recent_people = people.order_by("-updated_at", "-id")[:RECENT_LIMIT]
+    recent_companies = companies.order_by("-updated_at", "-id")[:RECENT_LIMIT]
+    return render(
+        request,
+        "web/home.html",
+        {
+            "people_count": people.count(),
+            "companies_count": companies.count(),
+            "recent_people": recent_people,
+            "recent_companies": recent_companies,
+        },
+    )
+
+
+@login_required
+@require_GET
+def search_suggest(request):
+    """The dropdown under the global search box (htmx partial)."""
+    q = request.GET.get("q", "").strip()
+    groups = _grouped_results(request.user, q, SUGGEST_LIMIT) if q else []
+    return render(
+        request,
+        "web/_search_suggest.html",
+        {"q": q, "groups": [g for g in groups if g["hits"]]},
+    )
+
+
+@login_required
+@require_GET
+def search_page(request):
+    q = request.GET.get("q", "").strip()
+    groups = _grouped_results(request.user, q, PAGE_LIMIT) if q else []
+    return render(
+        request,
+        "web/search.html",
+        {
+            "q": q,
+            "search_q": q,
+            "groups": groups,
+            "total": sum(len(g["hits"]) for g in groups),
+        },
+    )
+
+
+@login_required
+@require_GET
+@service_errors
+def attachment_download(request, pk):
+    """A document of any record, to whoever can see that record (404 otherwise)."""
+    attachment = files.attachment_for(request.user, pk)
+    return FileResponse(attachment.file.open("rb"), as_attachment=True, filename=attachment.name)
+
+
+@login_required
+@require_POST
+@service_errors
+def attachment_delete(request, pk):
+    attachment = files.attachment_for(request.user, pk, Action.EDIT)
+    record = files.record_of(attachment)
+    files.delete_attachment(attachment, actor=request.user)
+    messages.success(request, _("“%(name)s” was deleted.") % {"name": attachment.name})
+    target = request.POST.get("next", "")
+    if url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(target)
+    entry = core_search.search_type(record._meta.label_lower)
+    return redirect((entry and _hit_url(entry, record)) or "web:home")

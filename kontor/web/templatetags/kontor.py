@@ -1,0 +1,45 @@
+"""Template helpers shared by every page: navigation state, query strings, field errors."""
+
+from django import template
+from django.utils.http import urlencode
+
+register = template.Library()
+
+
+@register.simple_tag(takes_context=True)
+def nav_current(context, prefix: str) -> str:
+    """``aria-current="page"`` when the request path lies under ``prefix`` ("/" only exactly)."""
+    path = context["request"].path
+    hit = path == "/" if prefix == "/" else path.startswith(prefix)
+    return 'aria-current="page"' if hit else ""
+
+
+def query_string(querydict, **changes) -> str:
+    """``querydict`` with ``changes`` applied, as "?a=1&b=2"; None or "" drops a key.
+
+    Changing anything but the page starts again at page 1.
+    """
+    params = querydict.copy()
+    if "page" not in changes:
+        params.pop("page", None)
+    for key, value in changes.items():
+        if value in (None, ""):
+            params.pop(key, None)
+        else:
+            params[key] = value
+    encoded = urlencode(sorted(params.lists()), doseq=True)
+    return "?" + encoded if encoded else "?"
+
+
+@register.simple_tag(takes_context=True)
+def query(context, **changes) -> str:
+    """The current request's query string with ``changes`` applied (see ``query_string``)."""
+    return query_string(context["request"].GET, **changes)
+
+
+@register.filter
+def get_item(mapping, key):
+    """``mapping[key]`` for keys templates cannot spell ("phones.0.number"), or None."""
+    if not mapping:
+        return None
+    return mapping.get(key)
