@@ -116,3 +116,27 @@ def test_list_filters_with_htmx_and_bulk_tags(new_page, org):
     expect(page.locator(".flash-success")).to_contain_text("added to 2 records")
     tagged = {p.first_name for p in Person.objects.filter(tags__name="VIP")}
     assert tagged == {"Alpha", "Beta"}
+
+
+def test_company_autocomplete_and_save_anyway_on_a_likely_duplicate(new_page, org):
+    from kontor.contacts import services
+
+    company = services.create_company({"name": "Stroy Mir"}, actor=org.member_a)
+    services.create_person(
+        {"first_name": "Olga", "last_name": "Petrova", "company_id": company.pk},
+        actor=org.member_a,
+    )
+    page = new_page()
+    log_in(page, "anna@example.com", PASSWORD)
+    page.goto("/people/new/")
+    page.get_by_label("First name").fill("Olga")
+    page.get_by_label("Last name").fill("Petrova")
+    page.get_by_label("Company").press_sequentially("stroy", delay=20)
+    page.get_by_role("option", name="Stroy Mir").click()
+    expect(page.get_by_label("Company")).to_have_value("Stroy Mir")
+    page.get_by_role("button", name="Save", exact=True).click()
+    expect(page.get_by_test_id("duplicates")).to_contain_text("Olga Petrova")
+    assert Person.objects.filter(last_name="Petrova").count() == 1
+    page.get_by_role("button", name="Save anyway").click()
+    expect(page.locator(".flash-success")).to_contain_text("was created")
+    assert Person.objects.filter(last_name="Petrova", company=company).count() == 2
