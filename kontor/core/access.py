@@ -145,14 +145,16 @@ def record_in_scope(user, obj, action: str) -> bool:
 def require(user, action: str, obj) -> None:
     """Raise unless ``user`` may do ``action`` on ``obj``.
 
-    A record the user cannot even view is NotFound (404), never PermissionDenied:
-    its existence is not disclosed.
+    Every action is bounded by the view scope. A record the user cannot even view is
+    NotFound (404), never PermissionDenied: its existence is not disclosed. A new record
+    may not be placed where its creator could not see it (PermissionDenied: nothing
+    exists yet to hide).
     """
-    if action != Action.VIEW and obj.pk is not None and not record_in_scope(user, obj, Action.VIEW):
+    if not record_in_scope(user, obj, Action.VIEW):
+        if obj.pk is None and action == Action.CREATE:
+            raise PermissionDenied()
         raise NotFound()
     if not record_in_scope(user, obj, action):
-        if action == Action.VIEW:
-            raise NotFound()
         raise PermissionDenied()
 
 
