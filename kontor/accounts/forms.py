@@ -34,7 +34,7 @@ class _TreeOrder(forms.models.ModelChoiceIterator):
         if self.field.empty_label is not None:
             yield ("", self.field.empty_label)
         for obj in self.field.tree:
-            yield (self.choice(obj)[0], "\u2003" * obj.tree_depth + obj.name)
+            yield (self.choice(obj)[0], obj.tree_label)
 
 
 class AccessibleForm(forms.Form):

@@ -43,7 +43,8 @@ def department_tree(actor, *, action: str = Action.VIEW) -> list[Department]:
     """Departments ``actor`` may see, depth-first with siblings by name.
 
     Each carries ``tree_depth``: its depth below the highest department the actor sees,
-    so a head's tree starts at their own department.
+    so a head's tree starts at their own department; and ``tree_label``, its name
+    indented by that depth, so a select reads as the tree.
     """
     departments = list(Department.objects.visible_to(actor, action))
     by_id = {d.pk: d for d in departments}
@@ -56,6 +57,7 @@ def department_tree(actor, *, action: str = Action.VIEW) -> list[Department]:
     def walk(parent_key, depth):
         for d in sorted(children.get(parent_key, []), key=lambda d: (d.name.casefold(), d.pk)):
             d.tree_depth = depth
+            d.tree_label = "\u2003" * depth + d.name
             ordered.append(d)
             walk(d.pk, depth + 1)
 

@@ -114,9 +114,7 @@ def user_list(request):
     context = {
         "page": page,
         "filter_form": filter_form,
-        "department_options": [
-            (d.pk, "\u2003" * d.tree_depth + d.name) for d in queries.department_tree(actor)
-        ],
+        "department_options": [(d.pk, d.tree_label) for d in queries.department_tree(actor)],
         "selected_department": cleaned.get("department"),
         "query_string": query.urlencode(),
         "may_create": services.may_create_users(actor),

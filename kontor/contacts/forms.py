@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kontor.accounts.models import Department
+from kontor.accounts.queries import department_tree
 
 from .models import Address, Email, Phone
 
@@ -219,5 +220,6 @@ def owner_choices():
     )
 
 
-def department_choices():
-    return Department.objects.only("id", "name", "path")
+def department_choices(actor) -> list[Department]:
+    """The departments ``actor`` sees, as a tree (siblings by name), to place a record in."""
+    return department_tree(actor)

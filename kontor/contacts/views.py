@@ -185,7 +185,7 @@ def _list(request, rt: RecordType):
         "can": _permissions(request.user, rt),
         "tags": Tag.objects.all(),
         "owners": owner_choices(),
-        "departments": department_choices(),
+        "departments": department_choices(request.user),
         "industries": (
             queries.companies(request.user)
             .exclude(industry="")
@@ -428,7 +428,7 @@ def _form_context(request, rt: RecordType, form, **extra) -> dict:
         "form": form,
         "company_label": company_label,
         "owners": owner_choices(),
-        "departments": department_choices(),
+        "departments": department_choices(request.user),
         **extra,
     }
 

@@ -376,3 +376,28 @@ def test_company_pages_create_and_show_their_people(client, org):
     assert b"Ivan Worker" in related.content
     listing = client.get(reverse("contacts:company_list"), {"industry": "concrete"})
     assert b"Beton LLC" in listing.content
+
+
+def test_department_select_is_the_visible_tree_with_siblings_by_name(client, org):
+    options = re.compile(r'<option value="(\d+)"[^>]*>([^<]*)</option>')
+
+    def departments_offered(user):
+        page = logged_in(client, user).get(reverse("contacts:person_create")).content.decode()
+        select = page[page.index('name="department_id"') :]
+        select = select[: select.index("</select>")]
+        return [label for _pk, label in options.findall(select)]
+
+    indent = "\u2003"
+    assert departments_offered(org.admin) == [
+        "Company",
+        f"{indent}Sales",
+        f"{indent * 2}Sales Team 1",
+        f"{indent * 2}Sales Team 2",
+        f"{indent}Support",
+    ]
+    # A head places records only within their subtree, so only that is offered.
+    assert departments_offered(org.sales_head) == [
+        "Sales",
+        f"{indent}Sales Team 1",
+        f"{indent}Sales Team 2",
+    ]
