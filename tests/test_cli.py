@@ -14,7 +14,9 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from html.parser import HTMLParser
 from pathlib import Path
+from urllib.parse import urljoin
 
 import pytest
 
@@ -251,6 +253,22 @@ def http_get(url: str, headers: dict[str, str] | None = None):
         return error.code, error.headers, error.read(), url
 
 
+class LinkCollector(HTMLParser):
+    """The stylesheets a page links and the names of its inputs."""
+
+    def __init__(self):
+        super().__init__()
+        self.stylesheets: list[str] = []
+        self.inputs: list[str] = []
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "link" and "stylesheet" in (attrs.get("rel") or "").split():
+            self.stylesheets.append(attrs["href"])
+        if tag == "input" and attrs.get("name"):
+            self.inputs.append(attrs["name"])
+
+
 @pytest.fixture
 def served(var_dir):
     """`kontor serve` on a free port, with one user and an API token."""
@@ -301,3 +319,21 @@ def test_serve_answers_the_api_with_a_cli_token(served):
 
     status, _, _, _ = http_get(base + "/api/v1/people", {"Authorization": f"Bearer {token}x"})
     assert status == 401
+
+
+def test_serve_serves_the_login_page_and_its_stylesheets(served):
+    base, _token = served
+
+    status, _headers, body, final_url = http_get(base + "/")
+
+    assert status == 200
+    assert final_url != base + "/", "an anonymous visitor is sent to the login page"
+    page = LinkCollector()
+    page.feed(body.decode())
+    assert "password" in page.inputs
+    assert page.stylesheets, "the login page links a stylesheet"
+    for href in page.stylesheets:
+        status, headers, css, _ = http_get(urljoin(final_url, href))
+        assert status == 200, href
+        assert headers["Content-Type"].startswith("text/css")
+        assert b"{" in css
