@@ -51,13 +51,38 @@ DEPARTMENTS = [
 # Who owns clients, and the share of clients each department holds.
 CLIENT_DEPARTMENTS = {"Sales Team North": 0.45, "Sales Team South": 0.45, "Support": 0.10}
 
+# Per industry, the words a client's name ends with in each of the demo's languages.
 INDUSTRIES = {
-    "Construction": ["Bau", "Stroy", "Construction", "Builders"],
-    "Building materials retail": ["Baumarkt", "Stroymarket", "Supply", "Depot"],
-    "Real estate development": ["Development", "Homes", "Estates", "Immobilien"],
-    "Roofing": ["Roofing", "Dach", "Krovlya"],
-    "Interior finishing": ["Interiors", "Ausbau", "Otdelka"],
-    "Civil engineering": ["Infrastructure", "Tiefbau", "Engineering"],
+    "Construction": {
+        "en_US": ["Construction", "Builders"],
+        "ru_RU": ["Строй", "СтройГрупп"],
+        "de_DE": ["Bau", "Bauunternehmung"],
+    },
+    "Building materials retail": {
+        "en_US": ["Supply", "Depot"],
+        "ru_RU": ["Стройторг", "Стройснаб"],
+        "de_DE": ["Baustoffe", "Baumarkt"],
+    },
+    "Real estate development": {
+        "en_US": ["Development", "Homes"],
+        "ru_RU": ["Девелопмент", "Недвижимость"],
+        "de_DE": ["Immobilien", "Projektbau"],
+    },
+    "Roofing": {
+        "en_US": ["Roofing"],
+        "ru_RU": ["Кровля"],
+        "de_DE": ["Dach", "Bedachungen"],
+    },
+    "Interior finishing": {
+        "en_US": ["Interiors"],
+        "ru_RU": ["Отделка", "Интерьер"],
+        "de_DE": ["Ausbau", "Innenausbau"],
+    },
+    "Civil engineering": {
+        "en_US": ["Engineering", "Infrastructure"],
+        "ru_RU": ["Инжиниринг", "Инфраструктура"],
+        "de_DE": ["Tiefbau", "Ingenieurbau"],
+    },
 }
 POSITIONS = [
     "Owner",
@@ -107,7 +132,7 @@ def load_demo(
         created = bulk.import_companies(company_rows, actor=SYSTEM)
         _refuse_rejected_rows(created)
         employers = [
-            (pk, row["owner_id"], row["department_id"], row["_domain"])
+            (pk, row["owner_id"], row["department_id"], row["_domain"], row["_locale"])
             for pk, row in zip(created.ids, company_rows, strict=True)
         ]
         say(_("Importing %(count)d people…") % {"count": people})
@@ -168,8 +193,9 @@ _CYRILLIC = dict(
 def _ascii(text: str) -> str:
     """Lower-case Latin letters for logins and mailboxes ("Ермаков" -> "ermakov")."""
     text = "".join(_CYRILLIC.get(c, c) for c in text.lower().replace("ß", "ss"))
-    text = text.replace("-", "")
-    return unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    # Only letters and digits: names like "Hans D." or "O'Neil" make no valid mailbox.
+    return "".join(c for c in text if c.isalnum())
 
 
 def _create_staff(fake) -> list[User]:
@@ -196,7 +222,7 @@ def _create_staff(fake) -> list[User]:
         for n in range(count):
             local = locales[len(staff) % 2]
             first, last = local.first_name(), local.last_name()
-            email = f"{_ascii(first)}.{_ascii(last)}@{DEMO_DOMAIN}".replace(" ", "")
+            email = f"{_ascii(first)}.{_ascii(last)}@{DEMO_DOMAIN}"
             while email in emails:
                 email = email.replace("@", "1@")
             emails.add(email)
@@ -263,8 +289,8 @@ def _company_rows(count: int, fake, rng: random.Random, owners):
         local = fake[locale]
         industry = rng.choice(list(INDUSTRIES))
         surname = local.last_name_male() if locale == "ru_RU" else local.last_name()
-        name = f"{surname} {rng.choice(INDUSTRIES[industry])}"
-        slug = "".join(c for c in _ascii(name) if c.isalnum()) or f"client{i}"
+        name = f"{surname} {rng.choice(INDUSTRIES[industry][locale])}"
+        slug = _ascii(name) or f"client{i}"
         domain = f"{slug}{i}.{tld}"
         owner = _placement(rng, owners)
         if country == "RU":
@@ -295,13 +321,16 @@ def _company_rows(count: int, fake, rng: random.Random, owners):
             "owner_id": owner.pk,
             "department_id": owner.department_id,
             "_domain": domain,
+            "_locale": locale,
         }
 
 
 def _person_rows(count: int, fake, rng: random.Random, owners, employers):
     locale_names = list(LOCALES)
     for i in range(count):
-        locale = locale_names[rng.randrange(len(locale_names))]
+        # Most people work for a client company, in its country; some are private clients.
+        employer = rng.choice(employers) if employers and rng.random() < 0.85 else None
+        locale = employer[4] if employer else locale_names[rng.randrange(len(locale_names))]
         country = LOCALES[locale][0]
         local = fake[locale]
         female = rng.random() < 0.4
@@ -312,14 +341,13 @@ def _person_rows(count: int, fake, rng: random.Random, owners, employers):
         else:
             first = local.first_name_female() if female else local.first_name_male()
             last, middle = local.last_name(), ""
-        # Most people work for a client company; some are private clients.
-        if employers and rng.random() < 0.85:
-            company_id, owner_id, department_id, domain = rng.choice(employers)
-            email = f"{_ascii(first)[:1]}.{_ascii(last)}@{domain}".replace(" ", "")
+        if employer:
+            company_id, owner_id, department_id, domain, _locale = employer
+            email = f"{_ascii(first)[:1]}.{_ascii(last)}@{domain}"
         else:
             owner = _placement(rng, owners)
             company_id, owner_id, department_id = None, owner.pk, owner.department_id
-            email = f"{_ascii(first)}.{_ascii(last)}{i}@mail.example".replace(" ", "")
+            email = f"{_ascii(first)}.{_ascii(last)}{i}@mail.example"
         row = {
             "first_name": first,
             "middle_name": middle,
