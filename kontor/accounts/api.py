@@ -1,6 +1,6 @@
 """/api/v1/users, /departments, /roles and /tokens: schema in, service or query call, schema out.
 
-Lists use limit/offset and answer ``{items, count, limit, offset}``.
+Lists use limit/offset and answer ``{items, count, count_capped, limit, offset}``.
 """
 
 from __future__ import annotations
@@ -8,6 +8,7 @@ from __future__ import annotations
 from ninja import Router, Status
 
 from kontor.core.access import Action
+from kontor.core.api import page
 from kontor.core.errors import NotFound
 
 from . import queries, services
@@ -35,19 +36,6 @@ from .schemas import (
 
 router = Router(tags=["accounts"])
 
-MAX_LIMIT = 200
-
-
-def _page(qs, limit: int, offset: int) -> dict:
-    limit = max(1, min(limit, MAX_LIMIT))
-    offset = max(0, offset)
-    return {
-        "items": list(qs[offset : offset + limit]),
-        "count": qs.count(),
-        "limit": limit,
-        "offset": offset,
-    }
-
 
 def _grants(items) -> list[tuple[str, str, int]]:
     return [(g.object_type, g.action, SCOPE_BY_NAME[g.scope]) for g in items]
@@ -66,7 +54,7 @@ def list_users(
     offset: int = 0,
 ):
     filters = queries.UserFilters(q=q, department_id=department_id, active=active)
-    return _page(queries.users(request.user, filters), limit, offset)
+    return page(queries.users(request.user, filters), limit, offset)
 
 
 @router.get("/users/{int:user_id}", response=UserOut, summary="Get a user")
@@ -148,6 +136,7 @@ def list_departments(request, limit: int = 1000, offset: int = 0):
     return {
         "items": [_department_out(d) for d in tree[offset : offset + limit]],
         "count": len(tree),
+        "count_capped": False,
         "limit": limit,
         "offset": offset,
     }
@@ -205,7 +194,7 @@ def delete_department(request, department_id: int, version: int | None = None):
 
 @router.get("/roles", response=RolePage, summary="List roles with their grants")
 def list_roles(request, limit: int = 100, offset: int = 0):
-    return _page(queries.roles(request.user), limit, offset)
+    return page(queries.roles(request.user), limit, offset)
 
 
 @router.get("/roles/{int:role_id}", response=RoleOut)

@@ -8,6 +8,7 @@ from typing import Literal
 from ninja import Field, Schema
 
 from kontor.core.access import Scope
+from kontor.core.api import Page
 
 ScopeName = Literal["own", "department", "subtree", "all"]
 ActionName = Literal["view", "create", "edit", "delete", "export"]
@@ -54,11 +55,8 @@ class UserOut(Schema):
         return list(obj.roles.all())
 
 
-class UserPage(Schema):
+class UserPage(Page):
     items: list[UserOut]
-    count: int
-    limit: int
-    offset: int
 
 
 class UserCreate(Schema):
@@ -103,11 +101,8 @@ class DepartmentOut(Schema):
     version: int
 
 
-class DepartmentPage(Schema):
+class DepartmentPage(Page):
     items: list[DepartmentOut]
-    count: int
-    limit: int
-    offset: int
 
 
 class DepartmentCreate(Schema):
@@ -145,11 +140,8 @@ class RoleOut(Schema):
         ]
 
 
-class RolePage(Schema):
+class RolePage(Page):
     items: list[RoleOut]
-    count: int
-    limit: int
-    offset: int
 
 
 class RoleCreate(Schema):

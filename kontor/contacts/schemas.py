@@ -11,6 +11,8 @@ from typing import Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
+from kontor.core.api import Page
+
 from .models import Address, Email, Phone
 from .queries import COMPANY_SORTS, PERSON_SORTS
 
@@ -160,11 +162,8 @@ class PersonOut(Schema):
     updated_at: datetime.datetime
 
 
-class PersonPage(Schema):
+class PersonPage(Page):
     items: list[PersonOut]
-    count: int
-    limit: int
-    offset: int
 
 
 class PersonFilters(Schema):
@@ -227,11 +226,8 @@ class CompanyOut(Schema):
     updated_at: datetime.datetime
 
 
-class CompanyPage(Schema):
+class CompanyPage(Page):
     items: list[CompanyOut]
-    count: int
-    limit: int
-    offset: int
 
 
 class CompanyFilters(Schema):

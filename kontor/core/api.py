@@ -9,14 +9,18 @@ import re
 from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
+from pydantic import Field
 
 from .errors import KontorError, ValidationFailed
 
 MAX_LIMIT = 200
+# Totals are counted up to here: counting a scope of a million rows costs more than the
+# page itself, and "10,000+" tells a user as much as the exact number.
+COUNT_CAP = 10_000
 
 
 class TokenAuth(HttpBearer):
@@ -108,13 +112,30 @@ def on_http_error(request, exc: HttpError):
     return api.create_response(request, error_body(exc.message), status=exc.status_code)
 
 
+class Page(Schema):
+    """The envelope of every list; subclasses name the type of ``items``."""
+
+    count: int = Field(description=f"Matching rows, counted up to {COUNT_CAP:,}")
+    count_capped: bool = Field(description=f"True when more than {COUNT_CAP:,} rows match")
+    limit: int
+    offset: int
+
+
+def capped_count(qs) -> tuple[int, bool]:
+    """How many rows ``qs`` has, counted no further than COUNT_CAP, and whether it stopped."""
+    total = qs.order_by()[: COUNT_CAP + 1].count()
+    return min(total, COUNT_CAP), total > COUNT_CAP
+
+
 def page(qs, limit: int, offset: int) -> dict:
-    """One limit/offset page of ``qs`` with the total count (see docs/api.md)."""
+    """One limit/offset page of ``qs`` with its total (see docs/api.md)."""
     limit = max(1, min(limit, MAX_LIMIT))
     offset = max(0, offset)
+    count, capped = capped_count(qs)
     return {
         "items": list(qs[offset : offset + limit]),
-        "count": qs.count(),
+        "count": count,
+        "count_capped": capped,
         "limit": limit,
         "offset": offset,
     }

@@ -15,7 +15,7 @@ from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from . import files, search
-from .api import MAX_LIMIT, page
+from .api import MAX_LIMIT, Page, page
 from .errors import NotFound, ValidationFailed
 from .models import Attachment, AuditEntry
 
@@ -94,11 +94,8 @@ class AuditOut(Schema):
     changes: dict
 
 
-class AuditPage(Schema):
+class AuditPage(Page):
     items: list[AuditOut]
-    count: int
-    limit: int
-    offset: int
 
 
 def _audit_out(entry: AuditEntry) -> dict:

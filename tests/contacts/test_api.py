@@ -121,9 +121,21 @@ def test_list_paginates_with_total_count(org):
     for i in range(5):
         person_of(org.member_a, first_name=f"P{i}", last_name=f"L{i}")
     body = Api(org.member_a).get("/people?limit=2&offset=2").json()
-    assert body["count"] == 5
+    assert (body["count"], body["count_capped"]) == (5, False)
     assert (body["limit"], body["offset"]) == (2, 2)
     assert [p["last_name"] for p in body["items"]] == ["L2", "L3"]
+
+
+def test_totals_stop_counting_at_the_cap_and_say_so(org, monkeypatch):
+    monkeypatch.setattr("kontor.core.api.COUNT_CAP", 3)
+    for i in range(5):
+        person_of(org.member_a, first_name=f"P{i}", last_name=f"L{i}")
+    body = Api(org.member_a).get("/people?limit=2&offset=3").json()
+    assert (body["count"], body["count_capped"]) == (3, True)
+    # Rows past the cap are still served: the cap limits counting, not paging.
+    assert [p["last_name"] for p in body["items"]] == ["L3", "L4"]
+    exact = Api(org.member_a).get("/people?q=L4").json()
+    assert (exact["count"], exact["count_capped"]) == (1, False)
 
 
 def test_limit_above_the_maximum_is_a_field_error(org):
