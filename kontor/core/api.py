@@ -16,11 +16,9 @@ from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import Field
 
 from .errors import KontorError, ValidationFailed
+from .pagination import COUNT_CAP, capped_count
 
 MAX_LIMIT = 200
-# Totals are counted up to here: counting a scope of a million rows costs more than the
-# page itself, and "10,000+" tells a user as much as the exact number.
-COUNT_CAP = 10_000
 
 
 class TokenAuth(HttpBearer):
@@ -119,12 +117,6 @@ class Page(Schema):
     count_capped: bool = Field(description=f"True when more than {COUNT_CAP:,} rows match")
     limit: int
     offset: int
-
-
-def capped_count(qs) -> tuple[int, bool]:
-    """How many rows ``qs`` has, counted no further than COUNT_CAP, and whether it stopped."""
-    total = qs.order_by()[: COUNT_CAP + 1].count()
-    return min(total, COUNT_CAP), total > COUNT_CAP
 
 
 def page(qs, limit: int, offset: int) -> dict:

@@ -14,6 +14,7 @@ from kontor.contacts import queries as contacts
 from kontor.core import files
 from kontor.core import search as core_search
 from kontor.core.access import Action
+from kontor.core.pagination import capped_count
 
 from .errors import service_errors
 
@@ -63,8 +64,8 @@ def home(request):
         request,
         "web/home.html",
         {
-            "people_count": people.count(),
-            "companies_count": companies.count(),
+            "people_total": capped_count(people),
+            "companies_total": capped_count(companies),
             "recent_people": recent_people,
             "recent_companies": recent_companies,
         },

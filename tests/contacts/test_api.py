@@ -127,7 +127,7 @@ def test_list_paginates_with_total_count(org):
 
 
 def test_totals_stop_counting_at_the_cap_and_say_so(org, monkeypatch):
-    monkeypatch.setattr("kontor.core.api.COUNT_CAP", 3)
+    monkeypatch.setattr("kontor.core.pagination.COUNT_CAP", 3)
     for i in range(5):
         person_of(org.member_a, first_name=f"P{i}", last_name=f"L{i}")
     body = Api(org.member_a).get("/people?limit=2&offset=3").json()

@@ -60,6 +60,16 @@ def test_home_counts_only_visible_records_and_lists_recent_ones(client, org):
     assert "Mine" in html and "Theirs" not in html
 
 
+def test_home_counts_stop_at_the_cap_and_show_a_plus(client, org, monkeypatch):
+    monkeypatch.setattr("kontor.core.pagination.COUNT_CAP", 2)
+    for name in ("Ann", "Bob", "Cid"):
+        services.create_person({"first_name": name}, actor=org.member_a)
+    client.force_login(org.member_a)
+    html = client.get(reverse("web:home")).content.decode()
+    assert '<span class="stat-value" data-testid="people-count">2+</span>' in html
+    assert '<span class="stat-value" data-testid="companies-count">0</span>' in html
+
+
 def test_home_without_records_invites_to_add_the_first(client, org):
     client.force_login(org.member_a)
     html = client.get(reverse("web:home")).content.decode()
