@@ -6,6 +6,10 @@ import argparse
 import os
 import sys
 
+# Messages are translated only after ``_setup_django``; the help texts stay English.
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
 
 def _setup_django() -> None:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kontor.settings")
@@ -24,7 +28,8 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     _migrate()
-    print(f"Kontor is running at http://{args.host}:{args.port}/ (Ctrl+C to stop)", flush=True)
+    url = f"http://{args.host}:{args.port}/"
+    print(_("Kontor is running at %(url)s (Ctrl+C to stop)") % {"url": url}, flush=True)
     uvicorn.run(
         "kontor.asgi:application",
         host=args.host,
@@ -72,7 +77,7 @@ def cmd_createuser(args) -> int:
             is_superuser=args.superuser,
             actor=SYSTEM,
         )
-    print(f"Created user {user.email}")
+    print(_("Created user %(email)s") % {"email": user.email})
     return 0
 
 
@@ -84,7 +89,7 @@ def cmd_token_create(args) -> int:
 
     user = User.objects.filter(email__iexact=args.user.strip()).first()
     if user is None:
-        raise NotFound(f"There is no user with the email {args.user}.")
+        raise NotFound(_("There is no user with the email %(email)s.") % {"email": args.user})
     print(services.issue_token(user, name=args.name or "", actor=SYSTEM))
     return 0
 
@@ -98,23 +103,38 @@ def cmd_check(args) -> int:
     try:
         connection.ensure_connection()
         vendor = connection.vendor
-        print(f"ok   database reachable ({vendor}: {connection.settings_dict['NAME']})")
+        name = connection.settings_dict["NAME"]
+        print(
+            "ok   "
+            + _("database reachable (%(vendor)s: %(name)s)") % {"vendor": vendor, "name": name}
+        )
     except Exception as exc:  # any driver error is the finding itself
-        print(f"FAIL database unreachable: {_one_line(exc)}")
+        print("FAIL " + _("database unreachable: %(error)s") % {"error": _one_line(exc)})
         return 1
     executor = MigrationExecutor(connection)
     pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
     if pending:
-        problems.append(f"{len(pending)} migrations not applied (run: kontor migrate)")
+        problems.append(
+            ngettext(
+                "%(count)d migration not applied (run: kontor migrate)",
+                "%(count)d migrations not applied (run: kontor migrate)",
+                len(pending),
+            )
+            % {"count": len(pending)}
+        )
         print(f"FAIL {problems[-1]}")
     else:
-        print("ok   migrations applied")
+        print("ok   " + _("migrations applied"))
     serious = [m for m in checks.run_checks() if m.is_serious()]
     if serious:
         problems.extend(str(m) for m in serious)
-        print("FAIL Django system checks: " + "; ".join(str(m) for m in serious))
+        print(
+            "FAIL "
+            + _("Django system checks: %(problems)s")
+            % {"problems": "; ".join(str(m) for m in serious)}
+        )
     else:
-        print("ok   Django system checks")
+        print("ok   " + _("Django system checks"))
     return 1 if problems else 0
 
 

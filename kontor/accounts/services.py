@@ -11,6 +11,7 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
 
 from kontor.core import audit
 from kontor.core import services as records
@@ -24,18 +25,19 @@ class AccountsError(KontorError):
     pass
 
 
-# The three roles a new install starts with; an admin may edit them afterwards.
+# The three roles a new install starts with; an admin may edit them afterwards. The
+# descriptions are stored in English and translated on display while left unchanged.
 BUILTIN_ROLES: dict[str, tuple[str, dict[str, Scope]]] = {
     "admin": (
-        "Every action on everything.",
+        gettext_noop("Every action on everything."),
         {action: Scope.ALL for action in Action.all},
     ),
     "head": (
-        "Every action within their department and its sub-departments.",
+        gettext_noop("Every action within their department and its sub-departments."),
         {action: Scope.SUBTREE for action in Action.all},
     ),
     "member": (
-        "View within their department; create records and edit their own.",
+        gettext_noop("View within their department; create records and edit their own."),
         {Action.VIEW: Scope.DEPARTMENT, Action.CREATE: Scope.OWN, Action.EDIT: Scope.OWN},
     ),
 }

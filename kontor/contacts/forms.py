@@ -12,7 +12,7 @@ import re
 
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from kontor.accounts.models import Department
 from kontor.accounts.queries import department_tree
@@ -41,7 +41,7 @@ ROW_LABELS = {
     "postal_code": gettext_lazy("Postal code"),
     "country": gettext_lazy("Country"),
     "relation": gettext_lazy("Relation"),
-    "name": gettext_lazy("Name"),
+    "name": pgettext_lazy("person", "Name"),
     "birthday": gettext_lazy("Birthday"),
     "label": gettext_lazy("Occasion"),
     "date": gettext_lazy("Date"),

@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kontor.core import phones
 from kontor.core.models import BusinessRecord
@@ -14,6 +15,8 @@ class Tag(models.Model):
 
     class Meta:
         ordering = ["name"]
+        verbose_name = _("tag")
+        verbose_name_plural = _("tags")
 
     def __str__(self):
         return self.name
@@ -191,6 +194,8 @@ class Phone(ContactPoint):
     e164 = models.CharField(max_length=20, db_index=True)
 
     class Meta(ContactPoint.Meta):
+        verbose_name = _("phone")
+        verbose_name_plural = _("phones")
         constraints = [_one_owner_constraint("phone_one_owner")]
 
     def __str__(self):
@@ -215,6 +220,8 @@ class Email(ContactPoint):
     normalized = models.CharField(max_length=254, db_index=True)
 
     class Meta(ContactPoint.Meta):
+        verbose_name = _("email")
+        verbose_name_plural = _("emails")
         constraints = [_one_owner_constraint("email_one_owner")]
 
     def __str__(self):
@@ -239,6 +246,7 @@ class Address(ContactPoint):
     country = models.CharField(_("country"), max_length=2, blank=True)
 
     class Meta(ContactPoint.Meta):
+        verbose_name = _("address")
         verbose_name_plural = _("addresses")
         constraints = [_one_owner_constraint("address_one_owner")]
 
@@ -256,11 +264,13 @@ class FamilyMember(models.Model):
 
     person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="family")
     relation = models.CharField(_("relation"), max_length=50)
-    name = models.CharField(_("name"), max_length=150)
+    name = models.CharField(pgettext_lazy("person", "name"), max_length=150)
     birthday = models.DateField(_("birthday"), null=True, blank=True)
 
     class Meta:
         ordering = ["id"]
+        verbose_name = _("family member")
+        verbose_name_plural = _("family members")
 
     def __str__(self):
         return f"{self.name} ({self.relation})"
@@ -275,6 +285,8 @@ class ImportantDate(models.Model):
 
     class Meta:
         ordering = ["date", "id"]
+        verbose_name = _("important date")
+        verbose_name_plural = _("important dates")
 
     def __str__(self):
         return f"{self.label}: {self.date}"

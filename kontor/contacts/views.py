@@ -19,7 +19,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kontor.accounts.models import Department
@@ -77,7 +77,7 @@ PERSON = RecordType(
     delete=services.delete_person,
     sorts=queries.PERSON_SORTS,
     columns=(
-        ("name", gettext_lazy("Name")),
+        ("name", pgettext_lazy("person", "Name")),
         ("company", gettext_lazy("Company")),
         ("", gettext_lazy("Phone")),
         ("", gettext_lazy("Email")),
@@ -249,17 +249,25 @@ def _bulk(request, rt: RecordType):
                 messages.warning(request, _("Type the tag to add."))
                 return redirect(back)
             count = services.bulk_add_tag(rt.model, ids, tag, actor=request.user)
-            message = _("Tag “%(tag)s” added to %(count)s records.") % {"tag": tag, "count": count}
+            message = ngettext(
+                "Tag “%(tag)s” added to %(count)s record.",
+                "Tag “%(tag)s” added to %(count)s records.",
+                count,
+            ) % {"tag": tag, "count": count}
         elif action == "owner":
             owner_id = _int_or_none(request.POST.get("owner_id"))
             if owner_id is None:
                 messages.warning(request, _("Choose the new owner."))
                 return redirect(back)
             count = services.bulk_update(rt.model, ids, {"owner_id": owner_id}, actor=request.user)
-            message = _("Owner changed on %(count)s records.") % {"count": count}
+            message = ngettext(
+                "Owner changed on %(count)s record.", "Owner changed on %(count)s records.", count
+            ) % {"count": count}
         elif action == "delete":
             count = services.bulk_delete(rt.model, ids, actor=request.user)
-            message = _("%(count)s records deleted.") % {"count": count}
+            message = ngettext("%(count)s record deleted.", "%(count)s records deleted.", count) % {
+                "count": count
+            }
         else:
             messages.warning(request, _("Choose what to do with the selected rows."))
             return redirect(back)
@@ -321,12 +329,16 @@ def _history(user, obj) -> list[dict]:
     return history
 
 
+# Audited keys that are not fields of the record itself.
+EXTRA_HISTORY_LABELS = {"attachments": gettext_lazy("documents")}
+
+
 def _field_label(model, field: str) -> str:
     name = field.removesuffix("_id")
     try:
         model_field = model._meta.get_field(name)
     except FieldDoesNotExist:
-        return name.replace("_", " ")
+        return str(EXTRA_HISTORY_LABELS.get(name, name.replace("_", " ")))
     if model_field.is_relation and model_field.auto_created:
         return str(model_field.related_model._meta.verbose_name_plural)
     return str(model_field.verbose_name)

@@ -20,6 +20,7 @@ from enum import IntEnum
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from .errors import NotFound, PermissionDenied
 
@@ -32,12 +33,13 @@ class Action:
     EXPORT = "export"
 
     all = (VIEW, CREATE, EDIT, DELETE, EXPORT)
+    # "permission": a column of the role matrix ("Editing"), not a button ("Edit").
     choices = [
-        (VIEW, _("View")),
-        (CREATE, _("Create")),
-        (EDIT, _("Edit")),
-        (DELETE, _("Delete")),
-        (EXPORT, _("Export")),
+        (VIEW, pgettext_lazy("permission", "View")),
+        (CREATE, pgettext_lazy("permission", "Create")),
+        (EDIT, pgettext_lazy("permission", "Edit")),
+        (DELETE, pgettext_lazy("permission", "Delete")),
+        (EXPORT, pgettext_lazy("permission", "Export")),
     ]
 
 

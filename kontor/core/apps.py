@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CoreConfig(AppConfig):
     name = "kontor.core"
     label = "core"
-    verbose_name = "Kontor core"
+    verbose_name = _("Kontor core")

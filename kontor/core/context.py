@@ -9,6 +9,8 @@ import contextvars
 import uuid
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_lazy as _
+
 
 class Channel:
     UI = "ui"
@@ -16,7 +18,7 @@ class Channel:
     IMPORT = "import"
     SYSTEM = "system"
 
-    choices = [(UI, "UI"), (API, "API"), (IMPORT, "Import"), (SYSTEM, "System")]
+    choices = [(UI, _("UI")), (API, _("API")), (IMPORT, _("Import")), (SYSTEM, _("System"))]
 
 
 @dataclass(frozen=True)
