@@ -155,6 +155,11 @@ X_FRAME_OPTIONS = "DENY"
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian")), ("fr", _("French"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# The language a user picks (set_language) is kept for a year, not just the browser session;
+# without a choice, the browser's Accept-Language decides, then LANGUAGE_CODE.
+LANGUAGE_COOKIE_AGE = 365 * 24 * 60 * 60
+LANGUAGE_COOKIE_SAMESITE = "Lax"
+LANGUAGE_COOKIE_HTTPONLY = True
 TIME_ZONE = os.environ.get("KONTOR_TIME_ZONE", "UTC")
 USE_I18N = True
 USE_TZ = True

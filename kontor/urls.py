@@ -14,6 +14,8 @@ api.add_router("/", core_router)
 urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<path>.*)$", unknown_endpoint),
+    # Django's set_language (POST, CSRF): the language switch in the user menu and at login.
+    path("i18n/", include("django.conf.urls.i18n")),
     path("settings/", include("kontor.accounts.urls")),
     path("", include("kontor.contacts.urls")),
     path("", include("kontor.web.urls")),

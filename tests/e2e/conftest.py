@@ -50,8 +50,11 @@ def new_page(browser, live_server):
     contexts = []
 
     def make(viewport=None):
+        # English whatever the machine's locale: Kontor follows the browser's Accept-Language.
         context = browser.new_context(
-            base_url=live_server.url, viewport=viewport or {"width": 1280, "height": 800}
+            base_url=live_server.url,
+            viewport=viewport or {"width": 1280, "height": 800},
+            locale="en-US",
         )
         context.set_default_timeout(10_000)
         contexts.append(context)
