@@ -13,7 +13,6 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import FieldDoesNotExist
-from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +26,7 @@ from kontor.core import files
 from kontor.core.access import Action, may, record_in_scope, require
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
 from kontor.core.models import AuditEntry
+from kontor.core.pagination import CappedPaginator
 from kontor.web.errors import service_errors
 from kontor.web.templatetags.kontor import query_string
 
@@ -165,7 +165,7 @@ def _mark_visible_companies(user, people) -> None:
 def _list(request, rt: RecordType):
     filters = _filters(request.GET, rt)
     qs = rt.list_query(request.user, filters).prefetch_related("phones", "emails", "tags")
-    page = Paginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+    page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
     if rt is PERSON:
         _mark_visible_companies(request.user, rows)

@@ -271,6 +271,16 @@ def test_list_filters_sorts_and_counts(client, org):
     assert "Ivan Alpha" in tagged and "Ivan Beta" not in tagged
 
 
+def test_list_total_stops_at_the_cap_and_says_more_than(client, org, monkeypatch):
+    monkeypatch.setattr("kontor.core.pagination.COUNT_CAP", 2)
+    for name in ("Alpha", "Beta", "Gamma"):
+        person_of(org.member_a, last_name=name)
+    html = logged_in(client, org.member_a).get(reverse("contacts:person_list")).content.decode()
+    assert "1–2 of more than 2" in html
+    exact = client.get(reverse("contacts:person_list"), {"q": "Gamma"}).content.decode()
+    assert "1–1 of 1" in exact and "more than" not in exact
+
+
 def test_export_links_carry_the_list_filters(client, org):
     logged_in(client, org.sales_head)
     html = client.get(reverse("contacts:person_list"), {"tag": "vip", "page": "2"}).content
