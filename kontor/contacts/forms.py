@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 from kontor.accounts.models import Department
 from kontor.accounts.queries import department_tree
 
-from .models import Address, Email, Phone
+from .models import Address, Company, Email, Person, Phone
 
 ROW_FIELDS = {
     "phones": ("kind", "number"),
@@ -182,32 +182,12 @@ class RecordForm:
 
 
 class PersonForm(RecordForm):
-    scalar_fields = (
-        "first_name",
-        "middle_name",
-        "last_name",
-        "position",
-        "company_id",
-        "birthday",
-        "source",
-        "notes",
-        "owner_id",
-        "department_id",
-    )
+    scalar_fields = (*Person.profile_fields, "company_id", "owner_id", "department_id")
     row_names = ("phones", "emails", "addresses", "family", "important_dates")
 
 
 class CompanyForm(RecordForm):
-    scalar_fields = (
-        "name",
-        "legal_name",
-        "tax_id",
-        "industry",
-        "website",
-        "notes",
-        "owner_id",
-        "department_id",
-    )
+    scalar_fields = (*Company.profile_fields, "owner_id", "department_id")
     row_names = ("phones", "emails", "addresses")
 
 

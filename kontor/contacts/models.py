@@ -25,6 +25,9 @@ class Tag(models.Model):
 class Company(BusinessRecord):
     """An organisation the company deals with: client, supplier, partner."""
 
+    # The plain fields a user edits, as services take them and the audit records them.
+    profile_fields = ("name", "legal_name", "tax_id", "industry", "website", "notes")
+
     name = models.CharField(_("name"), max_length=255)
     legal_name = models.CharField(_("legal name"), max_length=255, blank=True)
     tax_id = models.CharField(_("tax id"), max_length=32, blank=True, db_index=True)
@@ -58,13 +61,22 @@ class Company(BusinessRecord):
         )
 
     def audit_snapshot(self) -> dict:
-        return record_snapshot(
-            self, ["name", "legal_name", "tax_id", "industry", "website", "notes"]
-        )
+        return record_snapshot(self, self.profile_fields)
 
 
 class Person(BusinessRecord):
     """A human being the company knows: a client's contact, a private client, a partner."""
+
+    # See Company.profile_fields; the employer is linked separately (company_id).
+    profile_fields = (
+        "first_name",
+        "middle_name",
+        "last_name",
+        "position",
+        "birthday",
+        "source",
+        "notes",
+    )
 
     first_name = models.CharField(_("first name"), max_length=100)
     middle_name = models.CharField(_("middle name"), max_length=100, blank=True)
@@ -109,19 +121,7 @@ class Person(BusinessRecord):
         return " ".join([self.full_name, self.position, company] + contact_point_search_terms(self))
 
     def audit_snapshot(self) -> dict:
-        snap = record_snapshot(
-            self,
-            [
-                "first_name",
-                "middle_name",
-                "last_name",
-                "position",
-                "company_id",
-                "birthday",
-                "source",
-                "notes",
-            ],
-        )
+        snap = record_snapshot(self, [*self.profile_fields, "company_id"])
         snap["family"] = [
             f"{m.relation}: {m.name} {m.birthday or ''}".strip() for m in self.family.all()
         ]

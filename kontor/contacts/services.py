@@ -30,16 +30,8 @@ class ContactsError(KontorError):
     pass
 
 
-COMPANY_FIELDS = ("name", "legal_name", "tax_id", "industry", "website", "notes")
-PERSON_FIELDS = (
-    "first_name",
-    "middle_name",
-    "last_name",
-    "position",
-    "birthday",
-    "source",
-    "notes",
-)
+COMPANY_FIELDS = Company.profile_fields
+PERSON_FIELDS = Person.profile_fields
 ADDRESS_FIELDS = ("street", "city", "region", "postal_code", "country")
 
 
