@@ -106,15 +106,21 @@ TEMPLATES = [
 DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'kontor.sqlite3'}")
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    KONTOR_SQLITE_MMAP_BYTES = int(os.environ.get("KONTOR_SQLITE_MMAP_MB", "4096")) * 1024 * 1024
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE: a writer takes the lock at BEGIN, so two writers queue on the
         # busy timeout instead of failing with "database is locked" mid-transaction.
         "transaction_mode": "IMMEDIATE",
         "timeout": 20,
+        # mmap_size: pages are read from the OS cache in place instead of copied in; it
+        # is address space, not memory (64-bit), and SQLite caps it at its build's limit
+        # (2 GB for Debian's). At a million people reads beyond 256 MB took twice as
+        # long (docs/benchmarks.md). KONTOR_SQLITE_MMAP_MB=0 turns it off.
         "init_command": (
             "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; PRAGMA foreign_keys=ON; "
-            "PRAGMA busy_timeout=20000; PRAGMA cache_size=-65536; PRAGMA mmap_size=268435456;"
+            "PRAGMA busy_timeout=20000; PRAGMA cache_size=-65536; "
+            f"PRAGMA mmap_size={KONTOR_SQLITE_MMAP_BYTES};"
         ),
     }
 
