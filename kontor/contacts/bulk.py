@@ -13,6 +13,7 @@ company exist and may the actor see it) are answered here from one query per bat
 
 from __future__ import annotations
 
+import datetime
 import operator
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -20,7 +21,9 @@ from itertools import islice
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import DEFAULT_DB_ALIAS, connection, connections, transaction
+from django.core.validators import MaxLengthValidator
+from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kontor.accounts.models import Department
@@ -107,6 +110,7 @@ def _import(model, fields, rows, actor, batch_size, progress) -> ImportResult:
         raise PermissionDenied()
     result = ImportResult()
     lookups = _Lookups(actor)
+    plan = _Plan(model)
     row_number = 0
     # An import is the import channel whoever starts it; a request's id is kept.
     with acting(Channel.IMPORT, current().request_id or None):
@@ -115,7 +119,7 @@ def _import(model, fields, rows, actor, batch_size, progress) -> ImportResult:
             companies = lookups.visible_companies(batch) if model is Person else {}
             for data in batch:
                 row_number += 1
-                record = _clean_row(model, fields, data, actor, lookups, companies)
+                record = _clean_row(plan, fields, data, actor, lookups, companies)
                 if isinstance(record, services._Errors):
                     result.errors += [
                         RowError(row_number, name, message)
@@ -125,8 +129,7 @@ def _import(model, fields, rows, actor, batch_size, progress) -> ImportResult:
                 else:
                     cleaned.append(record)
             if cleaned:
-                _write(model, _prepare(model, cleaned, actor, lookups), actor)
-                result.ids += [obj.pk for obj, _children in cleaned]
+                result.ids += _write(plan, _prepare(plan, cleaned, actor, lookups), actor)
                 result.created += len(cleaned)
             if progress:
                 progress(row_number)
@@ -196,8 +199,9 @@ def _as_id(value):
         return None
 
 
-def _clean_row(model, fields, data: dict, actor, lookups: _Lookups, companies: dict):
+def _clean_row(plan: _Plan, fields, data: dict, actor, lookups: _Lookups, companies: dict):
     """The unsaved record and its child rows, or the row's errors (``services._Errors``)."""
+    model = plan.model
     obj = model()
     errors = services._Errors()
     for name in fields:
@@ -223,7 +227,10 @@ def _clean_row(model, fields, data: dict, actor, lookups: _Lookups, companies: d
         if company is None:
             errors.add("company_id", _("Unknown company."))
         else:
-            obj.company = company
+            # What ``obj.company = company`` does, without the descriptor's checks (the
+            # company was read by this import from this database).
+            obj.company_id = company.pk
+            plan.employer.set_cached_value(obj, company)
     children = {
         "phones": services._clean_phones(data.get("phones"), errors),
         "emails": services._clean_emails(data.get("emails"), errors),
@@ -242,15 +249,87 @@ def _clean_row(model, fields, data: dict, actor, lookups: _Lookups, companies: d
         errors.add("department_id", _("You may not create records for this owner or department."))
         return errors
     services._require_name(obj, errors)
-    try:
-        obj.full_clean(exclude=_CHECKED_ELSEWHERE, validate_unique=False)
-    except DjangoValidationError as exc:
-        for name, messages in exc.message_dict.items():
-            for message in messages:
-                errors.add(name, message)
+    for name, messages in plan.validator.errors(obj).items():
+        for message in messages:
+            errors.add(name, message)
     if errors.by_field:
         return errors
     return obj, children
+
+
+class _Validator:
+    """What ``full_clean`` says of a record the bulk cleaner has built, for less.
+
+    Most values of a cleaned row are strings within their length, dates, or the
+    model's defaults; for those a type and length test reaches ``full_clean``'s
+    verdict (nothing to report, nothing converted). A value that passes no such test
+    (too long, blank where required, a URL, a number) sends the record through
+    ``full_clean`` itself, so every message a row gets is Django's own, as on the
+    single-record path. Models with their own ``clean()`` or constraints always go
+    through ``full_clean``.
+    """
+
+    def __init__(self, model, exclude: list[str]):
+        self.exclude = exclude
+        own_rules = model.clean is not models.Model.clean or any(
+            m._meta.constraints for m in (model, *model._meta.get_parent_list())
+        )
+        self.checks = (
+            None
+            if own_rules
+            else [
+                (operator.attrgetter(f.attname), self._check(f))
+                for f in model._meta.fields
+                if f.name not in exclude
+            ]
+        )
+
+    @staticmethod
+    def _check(field) -> Callable[[object, object], bool]:
+        """A test that ``field`` would accept ``value`` as it is (False: ask full_clean)."""
+        kind = type(field)
+        blank, empty = field.blank, field.empty_values
+        plain = field.choices is None and all(
+            type(v) is MaxLengthValidator for v in field.validators
+        )
+        if plain and kind in (models.CharField, models.TextField):
+            limit = field.max_length
+
+            def text(value, obj):
+                if type(value) is not str:
+                    return False
+                if not value:
+                    return blank
+                return limit is None or len(value) <= limit
+
+            return text
+        if plain and kind in (models.DateField, models.DateTimeField):
+            wanted = datetime.date if kind is models.DateField else datetime.datetime
+
+            def date(value, obj):
+                return type(value) is wanted or (value is None and blank)
+
+            return date
+
+        def other(value, obj):
+            if blank and value in empty:
+                return True
+            try:
+                cleaned = field.clean(value, obj)
+            except DjangoValidationError:
+                return False
+            return type(cleaned) is type(value) and cleaned == value
+
+        return other
+
+    def errors(self, obj) -> dict[str, list[str]]:
+        if self.checks is not None and all(check(get(obj), obj) for get, check in self.checks):
+            return {}
+        try:
+            obj.full_clean(exclude=self.exclude, validate_unique=False)
+        except DjangoValidationError as exc:
+            return exc.message_dict
+        return {}
 
 
 def _prime_related(obj, name: str, items: list) -> None:
@@ -300,125 +379,202 @@ _PASS_THROUGH = {
 }
 
 
-def _insert(model, objs: list, *, with_pk: bool) -> None:
-    """INSERT ``objs`` with one executemany; values converted as Django saves them."""
-    if not objs:
-        return
-    # The connection itself, not the ``connection`` proxy: a value conversion reads it
-    # per cell, and the proxy's attribute lookup was measurable at a million rows.
-    db = connections[DEFAULT_DB_ALIAS]
-    fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
-    converters = [
-        None
-        if f.get_internal_type() in _PASS_THROUGH
-        else (lambda value, f=f: f.get_db_prep_save(value, db))
-        for f in fields
-    ]
-    getters = [operator.attrgetter(f.attname) for f in fields]
-    pairs = list(zip(getters, converters, strict=True))
-    quote = db.ops.quote_name
-    sql = "INSERT INTO {} ({}) VALUES ({})".format(
-        quote(model._meta.db_table),
-        ", ".join(quote(f.column) for f in fields),
-        ", ".join(["%s"] * len(fields)),
-    )
-    rows = [
-        [get(obj) if convert is None else convert(get(obj)) for get, convert in pairs]
-        for obj in objs
-    ]
-    with db.cursor() as cursor:
-        cursor.executemany(sql, rows)
+def _last_value_memo(convert):
+    """``convert``, remembering its last result: a batch shares one timestamp."""
+    memo = [object(), None]
+
+    def converted(value):
+        if value is not memo[0]:
+            memo[0], memo[1] = value, convert(value)
+        return memo[1]
+
+    return converted
+
+
+class _Table:
+    """One table's INSERT, and its rows as plain lists in column order.
+
+    Values are converted as Django saves them (each field's ``get_db_prep_save``; plain
+    strings and integers as they are). Rows are built before the write transaction;
+    the keys only known inside it (the record's id, a child's parent id) are slots
+    filled there.
+    """
+
+    def __init__(self, model, *, with_pk: bool):
+        db = connections[DEFAULT_DB_ALIAS]
+        fields = [f for f in model._meta.concrete_fields if with_pk or not f.primary_key]
+        self.slot = {f.attname: i for i, f in enumerate(fields)}
+        self._get = operator.attrgetter(*(f.attname for f in fields))
+        self.converters = [
+            (i, _last_value_memo(lambda value, f=f: f.get_db_prep_save(value, db)))
+            for i, f in enumerate(fields)
+            if f.get_internal_type() not in _PASS_THROUGH
+        ]
+        self._converter = {fields[i].attname: c for i, c in self.converters}
+        quote = db.ops.quote_name
+        self.sql = "INSERT INTO {} ({}) VALUES ({})".format(
+            quote(model._meta.db_table),
+            ", ".join(quote(f.column) for f in fields),
+            ", ".join(["%s"] * len(fields)),
+        )
+        self.width = len(fields)
+
+    def row(self, obj) -> list:
+        """The row of a model instance."""
+        row = list(self._get(obj))
+        for i, convert in self.converters:
+            row[i] = convert(row[i])
+        return row
+
+    def template(self, **values) -> list:
+        """A row from column values; the rest are None (slots to fill)."""
+        row = [None] * self.width
+        for name, value in values.items():
+            convert = self._converter.get(name)
+            row[self.slot[name]] = value if convert is None else convert(value)
+        return row
+
+    def convert(self, name: str, value):
+        convert = self._converter.get(name)
+        return value if convert is None else convert(value)
+
+    def insert(self, rows: list) -> None:
+        if rows:
+            with connection.cursor() as cursor:
+                cursor.executemany(self.sql, rows)
+
+
+class _Plan:
+    """What an import of ``model`` computes once: its tables, validator, links."""
+
+    def __init__(self, model):
+        self.model = model
+        self.object_type = object_type_of(model)
+        self.owner_key = "person" if model is Person else "company"
+        self.table = _Table(model, with_pk=True)
+        self.pk_slot = self.table.slot[model._meta.pk.attname]
+        self.children = []  # (input key, table, slot of the parent id)
+        for name, child_model in _CHILDREN[model]:
+            child = _Table(child_model, with_pk=False)
+            self.children.append((name, child, child.slot[f"{self.owner_key}_id"]))
+        self.tags = _Table(model.tags.through, with_pk=False)
+        self.tags_parent_slot = self.tags.slot[f"{self.owner_key}_id"]
+        self.tags_tag_slot = self.tags.slot["tag_id"]
+        self.documents = _Table(SearchDocument, with_pk=False)
+        self.document_slots = (self.documents.slot["object_id"], self.documents.slot["body"])
+        self.entries = _Table(AuditEntry, with_pk=False)
+        self.entry_slots = tuple(
+            self.entries.slot[name] for name in ("object_id", "object_repr", "changes")
+        )
+        self.employer = Person._meta.get_field("company") if model is Person else None
+        self.validator = _Validator(model, _CHECKED_ELSEWHERE)
 
 
 @dataclass
 class _Prepared:
-    """A batch ready to insert: everything but the primary keys is computed."""
+    """A batch ready to insert: every value but the keys taken under the write lock.
 
-    objs: list
-    children: dict  # child model -> rows (their parent set, its key not yet known)
-    tag_links: list  # (parent, tag id)
+    Where a parent's id belongs (record rows, child rows, tag links, search documents,
+    audit entries), the row holds the parent's index in the batch until then.
+    """
+
+    records: list
+    children: list  # (table, parent slot, rows)
+    tag_links: list
     documents: list
     entries: list
+    changes: list  # per record, for its domain event
 
 
-# The tags manager refuses an instance without a primary key even when it only reads
-# its primed cache; this stands in until the real keys are taken under the write lock.
-_PROVISIONAL_PK = 0
-
-
-def _prepare(model, cleaned: list, actor, lookups: _Lookups) -> _Prepared:
+def _prepare(plan: _Plan, cleaned: list, actor, lookups: _Lookups) -> _Prepared:
     """Search bodies, audit entries and child rows of a batch, computed before the
     transaction so that the write lock (one writer at a time on SQLite) is held only
     for the inserts."""
-    owner_key = "person" if model is Person else "company"
-    object_type = object_type_of(model)
     ctx = current()
-    actor_id = getattr(actor, "pk", None)
-    actor_label = actor.get_username()
-    prepared = _Prepared([], {m: [] for _n, m in _CHILDREN[model]}, [], [], [])
-    for obj, children in cleaned:
-        obj.pk = _PROVISIONAL_PK
-        for name, child_model in _CHILDREN[model]:
-            for child in children[name]:
-                setattr(child, owner_key, obj)
-            prepared.children[child_model] += children[name]
-            _prime_related(obj, name, children[name])
-        tag_ids = lookups.tag_ids(children["tags"])
-        prepared.tag_links += [(obj, t) for t in tag_ids]
+    now = timezone.now()
+    document = plan.documents.template(object_type=plan.object_type)
+    entry = plan.entries.template(
+        at=now,
+        actor_id=getattr(actor, "pk", None),
+        actor_label=actor.get_username(),
+        channel=ctx.channel,
+        request_id=ctx.request_id,
+        action=f"{plan.object_type}.created",
+        object_type=plan.object_type,
+    )
+    doc_body = plan.document_slots[1]
+    _entry_id, entry_repr, entry_changes = plan.entry_slots
+    prepared = _Prepared(
+        [], [(table, slot, []) for _n, table, slot in plan.children], [], [], [], []
+    )
+    for index, (obj, children) in enumerate(cleaned):
+        # One batch, one transaction, one moment: the rows share it.
+        obj.created_at = obj.updated_at = now
+        for (name, table, slot), (_t, _s, rows) in zip(
+            plan.children, prepared.children, strict=True
+        ):
+            items = children[name]
+            _prime_related(obj, name, items)
+            for child in items:
+                row = table.row(child)
+                row[slot] = index
+                rows.append(row)
+        tag_names = children["tags"]
+        tag_ids = lookups.tag_ids(tag_names)
+        for tag_id in tag_ids:
+            link = [None] * plan.tags.width
+            link[plan.tags_parent_slot] = index
+            link[plan.tags_tag_slot] = tag_id
+            prepared.tag_links.append(link)
         _prime_related(
-            obj,
-            "tags",
-            [Tag(pk=t, name=n) for t, n in zip(tag_ids, children["tags"], strict=True)],
+            obj, "tags", [Tag(pk=t, name=n) for t, n in zip(tag_ids, tag_names, strict=True)]
         )
-        prepared.objs.append(obj)
-        prepared.documents.append(
-            SearchDocument(object_type=object_type, body=search.document_body(obj))
-        )
+        prepared.records.append(plan.table.row(obj))
+        row = document.copy()
+        row[doc_body] = search.document_body(obj)
+        prepared.documents.append(row)
         # As create_record logs it: only what was filled in.
         filled = {k: v for k, v in records.snapshot(obj).items() if v not in (None, "", [], {})}
-        prepared.entries.append(
-            AuditEntry(
-                actor_id=actor_id,
-                actor_label=actor_label,
-                channel=ctx.channel,
-                request_id=ctx.request_id,
-                action=f"{object_type}.created",
-                object_type=object_type,
-                object_repr=str(obj)[:255],
-                changes=audit.diff({}, filled),
-            )
-        )
+        changes = audit.diff({}, filled)
+        prepared.changes.append(changes)
+        row = entry.copy()
+        row[entry_repr] = str(obj)[:255]
+        row[entry_changes] = plan.entries.convert("changes", changes)
+        prepared.entries.append(row)
     return prepared
 
 
-def _write(model, prepared: _Prepared, actor) -> None:
-    owner_key = "person" if model is Person else "company"
-    through = model.tags.through
+def _write(plan: _Plan, prepared: _Prepared, actor) -> list[int]:
+    """Insert a prepared batch in one transaction; returns the new records' ids."""
+    doc_id = plan.document_slots[0]
+    entry_id = plan.entry_slots[0]
     with transaction.atomic():
-        ids = _reserve_ids(model, len(prepared.objs))
-        for obj, pk, document, entry in zip(
-            prepared.objs, ids, prepared.documents, prepared.entries, strict=True
-        ):
-            obj.pk = document.object_id = entry.object_id = pk
-        _insert(model, prepared.objs, with_pk=True)
-        for child_model, rows in prepared.children.items():
+        ids = _reserve_ids(plan.model, len(prepared.records))
+        for row, pk in zip(prepared.records, ids, strict=True):
+            row[plan.pk_slot] = pk
+        plan.table.insert(prepared.records)
+        for table, slot, rows in prepared.children:
             for row in rows:
-                setattr(row, f"{owner_key}_id", getattr(row, owner_key).pk)
-            _insert(child_model, rows, with_pk=False)
-        _insert(
-            through,
-            [through(**{f"{owner_key}_id": obj.pk, "tag_id": t}) for obj, t in prepared.tag_links],
-            with_pk=False,
-        )
-        _insert(SearchDocument, prepared.documents, with_pk=False)
-        _insert(AuditEntry, prepared.entries, with_pk=False)
+                row[slot] = ids[row[slot]]
+            table.insert(rows)
+        for row in prepared.tag_links:
+            row[plan.tags_parent_slot] = ids[row[plan.tags_parent_slot]]
+        plan.tags.insert(prepared.tag_links)
+        for row, pk in zip(prepared.documents, ids, strict=True):
+            row[doc_id] = pk
+        plan.documents.insert(prepared.documents)
+        for row, pk in zip(prepared.entries, ids, strict=True):
+            row[entry_id] = pk
+        plan.entries.insert(prepared.entries)
         actor_id = getattr(actor, "pk", None)
-        for entry in prepared.entries:
+        action = f"{plan.object_type}.created"
+        for pk, changes in zip(ids, prepared.changes, strict=True):
             # Payload as in kontor.core.services: fires after the batch commits.
             events.emit(
-                entry.action,
-                object_type=entry.object_type,
-                object_id=entry.object_id,
+                action,
+                object_type=plan.object_type,
+                object_id=pk,
                 actor_id=actor_id,
-                changes=entry.changes,
+                changes=changes,
             )
+    return ids
