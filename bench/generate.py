@@ -214,7 +214,9 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=1_000_000)
     parser.add_argument("--companies", type=int, default=100_000)
-    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument(
+        "--batch-size", type=int, help="rows per transaction (default: the import's own)"
+    )
     parser.add_argument(
         "--workers",
         type=int,
@@ -231,8 +233,10 @@ def main(argv=None) -> int:
     from django.core.management import call_command
     from django.db import connection
 
+    from kontor.contacts import bulk
     from kontor.contacts.models import Company
 
+    args.batch_size = args.batch_size or bulk.DEFAULT_BATCH_SIZE
     call_command("migrate", interactive=False, verbosity=0)
     if Company.objects.exists():
         print("The database already holds companies; give a fresh one.", file=sys.stderr)

@@ -2,7 +2,7 @@ import pytest
 
 from kontor.contacts import bulk, services
 from kontor.contacts.models import Company, Person, Phone
-from kontor.core.errors import PermissionDenied
+from kontor.core.errors import PermissionDenied, ValidationFailed
 from kontor.core.models import AuditEntry, SearchDocument
 
 pytestmark = pytest.mark.django_db
@@ -173,3 +173,69 @@ def test_unknown_owner_department_and_tags_are_handled(org):
     person = Person.objects.get(pk=result.ids[0])
     assert [t.name for t in person.tags.all()] == ["Fresh tag"]
     assert person.owner == org.admin and person.department == org.dept.root
+
+
+def test_each_imported_record_announces_itself_once_its_batch_has_committed(
+    org, company, django_capture_on_commit_callbacks
+):
+    from kontor.core import events
+
+    seen = []
+    events.subscribe("contacts.person.created", lambda **event: seen.append(event))
+    try:
+        with django_capture_on_commit_callbacks(execute=True):
+            result = bulk.import_people(
+                [_person_data(company), {"first_name": "Vera"}, {"first_name": "Olga"}],
+                actor=org.member_a,
+                batch_size=2,
+            )
+            assert seen == []  # nothing before the commit
+    finally:
+        events._handlers["contacts.person.created"].pop()
+
+    assert [e["object_id"] for e in seen] == result.ids
+    assert {e["event_type"] for e in seen} == {"contacts.person.created"}
+    assert {e["actor_id"] for e in seen} == {org.member_a.pk}
+    ivan = Person.objects.get(pk=result.ids[0])
+    assert seen[0]["changes"] == AuditEntry.objects.for_object(ivan).get().changes
+
+
+def test_bulk_validation_reports_what_full_clean_reports(org):
+    """The bulk path skips full_clean for rows a type and length check vouches for."""
+    too_long = "x" * 101
+    rows = [
+        {"first_name": "Ivan", "last_name": too_long},
+        {"first_name": "Ivan", "position": "p" * 151, "source": "s" * 101},
+        {"first_name": "Ivan", "notes": "n" * 5000, "middle_name": "m" * 100},
+    ]
+
+    result = bulk.import_people(rows, actor=org.member_a)
+
+    single = {}
+    for row in rows[:2]:
+        try:
+            services.create_person(row, actor=org.member_a)
+        except ValidationFailed as exc:
+            single.update({(rows.index(row) + 1, f): m for f, m in exc.errors.items()})
+    bulk_errors = {}
+    for error in result.errors:
+        bulk_errors.setdefault((error.row, error.field), []).append(error.message)
+    assert bulk_errors == single
+    assert set(single) == {(1, "last_name"), (2, "position"), (2, "source")}
+    assert result.created == 1
+
+
+def test_an_import_collects_garbage_less_often_and_restores_the_collector(org):
+    import gc
+
+    before = gc.get_threshold()
+    during = []
+
+    bulk.import_people(
+        [{"first_name": "Ivan"}],
+        actor=org.member_a,
+        progress=lambda done: during.append(gc.get_threshold()),
+    )
+
+    assert during[0][0] >= bulk.IMPORT_GC_THRESHOLD
+    assert gc.get_threshold() == before
