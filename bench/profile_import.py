@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--people", type=int, default=20_000)
     parser.add_argument("--companies", type=int, default=2_000)
-    parser.add_argument("--batch-size", type=int, default=2000)
+    parser.add_argument("--batch-size", type=int, help="default: the import's own")
     parser.add_argument("--no-profile", action="store_true")
     parser.add_argument("--top", type=int, default=40)
     parser.add_argument("--sort", default="tottime")
@@ -65,6 +65,7 @@ def main(argv=None) -> int:
     from kontor.core.access import SYSTEM
 
     call_command("migrate", interactive=False, verbosity=0)
+    args.batch_size = args.batch_size or bulk.DEFAULT_BATCH_SIZE
     pools = generate.Pools(random.Random(generate.SEED))
     placements = generate.make_staff()
     companies = bulk.import_companies(
