@@ -15,11 +15,10 @@ class Total(NamedTuple):
     capped: bool  # more rows than ``count`` match
 
 
-def capped_count(qs, cap: int | None = None) -> Total:
-    """How many rows ``qs`` has, counted no further than the cap, and whether it stopped."""
-    cap = COUNT_CAP if cap is None else cap
-    total = qs.order_by()[: cap + 1].count()
-    return Total(min(total, cap), total > cap)
+def capped_count(qs) -> Total:
+    """How many rows ``qs`` has, counted no further than COUNT_CAP, and whether it stopped."""
+    total = qs.order_by()[: COUNT_CAP + 1].count()
+    return Total(min(total, COUNT_CAP), total > COUNT_CAP)
 
 
 class CappedPaginator(Paginator):
