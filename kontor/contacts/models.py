@@ -158,12 +158,16 @@ def _related(obj, name: str):
 
 
 def contact_point_search_terms(obj) -> list[str]:
-    """Emails and every written form of every phone, for the search document."""
+    """Emails and every phone as typed and as E.164 digits, for the search document.
+
+    The national number needs no term of its own: it ends the E.164 digits, and
+    search matches substrings.
+    """
     terms = [e.address for e in _related(obj, "emails")]
     for phone in _related(obj, "phones"):
         terms.append(phone.raw)
         if phone.e164:
-            terms += [phone.e164.lstrip("+"), phones.national_digits(phone.e164)]
+            terms.append(phone.e164.lstrip("+"))
     return terms
 
 

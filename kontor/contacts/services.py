@@ -39,6 +39,13 @@ def _text(value) -> str:
     return "" if value is None else str(value).strip()
 
 
+# Read once: ``Kind.values`` builds its list anew on every call (a bulk import checks
+# every phone, email and address).
+_PHONE_KINDS = frozenset(Phone.Kind.values)
+_EMAIL_KINDS = frozenset(Email.Kind.values)
+_ADDRESS_KINDS = frozenset(Address.Kind.values)
+
+
 class _Errors:
     """Collects field messages so a form shows every problem at once."""
 
@@ -66,7 +73,7 @@ def _clean_phones(items, errors: _Errors) -> list[Phone]:
             )
             continue
         kind = item.get("kind") or Phone.Kind.MOBILE
-        if kind not in Phone.Kind.values:
+        if kind not in _PHONE_KINDS:
             errors.add(f"phones.{i}.kind", _("Unknown phone type."))
             continue
         cleaned.append(Phone(kind=kind, raw=raw, e164=e164, position=i))
@@ -88,7 +95,7 @@ def _clean_emails(items, errors: _Errors) -> list[Email]:
             )
             continue
         kind = item.get("kind") or Email.Kind.WORK
-        if kind not in Email.Kind.values:
+        if kind not in _EMAIL_KINDS:
             errors.add(f"emails.{i}.kind", _("Unknown email type."))
             continue
         cleaned.append(Email(kind=kind, address=address, normalized=address.lower(), position=i))
@@ -103,7 +110,7 @@ def _clean_addresses(items, errors: _Errors) -> list[Address]:
             continue
         values["country"] = values["country"].upper()
         kind = item.get("kind") or Address.Kind.OFFICE
-        if kind not in Address.Kind.values:
+        if kind not in _ADDRESS_KINDS:
             errors.add(f"addresses.{i}.kind", _("Unknown address type."))
             continue
         if values["country"] and len(values["country"]) != 2:

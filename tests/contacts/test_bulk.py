@@ -1,7 +1,9 @@
 import pytest
+from django.db import connection
 
 from kontor.contacts import bulk, services
 from kontor.contacts.models import Company, Person, Phone
+from kontor.core import search
 from kontor.core.errors import PermissionDenied, ValidationFailed
 from kontor.core.models import AuditEntry, SearchDocument
 
@@ -239,3 +241,38 @@ def test_an_import_collects_garbage_less_often_and_restores_the_collector(org):
 
     assert during[0][0] >= bulk.IMPORT_GC_THRESHOLD
     assert gc.get_threshold() == before
+
+
+def test_rows_written_many_per_statement_all_land_and_are_searchable(org, company, monkeypatch):
+    # 30 parameters: one person row per INSERT, ten search documents; batches of 12
+    # leave full statements and a short last one in each table.
+    monkeypatch.setattr(bulk, "_PARAMETERS_PER_STATEMENT", 30)
+    rows = [
+        {
+            "first_name": f"Row{i}",
+            "last_name": "Many",
+            "company_id": company.pk,
+            "phones": [{"number": f"+7 916 555-{i:02d}-{i:02d}"}],
+            "emails": [{"address": f"row{i}@many.example"}],
+            "tags": ["bulk"],
+        }
+        for i in range(25)
+    ]
+
+    result = bulk.import_people(rows, actor=org.member_a, batch_size=12)
+
+    assert result.created == 25 and not result.errors
+    people = {p.first_name: p for p in Person.objects.filter(last_name="Many")}
+    assert set(people) == {f"Row{i}" for i in range(25)}
+    assert Phone.objects.filter(person__last_name="Many").count() == 25
+    documents = SearchDocument.objects.filter(object_type="contacts.person")
+    assert sorted(documents.values_list("object_id", flat=True)) == sorted(result.ids)
+    for i in (0, 9, 10, 11, 12, 24):
+        found = search.search_model(org.member_a, Person, f"8 916 555 {i:02d} {i:02d}")
+        assert [p.pk for p in found] == [people[f"Row{i}"].pk]
+    if connection.vendor == "sqlite":
+        # FTS5 compares its index with the documents table; a mismatch raises.
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "INSERT INTO core_search_fts(core_search_fts, rank) VALUES ('integrity-check', 1)"
+            )

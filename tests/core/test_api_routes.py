@@ -1,5 +1,6 @@
 import json
 import re
+from urllib.parse import urlencode
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -58,6 +59,15 @@ def test_search_finds_a_phone_typed_differently_and_respects_limit(org):
     people = next(g for g in body["groups"] if g["type"] == "contacts.person")
     assert len(people["items"]) == 2
     assert Api(org.member_a).get("/search?q=x&limit=51").status_code == 422
+
+
+@pytest.mark.parametrize("q", ["612345678", "390612345678", "+39 06 1234 5678", "1234 5678"])
+def test_search_finds_a_phone_by_its_national_number_and_any_part(org, q):
+    # The search text holds the E.164 digits only; the national number is their end.
+    rome = person_of(org.member_a, first_name="Roma", phones=[{"number": "+39 06 1234 5678"}])
+    body = Api(org.member_a).get("/search?" + urlencode({"q": q})).json()
+    people = next(g for g in body["groups"] if g["type"] == "contacts.person")
+    assert [h["id"] for h in people["items"]] == [rome.pk]
 
 
 def test_ui_url_reverses_known_names_only():
