@@ -29,6 +29,7 @@ from django.core.validators import MaxLengthValidator
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kontor.accounts.models import Department
 from kontor.core import audit, events, search
@@ -284,6 +285,13 @@ def _as_id(value):
         return None
 
 
+# Lazy: translated only for a row that has the error, not twice for every row.
+_UNKNOWN = {
+    "owner_id": gettext_lazy("Unknown user."),
+    "department_id": gettext_lazy("Unknown department."),
+}
+
+
 def _clean_row(plan: _Plan, fields, data: dict, actor, lookups: _Lookups, companies: dict):
     """The unsaved record and its child rows, or the row's errors (``services._Errors``)."""
     model = plan.model
@@ -297,14 +305,11 @@ def _clean_row(plan: _Plan, fields, data: dict, actor, lookups: _Lookups, compan
             else:
                 value = services._text(value)
             setattr(obj, name, value)
-    for key, known, message in (
-        ("owner_id", lookups.user_ids, _("Unknown user.")),
-        ("department_id", lookups.department_ids, _("Unknown department.")),
-    ):
+    for key, known in (("owner_id", lookups.user_ids), ("department_id", lookups.department_ids)):
         if data.get(key) not in (None, ""):
             pk = _as_id(data[key])
             if pk not in known:
-                errors.add(key, message)
+                errors.add(key, str(_UNKNOWN[key]))
             else:
                 setattr(obj, key, pk)
     if model is Person and data.get("company_id") not in (None, ""):

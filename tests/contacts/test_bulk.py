@@ -1,5 +1,6 @@
 import pytest
 from django.db import connection
+from django.utils import translation
 
 from kontor.contacts import bulk, services
 from kontor.contacts.models import Company, Person, Phone
@@ -171,7 +172,13 @@ def test_unknown_owner_department_and_tags_are_handled(org):
 
     result = bulk.import_people(rows, actor=org.admin)
 
-    assert [(e.row, e.field) for e in result.errors] == [(1, "owner_id"), (2, "department_id")]
+    assert [(e.row, e.field, e.message) for e in result.errors] == [
+        (1, "owner_id", "Unknown user."),
+        (2, "department_id", "Unknown department."),
+    ]
+    with translation.override("fr"):
+        errors = bulk.import_people(rows[:1], actor=org.admin).errors
+    assert errors[0].message == "Utilisateur inconnu."  # in the importing user's language
     person = Person.objects.get(pk=result.ids[0])
     assert [t.name for t in person.tags.all()] == ["Fresh tag"]
     assert person.owner == org.admin and person.department == org.dept.root
