@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
 from kontor.accounts.models import Department
-from kontor.core import phones
+from kontor.core import phones, search
 from kontor.core import services as records
 from kontor.core.access import Action, record_in_scope, require
 from kontor.core.errors import KontorError, ValidationFailed
@@ -298,11 +298,45 @@ def create_company(data: dict, *, actor) -> Company:
 
 
 def update_company(company: Company, data: dict, *, actor, expected_version=None) -> Company:
-    return _update(company, COMPANY_FIELDS, data, actor=actor, expected_version=expected_version)
+    with transaction.atomic():
+        old_name = company.name
+        company = _update(
+            company, COMPANY_FIELDS, data, actor=actor, expected_version=expected_version
+        )
+        if company.name != old_name:
+            _reindex_people(Person.objects.filter(company=company).values_list("pk", flat=True))
+    return company
 
 
 def delete_company(company: Company, *, actor, expected_version=None) -> None:
-    records.delete_record(company, actor=actor, expected_version=expected_version)
+    with transaction.atomic():
+        company_id = company.pk
+        employees = list(company.people.values_list("pk", flat=True))
+        records.delete_record(company, actor=actor, expected_version=expected_version)
+        # The database left its people without employer (SET NULL): each one's history
+        # and search text say so.
+        for chunk in _people_in_chunks(employees):
+            for person in chunk:
+                records.record_cascaded_update(
+                    person, actor=actor, changes={"company_id": [company_id, None]}
+                )
+
+
+def _reindex_people(person_ids) -> None:
+    """Rewrite these people's search documents: each quotes the employer's name."""
+    for chunk in _people_in_chunks(person_ids):
+        search.reindex(chunk)
+
+
+def _people_in_chunks(person_ids, size: int = 1000):
+    """The people, a thousand at a time, with what their search text and history read."""
+    person_ids = list(person_ids)
+    for start in range(0, len(person_ids), size):
+        yield list(
+            Person.objects.filter(pk__in=person_ids[start : start + size])
+            .select_related("company")
+            .prefetch_related("phones", "emails", "addresses", "family", "important_dates", "tags")
+        )
 
 
 def create_person(data: dict, *, actor) -> Person:

@@ -118,6 +118,22 @@ def update_record(
     return obj
 
 
+def record_cascaded_update(obj, *, actor, changes: dict) -> None:
+    """Log a change the database made to ``obj`` while deleting another record.
+
+    (An ON DELETE SET NULL: deleting a company leaves its people without employer.) The
+    record, as it is now, gets a new version, an audit entry, a fresh search document
+    and its event, as if it had been edited; no permission is asked of it, since the
+    actor was allowed the delete that caused the change.
+    """
+    obj.version += 1
+    obj.updated_at = timezone.now()
+    type(obj)._base_manager.filter(pk=obj.pk).update(
+        version=F("version") + 1, updated_at=obj.updated_at
+    )
+    _after_write(obj, "updated", actor=actor, changes=changes)
+
+
 def delete_record(obj, *, actor, expected_version: int | None = None) -> None:
     with transaction.atomic():
         require(actor, Action.DELETE, obj)

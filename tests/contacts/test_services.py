@@ -1,0 +1,87 @@
+"""Company changes that reach the company's people: its name in their search text, and
+the employer link the database clears when the company is deleted."""
+
+import pytest
+
+from kontor.contacts import services
+from kontor.contacts.models import Person
+from kontor.core import search
+from kontor.core.context import Channel, acting
+from kontor.core.models import AuditEntry
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def employer(org):
+    company = services.create_company({"name": "Betonstroy"}, actor=org.admin)
+    people = [
+        services.create_person(
+            {
+                "first_name": name,
+                "company_id": company.pk,
+                "phones": [{"number": phone}],
+                "department_id": department.pk,
+            },
+            actor=org.admin,
+        )
+        for name, phone, department in (
+            ("Vera", "+7 916 100-00-01", org.dept.team1),
+            ("Oleg", "+7 916 100-00-02", org.dept.support),
+        )
+    ]
+    return company, people
+
+
+def found(user, q):
+    return sorted(p.first_name for p in search.search_model(user, Person, q))
+
+
+def test_renaming_a_company_renames_it_in_its_peoples_search_text(org, employer):
+    company, people = employer
+    assert found(org.admin, "betonstroy vera") == ["Vera"]
+
+    services.update_company(company, {"name": "Kirpichmontazh"}, actor=org.admin)
+
+    assert found(org.admin, "kirpichmontazh") == ["Oleg", "Vera"]
+    assert found(org.admin, "kirpichmontazh vera") == ["Vera"]
+    assert found(org.admin, "betonstroy") == []
+    # Their own data did not change: no new version, no history entry.
+    for person in people:
+        fresh = Person.objects.get(pk=person.pk)
+        assert fresh.version == person.version
+        assert AuditEntry.objects.for_object(fresh).count() == 1
+
+
+def test_an_edit_that_keeps_the_name_leaves_peoples_search_text_alone(org, employer, monkeypatch):
+    company, _people = employer
+    rewritten = []
+    monkeypatch.setattr(search, "reindex", lambda objs: rewritten.extend(objs))
+
+    services.update_company(
+        company, {"name": "Betonstroy", "industry": "concrete"}, actor=org.admin
+    )
+
+    assert rewritten == []
+    services.update_company(company, {"name": "Betonstroy 2"}, actor=org.admin)
+    assert sorted(p.first_name for p in rewritten) == ["Oleg", "Vera"]
+
+
+def test_deleting_a_company_detaches_its_people_with_history(org, employer):
+    company, people = employer
+    company_id = company.pk
+
+    with acting(Channel.API):
+        services.delete_company(company, actor=org.admin)
+
+    for before in people:
+        person = Person.objects.get(pk=before.pk)
+        assert person.company_id is None
+        assert person.version == before.version + 1
+        entry = AuditEntry.objects.for_object(person).order_by("-id").first()
+        assert entry.action == "contacts.person.updated"
+        assert entry.changes == {"company_id": [company_id, None]}
+        assert (entry.actor, entry.channel) == (org.admin, "api")
+    assert found(org.admin, "betonstroy") == []
+    assert found(org.admin, "vera") == ["Vera"]
+    assert found(org.admin, "916 100 00 02") == ["Oleg"]
