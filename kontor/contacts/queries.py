@@ -44,8 +44,7 @@ class ListFilters:
 
 def _filtered(qs, model, filters: ListFilters, sorts: dict):
     if filters.q:
-        docs = search.matching_documents(filters.q, model._meta.label_lower)
-        qs = qs.filter(pk__in=docs.values("object_id"))
+        qs = search.narrow(qs, filters.q)
     if filters.tag:
         qs = qs.filter(tags__name__iexact=filters.tag)
     if filters.owner_id:
