@@ -224,10 +224,17 @@ def _refresh_statistics(model) -> None:
     Only the record's own table: child tables are read by their foreign key, which the
     planner's defaults get right, while statistics would tell it that, say, addresses
     have mostly a NULL ``person_id`` (they belong to companies) and make it scan all
-    addresses to find one person's (8 ms at 100,000 addresses).
+    addresses to find one person's (8 ms at 100,000 addresses). PostgreSQL weighs NULLs
+    right and samples: there the tables phone lookup and search read are analyzed too,
+    or they run on default estimates until autovacuum comes (at 100,000 people, phone
+    lookup 4 ms instead of 0.8, search 53 instead of 16).
     """
+    models_to_analyze = [model]
+    if connection.vendor == "postgresql":
+        models_to_analyze += [Phone, Email, SearchDocument]
     with transaction.atomic(), connection.cursor() as cursor:
-        cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+        for analyzed in models_to_analyze:
+            cursor.execute(f"ANALYZE {connection.ops.quote_name(analyzed._meta.db_table)}")
 
 
 _EMPLOYER_FIELDS = tuple(
