@@ -14,7 +14,6 @@ from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from ninja import Query, Router, Status
 
-from kontor.core import phones
 from kontor.core.access import Action, may, object_type_of
 from kontor.core.api import MAX_LIMIT, etag, expected_version, page
 from kontor.core.api_routes import add_attachment_routes
@@ -299,7 +298,7 @@ def lookup_by_phone(request, phone: str):
             .values_list("pk", flat=True)
         )
     return {
-        "e164": phones.to_e164(phone),
+        "e164": found["e164"],
         "people": [
             {
                 "id": p.pk,

@@ -479,8 +479,10 @@ def _lookup_sql(vendor: str) -> str:
     )
 
 
-def lookup_by_phone(text: str, *, actor) -> dict[str, list]:
+def lookup_by_phone(text: str, *, actor) -> dict:
     """People and companies the actor can see that have the number ``text``, in any form.
+
+    Answers ``{"e164": the number understood or None, "people": [...], "companies": [...]}``.
 
     At most ``LOOKUP_LIMIT`` of each, in their list order. Caller ID asks this for every
     incoming call, most often about a number nobody has: that costs one indexed query.
@@ -491,7 +493,7 @@ def lookup_by_phone(text: str, *, actor) -> dict[str, list]:
     """
     e164 = phones.to_e164(text)
     if e164 is None:
-        return {"people": [], "companies": []}
+        return {"e164": None, "people": [], "companies": []}
     with connection.cursor() as cursor:
         cursor.execute(_lookup_sql(connection.vendor), [e164])
         rows = cursor.fetchall()
@@ -518,4 +520,4 @@ def lookup_by_phone(text: str, *, actor) -> dict[str, list]:
             company = Company.from_db(db, _LOOKUP_COMPANY_FIELDS, row[split + 1 :])
             if record_in_scope(actor, company, Action.VIEW):
                 companies[company.pk] = company
-    return {"people": list(people.values()), "companies": list(companies.values())}
+    return {"e164": e164, "people": list(people.values()), "companies": list(companies.values())}

@@ -127,12 +127,17 @@ def test_an_unknown_number_costs_one_query_and_garbage_none(org, records):
 
     with CaptureQueriesContext(connection) as ctx:
         assert services.lookup_by_phone("+7 495 000-00-00", actor=actor) == {
+            "e164": "+74950000000",
             "people": [],
             "companies": [],
         }
     assert len(ctx.captured_queries) == 1
     with CaptureQueriesContext(connection) as ctx:
-        assert services.lookup_by_phone("hello", actor=actor) == {"people": [], "companies": []}
+        assert services.lookup_by_phone("hello", actor=actor) == {
+            "e164": None,
+            "people": [],
+            "companies": [],
+        }
     assert ctx.captured_queries == []
 
 
