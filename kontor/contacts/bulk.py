@@ -327,6 +327,7 @@ def _clean_row(plan: _Plan, fields, data: dict, actor, lookups: _Lookups, compan
             # What ``obj.company = company`` does, without the descriptor's checks (the
             # company was read by this import from this database).
             obj.company_id = company.pk
+            obj.company_name = company.name
             plan.employer.set_cached_value(obj, company)
     children = {
         "phones": services._clean_phones(data.get("phones"), errors),

@@ -90,6 +90,12 @@ class Person(BusinessRecord):
         on_delete=models.SET_NULL,
         related_name="people",
     )
+    # The employer's name, copied so that the list sorted by company walks an index
+    # (a sort across the join took 0.4-2.2 s at a million people). Set wherever the
+    # employer is, rewritten when a company is renamed or deleted (services).
+    company_name = models.CharField(
+        _("company name"), max_length=255, blank=True, default="", db_default="", editable=False
+    )
     birthday = models.DateField(_("birthday"), null=True, blank=True)
     source = models.CharField(_("source"), max_length=100, blank=True)
     notes = models.TextField(_("notes"), blank=True)
@@ -107,6 +113,7 @@ class Person(BusinessRecord):
             models.Index(fields=["created_at", "id"]),
             models.Index(fields=["updated_at", "id"]),
             models.Index(fields=["birthday", "id"]),
+            models.Index(fields=["company_name", "last_name", "id"]),
         ]
 
     def __str__(self):
@@ -117,8 +124,9 @@ class Person(BusinessRecord):
         return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
 
     def search_text(self) -> str:
-        company = self.company.name if self.company_id else ""
-        return " ".join([self.full_name, self.position, company] + contact_point_search_terms(self))
+        return " ".join(
+            [self.full_name, self.position, self.company_name] + contact_point_search_terms(self)
+        )
 
     def audit_snapshot(self) -> dict:
         snap = record_snapshot(self, [*self.profile_fields, "company_id"])

@@ -14,8 +14,8 @@ PERSON_SORTS = {
     "-name": ("-last_name", "-first_name", "-id"),
     "created": ("created_at", "id"),
     "-created": ("-created_at", "-id"),
-    "company": ("company__name", "last_name", "id"),
-    "-company": ("-company__name", "-last_name", "-id"),
+    "company": ("company_name", "last_name", "id"),
+    "-company": ("-company_name", "-last_name", "-id"),
     "birthday": ("birthday", "id"),
     "-birthday": ("-birthday", "-id"),
 }

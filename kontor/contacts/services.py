@@ -218,11 +218,17 @@ def _clean_record(obj, data: dict, fields, actor, errors: _Errors) -> dict:
             company_id = data["company_id"]
             if company_id in (None, ""):
                 obj.company = None
-            # A company the actor cannot see cannot be linked: its name would leak.
-            elif not Company.objects.visible_to(actor).filter(pk=company_id).exists():
-                errors.add("company_id", _("Unknown company."))
+                obj.company_name = ""
             else:
-                obj.company_id = int(company_id)
+                # A company the actor cannot see cannot be linked: its name would leak.
+                company = (
+                    Company.objects.visible_to(actor).filter(pk=company_id).only("name").first()
+                )
+                if company is None:
+                    errors.add("company_id", _("Unknown company."))
+                else:
+                    obj.company = company
+                    obj.company_name = company.name
         if "family" in data:
             children["family"] = _clean_family(data["family"], errors)
         if "important_dates" in data:
@@ -304,7 +310,9 @@ def update_company(company: Company, data: dict, *, actor, expected_version=None
             company, COMPANY_FIELDS, data, actor=actor, expected_version=expected_version
         )
         if company.name != old_name:
-            _reindex_people(Person.objects.filter(company=company).values_list("pk", flat=True))
+            employees = Person.objects.filter(company=company)
+            employees.update(company_name=company.name)
+            _reindex_people(employees.values_list("pk", flat=True))
     return company
 
 
@@ -316,7 +324,9 @@ def delete_company(company: Company, *, actor, expected_version=None) -> None:
         # The database left its people without employer (SET NULL): each one's history
         # and search text say so.
         for chunk in _people_in_chunks(employees):
+            Person.objects.filter(pk__in=[p.pk for p in chunk]).update(company_name="")
             for person in chunk:
+                person.company_name = ""
                 records.record_cascaded_update(
                     person, actor=actor, changes={"company_id": [company_id, None]}
                 )
@@ -333,9 +343,9 @@ def _people_in_chunks(person_ids, size: int = 1000):
     person_ids = list(person_ids)
     for start in range(0, len(person_ids), size):
         yield list(
-            Person.objects.filter(pk__in=person_ids[start : start + size])
-            .select_related("company")
-            .prefetch_related("phones", "emails", "addresses", "family", "important_dates", "tags")
+            Person.objects.filter(pk__in=person_ids[start : start + size]).prefetch_related(
+                "phones", "emails", "addresses", "family", "important_dates", "tags"
+            )
         )
 
 

@@ -1,10 +1,12 @@
-"""Company changes that reach the company's people: its name in their search text, and
-the employer link the database clears when the company is deleted."""
+"""Company changes that reach the company's people: its name in their search text and in
+their ``company_name`` (the list's sort), and the employer link the database clears when
+the company is deleted."""
 
 import pytest
 
-from kontor.contacts import services
-from kontor.contacts.models import Person
+from kontor.contacts import bulk, queries, services
+from kontor.contacts.models import Company, Person
+from kontor.contacts.queries import ListFilters
 from kontor.core import search
 from kontor.core.context import Channel, acting
 from kontor.core.models import AuditEntry
@@ -85,3 +87,52 @@ def test_deleting_a_company_detaches_its_people_with_history(org, employer):
     assert found(org.admin, "betonstroy") == []
     assert found(org.admin, "vera") == ["Vera"]
     assert found(org.admin, "916 100 00 02") == ["Oleg"]
+
+
+def test_each_person_carries_the_name_of_the_company_they_work_for(org, employer):
+    company, (vera, oleg) = employer
+    other = services.create_company({"name": "Alpha Glass"}, actor=org.admin)
+    imported = bulk.import_people(
+        [{"first_name": "Ilya", "company_id": other.pk}, {"first_name": "Free"}], actor=org.admin
+    )
+
+    def names():
+        return dict(Person.objects.values_list("first_name", "company_name"))
+
+    assert names() == {
+        "Vera": "Betonstroy",
+        "Oleg": "Betonstroy",
+        "Ilya": "Alpha Glass",
+        "Free": "",
+    }
+    services.update_person(vera, {"company_id": other.pk}, actor=org.admin)
+    services.update_person(
+        Person.objects.get(first_name="Ilya"), {"company_id": None}, actor=org.admin
+    )
+    services.update_company(company, {"name": "Zeta Beton"}, actor=org.admin)
+    assert names() == {"Vera": "Alpha Glass", "Oleg": "Zeta Beton", "Ilya": "", "Free": ""}
+    services.delete_company(Company.objects.get(pk=company.pk), actor=org.admin)
+    assert names() == {"Vera": "Alpha Glass", "Oleg": "", "Ilya": "", "Free": ""}
+    # Whatever the path, the copy equals the employer's name.
+    for person in Person.objects.select_related("company"):
+        assert person.company_name == (person.company.name if person.company else "")
+    assert imported.created == 2
+
+
+def test_people_sort_by_company_then_last_name_both_ways(org, employer):
+    other = services.create_company({"name": "Alpha Glass"}, actor=org.admin)
+    for first, last, company_id in (
+        ("Ilya", "Zorin", other.pk),
+        ("Anna", "Abramova", other.pk),
+        ("Free", "Agent", None),
+    ):
+        services.create_person(
+            {"first_name": first, "last_name": last, "company_id": company_id}, actor=org.admin
+        )
+
+    def order(sort):
+        return [p.first_name for p in queries.people(org.admin, ListFilters(sort=sort))]
+
+    # Vera and Oleg share company and (empty) last name: the id decides.
+    assert order("company") == ["Free", "Anna", "Ilya", "Vera", "Oleg"]
+    assert order("-company") == ["Oleg", "Vera", "Ilya", "Anna", "Free"]
