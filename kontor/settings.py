@@ -103,7 +103,8 @@ TEMPLATES = [
     }
 ]
 
-DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'kontor.sqlite3'}")
+# Empty counts as unset (``DATABASE_URL= kontor serve``): the embedded default.
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'kontor.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     KONTOR_SQLITE_MMAP_BYTES = int(os.environ.get("KONTOR_SQLITE_MMAP_MB", "4096")) * 1024 * 1024

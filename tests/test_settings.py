@@ -63,6 +63,16 @@ def test_default_database_is_sqlite_in_wal_mode_under_the_var_dir(tmp_path):
     assert (tmp_path / "kontor.sqlite3").exists()
 
 
+def test_an_empty_database_url_means_the_embedded_default(tmp_path):
+    out = run_with_settings(
+        tmp_path,
+        "print(settings.DATABASES['default']['ENGINE'], settings.DATABASES['default']['NAME'])",
+        DATABASE_URL="",
+    )
+
+    assert out == f"django.db.backends.sqlite3 {tmp_path / 'kontor.sqlite3'}"
+
+
 def test_sqlite_database_url_selects_that_file(tmp_path):
     path = tmp_path / "elsewhere.db"
 

@@ -232,6 +232,25 @@ def test_delete_via_the_confirmation_page(client, org):
     assert AuditEntry.objects.filter(action="contacts.person.deleted", object_id=person.pk).exists()
 
 
+def test_deleting_a_company_says_its_people_stay_and_keeps_them(client, org):
+    company = services.create_company({"name": "Gone Ltd"}, actor=org.member_a)
+    person = person_of(org.member_a, company_id=company.pk)
+    logged_in(client, org.sales_head)
+    url = reverse("contacts:company_delete", args=[company.pk])
+
+    page = client.get(url).content.decode()
+    assert "The people who work for it are kept, without a company" in page
+    assert (
+        "without a company"
+        not in client.get(reverse("contacts:person_delete", args=[person.pk])).content.decode()
+    )
+    response = client.post(url, {"version": str(company.version)})
+
+    assert response.status_code == 302
+    person.refresh_from_db()
+    assert (person.company_id, person.company_name) == (None, "")
+
+
 def test_documents_upload_download_and_delete(client, org, settings, tmp_path):
     settings.STORAGES = {
         **settings.STORAGES,
