@@ -237,11 +237,6 @@ def _refresh_statistics(model) -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(analyzed._meta.db_table)}")
 
 
-_EMPLOYER_FIELDS = tuple(
-    f.attname for f in Company._meta.concrete_fields if f.attname in {"id", "name"}
-)
-
-
 class _Lookups:
     """What the single-record path asks the database per row, asked once per import."""
 
@@ -256,24 +251,18 @@ class _Lookups:
 
     def visible_companies(self, batch: list[dict]) -> dict[int, Company]:
         """The batch's employer companies the actor can see (an unseen one cannot be linked)."""
-        wanted = set()
-        for data in batch:
-            try:
-                wanted.add(int(data.get("company_id") or 0))
-            except (TypeError, ValueError):
-                continue
-        wanted.discard(0)
+        wanted = {_as_id(data.get("company_id")) for data in batch} - {None, 0}
         if not wanted:
             return {}
         found = Company.objects.visible_to(self.actor).filter(pk__in=wanted)
-        # Id and name are all a person's row needs of its employer (the search text).
+        # Id and name are all a person's row needs of its employer (its company_name).
         # Visibility is asked per batch; the instances are kept for the next batches
         # (an employer has many people), and rebuilt if the name changed meanwhile.
         visible = {}
         for pk, name in found.values_list("id", "name"):
             company = self._employers.get(pk)
             if company is None or company.name != name:
-                company = Company.from_db(connection.alias, _EMPLOYER_FIELDS, (pk, name))
+                company = Company.from_db(connection.alias, services._EMPLOYER_FIELDS, (pk, name))
                 self._employers[pk] = company
             visible[pk] = company
         return visible

@@ -339,12 +339,12 @@ def _reindex_people(person_ids) -> None:
 
 
 def _people_in_chunks(person_ids, size: int = 1000):
-    """The people, a thousand at a time, with what their search text and history read."""
+    """The people, a thousand at a time, with the lists their search text reads."""
     person_ids = list(person_ids)
     for start in range(0, len(person_ids), size):
         yield list(
             Person.objects.filter(pk__in=person_ids[start : start + size]).prefetch_related(
-                "phones", "emails", "addresses", "family", "important_dates", "tags"
+                "phones", "emails"
             )
         )
 
