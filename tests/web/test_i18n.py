@@ -172,6 +172,58 @@ def test_built_in_role_descriptions_are_translated_until_an_admin_rewrites_them(
     assert_texts(html, ["Любые действия со всеми записями.", "Our sales people"])
 
 
+@pytest.mark.parametrize(
+    "lang, names",
+    [
+        ("en", ["Administrator", "Head of department", "Member"]),
+        ("ru", ["Администратор", "Руководитель отдела", "Сотрудник"]),
+        ("fr", ["Administrateur", "Responsable de service", "Membre"]),
+    ],
+)
+def test_built_in_role_names_are_shown_translated_and_stored_as_codes(client, org, lang, names):
+    client.force_login(org.admin)
+    headers = {"accept-language": lang}
+
+    roles = client.get(reverse("accounts:role_list"), headers=headers)
+    users = client.get(reverse("accounts:user_list"), headers=headers)
+    form = client.get(reverse("accounts:user_edit", args=[org.member_a.pk]), headers=headers)
+
+    assert_texts(roles, [f">{name}</a>" for name in names])
+    assert_texts(users, [f'<span class="badge">{name}</span>' for name in names])
+    assert_texts(form, names)
+    assert sorted(accounts.role_named(code).name for code in ("admin", "head", "member")) == [
+        "admin",
+        "head",
+        "member",
+    ]
+
+
+def test_a_renamed_built_in_role_shows_its_new_name(client, org):
+    accounts.update_role(accounts.role_named("member"), name="Sales staff", actor=org.superuser)
+    client.force_login(org.admin)
+
+    html = client.get(reverse("accounts:role_list"), headers={"accept-language": "ru"})
+
+    assert_texts(html, [">Sales staff</a>", ">Администратор</a>"])
+
+
+def test_the_api_gives_roles_a_translated_display_name_beside_the_code(org):
+    token = accounts.issue_token(org.admin, name="i18n", actor=SYSTEM)
+    headers = {"authorization": f"Bearer {token}", "accept-language": "fr"}
+
+    roles = Client().get("/api/v1/roles", headers=headers).json()["items"]
+    user = Client().get(f"/api/v1/users/{org.member_a.pk}", headers=headers).json()
+
+    assert {(r["name"], r["display_name"]) for r in roles} >= {
+        ("admin", "Administrateur"),
+        ("head", "Responsable de service"),
+        ("member", "Membre"),
+    }
+    assert user["roles"] == [
+        {"id": accounts.role_named("member").pk, "name": "member", "display_name": "Membre"}
+    ]
+
+
 # -- translated messages from services ---------------------------------------------------------
 
 
