@@ -50,7 +50,16 @@ def _ref(obj) -> dict | None:
 
 def _contact_points(obj) -> dict:
     return {
-        "phones": [{"raw": p.raw, "e164": p.e164, "kind": p.kind} for p in obj.phones.all()],
+        "phones": [
+            {
+                "raw": p.raw,
+                "e164": p.e164,
+                "extension": p.extension,
+                "display": p.display,
+                "kind": p.kind,
+            }
+            for p in obj.phones.all()
+        ],
         "emails": [{"address": e.address, "kind": e.kind} for e in obj.emails.all()],
         "addresses": [
             {
