@@ -6,8 +6,8 @@ import zipfile
 import pytest
 from django.db import connection
 from django.http import FileResponse
-from django.utils import timezone
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from kontor.accounts import services as accounts
