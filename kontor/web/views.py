@@ -52,6 +52,13 @@ def _hit_url(entry, obj) -> str:
         return ""
 
 
+def _why(obj) -> str:
+    """ "matched: phone +7 916 123-45-67": the fields that matched, but the title itself."""
+    title = str(obj)
+    shown = [f"{m.label} {m.text}" for m in obj.match_reasons if m.text != title]
+    return _("matched: %(fields)s") % {"fields": ", ".join(shown)} if shown else ""
+
+
 def _grouped_results(user, q: str, limit: int) -> list[dict]:
     groups = []
     for entry, objs in core_search.search(user, q, limit=limit):
@@ -60,6 +67,7 @@ def _grouped_results(user, q: str, limit: int) -> list[dict]:
                 "obj": obj,
                 "url": _hit_url(entry, obj),
                 "subtitle": entry.subtitle(obj) if entry.subtitle else "",
+                "why": _why(obj),
             }
             for obj in objs
         ]
