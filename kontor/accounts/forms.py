@@ -57,6 +57,11 @@ class DepartmentChoiceField(forms.ModelChoiceField):
         super().__init__(queryset=Department.objects.filter(pk__in=[d.pk for d in tree]), **kwargs)
 
 
+class RoleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
 def department_field(actor, *, label, empty_label=None):
     return DepartmentChoiceField(
         queries.department_tree(actor),
@@ -90,7 +95,7 @@ class UserForm(AccessibleForm):
         is_self = user is not None and user.pk == actor.pk
         self.fields["department"] = department_field(actor, label=_("Department"))
         if may_manage_roles(actor) and not is_self:
-            self.fields["roles"] = forms.ModelMultipleChoiceField(
+            self.fields["roles"] = RoleChoiceField(
                 queryset=queries.assignable_roles(actor),
                 required=False,
                 label=_("Roles"),

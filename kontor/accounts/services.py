@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -430,6 +431,8 @@ def update_user(user: User, data: dict, *, actor, expected_version=None) -> User
     if "email" in data:
         data = {**data, "email": normalize_email(data["email"])}
         _require_unique_email(data["email"], exclude_pk=user.pk)
+    if data.get("language"):
+        _require_known_language(data["language"])
 
     def apply(u):
         for field in ("email", *USER_TEXT_FIELDS):
@@ -470,6 +473,33 @@ def set_password(user: User, *, password: str, actor, current_password: str | No
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(password=user.password)
         audit.record("accounts.user.password_changed", user, actor=actor, changes={})
+    return user
+
+
+def _require_known_language(language: str) -> None:
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationFailed(errors={"language": [_("Choose one of the offered languages.")]})
+
+
+def set_language(user: User, language: str, *, actor) -> User:
+    """Keep the language ``user`` reads Kontor in, so every browser they log in from speaks it.
+
+    A preference of one's own, like the password: it needs no role, and nobody sets it
+    for someone else through this door (an admin edits the user instead).
+    """
+    if not _is_self(actor, user):
+        raise PermissionDenied(_("You can only choose your own language."))
+    _require_known_language(language)
+    if language != user.language:
+        with transaction.atomic():
+            User.objects.filter(pk=user.pk).update(language=language)
+            audit.record(
+                "accounts.user.language_changed",
+                user,
+                actor=actor,
+                changes={"language": [user.language, language]},
+            )
+        user.language = language
     return user
 
 

@@ -322,7 +322,7 @@ def _role_form_page(request, role: Role | None):
         except KontorError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, _("Role %(name)s saved.") % {"name": role.name})
+            messages.success(request, _("Role %(name)s saved.") % {"name": role.display_name})
             return redirect("accounts:role_list")
     context = {"form": form, "role": role, "actions": Action.choices}
     return _page(request, "accounts/role_form.html", context, status=422 if form.errors else 200)
@@ -349,7 +349,7 @@ def role_delete(request, pk: int):
     except KontorError as exc:
         messages.error(request, str(exc.message))
         return redirect("accounts:role_edit", pk=pk)
-    messages.success(request, _("Role %(name)s deleted.") % {"name": role.name})
+    messages.success(request, _("Role %(name)s deleted.") % {"name": role.display_name})
     return redirect("accounts:role_list")
 
 
