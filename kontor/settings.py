@@ -154,6 +154,27 @@ AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
 AXES_ENABLED = _env_bool("KONTOR_LOGIN_THROTTLE", True)
 
+# Mail (password reset links). The default writes each mail to a file in <var>/mail, so a
+# laptop install works without a mail server; "smtp" sends through KONTOR_EMAIL_HOST.
+EMAIL_BACKENDS = {
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+}
+_email_backend = os.environ.get("KONTOR_EMAIL_BACKEND") or "file"
+EMAIL_BACKEND = EMAIL_BACKENDS.get(_email_backend, _email_backend)
+EMAIL_FILE_PATH = Path(os.environ.get("KONTOR_EMAIL_FILE_PATH", VAR_DIR / "mail"))
+EMAIL_HOST = os.environ.get("KONTOR_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("KONTOR_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("KONTOR_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("KONTOR_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("KONTOR_EMAIL_STARTTLS", False)
+EMAIL_USE_SSL = _env_bool("KONTOR_EMAIL_SSL", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("KONTOR_EMAIL_FROM", "kontor@localhost")
+# A reset link works for this long, and only until the password changes.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("KONTOR_PASSWORD_RESET_HOURS", "24")) * 60 * 60
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from django.conf import settings
 from django.contrib.auth import password_validation
@@ -469,10 +470,14 @@ def set_password(user: User, *, password: str, actor, current_password: str | No
         require(actor, Action.EDIT, user)
         _require_not_above(actor, user)
     _validated_password(password, user)
+    return _store_password(user, password, actor=actor, action="accounts.user.password_changed")
+
+
+def _store_password(user: User, password: str, *, actor, action: str) -> User:
     user.set_password(password)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(password=user.password)
-        audit.record("accounts.user.password_changed", user, actor=actor, changes={})
+        audit.record(action, user, actor=actor, changes={})
     return user
 
 
@@ -501,6 +506,40 @@ def set_language(user: User, language: str, *, actor) -> User:
             )
         user.language = language
     return user
+def may_manage_password(actor, user: User) -> bool:
+    """Whether ``actor`` may set ``user``'s password or send them a reset link.
+
+    Your own password is changed with the current one instead (``set_password``).
+    """
+    if _is_self(actor, user) or not record_in_scope(actor, user, Action.EDIT):
+        return False
+    try:
+        _require_not_above(actor, user)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def send_password_reset(user: User, *, actor, send: Callable[[User], None]) -> None:
+    """An administrator sends ``user`` a link to choose a new password.
+
+    ``send`` mails the link; it runs after the audit row commits, so a refused or
+    rolled-back request sends nothing.
+    """
+    require(actor, Action.EDIT, user)
+    if not may_manage_password(actor, user):
+        raise PermissionDenied(_("You cannot reset this user's password."))
+    if not user.is_active:
+        raise ValidationFailed(_("This user is deactivated: activate them before a reset."))
+    with transaction.atomic():
+        audit.record("accounts.user.password_reset_sent", user, actor=actor, changes={})
+        transaction.on_commit(functools.partial(send, user))
+
+
+def reset_password(user: User, *, password: str) -> User:
+    """Set the password chosen through a reset link; holding the link proves who they are."""
+    _validated_password(password, user)
+    return _store_password(user, password, actor=user, action="accounts.user.password_reset")
 
 
 # -- API tokens --------------------------------------------------------------------------

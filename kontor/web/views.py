@@ -6,13 +6,14 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
 from kontor.accounts import services as accounts
+from kontor.accounts.forms import RESET_MAIL_TEMPLATES, PasswordResetForm, ResetPasswordForm
 from kontor.contacts import queries as contacts
 from kontor.core import files
 from kontor.core import search as core_search
@@ -43,6 +44,30 @@ def set_language(request):
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         accounts.set_language(request.user, language, actor=request.user)
     return response
+class PasswordResetView(auth_views.PasswordResetView):
+    """Forgot password: the same answer whether the email is known or not."""
+
+    form_class = PasswordResetForm
+    template_name = "web/password_reset_form.html"
+    subject_template_name = RESET_MAIL_TEMPLATES["subject_template_name"]
+    email_template_name = RESET_MAIL_TEMPLATES["email_template_name"]
+    success_url = reverse_lazy("web:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "web/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link's page: Django checks the token, the accounts service stores and audits."""
+
+    form_class = ResetPasswordForm
+    template_name = "web/password_reset_confirm.html"
+    success_url = reverse_lazy("web:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "web/password_reset_complete.html"
 
 
 def _hit_url(entry, obj) -> str:
