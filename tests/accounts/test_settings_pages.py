@@ -55,7 +55,7 @@ def settings_pages(org):
         reverse("accounts:department_edit", args=[org.dept.sales.pk]): "Sales",
         reverse("accounts:role_list"): "Roles",
         reverse("accounts:role_create"): "New role",
-        reverse("accounts:role_edit", args=[role.pk]): "Role member",
+        reverse("accounts:role_edit", args=[role.pk]): "Role Member",
         reverse("accounts:token_list"): "My API tokens",
         reverse("accounts:password_change"): "Change password",
     }

@@ -246,7 +246,7 @@ def test_built_in_role_names_are_shown_translated_and_stored_as_codes(client, or
     form = client.get(reverse("accounts:user_edit", args=[org.member_a.pk]), headers=headers)
 
     assert_texts(roles, [f">{name}</a>" for name in names])
-    assert_texts(users, [f'<span class="badge">{name}</span>' for name in names])
+    assert_texts(users, [f'<span class="tag">{name}</span>' for name in names])
     assert_texts(form, names)
     assert sorted(accounts.role_named(code).name for code in ("admin", "head", "member")) == [
         "admin",
