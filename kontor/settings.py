@@ -142,11 +142,15 @@ LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one email or
-# one IP, further attempts get 429 until the cool-off passes.
+# one IP, further attempts get 429 until the cool-off passes. Failures are rows in the
+# database (axes' default handler), so every server process counts the same ones; the
+# email is counted normalised, as the login matches it. Wrong current passwords when
+# changing one's own password count under the same limit (kontor.accounts.throttle).
 AXES_FAILURE_LIMIT = int(os.environ.get("KONTOR_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("KONTOR_LOGIN_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "kontor.accounts.throttle.login_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
