@@ -71,12 +71,14 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kontor.core.middleware.NoStoreWhenAuthenticatedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -161,7 +163,41 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Behind TLS (KONTOR_HTTPS=1): cookies only over HTTPS, HSTS, and the proxy's
+# X-Forwarded-Proto trusted to say a request came in over HTTPS. The proxy must set
+# that header itself (never pass on the client's), and Kontor's port must be reachable
+# only through it: docs/configuration.md.
+KONTOR_HTTPS = _env_bool("KONTOR_HTTPS", False)
+if KONTOR_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("KONTOR_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("KONTOR_HSTS_SUBDOMAINS", False)
+    SECURE_SSL_REDIRECT = _env_bool("KONTOR_HTTPS_REDIRECT", False)
+
+# Content-Security-Policy (django-csp): scripts, styles, images, fonts and requests only
+# from Kontor itself; no inline script, no eval (htmx's eval features are off in
+# web/base.html's htmx-config). Inline style *attributes* are allowed deliberately: they
+# cannot run script, and with img-src/font-src 'self' they cannot send data anywhere
+# either; <style> elements stay forbidden. /api/v1/docs has its own, see core/api.py.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "style-src-attr": ["'unsafe-inline'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian")), ("fr", _("French"))]
