@@ -19,14 +19,16 @@ from kontor.core.errors import TooManyAttempts, ValidationFailed
 from .models import PasswordGuess, User, normalize_email
 
 
-def login_username(request, credentials: dict | None) -> str:
+def login_username(request, credentials: dict | None) -> str | None:
     """The key django-axes counts login failures under (``AXES_USERNAME_CALLABLE``).
 
     The email as the login matches it (``UserManager.get_by_natural_key``), so "Anna@…"
-    and " anna@… " spend the same budget as "anna@…".
+    and " anna@… " spend the same budget as "anna@…". Where it is read from, and None
+    when there is none, are as in axes' own default.
     """
     source = credentials if credentials else getattr(request, "POST", {})
-    return normalize_email(source.get(settings.AXES_USERNAME_FORM_FIELD) or "")
+    username = source.get(settings.AXES_USERNAME_FORM_FIELD)
+    return None if username is None else normalize_email(username)
 
 
 def _cooloff() -> datetime.timedelta:
