@@ -4,7 +4,8 @@
 about 2,000 client companies (builders, retailers, developers) and 5,000 of their people,
 owned by the sales teams and support. Names come from Faker with a fixed seed, so every
 install gets the same company. Loading twice changes nothing: the demo admin's login
-marks a database that has it.
+marks a database that has it. It loads alongside an install's own data: a department or
+role whose name is taken gets the suffix " (B. Company)".
 
 Staff and departments go through the accounts services, clients through the bulk import
 service (kontor.contacts.bulk): the same rules, audit and search index as any import.
@@ -22,10 +23,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kontor.accounts import services as accounts
-from kontor.accounts.models import Department, User
+from kontor.accounts.models import Department, Role, User
 from kontor.contacts import bulk
 from kontor.contacts.models import Company, Person
-from kontor.core.access import SYSTEM
+from kontor.core.access import SYSTEM, Action, Scope
 from kontor.core.context import Channel, acting
 
 DEMO_DOMAIN = "bcompany.example"
@@ -50,6 +51,12 @@ DEPARTMENTS = [
 ]
 # Who owns clients, and the share of clients each department holds.
 CLIENT_DEPARTMENTS = {"Sales Team North": 0.45, "Sales Team South": 0.45, "Support": 0.10}
+# The built-in "member" sees only their own department's records. These departments
+# serve every client (invoices, pick-ups, deliveries) without owning any, so their staff
+# also hold a demo role that looks the whole client base up, read-only.
+CLIENT_BASE_READER = "Client base reader"
+CLIENT_BASE_READERS = ("Accounting", "Warehouse", "Logistics")
+CLIENT_TYPES = ("contacts.company", "contacts.person")
 
 # Per industry, the words a client's name ends with in each of the demo's languages.
 INDUSTRIES = {
@@ -124,9 +131,7 @@ def load_demo(
     with transaction.atomic(), acting(Channel.SYSTEM):
         say(_("Creating departments and %(count)d employees…") % {"count": _staff_count()})
         staff = _create_staff(fake)
-        owners = {
-            name: [u for u in staff if u.department.name == name] for name in CLIENT_DEPARTMENTS
-        }
+        owners = {name: staff[name] for name in CLIENT_DEPARTMENTS}
         say(_("Importing %(count)d client companies…") % {"count": companies})
         company_rows = list(_company_rows(companies, fake, rng, owners))
         created = bulk.import_companies(company_rows, actor=SYSTEM)
@@ -177,10 +182,6 @@ def _staff_count() -> int:
     return sum(count for _n, _p, count, _h, _o in DEPARTMENTS)
 
 
-def _department_names() -> list[str]:
-    return [ROOT] + [name for name, *_rest in DEPARTMENTS]
-
-
 _CYRILLIC = dict(
     zip(
         "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
@@ -198,13 +199,35 @@ def _ascii(text: str) -> str:
     return "".join(c for c in text if c.isalnum())
 
 
-def _create_staff(fake) -> list[User]:
-    """Departments, the demo admin and the 53 employees; heads get "head", the director "admin"."""
+def _free_name(model, name: str) -> str:
+    """``name``, or "name (B. Company)" if the install already has a department or role so called.
+
+    The demo never moves into an install's own "Warehouse": its staff and grants would
+    land in a real department and the demo's tree would lose a branch.
+    """
+    candidates = [name, f"{name} ({ROOT})"]
+    candidates += (f"{name} ({ROOT} {n})" for n in range(2, 100))
+    return next(c for c in candidates if not model.objects.filter(name__iexact=c).exists())
+
+
+def _create_staff(fake) -> dict[str, list[User]]:
+    """Departments, the demo admin and the 53 employees; heads get "head", the director "admin".
+
+    Returns the employees by the demo's name of their department.
+    """
     roles = {name: accounts.role_named(name) for name in ("admin", "head", "member")}
-    departments = {ROOT: accounts.create_department(name=ROOT, actor=SYSTEM)}
+    client_base_reader = accounts.create_role(
+        name=_free_name(Role, CLIENT_BASE_READER),
+        description="Looks up every client company and person, read-only.",
+        grants=[(object_type, Action.VIEW, Scope.ALL) for object_type in CLIENT_TYPES],
+        actor=SYSTEM,
+    )
+    departments = {
+        ROOT: accounts.create_department(name=_free_name(Department, ROOT), actor=SYSTEM)
+    }
     for name, parent, *_rest in DEPARTMENTS:
         departments[name] = accounts.create_department(
-            name=name, parent=departments[parent], actor=SYSTEM
+            name=_free_name(Department, name), parent=departments[parent], actor=SYSTEM
         )
     admin = accounts.create_user(
         email=ADMIN_EMAIL,
@@ -215,12 +238,18 @@ def _create_staff(fake) -> list[User]:
         roles=[roles["admin"]],
         actor=SYSTEM,
     )
-    staff, emails = [], {ADMIN_EMAIL}
+    # Taken mailboxes of the demo's domain (none, unless someone made one by hand).
+    emails = set(
+        User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").values_list("email", flat=True)
+    )
+    staff: dict[str, list[User]] = {}
+    hired = 0
     # Logins need ASCII names, so staff come from the Latin-script locales.
     locales = [fake["en_US"], fake["de_DE"]]
     for name, _parent, count, _head_title, _title in DEPARTMENTS:
         for n in range(count):
-            local = locales[len(staff) % 2]
+            local = locales[hired % 2]
+            hired += 1
             first, last = local.first_name(), local.last_name()
             email = f"{_ascii(first)}.{_ascii(last)}@{DEMO_DOMAIN}"
             while email in emails:
@@ -230,20 +259,23 @@ def _create_staff(fake) -> list[User]:
                 role = roles["admin"]
             else:
                 role = roles["head"] if n == 0 else roles["member"]
-            staff.append(
+            extra = [client_base_reader] if name in CLIENT_BASE_READERS else []
+            staff.setdefault(name, []).append(
                 accounts.create_user(
                     email=email,
                     password=None,
                     first_name=first,
                     last_name=last,
                     department=departments[name],
-                    roles=[role],
+                    roles=[role, *extra],
                     actor=SYSTEM,
                 )
             )
     # One password hash for all: hashing it 53 times (PBKDF2, ~0.25 s each) would make
     # the demo wait a quarter of a minute for identical results.
-    User.objects.filter(pk__in=[u.pk for u in staff]).update(password=admin.password)
+    User.objects.filter(pk__in=[u.pk for users in staff.values() for u in users]).update(
+        password=admin.password
+    )
     return staff
 
 
@@ -394,10 +426,19 @@ def _person_rows(count: int, fake, rng: random.Random, owners, employers):
 
 def demo_counts() -> dict[str, int]:
     """Records of the demo company, for the summary and for tests."""
-    departments = Department.objects.filter(name__in=_department_names())
+    departments = _demo_departments()
     return {
         "departments": departments.count(),
         "users": User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").count(),
         "companies": Company.objects.filter(department__in=departments).count(),
         "people": Person.objects.filter(department__in=departments).count(),
     }
+
+
+def _demo_departments():
+    """The demo's tree: the one holding its admin, whatever its departments are called."""
+    admin = User.objects.filter(email=ADMIN_EMAIL).select_related("department").first()
+    if admin is None or admin.department is None:
+        return Department.objects.none()
+    root_id = admin.department.path.split("/")[1]
+    return Department.objects.filter(path__startswith=f"/{root_id}/")

@@ -78,6 +78,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "kontor.accounts.middleware.UserLanguageMiddleware",
     "kontor.core.middleware.NoStoreWhenAuthenticatedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -159,6 +160,27 @@ AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
 AXES_ENABLED = _env_bool("KONTOR_LOGIN_THROTTLE", True)
 
+# Mail (password reset links). The default writes each mail to a file in <var>/mail, so a
+# laptop install works without a mail server; "smtp" sends through KONTOR_EMAIL_HOST.
+EMAIL_BACKENDS = {
+    "file": "django.core.mail.backends.filebased.EmailBackend",
+    "console": "django.core.mail.backends.console.EmailBackend",
+    "smtp": "django.core.mail.backends.smtp.EmailBackend",
+}
+_email_backend = os.environ.get("KONTOR_EMAIL_BACKEND") or "file"
+EMAIL_BACKEND = EMAIL_BACKENDS.get(_email_backend, _email_backend)
+EMAIL_FILE_PATH = Path(os.environ.get("KONTOR_EMAIL_FILE_PATH", VAR_DIR / "mail"))
+EMAIL_HOST = os.environ.get("KONTOR_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("KONTOR_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("KONTOR_EMAIL_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("KONTOR_EMAIL_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("KONTOR_EMAIL_STARTTLS", False)
+EMAIL_USE_SSL = _env_bool("KONTOR_EMAIL_SSL", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("KONTOR_EMAIL_FROM", "kontor@localhost")
+# A reset link works for this long, and only until the password changes.
+PASSWORD_RESET_TIMEOUT = int(os.environ.get("KONTOR_PASSWORD_RESET_HOURS", "24")) * 60 * 60
+
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
@@ -179,16 +201,13 @@ if KONTOR_HTTPS:
     SECURE_SSL_REDIRECT = _env_bool("KONTOR_HTTPS_REDIRECT", False)
 
 # Content-Security-Policy (django-csp): scripts, styles, images, fonts and requests only
-# from Kontor itself; no inline script, no eval (htmx's eval features are off in
-# web/base.html's htmx-config). Inline style *attributes* are allowed deliberately: they
-# cannot run script, and with img-src/font-src 'self' they cannot send data anywhere
-# either; <style> elements stay forbidden. /api/v1/docs has its own, see core/api.py.
+# from Kontor itself; no inline script or style, no eval (htmx's eval features are off in
+# web/base.html's htmx-config). /api/v1/docs (ninja's Swagger UI) passes it as it is.
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": ["'self'"],
         "script-src": ["'self'"],
         "style-src": ["'self'"],
-        "style-src-attr": ["'unsafe-inline'"],
         "img-src": ["'self'", "data:"],
         "font-src": ["'self'"],
         "connect-src": ["'self'"],

@@ -8,6 +8,7 @@ from kontor.accounts.api import router as accounts_router
 from kontor.contacts.api import router as contacts_router
 from kontor.core.api import api, unknown_endpoint
 from kontor.core.api_routes import router as core_router
+from kontor.web.views import set_language
 
 api.add_router("/", accounts_router)
 api.add_router("/", contacts_router)
@@ -16,8 +17,9 @@ api.add_router("/", core_router)
 urlpatterns = [
     path("api/v1/", api.urls),
     re_path(r"^api/(?P<path>.*)$", unknown_endpoint),
-    # Django's set_language (POST, CSRF): the language switch in the user menu and at login.
-    path("i18n/", include("django.conf.urls.i18n")),
+    # The language switch in the user menu and at login (POST, CSRF): Django's set_language,
+    # which also keeps a logged-in user's choice on their account.
+    path("i18n/setlang/", set_language, name="set_language"),
     path("settings/", include("kontor.accounts.urls")),
     path("", include("kontor.contacts.urls")),
     path("", include("kontor.web.urls")),

@@ -1,9 +1,12 @@
 import pytest
 
 from kontor import demo
+from kontor.accounts import services as accounts
 from kontor.accounts.models import Department, User
 from kontor.contacts import queries
 from kontor.contacts.models import Company, Person, Phone
+from kontor.core import search
+from kontor.core.access import SYSTEM
 from kontor.core.models import AuditEntry, SearchDocument
 
 pytestmark = pytest.mark.django_db
@@ -54,10 +57,15 @@ def test_demo_roles_fit_the_positions(loaded):
 
     management = list(staff.filter(department__name="Management").order_by("id"))
     assert roles(management[0]) == ["admin"]  # the director
-    for name in ("Sales", "Sales Team North", "Sales Team South", "Warehouse", "Accounting"):
+    for name in ("Sales", "Sales Team North", "Sales Team South", "Support"):
         members = list(staff.filter(department__name=name).order_by("id"))
         assert roles(members[0]) == ["head"]
         assert all(roles(m) == ["member"] for m in members[1:])
+    # Departments that serve every client also look the client base up.
+    for name in ("Warehouse", "Accounting", "Logistics"):
+        members = list(staff.filter(department__name=name).order_by("id"))
+        assert roles(members[0]) == ["Client base reader", "head"]
+        assert all(roles(m) == ["Client base reader", "member"] for m in members[1:])
 
 
 def test_demo_logins_work(loaded):
@@ -109,3 +117,42 @@ def test_a_sales_member_sees_only_their_departments_clients(loaded):
         queries.companies(head).count()
         == Company.objects.filter(department__name__startswith="Sales Team").count()
     )
+
+
+@pytest.mark.parametrize("department", ["Warehouse", "Accounting"])
+def test_a_member_serving_clients_finds_a_sales_client_by_phone_and_name(loaded, department):
+    member = User.objects.filter(department__name=department, roles__name="member").first()
+    client = Person.objects.filter(department__name="Sales Team South").first()
+    phone = client.phones.first()
+
+    by_phone = search.search_model(member, Person, phone.raw)
+    by_name = search.search_model(member, Person, f"{client.last_name} {client.first_name}")
+
+    assert client in by_phone and client in by_name
+    assert queries.company(member, client.company_id) == client.company
+    # Read-only: looking a client up gives no right to change it.
+    assert not queries.people(member, action="edit").filter(pk=client.pk).exists()
+
+
+def test_demo_loads_alongside_a_department_and_role_named_like_its_own():
+    mine = accounts.create_department(name="warehouse", actor=SYSTEM)
+    accounts.create_role(name="Client base reader", actor=SYSTEM)
+
+    demo.load_demo(companies=COMPANIES, people=PEOPLE)
+    again = demo.load_demo(companies=COMPANIES, people=PEOPLE)
+
+    assert "already loaded" in again
+    assert demo.demo_counts() == {
+        "departments": 11,
+        "users": 54,
+        "companies": COMPANIES,
+        "people": PEOPLE,
+    }
+    theirs = Department.objects.get(name="Warehouse (B. Company)")
+    assert theirs.parent.name == "B. Company" and theirs.members.count() == 8
+    assert not mine.members.exists() and mine.parent is None
+    storekeeper = theirs.members.filter(roles__name="member").first()
+    assert sorted(storekeeper.roles.values_list("name", flat=True)) == [
+        "Client base reader (B. Company)",
+        "member",
+    ]

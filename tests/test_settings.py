@@ -161,3 +161,28 @@ def test_kontor_https_turns_on_hsts_secure_cookies_and_trusts_the_proxy(tmp_path
     }
     assert redirecting["hsts"] == "max-age=600"
     assert redirecting["plain"] == [301, "https://testserver/login/"]
+
+
+def test_mail_goes_to_files_in_var_by_default_and_to_smtp_when_configured(tmp_path):
+    run_with_settings(
+        tmp_path,
+        "from django.core.mail import send_mail; "
+        "send_mail('Reset', 'Open the link', None, ['anna@example.com'])",
+    )
+    (mail_file,) = (tmp_path / "mail").iterdir()
+    sent = mail_file.read_text()
+    assert "To: anna@example.com" in sent and "From: kontor@localhost" in sent
+
+    smtp = run_with_settings(
+        tmp_path,
+        "print(settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT, "
+        "settings.EMAIL_USE_TLS, settings.DEFAULT_FROM_EMAIL)",
+        KONTOR_EMAIL_BACKEND="smtp",
+        KONTOR_EMAIL_HOST="mail.example.com",
+        KONTOR_EMAIL_PORT="587",
+        KONTOR_EMAIL_STARTTLS="true",
+        KONTOR_EMAIL_FROM="crm@example.com",
+    )
+    assert smtp == (
+        "django.core.mail.backends.smtp.EmailBackend mail.example.com 587 True crm@example.com"
+    )

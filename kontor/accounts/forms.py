@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from django import forms
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import password_validation
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
 from kontor.core.access import Action, Scope
 from kontor.core.errors import KontorError
 
-from . import queries
-from .models import Department
+from . import queries, services
+from .models import Department, User, normalize_email
 from .services import may_manage_roles
 
 # Service field names that a form shows under another name.
@@ -57,6 +60,11 @@ class DepartmentChoiceField(forms.ModelChoiceField):
         super().__init__(queryset=Department.objects.filter(pk__in=[d.pk for d in tree]), **kwargs)
 
 
+class RoleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+
 def department_field(actor, *, label, empty_label=None):
     return DepartmentChoiceField(
         queries.department_tree(actor),
@@ -90,7 +98,7 @@ class UserForm(AccessibleForm):
         is_self = user is not None and user.pk == actor.pk
         self.fields["department"] = department_field(actor, label=_("Department"))
         if may_manage_roles(actor) and not is_self:
-            self.fields["roles"] = forms.ModelMultipleChoiceField(
+            self.fields["roles"] = RoleChoiceField(
                 queryset=queries.assignable_roles(actor),
                 required=False,
                 label=_("Roles"),
@@ -159,7 +167,9 @@ class RoleForm(AccessibleForm):
     """Name, description and a matrix of object type x action, one scope select per cell."""
 
     name = forms.CharField(label=_("Name"), max_length=100)
-    description = forms.CharField(label=_("Description"), required=False, widget=forms.Textarea)
+    description = forms.CharField(
+        label=_("Description"), required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
     version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
     def __init__(self, *args, role=None, **kwargs):
@@ -190,9 +200,12 @@ class RoleForm(AccessibleForm):
         return f"grant:{object_type}:{action}"
 
     def rows(self):
-        """For the template: one row per object type, one bound field per action."""
+        """For the template: one row per object type, (action label, bound field) per action."""
         return [
-            (object_type, [self[self.cell_name(object_type, a)] for a in Action.all])
+            (
+                object_type,
+                [(label, self[self.cell_name(object_type, a)]) for a, label in Action.choices],
+            )
             for object_type in self.object_types
         ]
 
@@ -212,3 +225,67 @@ class TokenForm(AccessibleForm):
         required=False,
         help_text=_("Where the token is used, e.g. “laptop script”."),
     )
+
+
+def _password_field(label, *, autocomplete="new-password", help_text=None):
+    return forms.CharField(
+        label=label,
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": autocomplete}),
+        help_text=help_text,
+    )
+
+
+class PasswordForm(AccessibleForm):
+    """A new password, typed twice; the service checks its strength."""
+
+    password = _password_field(
+        _("New password"), help_text=password_validation.password_validators_help_text_html()
+    )
+    password_confirm = _password_field(_("New password again"))
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password") != cleaned.get("password_confirm"):
+            self.add_error("password_confirm", _("The two passwords differ."))
+        return cleaned
+
+
+class ChangePasswordForm(PasswordForm):
+    """Your own new password, behind the current one."""
+
+    current_password = _password_field(_("Current password"), autocomplete="current-password")
+    field_order = ["current_password", "password", "password_confirm"]
+
+
+# The reset mail's templates, for the forgot-password page and an admin's "send reset link".
+RESET_MAIL_TEMPLATES = {
+    "subject_template_name": "accounts/password_reset_subject.txt",
+    "email_template_name": "accounts/password_reset_email.txt",
+}
+
+
+class PasswordResetForm(AccessibleForm, auth_forms.PasswordResetForm):
+    """Django's forgot-password form, for Kontor's users and in each one's language."""
+
+    def get_users(self, email):
+        # Also users who have no password yet: a new user chooses their first one this way.
+        return User.objects.filter(email=normalize_email(email), is_active=True)
+
+    def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
+        with translation.override(context["user"].language or translation.get_language()):
+            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+
+
+def send_reset_link(user: User, request) -> None:
+    """Mail ``user`` a reset link, exactly as the forgot-password page would."""
+    form = PasswordResetForm({"email": user.email})
+    if form.is_valid():
+        form.save(request=request, use_https=request.is_secure(), **RESET_MAIL_TEMPLATES)
+
+
+class ResetPasswordForm(AccessibleForm, auth_forms.SetPasswordForm):
+    """The page behind a reset link: the new password is stored by the accounts service."""
+
+    def save(self, commit=True):
+        return services.reset_password(self.user, password=self.cleaned_data["new_password1"])

@@ -7,6 +7,7 @@ from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from kontor.core.access import Action, Scope, ScopedQuerySet
 
@@ -55,6 +56,15 @@ class Department(models.Model):
         )
 
 
+# What the built-in roles are called on screen, in the reader's language. The stored name
+# stays the code ("member") that `kontor createuser --role`, the API and the audit use.
+BUILTIN_ROLE_LABELS = {
+    "admin": pgettext_lazy("role", "Administrator"),
+    "head": pgettext_lazy("role", "Head of department"),
+    "member": pgettext_lazy("role", "Member"),
+}
+
+
 class Role(models.Model):
     """A named set of grants; a user may hold several and gets the widest scope of them."""
 
@@ -77,6 +87,12 @@ class Role(models.Model):
 
     def __str__(self):
         return self.name
+
+    @property
+    def display_name(self) -> str:
+        """The translated label of a built-in role (unless an admin renamed it), else the name."""
+        label = BUILTIN_ROLE_LABELS.get(self.name) if self.is_builtin else None
+        return str(label) if label else self.name
 
     def audit_snapshot(self) -> dict:
         """Name, description and grants, so a grant change shows in the role's history."""

@@ -25,6 +25,8 @@ NAME_BY_SCOPE = {v: k for k, v in SCOPE_BY_NAME.items()}
 class RoleRef(Schema):
     id: int
     name: str
+    # The built-in roles' names translated (Accept-Language); other roles' name as is.
+    display_name: str
 
 
 class UserOut(Schema):
@@ -127,6 +129,7 @@ class GrantIO(Schema):
 class RoleOut(Schema):
     id: int
     name: str
+    display_name: str
     description: str
     is_builtin: bool
     grants: list[GrantIO]

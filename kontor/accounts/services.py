@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
+from django.conf import settings
 from django.contrib.auth import password_validation
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -431,6 +433,8 @@ def update_user(user: User, data: dict, *, actor, expected_version=None) -> User
     if "email" in data:
         data = {**data, "email": normalize_email(data["email"])}
         _require_unique_email(data["email"], exclude_pk=user.pk)
+    if data.get("language"):
+        _require_known_language(data["language"])
 
     def apply(u):
         for field in ("email", *USER_TEXT_FIELDS):
@@ -464,11 +468,78 @@ def set_password(user: User, *, password: str, actor, current_password: str | No
         require(actor, Action.EDIT, user)
         _require_not_above(actor, user)
     _validated_password(password, user)
+    return _store_password(user, password, actor=actor, action="accounts.user.password_changed")
+
+
+def _store_password(user: User, password: str, *, actor, action: str) -> User:
     user.set_password(password)
     with transaction.atomic():
         User.objects.filter(pk=user.pk).update(password=user.password)
-        audit.record("accounts.user.password_changed", user, actor=actor, changes={})
+        audit.record(action, user, actor=actor, changes={})
     return user
+
+
+def _require_known_language(language: str) -> None:
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationFailed(errors={"language": [_("Choose one of the offered languages.")]})
+
+
+def set_language(user: User, language: str, *, actor) -> User:
+    """Keep the language ``user`` reads Kontor in, so every browser they log in from speaks it.
+
+    A preference of one's own, like the password: it needs no role, and nobody sets it
+    for someone else through this door (an admin edits the user instead).
+    """
+    if not _is_self(actor, user):
+        raise PermissionDenied(_("You can only choose your own language."))
+    _require_known_language(language)
+    if language != user.language:
+        with transaction.atomic():
+            User.objects.filter(pk=user.pk).update(language=language)
+            audit.record(
+                "accounts.user.language_changed",
+                user,
+                actor=actor,
+                changes={"language": [user.language, language]},
+            )
+        user.language = language
+    return user
+
+
+def may_manage_password(actor, user: User) -> bool:
+    """Whether ``actor`` may set ``user``'s password or send them a reset link.
+
+    Your own password is changed with the current one instead (``set_password``).
+    """
+    if _is_self(actor, user) or not record_in_scope(actor, user, Action.EDIT):
+        return False
+    try:
+        _require_not_above(actor, user)
+    except PermissionDenied:
+        return False
+    return True
+
+
+def send_password_reset(user: User, *, actor, send: Callable[[User], None]) -> None:
+    """An administrator sends ``user`` a link to choose a new password.
+
+    ``send`` mails the link; it runs after the audit row commits, so a refused or
+    rolled-back request sends nothing.
+    """
+    require(actor, Action.EDIT, user)
+    if not may_manage_password(actor, user):
+        raise PermissionDenied(_("You cannot reset this user's password."))
+    if not user.is_active:
+        raise ValidationFailed(_("This user is deactivated: activate them before a reset."))
+    with transaction.atomic():
+        audit.record("accounts.user.password_reset_sent", user, actor=actor, changes={})
+        transaction.on_commit(functools.partial(send, user))
+
+
+def reset_password(user: User, *, password: str) -> User:
+    """Set the password chosen through a reset link; holding the link proves who they are."""
+    _validated_password(password, user)
+    return _store_password(user, password, actor=user, action="accounts.user.password_reset")
 
 
 # -- API tokens --------------------------------------------------------------------------

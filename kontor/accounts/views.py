@@ -7,6 +7,7 @@ Thin: reads through queries, writes through services. A page the user may not us
 from __future__ import annotations
 
 from django.contrib import messages
+from django.contrib.auth import update_session_auth_hash
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
@@ -20,12 +21,15 @@ from kontor.core.errors import KontorError, NotFound
 
 from . import queries, services
 from .forms import (
+    ChangePasswordForm,
     DepartmentForm,
+    PasswordForm,
     RoleForm,
     TokenForm,
     UserFilterForm,
     UserForm,
     add_service_error,
+    send_reset_link,
 )
 from .models import Department, Role, User
 
@@ -46,7 +50,7 @@ def settings_sections(user) -> list[str]:
         sections.append("accounts:department_list")
     if _may_see_roles(user):
         sections.append("accounts:role_list")
-    sections.append("accounts:token_list")
+    sections += ["accounts:password_change", "accounts:token_list"]
     return sections
 
 
@@ -54,6 +58,7 @@ SECTION_LABELS = {
     "accounts:user_list": gettext_lazy("Users"),
     "accounts:department_list": gettext_lazy("Departments"),
     "accounts:role_list": gettext_lazy("Roles"),
+    "accounts:password_change": gettext_lazy("My password"),
     "accounts:token_list": gettext_lazy("My API tokens"),
 }
 
@@ -73,6 +78,11 @@ def _page(request, template: str, context: dict, *, status: int = 200):
         **context,
     }
     return render(request, template, context, status=status)
+
+
+def _refused_status(error: KontorError) -> int:
+    # "Too many attempts" keeps its 429, so a script can tell it from a wrong input.
+    return 429 if error.status_code == 429 else 422
 
 
 def _require(allowed: bool) -> None:
@@ -174,16 +184,97 @@ def user_edit(request, pk: int):
             else:
                 messages.success(request, _("Changes to %(name)s saved.") % {"name": subject})
                 return redirect("accounts:user_list")
+    return _user_page(request, subject, form=form)
+
+
+def _user_page(request, subject: User, *, form=None, password_form=None, status=None):
+    """The user edit page: the user's fields, and the password forms of those who manage it."""
+    actor = request.user
+    may_edit = record_in_scope(actor, subject, Action.EDIT)
+    form = form or UserForm(actor=actor, user=subject)
     if not may_edit:
         for field in form.fields.values():
             field.disabled = True
+    may_manage_password = services.may_manage_password(actor, subject)
     context = {
         "form": form,
         "subject": subject,
         "may_edit": may_edit,
         "may_deactivate": may_edit and subject.is_active and subject.pk != actor.pk,
+        "is_self": subject.pk == actor.pk,
+        "password_form": (password_form or PasswordForm()) if may_manage_password else None,
+        "may_send_reset": may_manage_password and subject.is_active,
     }
-    return _page(request, "accounts/user_form.html", context, status=422 if form.errors else 200)
+    if status is None:
+        status = 422 if form.errors or (password_form and password_form.errors) else 200
+    return _page(request, "accounts/user_form.html", context, status=status)
+
+
+@login_required
+@require_POST
+def user_password(request, pk: int):
+    """An administrator sets another user's password (the user is told it by them)."""
+    actor = request.user
+    subject = _visible(User, actor, pk)
+    _require(services.may_manage_password(actor, subject))
+    form = PasswordForm(request.POST)
+    if form.is_valid():
+        try:
+            services.set_password(subject, password=form.cleaned_data["password"], actor=actor)
+        except NotFound:
+            raise Http404() from None
+        except KontorError as exc:
+            add_service_error(form, exc)
+            return _user_page(request, subject, password_form=form, status=_refused_status(exc))
+        messages.success(request, _("New password of %(name)s saved.") % {"name": subject})
+        return redirect("accounts:user_edit", pk=pk)
+    return _user_page(request, subject, password_form=form)
+
+
+@login_required
+@require_POST
+def user_send_reset(request, pk: int):
+    """Mail the user a link to choose a new password themselves."""
+    subject = _visible(User, request.user, pk)
+    try:
+        services.send_password_reset(
+            subject, actor=request.user, send=lambda user: send_reset_link(user, request)
+        )
+    except NotFound:
+        raise Http404() from None
+    except KontorError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(
+            request, _("A reset link was sent to %(email)s.") % {"email": subject.email}
+        )
+    return redirect("accounts:user_edit", pk=pk)
+
+
+@login_required
+def password_change(request):
+    """Change my own password: the current one first, so a borrowed session cannot."""
+    form = ChangePasswordForm(request.POST or None)
+    status = 200
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.set_password(
+                request.user,
+                password=form.cleaned_data["password"],
+                current_password=form.cleaned_data["current_password"],
+                actor=request.user,
+            )
+        except KontorError as exc:
+            add_service_error(form, exc)
+            status = _refused_status(exc)
+        else:
+            # The session hash follows the password; without this the change logs me out.
+            update_session_auth_hash(request, request.user)
+            messages.success(request, _("Your new password is saved."))
+            return redirect("accounts:password_change")
+    if form.errors and status == 200:
+        status = 422
+    return _page(request, "accounts/password_change.html", {"form": form}, status=status)
 
 
 @login_required
@@ -226,10 +317,16 @@ def department_list(request):
                 return redirect("accounts:department_list")
     tree = queries.department_tree(actor)
     member_counts = queries.member_counts(actor)
+    by_id = {department.pk: department for department in tree}
+    roots = []
     for department in tree:
         department.may_edit = record_in_scope(actor, department, Action.EDIT)
         department.member_count = member_counts.get(department.pk, 0)
-    context = {"tree": tree, "form": form}
+        department.tree_children = []
+        # Tree order puts every parent before its children, siblings already sorted.
+        parent = by_id.get(department.parent_id)
+        (parent.tree_children if parent else roots).append(department)
+    context = {"tree": roots, "form": form}
     status = 422 if form is not None and form.errors else 200
     return _page(request, "accounts/department_list.html", context, status=status)
 
@@ -322,7 +419,7 @@ def _role_form_page(request, role: Role | None):
         except KontorError as exc:
             add_service_error(form, exc)
         else:
-            messages.success(request, _("Role %(name)s saved.") % {"name": role.name})
+            messages.success(request, _("Role %(name)s saved.") % {"name": role.display_name})
             return redirect("accounts:role_list")
     context = {"form": form, "role": role, "actions": Action.choices}
     return _page(request, "accounts/role_form.html", context, status=422 if form.errors else 200)
@@ -349,7 +446,7 @@ def role_delete(request, pk: int):
     except KontorError as exc:
         messages.error(request, str(exc.message))
         return redirect("accounts:role_edit", pk=pk)
-    messages.success(request, _("Role %(name)s deleted.") % {"name": role.name})
+    messages.success(request, _("Role %(name)s deleted.") % {"name": role.display_name})
     return redirect("accounts:role_list")
 
 

@@ -10,7 +10,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Literal
 
-from django.db.models import Exists, OuterRef
 from django.http import HttpResponse
 from ninja import Query, Router, Status
 
@@ -21,7 +20,7 @@ from kontor.core.errors import PermissionDenied
 
 from . import exports, queries, services
 from .models import Company, Person
-from .queries import ListFilters
+from .queries import ListFilters, with_visible_company
 from .schemas import (
     CompanyCreate,
     CompanyDraft,
@@ -50,7 +49,16 @@ def _ref(obj) -> dict | None:
 
 def _contact_points(obj) -> dict:
     return {
-        "phones": [{"raw": p.raw, "e164": p.e164, "kind": p.kind} for p in obj.phones.all()],
+        "phones": [
+            {
+                "raw": p.raw,
+                "e164": p.e164,
+                "extension": p.extension,
+                "display": p.display,
+                "kind": p.kind,
+            }
+            for p in obj.phones.all()
+        ],
         "emails": [{"address": e.address, "kind": e.kind} for e in obj.emails.all()],
         "addresses": [
             {
@@ -77,13 +85,6 @@ def _common(obj) -> dict:
         "updated_at": obj.updated_at,
         **_contact_points(obj),
     }
-
-
-def with_visible_company(people_qs, user):
-    """Annotate ``company_visible``: a person visible does not make their employer visible."""
-    return people_qs.annotate(
-        company_visible=Exists(Company.objects.visible_to(user).filter(pk=OuterRef("company_id")))
-    )
 
 
 def _person_out(person: Person) -> dict:

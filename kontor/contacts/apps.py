@@ -10,6 +10,7 @@ class ContactsConfig(AppConfig):
     def ready(self):
         from kontor.core import search
 
+        from . import queries
         from .models import Company, Person
 
         search.register(
@@ -18,6 +19,8 @@ class ContactsConfig(AppConfig):
             ordering=("last_name", "first_name", "id"),
             url_name="contacts:person_detail",
             subtitle=lambda person: person.position,
+            match_fields=queries.person_match_fields,
+            prepare_hits=queries.people_hits,
         )
         search.register(
             Company,
@@ -25,4 +28,6 @@ class ContactsConfig(AppConfig):
             ordering=("name", "id"),
             url_name="contacts:company_detail",
             subtitle=lambda company: company.industry,
+            match_fields=queries.company_match_fields,
+            prepare_hits=queries.company_hits,
         )

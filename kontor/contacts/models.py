@@ -226,7 +226,12 @@ class Phone(ContactPoint):
     company = _belongs_to(Company, "phones")
     kind = models.CharField(_("type"), max_length=16, choices=Kind.choices, default=Kind.MOBILE)
     raw = models.CharField(_("number"), max_length=64)
+    # The main number: lookup, search and duplicates match on it, whatever the extension.
     e164 = models.CharField(max_length=20, db_index=True)
+    # Typed after the number ("доб. 105", "ext. 12", "x12"), kept apart from it.
+    extension = models.CharField(
+        _("extension"), max_length=16, blank=True, default="", db_default=""
+    )
 
     class Meta(ContactPoint.Meta):
         verbose_name = _("phone")
@@ -238,7 +243,11 @@ class Phone(ContactPoint):
 
     @property
     def display(self) -> str:
-        return phones.pretty(self.e164) or self.raw
+        return phones.pretty(self.e164, self.extension) or self.raw
+
+    @property
+    def tel_uri(self) -> str:
+        return phones.tel_uri(self.e164, self.extension)
 
 
 class Email(ContactPoint):

@@ -4,8 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
 from kontor.core import search
 from kontor.core.access import Action
+from kontor.core.search import MatchField
 
 from .models import Company, Person
 
@@ -93,6 +98,57 @@ def company(user, pk, *, action: str = Action.VIEW) -> Company:
         .prefetch_related("phones", "emails", "addresses", "tags")
         .get_visible(user, pk, action)
     )
+
+
+def with_visible_company(people_qs, user):
+    """Annotate ``company_visible``: a person visible does not make their employer visible."""
+    return people_qs.annotate(
+        company_visible=Exists(Company.objects.visible_to(user).filter(pk=OuterRef("company_id")))
+    )
+
+
+# -- why a search hit matched (kontor.core.search.match_reasons) ----------------------------
+
+
+def people_hits(user, hits):
+    return with_visible_company(hits, user).prefetch_related("phones", "emails")
+
+
+def company_hits(user, hits):
+    return hits.prefetch_related("phones", "emails")
+
+
+def _contact_point_fields(obj) -> list[MatchField]:
+    fields = [
+        MatchField("phone", _("phone"), p.display, f"{p.raw} {p.e164.lstrip('+')}")
+        for p in obj.phones.all()
+    ]
+    fields += [MatchField("email", _("email"), e.address) for e in obj.emails.all()]
+    return fields
+
+
+def person_match_fields(person: Person) -> list[MatchField]:
+    """The person's own fields, and their employer's name only if the reader sees the employer."""
+    fields = [MatchField("name", pgettext_lazy("person", "name"), person.full_name)]
+    if person.position:
+        fields.append(MatchField("position", _("position"), person.position))
+    if person.company_id and person.company_visible:
+        fields.append(MatchField("company", _("company"), person.company_name))
+    return fields + _contact_point_fields(person)
+
+
+def company_match_fields(company: Company) -> list[MatchField]:
+    fields = [
+        MatchField(code, label, value)
+        for code, label, value in (
+            ("name", _("name"), company.name),
+            ("legal_name", _("legal name"), company.legal_name),
+            ("tax_id", _("tax id"), company.tax_id),
+            ("website", _("website"), company.website),
+        )
+        if value
+    ]
+    return fields + _contact_point_fields(company)
 
 
 def people_of_company(user, company: Company):

@@ -37,7 +37,9 @@ class PhoneIn(StrictIn):
 
 class PhoneOut(Schema):
     raw: str
-    e164: str
+    e164: str = Field(description="The main number, without the extension")
+    extension: str = Field(description='Typed after the number ("доб. 105"); "" if none')
+    display: str = Field(description="International form with the extension, translated")
     kind: str
 
 

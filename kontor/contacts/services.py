@@ -66,8 +66,8 @@ def _clean_phones(items, errors: _Errors) -> list[Phone]:
         raw = _text(item.get("number"))
         if not raw:
             continue
-        e164 = phones.to_e164(raw)
-        if e164 is None:
+        parsed = phones.parse(raw)
+        if parsed is None:
             errors.add(
                 f"phones.{i}.number", _("“%(raw)s” is not a valid phone number.") % {"raw": raw}
             )
@@ -76,7 +76,9 @@ def _clean_phones(items, errors: _Errors) -> list[Phone]:
         if kind not in _PHONE_KINDS:
             errors.add(f"phones.{i}.kind", _("Unknown phone type."))
             continue
-        cleaned.append(Phone(kind=kind, raw=raw, e164=e164, position=i))
+        cleaned.append(
+            Phone(kind=kind, raw=raw, e164=parsed.e164, extension=parsed.extension, position=i)
+        )
     return cleaned
 
 

@@ -25,12 +25,21 @@ router = Router()
 # -- search --------------------------------------------------------------------------------
 
 
+class SearchMatch(Schema):
+    field: str = Field(description="A stable code: name, company, phone, email, ...")
+    label: str = Field(description="The field's name in the request's language")
+    text: str = Field(description="The field's value, as the UI shows it")
+
+
 class SearchHit(Schema):
     id: int
     type: str
     title: str
     subtitle: str
     url: str | None
+    matched: list[SearchMatch] = Field(
+        description="Why it matched: for each word searched, the first field containing it"
+    )
 
 
 class SearchGroup(Schema):
@@ -61,6 +70,9 @@ def _hit(entry: search.SearchType, obj) -> dict:
         "title": str(obj),
         "subtitle": (entry.subtitle(obj) if entry.subtitle else "") or "",
         "url": ui_url(entry.url_name, obj.pk),
+        "matched": [
+            {"field": m.field, "label": str(m.label), "text": m.text} for m in obj.match_reasons
+        ],
     }
 
 

@@ -25,6 +25,16 @@ MIN_INDEXED_LENGTH = 3  # the trigram index answers substrings of three characte
 
 
 @dataclass(frozen=True)
+class MatchField:
+    """One field of a hit that search may explain a match by: "phone +7 916 123-45-67"."""
+
+    field: str  # a stable code for programs: "phone"
+    label: str  # for people, translated: "phone", "телефон"
+    text: str  # as shown: "+7 916 123-45-67"
+    searched: str = ""  # the text the query is looked for in, if not ``text`` ("79161234567")
+
+
+@dataclass(frozen=True)
 class SearchType:
     model: type
     label: str
@@ -33,6 +43,12 @@ class SearchType:
     url_name: str = ""
     # Reads only the record's own columns: a page of hits must stay one query.
     subtitle: Callable[[object], str] | None = None
+    # Why a hit matched: the fields of the hit the reader may see, in the order to try.
+    # Only what the reader sees: a field of a linked record hidden from them is left out,
+    # so a reason never names it. ``prepare_hits(user, queryset)`` loads what they read
+    # (prefetches, annotations) for a whole page of hits at once.
+    match_fields: Callable[[object], list[MatchField]] | None = None
+    prepare_hits: Callable[[object, object], object] | None = None
 
     @property
     def object_type(self) -> str:
@@ -49,9 +65,13 @@ def register(
     ordering: tuple[str, ...],
     url_name: str = "",
     subtitle: Callable[[object], str] | None = None,
+    match_fields: Callable[[object], list[MatchField]] | None = None,
+    prepare_hits: Callable[[object, object], object] | None = None,
 ) -> None:
     """Make ``model`` searchable; it must define ``search_text()``."""
-    _registry[model._meta.label_lower] = SearchType(model, label, ordering, url_name, subtitle)
+    _registry[model._meta.label_lower] = SearchType(
+        model, label, ordering, url_name, subtitle, match_fields, prepare_hits
+    )
 
 
 def search_type(object_type: str) -> SearchType | None:
@@ -165,8 +185,42 @@ def search_model(user, model, q: str, *, limit: int = 20):
     return narrow(model.objects.visible_to(user), q).order_by(*entry.ordering)[:limit]
 
 
+def _contains(text: str, term: str) -> bool:
+    """Whether ``term`` matches in ``text`` as the index matches it (see matching_documents)."""
+    if len(term) >= MIN_INDEXED_LENGTH:
+        return term in text
+    return text.startswith(term) or f" {term}" in text
+
+
+def match_reasons(entry: SearchType, obj, q: str) -> list[MatchField]:
+    """The fields of ``obj`` that explain why it matched ``q``: for each term, the first
+    field (in the type's order) containing it. Empty when none of the fields the reader
+    sees explains it: a reason is never guessed."""
+    if entry.match_fields is None:
+        return []
+    fields = [(f, normalize(f.searched or f.text)) for f in entry.match_fields(obj)]
+    reasons: list[MatchField] = []
+    for term in query_terms(q):
+        found = next((f for f, text in fields if _contains(text, term)), None)
+        if found is None:
+            return []
+        if found not in reasons:
+            reasons.append(found)
+    return reasons
+
+
 def search(user, q: str, *, limit: int = 10) -> list[tuple[SearchType, list]]:
-    """For the global search box: each registered type with its first matches."""
-    return [
-        (entry, list(search_model(user, entry.model, q, limit=limit))) for entry in registered()
-    ]
+    """For the global search box: each registered type with its first matches.
+
+    Each hit carries ``match_reasons`` (see ``match_reasons``).
+    """
+    results = []
+    for entry in registered():
+        hits = search_model(user, entry.model, q, limit=limit)
+        if entry.prepare_hits is not None:
+            hits = entry.prepare_hits(user, hits)
+        hits = list(hits)
+        for obj in hits:
+            obj.match_reasons = match_reasons(entry, obj, q)
+        results.append((entry, hits))
+    return results

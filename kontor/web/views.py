@@ -1,15 +1,19 @@
 """The app shell: login, logout, home dashboard and global search."""
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
+from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
+from kontor.accounts import services as accounts
+from kontor.accounts.forms import RESET_MAIL_TEMPLATES, PasswordResetForm, ResetPasswordForm
 from kontor.contacts import queries as contacts
 from kontor.core import files
 from kontor.core import search as core_search
@@ -32,11 +36,54 @@ class LogoutView(auth_views.LogoutView):
     """POST only (Django's own rule): a link or an image cannot log someone out."""
 
 
+@require_POST
+def set_language(request):
+    """Django's language switch (cookie, redirect); a logged-in user's choice is kept on them."""
+    response = i18n.set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        accounts.set_language(request.user, language, actor=request.user)
+    return response
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Forgot password: the same answer whether the email is known or not."""
+
+    form_class = PasswordResetForm
+    template_name = "web/password_reset_form.html"
+    subject_template_name = RESET_MAIL_TEMPLATES["subject_template_name"]
+    email_template_name = RESET_MAIL_TEMPLATES["email_template_name"]
+    success_url = reverse_lazy("web:password_reset_done")
+
+
+class PasswordResetDoneView(auth_views.PasswordResetDoneView):
+    template_name = "web/password_reset_done.html"
+
+
+class PasswordResetConfirmView(auth_views.PasswordResetConfirmView):
+    """The link's page: Django checks the token, the accounts service stores and audits."""
+
+    form_class = ResetPasswordForm
+    template_name = "web/password_reset_confirm.html"
+    success_url = reverse_lazy("web:password_reset_complete")
+
+
+class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
+    template_name = "web/password_reset_complete.html"
+
+
 def _hit_url(entry, obj) -> str:
     try:
         return reverse(entry.url_name, args=[obj.pk]) if entry.url_name else ""
     except NoReverseMatch:
         return ""
+
+
+def _why(obj) -> str:
+    """ "matched: phone +7 916 123-45-67": the fields that matched, but the title itself."""
+    title = str(obj)
+    shown = [f"{m.label} {m.text}" for m in obj.match_reasons if m.text != title]
+    return _("matched: %(fields)s") % {"fields": ", ".join(shown)} if shown else ""
 
 
 def _grouped_results(user, q: str, limit: int) -> list[dict]:
@@ -47,6 +94,7 @@ def _grouped_results(user, q: str, limit: int) -> list[dict]:
                 "obj": obj,
                 "url": _hit_url(entry, obj),
                 "subtitle": entry.subtitle(obj) if entry.subtitle else "",
+                "why": _why(obj),
             }
             for obj in objs
         ]

@@ -93,7 +93,8 @@ def test_user_payload_never_carries_password_or_hashes(api, org):
     text = json.dumps(body)
     assert fresh(org.member_a).password not in text
     assert "password" not in body and "token_hash" not in text
-    assert body["roles"] == [{"id": Role.objects.get(name="member").pk, "name": "member"}]
+    member = Role.objects.get(name="member")
+    assert body["roles"] == [{"id": member.pk, "name": "member", "display_name": "Member"}]
     assert body["department_name"] == "Sales Team 1"
 
 

@@ -132,3 +132,21 @@ def test_guesses_count_per_user_and_an_admin_reset_is_not_throttled(org, setting
         org.member_b, password="Any-new-pass-1", current_password=PASSWORD, actor=org.member_b
     )
     services.set_password(org.member_a, password="Reset-by-admin-1", actor=org.admin)
+
+
+def test_the_password_change_page_is_throttled_by_the_same_service(client, org, settings):
+    settings.AXES_FAILURE_LIMIT = 3
+    client.force_login(org.member_a)
+
+    def change(current):
+        new = "Brand-new-pass-7"
+        return client.post(
+            reverse("accounts:password_change"),
+            {"current_password": current, "password": new, "password_confirm": new},
+        )
+
+    statuses = [change(f"guess-{n}").status_code for n in range(3)]
+    refused = change(PASSWORD)
+    assert statuses == [422, 422, 429]
+    assert refused.status_code == 429
+    assert "Too many wrong passwords. Please wait 15 minutes" in refused.content.decode()

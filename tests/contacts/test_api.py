@@ -231,7 +231,15 @@ def test_get_one_returns_nested_data_owner_and_department(org):
     assert response.status_code == 200
     assert response["ETag"] == '"1"'
     body = response.json()
-    assert body["phones"] == [{"raw": "8 (916) 123-45-67", "e164": "+79161234567", "kind": "work"}]
+    assert body["phones"] == [
+        {
+            "raw": "8 (916) 123-45-67",
+            "e164": "+79161234567",
+            "extension": "",
+            "display": "+7 916 123-45-67",
+            "kind": "work",
+        }
+    ]
     assert body["emails"] == [{"address": "Pat@Example.com", "kind": "work"}]
     assert body["family"] == [{"relation": "daughter", "name": "Kim", "birthday": "2010-02-03"}]
     assert body["important_dates"] == [{"label": "Wedding", "date": "2005-06-07"}]
@@ -499,6 +507,31 @@ def test_phone_lookup_finds_people_and_companies_in_any_written_form(org):
     outsider = Api(org.support_member).get("/people/lookup?phone=+79161234567").json()
     assert [p["id"] for p in outsider["people"]] != [ivan.pk]
     assert outsider["companies"] == []
+
+
+def test_a_typed_extension_is_kept_shown_and_the_main_number_still_finds_the_record(org):
+    api = Api(org.member_a)
+    created = api.post(
+        "/people",
+        {
+            "first_name": "Ivan",
+            "phones": [{"number": "+7 495 123-45-67 доб. 105"}, {"number": "8 916 123 45 67 x12"}],
+        },
+    )
+    assert created.status_code == 201, created.json()
+    pk = created.json()["id"]
+
+    phones = api.get(f"/people/{pk}", **{"accept-language": "ru"}).json()["phones"]
+    assert [(p["e164"], p["extension"], p["display"]) for p in phones] == [
+        ("+74951234567", "105", "+7 495 123-45-67 доб. 105"),
+        ("+79161234567", "12", "+7 916 123-45-67 доб. 12"),
+    ]
+    english = api.get(f"/people/{pk}").json()["phones"]
+    assert english[0]["display"] == "+7 495 123-45-67 ext. 105"
+    assert english[0]["raw"] == "+7 495 123-45-67 доб. 105"
+    lookup = api.get("/people/lookup?phone=84951234567").json()
+    assert [p["id"] for p in lookup["people"]] == [pk]
+    assert [p["id"] for p in api.get("/people?q=8 495 123-45-67").json()["items"]] == [pk]
 
 
 def test_phone_lookup_of_garbage_finds_nothing(org):

@@ -1,14 +1,19 @@
 import csv
+import datetime
 import io
+import zipfile
 
 import pytest
 from django.db import connection
+from django.http import FileResponse
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 from openpyxl import load_workbook
 
 from kontor.accounts import services as accounts
 from kontor.contacts import services
 from kontor.contacts.exports import neutralise
+from kontor.contacts.models import Person
 from kontor.core.access import SYSTEM, Action, Scope
 from tests.contacts.test_api import Api
 
@@ -22,8 +27,12 @@ def read_csv(response) -> list[list[str]]:
 
 
 def read_xlsx(response) -> list[list]:
+    return [[c.value for c in row] for row in xlsx_cells(response)]
+
+
+def xlsx_cells(response) -> list[tuple]:
     workbook = load_workbook(io.BytesIO(b"".join(response.streaming_content)))
-    return [list(row) for row in workbook.active.iter_rows(values_only=True)]
+    return list(workbook.active.iter_rows())
 
 
 @pytest.fixture
@@ -91,7 +100,7 @@ def test_unknown_format_is_a_field_error(org):
     assert "format" in response.json()["errors"]
 
 
-def test_formula_cells_are_neutralised_in_xlsx_and_csv(org):
+def test_formula_cells_are_text_in_xlsx_and_quoted_in_csv(org):
     for payload in PAYLOADS:
         services.create_person(
             {"first_name": payload, "last_name": payload, "notes": payload, "source": payload},
@@ -100,14 +109,21 @@ def test_formula_cells_are_neutralised_in_xlsx_and_csv(org):
     services.create_company({"name": "=cmd|' /C calc'!A0", "industry": "+x"}, actor=org.admin)
     api = Api(org.admin)
     for path in ("/people/export", "/companies/export"):
-        xlsx = read_xlsx(api.get(f"{path}?format=xlsx"))
-        cells = [v for row in xlsx[1:] for v in row if isinstance(v, str)]
-        assert cells
-        assert not [v for v in cells if v.startswith(("=", "+", "-", "@", "\t", "\r"))]
+        response = api.get(f"{path}?format=xlsx")
+        body = b"".join(response.streaming_content)
+        sheet = zipfile.ZipFile(io.BytesIO(body)).read("xl/worksheets/sheet1.xml")
+        assert b"<f>" not in sheet  # no formula anywhere in the file
+        cells = [c for row in xlsx_cells(FileResponse(io.BytesIO(body)))[1:] for c in row]
+        assert [c for c in cells if c.value is not None]
+        assert not [c.value for c in cells if c.data_type == "f"]
         csv_cells = [v for row in read_csv(api.get(f"{path}?format=csv"))[1:] for v in row]
         assert not [v for v in csv_cells if v.startswith(("=", "+", "-", "@", "\t", "\r"))]
-    first_names = {row[1] for row in read_xlsx(api.get("/people/export?format=xlsx"))[1:]}
-    assert "'=1+2" in first_names
+    # XLSX keeps the exact text, without the quote CSV needs.
+    xlsx_names = {row[1] for row in read_xlsx(api.get("/people/export?format=xlsx"))[1:]}
+    assert xlsx_names == set(Person.objects.values_list("first_name", flat=True))
+    assert "=1+2" in xlsx_names and '=HYPERLINK("http://x")' in xlsx_names
+    csv_names = {row[1] for row in read_csv(api.get("/people/export?format=csv"))[1:]}
+    assert "'=1+2" in csv_names
 
 
 def test_neutralise_drops_control_characters_before_checking():
@@ -123,7 +139,7 @@ def test_company_export_hides_nothing_it_should_show(org):
     assert rows[0][:3] == ["ID", "Name", "Legal name"]
     assert rows[1][1] == "Acme"
     assert rows[1][4] == "Steel"
-    assert rows[1][8] == "A"
+    assert rows[1][9] == "A"
 
 
 def test_export_scope_narrower_than_view_scope_cuts_the_rows(org, people, make_user):
@@ -188,6 +204,38 @@ def test_xlsx_export_is_an_attachment_with_contact_points(org):
     assert response["Content-Disposition"].startswith('attachment; filename="people-')
     header, row = read_xlsx(response)
     cells = dict(zip(header, row, strict=True))
-    assert cells["Phones"] == "8 916 123-45-67; +49 30 1234567"
+    assert cells["Phones"] == "+79161234567; +49301234567"
+    assert cells["Phones as typed"] == "8 916 123-45-67; +49 30 1234567"
     assert cells["Emails"] == "ivan@example.com"
     assert cells["Tags"] == "a; b"
+
+
+def test_xlsx_writes_dates_as_dates_and_phones_in_one_format_beside_the_typed_text(org):
+    person = services.create_person(
+        {
+            "first_name": "Ivan",
+            "birthday": "1980-04-01",
+            "phones": [{"number": "8 (495) 123-45-67 доб. 105"}, {"number": "+7 916 123 45 67"}],
+        },
+        actor=org.admin,
+    )
+    api = Api(org.admin)
+
+    header, row = xlsx_cells(api.get("/people/export?format=xlsx"))
+    cells = dict(zip([c.value for c in header], row, strict=True))
+    csv_header, csv_row = read_csv(api.get("/people/export?format=csv"))
+    csv_cells = dict(zip(csv_header, csv_row, strict=True))
+
+    assert cells["Birthday"].is_date and cells["Birthday"].number_format == "yyyy-mm-dd"
+    assert cells["Birthday"].value == datetime.datetime(1980, 4, 1)
+    # Excel keeps no time zone: the reader's local time (a day is a float: ms precision).
+    created = timezone.localtime(person.created_at).replace(tzinfo=None)
+    assert cells["Created"].is_date
+    assert abs(cells["Created"].value - created) < datetime.timedelta(milliseconds=1)
+    assert cells["Phones"].value == "+74951234567;ext=105; +79161234567"
+    assert cells["Phones as typed"].value == "8 (495) 123-45-67 доб. 105; +7 916 123 45 67"
+    assert cells["Phones"].data_type == "s"
+    # CSV has no types: ISO dates, and the quote before a leading "+".
+    assert csv_cells["Birthday"] == "1980-04-01"
+    assert csv_cells["Created"] == person.created_at.isoformat()
+    assert csv_cells["Phones"] == "'+74951234567;ext=105; +79161234567"

@@ -163,6 +163,33 @@ def test_edit_saves_with_the_current_version(client, org):
     assert entry.changes["last_name"] == ["", "Sidorov"]
 
 
+def test_an_extension_typed_in_the_form_is_shown_dialled_and_kept_on_edit(client, org):
+    logged_in(client, org.member_a)
+    client.post(
+        reverse("contacts:person_create"),
+        person_form(**{"phones-0-number": "+7 495 123-45-67 доб. 105"}),
+    )
+    person = Person.objects.get(last_name="Petrova")
+
+    detail = client.get(reverse("contacts:person_detail", args=[person.pk])).content.decode()
+    listed = client.get(reverse("contacts:person_list")).content.decode()
+    form = client.get(reverse("contacts:person_edit", args=[person.pk])).content.decode()
+
+    link = '<a href="tel:+74951234567;ext=105" class="nowrap">+7 495 123-45-67 ext. 105</a>'
+    assert link in detail
+    assert 'href="tel:+74951234567;ext=105">+7 495 123-45-67 ext. 105</a>' in listed
+    assert 'value="+7 495 123-45-67 доб. 105"' in form
+    client.post(
+        reverse("contacts:person_edit", args=[person.pk]),
+        person_form(
+            first_name="Ivan",
+            version=str(person.version),
+            **{"phones-0-number": "+7 495 123-45-67 доб. 105"},
+        ),
+    )
+    assert list(person.phones.values_list("e164", "extension")) == [("+74951234567", "105")]
+
+
 def test_stale_edit_shows_the_conflict_keeps_input_and_does_not_overwrite(client, org):
     person = person_of(org.member_a)
     stale_version = person.version

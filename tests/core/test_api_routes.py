@@ -61,6 +61,64 @@ def test_search_finds_a_phone_typed_differently_and_respects_limit(org):
     assert Api(org.member_a).get("/search?q=x&limit=51").status_code == 422
 
 
+def _matched(api, q, record):
+    body = api.get("/search?" + urlencode({"q": q})).json()
+    hits = {(h["type"], h["id"]): h for g in body["groups"] for h in g["items"]}
+    hit = hits[record._meta.label_lower, record.pk]
+    return [(m["field"], m["text"]) for m in hit["matched"]]
+
+
+def test_each_hit_says_which_of_its_fields_matched(org):
+    acme = services.create_company(
+        {"name": "Acme Steel", "tax_id": "7701234567", "phones": [{"number": "+7 495 000-11-22"}]},
+        actor=org.member_a,
+    )
+    ivan = person_of(
+        org.member_a,
+        first_name="Ivan",
+        last_name="Petrov",
+        company_id=acme.pk,
+        phones=[{"number": "8 916 123 45 67 доб. 105"}],
+        emails=[{"address": "ivan@example.com"}],
+    )
+    api = Api(org.member_a)
+
+    assert _matched(api, "8 (916) 123-45-67", ivan) == [("phone", "+7 916 123-45-67 ext. 105")]
+    assert _matched(api, "IVAN@example", ivan) == [("email", "ivan@example.com")]
+    assert _matched(api, "petrov", ivan) == [("name", "Ivan Petrov")]
+    assert _matched(api, "petrov acme", ivan) == [
+        ("name", "Ivan Petrov"),
+        ("company", "Acme Steel"),
+    ]
+    assert _matched(api, "770123", acme) == [("tax_id", "7701234567")]
+    assert _matched(api, "4950001122", acme) == [("phone", "+7 495 000-11-22")]
+    ru = api.get("/search?q=ivan@", **{"accept-language": "ru"}).json()["groups"][0]["items"]
+    assert ru[0]["matched"] == [
+        {"field": "email", "label": "эл. почта", "text": "ivan@example.com"}
+    ]
+
+
+def test_a_reason_never_names_a_company_the_reader_cannot_see(org, client):
+    hidden = services.create_company({"name": "Zenith Holdings"}, actor=org.member_c)
+    mine = person_of(org.member_a, first_name="Vera")
+    services.update_person(mine, {"company_id": hidden.pk}, actor=org.admin)
+    api = Api(org.member_a)
+
+    body = api.get("/search?q=zenith").json()
+    client.force_login(org.member_a)
+    page = client.get(reverse("web:search"), {"q": "zenith"}).content.decode()
+    suggest = client.get(reverse("web:search_suggest"), {"q": "zenith"}).content.decode()
+
+    # Found or not (the person's search text may hold the employer's name), no hit
+    # explains itself by the hidden company.
+    assert not [m for g in body["groups"] for h in g["items"] for m in h["matched"]]
+    assert "Zenith" not in json.dumps([g["items"] for g in body["groups"]])
+    whys = re.findall(r'data-testid="search-why">([^<]*)<', page + suggest)
+    assert not [w for w in whys if "Zenith" in w]
+    # Its admin sees the company, and so the reason.
+    assert _matched(Api(org.admin), "zenith", mine) == [("company", "Zenith Holdings")]
+
+
 @pytest.mark.parametrize("q", ["612345678", "390612345678", "+39 06 1234 5678", "1234 5678"])
 def test_search_finds_a_phone_by_its_national_number_and_any_part(org, q):
     # The search text holds the E.164 digits only; the national number is their end.

@@ -1,3 +1,5 @@
+import importlib
+
 import pytest
 
 from kontor.core import phones
@@ -29,4 +31,52 @@ def test_looks_like_phone(text, expected):
 
 def test_pretty_is_the_international_form():
     assert phones.pretty("+79161234567") == "+7 916 123-45-67"
+    assert phones.pretty("+79161234567", "105") == "+7 916 123-45-67 ext. 105"
     assert phones.pretty("") == ""
+
+
+@pytest.mark.parametrize(
+    "typed,e164,extension",
+    [
+        ("+7 916 123-45-67 доб. 105", "+79161234567", "105"),
+        ("8 (495) 123-45-67, доб.7", "+74951234567", "7"),
+        ("+1 212 555 0100 ext. 12", "+12125550100", "12"),
+        ("+49 30 1234567 x12", "+49301234567", "12"),
+        ("+7 916 123 45 67 #12", "+79161234567", "12"),
+        ("+7 916 123 45 67", "+79161234567", ""),
+    ],
+)
+def test_parse_keeps_the_extension_apart_from_the_main_number(typed, e164, extension):
+    assert phones.parse(typed, "RU") == phones.ParsedPhone(e164, extension)
+    assert phones.to_e164(typed, "RU") == e164
+
+
+def test_the_migration_reads_extensions_typed_before_they_were_kept(org):
+    from django.apps import apps
+
+    from kontor.contacts import services
+    from kontor.contacts.models import Phone
+
+    backfill = importlib.import_module(
+        "kontor.contacts.migrations.0005_phone_extension"
+    ).backfill_extensions
+    services.create_person(
+        {
+            "first_name": "Ivan",
+            "phones": [{"number": "+7 495 123-45-67 доб. 105"}, {"number": "8 916 123 45 67"}],
+        },
+        actor=org.admin,
+    )
+    Phone.objects.update(extension="")
+
+    backfill(apps, None)
+
+    assert list(Phone.objects.order_by("position").values_list("extension", flat=True)) == [
+        "105",
+        "",
+    ]
+
+
+def test_a_tel_link_dials_the_extension_too():
+    assert phones.tel_uri("+79161234567", "105") == "tel:+79161234567;ext=105"
+    assert phones.tel_uri("+79161234567") == "tel:+79161234567"

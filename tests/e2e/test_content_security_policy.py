@@ -80,7 +80,14 @@ def test_every_main_page_passes_the_content_security_policy(new_page, live_serve
     page = new_page()
     watch = Watch(page, live_server.url)
 
-    watch.visit(reverse("web:login"))
+    for url in [
+        reverse("web:login"),
+        reverse("web:password_reset"),
+        reverse("web:password_reset_done"),
+        reverse("web:password_reset_confirm", args=["MQ", "no-such-token"]),
+        reverse("web:password_reset_complete"),
+    ]:
+        watch.visit(url)
     log_in(page, "admin@example.com", PASSWORD)
     watch.collect("home after login")
 
@@ -99,6 +106,7 @@ def test_every_main_page_passes_the_content_security_policy(new_page, live_serve
         reverse("accounts:user_list"),
         reverse("accounts:user_create"),
         reverse("accounts:user_edit", args=[org.member_a.pk]),
+        reverse("accounts:password_change"),
         reverse("accounts:department_list"),
         reverse("accounts:department_edit", args=[Department.objects.get(name="Sales").pk]),
         reverse("accounts:role_list"),

@@ -18,8 +18,12 @@ from django.urls import reverse
 from django.utils import translation
 
 from kontor.accounts import services as accounts
+from kontor.accounts.models import User
 from kontor.contacts import services as contacts
 from kontor.core.access import SYSTEM
+from kontor.core.errors import PermissionDenied, ValidationFailed
+from kontor.core.models import AuditEntry
+from tests.conftest import PASSWORD
 
 KONTOR_DIR = Path(django_settings.BASE_DIR)
 LOCALE_DIR = KONTOR_DIR / "locale"
@@ -150,6 +154,59 @@ def test_user_menu_switches_the_people_list_to_french_and_back(client, org):
     assert_texts(english, PEOPLE["en"])
 
 
+def test_a_users_choice_is_kept_on_them_and_speaks_on_a_new_browser(org):
+    first = Client()
+    first.force_login(org.nobody)  # no role: a language is no permission
+    people = reverse("contacts:person_list")
+    first.post(reverse("set_language"), {"language": "fr", "next": people})
+    org.nobody.refresh_from_db()
+    assert org.nobody.language == "fr"
+    entry = AuditEntry.objects.get(action="accounts.user.language_changed")
+    assert entry.object_id == org.nobody.pk and entry.changes == {"language": ["", "fr"]}
+
+    second = Client(headers={"accept-language": "ru"})
+    assert html_lang(second.get(reverse("web:login"))) == "ru"
+    login = second.post(
+        reverse("web:login"), {"username": "NOBODY@example.com", "password": PASSWORD}
+    )
+    assert login.status_code == 302
+    assert login.cookies[django_settings.LANGUAGE_COOKIE_NAME].value == "fr"
+    home = second.get(reverse("web:home"))
+    assert html_lang(home) == "fr"
+    # The saved language wins over a cookie another person left on a shared browser.
+    second.cookies[django_settings.LANGUAGE_COOKIE_NAME] = "ru"
+    assert html_lang(second.get(reverse("web:home"))) == "fr"
+    # After logging out, this browser keeps speaking the user's language.
+    second.post(reverse("web:logout"))
+    assert html_lang(second.get(reverse("web:login"))) == "fr"
+
+
+def test_an_anonymous_choice_changes_no_account(client, org):
+    client.post(reverse("set_language"), {"language": "ru", "next": "/login/"})
+
+    assert set(User.objects.values_list("language", flat=True)) == {""}
+    assert not AuditEntry.objects.filter(action="accounts.user.language_changed").exists()
+
+
+def test_a_language_is_chosen_only_for_oneself_and_only_among_the_offered(org):
+    with pytest.raises(PermissionDenied):
+        accounts.set_language(org.member_a, "fr", actor=org.admin)
+    with pytest.raises(ValidationFailed) as refused:
+        accounts.set_language(org.member_a, "de", actor=org.member_a)
+    assert refused.value.errors == {"language": ["Choose one of the offered languages."]}
+    token = accounts.issue_token(org.admin, name="i18n", actor=SYSTEM)
+    response = Client().patch(
+        f"/api/v1/users/{org.member_a.pk}",
+        data=json.dumps({"language": "xx", "version": org.member_a.version}),
+        content_type="application/json",
+        headers={"authorization": f"Bearer {token}"},
+    )
+    assert response.status_code == 422
+    assert list(response.json()["errors"]) == ["language"]
+    org.member_a.refresh_from_db()
+    assert org.member_a.language == ""
+
+
 def test_history_shows_verbs_and_channels_in_russian(client, org):
     person = contacts.create_person({"first_name": "Olga"}, actor=org.admin)
     client.force_login(org.admin)
@@ -170,6 +227,58 @@ def test_built_in_role_descriptions_are_translated_until_an_admin_rewrites_them(
     html = client.get(reverse("accounts:role_list"), headers={"accept-language": "ru"})
 
     assert_texts(html, ["Любые действия со всеми записями.", "Our sales people"])
+
+
+@pytest.mark.parametrize(
+    "lang, names",
+    [
+        ("en", ["Administrator", "Head of department", "Member"]),
+        ("ru", ["Администратор", "Руководитель отдела", "Сотрудник"]),
+        ("fr", ["Administrateur", "Responsable de service", "Membre"]),
+    ],
+)
+def test_built_in_role_names_are_shown_translated_and_stored_as_codes(client, org, lang, names):
+    client.force_login(org.admin)
+    headers = {"accept-language": lang}
+
+    roles = client.get(reverse("accounts:role_list"), headers=headers)
+    users = client.get(reverse("accounts:user_list"), headers=headers)
+    form = client.get(reverse("accounts:user_edit", args=[org.member_a.pk]), headers=headers)
+
+    assert_texts(roles, [f">{name}</a>" for name in names])
+    assert_texts(users, [f'<span class="badge">{name}</span>' for name in names])
+    assert_texts(form, names)
+    assert sorted(accounts.role_named(code).name for code in ("admin", "head", "member")) == [
+        "admin",
+        "head",
+        "member",
+    ]
+
+
+def test_a_renamed_built_in_role_shows_its_new_name(client, org):
+    accounts.update_role(accounts.role_named("member"), name="Sales staff", actor=org.superuser)
+    client.force_login(org.admin)
+
+    html = client.get(reverse("accounts:role_list"), headers={"accept-language": "ru"})
+
+    assert_texts(html, [">Sales staff</a>", ">Администратор</a>"])
+
+
+def test_the_api_gives_roles_a_translated_display_name_beside_the_code(org):
+    token = accounts.issue_token(org.admin, name="i18n", actor=SYSTEM)
+    headers = {"authorization": f"Bearer {token}", "accept-language": "fr"}
+
+    roles = Client().get("/api/v1/roles", headers=headers).json()["items"]
+    user = Client().get(f"/api/v1/users/{org.member_a.pk}", headers=headers).json()
+
+    assert {(r["name"], r["display_name"]) for r in roles} >= {
+        ("admin", "Administrateur"),
+        ("head", "Responsable de service"),
+        ("member", "Membre"),
+    }
+    assert user["roles"] == [
+        {"id": accounts.role_named("member").pk, "name": "member", "display_name": "Membre"}
+    ]
 
 
 # -- translated messages from services ---------------------------------------------------------

@@ -95,6 +95,31 @@ def test_search_suggest_groups_visible_hits_by_type(client, org):
     assert "Hidden" not in html
 
 
+@pytest.mark.parametrize(
+    "lang, why",
+    [
+        ("en", "matched: phone +7 916 123-45-67"),
+        ("ru", "совпадение: телефон +7 916 123-45-67"),
+        ("fr", "correspondance : téléphone +7 916 123-45-67"),
+    ],
+)
+def test_search_page_and_suggest_say_why_a_row_matched(client, org, lang, why):
+    services.create_person(
+        {"first_name": "Olga", "phones": [{"number": "+7 916 123-45-67"}]}, actor=org.member_a
+    )
+    client.force_login(org.member_a)
+    headers = {"accept-language": lang}
+
+    page = client.get(reverse("web:search"), {"q": "89161234567"}, headers=headers)
+    suggest = client.get(reverse("web:search_suggest"), {"q": "89161234567"}, headers=headers)
+    by_name = client.get(reverse("web:search"), {"q": "olga"}, headers=headers)
+
+    assert f'data-testid="search-why">{why}</span>' in page.content.decode()
+    assert f'data-testid="search-why">{why}</span>' in suggest.content.decode()
+    # A match on the title itself needs no explaining.
+    assert "search-why" not in by_name.content.decode()
+
+
 def test_search_page_shows_results_and_an_empty_state(client, org):
     services.create_company({"name": "Beton Trade"}, actor=org.member_a)
     client.force_login(org.member_a)

@@ -16,6 +16,16 @@
     document.body.classList.toggle("nav-open", open);
   });
 
+  // Disclosure buttons (the department tree's branches): the button's aria-expanded says,
+  // and a click toggles, whether the element named by its aria-controls shows.
+  document.addEventListener("click", function (event) {
+    var toggle = closest(event.target, "[data-disclosure]");
+    if (!toggle) return;
+    var open = toggle.getAttribute("aria-expanded") !== "true";
+    toggle.setAttribute("aria-expanded", String(open));
+    document.getElementById(toggle.getAttribute("aria-controls")).hidden = !open;
+  });
+
   // Global search dropdown: Escape or a click elsewhere closes it; arrow down moves into it.
   function clearSearch() {
     var results = document.getElementById("search-results");
