@@ -71,6 +71,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -78,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "kontor.accounts.middleware.UserLanguageMiddleware",
+    "kontor.core.middleware.NoStoreWhenAuthenticatedMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
@@ -143,11 +145,15 @@ LOGIN_REDIRECT_URL = "web:home"
 LOGOUT_REDIRECT_URL = "web:login"
 
 # Login throttling (django-axes): after AXES_FAILURE_LIMIT failures for one email or
-# one IP, further attempts get 429 until the cool-off passes.
+# one IP, further attempts get 429 until the cool-off passes. Failures are rows in the
+# database (axes' default handler), so every server process counts the same ones; the
+# email is counted normalised, as the login matches it. Wrong current passwords when
+# changing one's own password count under the same limit (kontor.accounts.throttle).
 AXES_FAILURE_LIMIT = int(os.environ.get("KONTOR_LOGIN_FAILURE_LIMIT", "5"))
 AXES_COOLOFF_TIME = float(os.environ.get("KONTOR_LOGIN_COOLOFF_HOURS", "0.25"))
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_USERNAME_FORM_FIELD = "username"
+AXES_USERNAME_CALLABLE = "kontor.accounts.throttle.login_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
@@ -179,7 +185,38 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+
+# Behind TLS (KONTOR_HTTPS=1): cookies only over HTTPS, HSTS, and the proxy's
+# X-Forwarded-Proto trusted to say a request came in over HTTPS. The proxy must set
+# that header itself (never pass on the client's), and Kontor's port must be reachable
+# only through it: docs/configuration.md.
+KONTOR_HTTPS = _env_bool("KONTOR_HTTPS", False)
+if KONTOR_HTTPS:
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = LANGUAGE_COOKIE_SECURE = True
+    SECURE_HSTS_SECONDS = int(os.environ.get("KONTOR_HSTS_SECONDS", str(365 * 24 * 60 * 60)))
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("KONTOR_HSTS_SUBDOMAINS", False)
+    SECURE_SSL_REDIRECT = _env_bool("KONTOR_HTTPS_REDIRECT", False)
+
+# Content-Security-Policy (django-csp): scripts, styles, images, fonts and requests only
+# from Kontor itself; no inline script or style, no eval (htmx's eval features are off in
+# web/base.html's htmx-config). /api/v1/docs (ninja's Swagger UI) passes it as it is.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 LANGUAGE_CODE = "en"
 LANGUAGES = [("en", _("English")), ("ru", _("Russian")), ("fr", _("French"))]

@@ -1,6 +1,8 @@
 """Every URL of Kontor, explicitly: the UI apps and the API's routers."""
 
+from django.templatetags.static import static
 from django.urls import include, path, re_path
+from django.views.generic import RedirectView
 
 from kontor.accounts.api import router as accounts_router
 from kontor.contacts.api import router as contacts_router
@@ -21,4 +23,6 @@ urlpatterns = [
     path("settings/", include("kontor.accounts.urls")),
     path("", include("kontor.contacts.urls")),
     path("", include("kontor.web.urls")),
+    # For clients that ask the conventional place instead of reading the page's <link>.
+    path("favicon.ico", RedirectView.as_view(url=static("web/favicon.ico"), permanent=True)),
 ]

@@ -119,6 +119,50 @@ def test_debug_hosts_and_phone_region_come_from_the_environment(tmp_path):
     assert defaults == "False ['127.0.0.1', 'localhost'] RU"
 
 
+HTTPS_PROBE = (
+    "import json; from django.test import Client; "
+    "r = Client().get('/login/', headers={'x-forwarded-proto': 'https'}); "
+    "plain = Client().get('/login/'); "
+    "print(json.dumps({'status': r.status_code, 'hsts': r.get('Strict-Transport-Security'), "
+    "'csrf_cookie_secure': bool(r.cookies['csrftoken']['secure']), "
+    "'session_cookie_secure': settings.SESSION_COOKIE_SECURE, "
+    "'plain': [plain.status_code, plain.get('Location')]}))"
+)
+
+
+def test_kontor_https_turns_on_hsts_secure_cookies_and_trusts_the_proxy(tmp_path):
+    env = {"KONTOR_ALLOWED_HOSTS": "testserver"}
+    off = json.loads(run_with_settings(tmp_path, HTTPS_PROBE, **env))
+    on = json.loads(run_with_settings(tmp_path, HTTPS_PROBE, KONTOR_HTTPS="1", **env))
+    redirecting = json.loads(
+        run_with_settings(
+            tmp_path,
+            HTTPS_PROBE,
+            KONTOR_HTTPS="1",
+            KONTOR_HSTS_SECONDS="600",
+            KONTOR_HTTPS_REDIRECT="1",
+            **env,
+        )
+    )
+
+    assert off == {
+        "status": 200,
+        "hsts": None,
+        "csrf_cookie_secure": False,
+        "session_cookie_secure": False,
+        "plain": [200, None],
+    }
+    assert on == {
+        "status": 200,
+        "hsts": "max-age=31536000",
+        "csrf_cookie_secure": True,
+        "session_cookie_secure": True,
+        "plain": [200, None],
+    }
+    assert redirecting["hsts"] == "max-age=600"
+    assert redirecting["plain"] == [301, "https://testserver/login/"]
+
+
 def test_mail_goes_to_files_in_var_by_default_and_to_smtp_when_configured(tmp_path):
     run_with_settings(
         tmp_path,

@@ -136,7 +136,9 @@ class UserManager(BaseUserManager):
         return user_for_token(raw_token)
 
     def get_by_natural_key(self, username):
-        return self.get(email__iexact=username)
+        # Exactly the stored (normalised) form, so the login throttle's key, the same
+        # normalisation, names one account: no case or Unicode variant matches it apart.
+        return self.get(email=normalize_email(username))
 
     def create_user(self, email, password=None, **fields):
         user = self.model(email=normalize_email(email), **fields)
@@ -233,6 +235,19 @@ class User(AbstractBaseUser):
 
 def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class PasswordGuess(models.Model):
+    """One check of a user's current password (changing one's own), counted by the throttle."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "at"], name="password_guess_user_at")]
+
+    def __str__(self):
+        return f"{self.user_id} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class ApiToken(models.Model):

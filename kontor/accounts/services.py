@@ -20,6 +20,7 @@ from kontor.core import services as records
 from kontor.core.access import ANY_OBJECT_TYPE, Action, Scope, record_in_scope, require, scope_for
 from kontor.core.errors import KontorError, NotFound, PermissionDenied, ValidationFailed
 
+from . import throttle
 from .models import ApiToken, Department, Role, RoleGrant, User, hash_token, normalize_email
 
 
@@ -462,10 +463,7 @@ def deactivate_user(user: User, *, actor, expected_version=None) -> User:
 def set_password(user: User, *, password: str, actor, current_password: str | None = None):
     """Set a new password: your own with the current one, or one of a user you manage."""
     if _is_self(actor, user):
-        if not user.check_password(current_password or ""):
-            raise ValidationFailed(
-                errors={"current_password": [_("This is not your current password.")]}
-            )
+        throttle.check_current_password(user, current_password or "")
     else:
         require(actor, Action.EDIT, user)
         _require_not_above(actor, user)
@@ -506,6 +504,8 @@ def set_language(user: User, language: str, *, actor) -> User:
             )
         user.language = language
     return user
+
+
 def may_manage_password(actor, user: User) -> bool:
     """Whether ``actor`` may set ``user``'s password or send them a reset link.
 

@@ -20,6 +20,16 @@ class ValidationFailed(KontorError):
     default_message = _("Please correct the errors below.")
 
 
+class TooManyAttempts(ValidationFailed):
+    """A throttled guess (e.g. of a password): refused unseen until the cool-off passes.
+
+    A ValidationFailed so that a form shows it beside the field; the API answers 429.
+    """
+
+    status_code = 429
+    default_message = _("Too many attempts. Please wait and try again.")
+
+
 class PermissionDenied(KontorError):
     status_code = 403
     default_message = _("You do not have permission to do this.")

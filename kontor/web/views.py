@@ -44,6 +44,8 @@ def set_language(request):
     if request.user.is_authenticated and language in dict(settings.LANGUAGES):
         accounts.set_language(request.user, language, actor=request.user)
     return response
+
+
 class PasswordResetView(auth_views.PasswordResetView):
     """Forgot password: the same answer whether the email is known or not."""
 

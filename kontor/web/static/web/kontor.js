@@ -57,6 +57,17 @@
     }
   });
 
+  // Record tabs loaded by htmx: the tab just loaded becomes the current one.
+  document.addEventListener("htmx:afterSwap", function (event) {
+    var loaded = closest(event.detail.requestConfig.elt, ".tabs [role=tab]");
+    if (!loaded) return;
+    loaded.parentNode.querySelectorAll("[role=tab]").forEach(function (tab) {
+      var current = tab === loaded;
+      tab.classList.toggle("active", current);
+      tab.setAttribute("aria-selected", String(current));
+    });
+  });
+
   // Bulk selection on lists.
   function updateBulk(form) {
     var boxes = form.querySelectorAll("input[name=ids]");
