@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from kontor.core import search
-from kontor.core.access import Action
+from django.db.models import Exists, OuterRef
 
-from .models import Company, Person
+from kontor.core import search
+from kontor.core.access import Action, Scope, object_type_of, scope_for
+
+from .models import Company, Person, Tag
 
 PERSON_SORTS = {
     "name": ("last_name", "first_name", "id"),
@@ -39,10 +41,11 @@ class ListFilters:
     department_id: int | None = None
     company_id: int | None = None
     industry: str = ""
+    mine: bool = False
     sort: str = "name"
 
 
-def _filtered(qs, model, filters: ListFilters, sorts: dict):
+def _filtered(qs, user, filters: ListFilters, sorts: dict):
     if filters.q:
         qs = search.narrow(qs, filters.q)
     if filters.tag:
@@ -51,6 +54,8 @@ def _filtered(qs, model, filters: ListFilters, sorts: dict):
         qs = qs.filter(owner_id=filters.owner_id)
     if filters.department_id:
         qs = qs.filter(department_id=filters.department_id)
+    if filters.mine:
+        qs = qs.filter(owner_id=user.pk)
     return qs.order_by(*sorts.get(filters.sort, sorts["name"]))
 
 
@@ -64,7 +69,7 @@ def people(user, filters: ListFilters | None = None, *, action: str = Action.VIE
     if filters.company_id:
         qs = qs.filter(company_id=filters.company_id)
     qs = qs.select_related("company", "owner", "department")
-    return _filtered(qs, Person, filters, PERSON_SORTS)
+    return _filtered(qs, user, filters, PERSON_SORTS)
 
 
 def companies(user, filters: ListFilters | None = None, *, action: str = Action.VIEW):
@@ -75,7 +80,7 @@ def companies(user, filters: ListFilters | None = None, *, action: str = Action.
     if filters.industry:
         qs = qs.filter(industry__iexact=filters.industry)
     qs = qs.select_related("owner", "department")
-    return _filtered(qs, Company, filters, COMPANY_SORTS)
+    return _filtered(qs, user, filters, COMPANY_SORTS)
 
 
 def person(user, pk, *, action: str = Action.VIEW) -> Person:
@@ -98,3 +103,18 @@ def company(user, pk, *, action: str = Action.VIEW) -> Company:
 def people_of_company(user, company: Company):
     """The company's people that ``user`` can see (a company visible does not open its people)."""
     return Person.objects.visible_to(user).filter(company=company).order_by(*PERSON_SORTS["name"])
+
+
+def tags_in_use(user, model):
+    """The tags on at least one record of ``model`` (people or companies) ``user`` can see.
+
+    One EXISTS per tag over the tag's links (indexed by tag), narrowed to the visible
+    records only when the user's scope is not "all": a tag that is only on hidden records
+    is not offered, and nothing scans every record per request.
+    """
+    links = model.tags.through.objects.filter(tag_id=OuterRef("pk"))
+    if scope_for(user, object_type_of(model), Action.VIEW) != Scope.ALL:
+        links = links.filter(
+            **{f"{model._meta.model_name}__in": model.objects.visible_to(user).values("pk")}
+        )
+    return Tag.objects.filter(Exists(links)).order_by("name")
