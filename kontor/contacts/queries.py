@@ -108,13 +108,14 @@ def people_of_company(user, company: Company):
 def tags_in_use(user, model):
     """The tags on at least one record of ``model`` (people or companies) ``user`` can see.
 
-    One EXISTS per tag over the tag's links (indexed by tag), narrowed to the visible
-    records only when the user's scope is not "all": a tag that is only on hidden records
-    is not offered, and nothing scans every record per request.
+    One EXISTS per tag over the tag's links (indexed by tag), which stops at the first
+    link to a visible record; below "all" each link's record is checked for scope. A tag
+    only on hidden records is not offered, and no request reads every record.
     """
     links = model.tags.through.objects.filter(tag_id=OuterRef("pk"))
     if scope_for(user, object_type_of(model), Action.VIEW) != Scope.ALL:
-        links = links.filter(
-            **{f"{model._meta.model_name}__in": model.objects.visible_to(user).values("pk")}
-        )
+        # Each link's record looked up by primary key: an "IN (visible records)" here
+        # is rebuilt for every tag on SQLite (0.3 s at 20,000 people).
+        record = model.objects.visible_to(user).filter(pk=OuterRef(f"{model._meta.model_name}_id"))
+        links = links.filter(Exists(record))
     return Tag.objects.filter(Exists(links)).order_by("name")
