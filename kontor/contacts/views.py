@@ -133,7 +133,8 @@ def _filters(params, rt: RecordType) -> queries.ListFilters:
         department_id=_int_or_none(params.get("department_id")),
         company_id=_int_or_none(params.get("company_id")) if rt is PERSON else None,
         industry=params.get("industry", "").strip() if rt is COMPANY else "",
-        mine=params.get("mine") in ("true", "1", "on"),
+        # The last value: the list form sends "false" before its checkbox's "true".
+        mine=params.get("mine") == "true",
         sort=sort if sort in rt.sorts else "name",
     )
 

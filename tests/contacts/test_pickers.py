@@ -202,16 +202,23 @@ def test_mine_filter_in_the_api(org):
     assert everyone["count"] == 2
 
 
-def test_mine_checkbox_on_the_list(client, org):
-    person_of(org.member_a, last_name="Mine")
+def test_mine_checkbox_on_the_list_and_its_export(client, org):
+    person_of(org.sales_head, last_name="Mine")
     person_of(org.member_b, last_name="Colleague")
 
-    checked = page(client, org.member_a, "contacts:person_list", mine="true")
-    unchecked = page(client, org.member_a, "contacts:person_list")
+    # As the form sends it: a hidden "false", then the checkbox's "true" when ticked.
+    client.force_login(org.sales_head)
+    url = reverse("contacts:person_list")
+    checked = client.get(url, {"mine": ["false", "true"]}).content.decode()
+    unchecked = client.get(url, {"mine": "false"}).content.decode()
 
     assert "Pat Mine" in checked and "Pat Colleague" not in checked
     assert re.search(r'name="mine" value="true" checked', checked)
     assert "Pat Colleague" in unchecked
+    export = re.search(r'href="(/api/v1/people/export\?[^"]*format=csv[^"]*)"', checked)[1]
+    response = client.get(export.replace("&amp;", "&"))
+    rows = b"".join(response.streaming_content).decode()
+    assert "Mine" in rows and "Colleague" not in rows
 
 
 # -- bulk actions on a mixed selection -----------------------------------------------------
