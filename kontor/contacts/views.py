@@ -191,7 +191,11 @@ def _list(request, rt: RecordType):
         "owners": assignable_owners(request.user, rt.object_type, Action.VIEW),
         "departments": placement_department_tree(request.user, rt.object_type, Action.VIEW),
         "bulk_owners": assignable_owners(request.user, rt.object_type, Action.EDIT),
-        "bulk_departments": placement_department_tree(request.user, rt.object_type, Action.EDIT),
+        "bulk_departments": (
+            placement_department_tree(request.user, rt.object_type, Action.EDIT)
+            if may(request.user, rt.object_type, Action.EDIT)
+            else []
+        ),
         "industries": (
             queries.companies(request.user)
             .exclude(industry="")
