@@ -198,6 +198,22 @@ def test_form_says_unknown_user_beside_the_owner(client, org):
     assert (status, [e.strip() for e in errors]) == (422, ["Unknown user."])
 
 
+@pytest.mark.parametrize("field", ["owner_id", "department_id"])
+def test_edit_form_answers_a_hidden_id_as_an_absent_one(client, org, field):
+    mine = person_of(org.member_a, last_name="Mine")
+    client.force_login(org.sales_head)
+    url = reverse("contacts:person_edit", args=[mine.pk])
+    hidden = org.support_member.pk if field == "owner_id" else org.dept.support.pk
+    form = {"first_name": "Pat", "last_name": "Mine", "version": mine.version}
+
+    answers = [form_answer(client, url, form | {field: pk}) for pk in (hidden, ABSENT)]
+
+    assert answers[0] == answers[1]
+    assert answers[0][0] == (422 if field == "owner_id" else 403)
+    mine.refresh_from_db()
+    assert (mine.owner, mine.department) == (org.member_a, org.dept.team1)
+
+
 def test_form_refuses_a_member_filing_their_record_elsewhere(client, org):
     mine = person_of(org.member_a, last_name="Mine")
     client.force_login(org.member_a)
@@ -214,6 +230,7 @@ def test_form_refuses_a_member_filing_their_record_elsewhere(client, org):
     )
 
     assert response.status_code == 403
+    assert "You cannot place a record in this department." in response.content.decode()
     mine.refresh_from_db()
     assert mine.department == org.dept.team1
 
