@@ -110,7 +110,8 @@ def tags_in_use(user, model):
 
     One EXISTS per tag over the tag's links (indexed by tag), which stops at the first
     link to a visible record; below "all" each link's record is checked for scope. A tag
-    only on hidden records is not offered, and no request reads every record.
+    only on hidden records is not offered, and no request reads every record; but such
+    a tag costs a read of all its links (docs/benchmarks.md, "Tag picker").
     """
     links = model.tags.through.objects.filter(tag_id=OuterRef("pk"))
     if scope_for(user, object_type_of(model), Action.VIEW) != Scope.ALL:
