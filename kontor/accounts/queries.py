@@ -7,7 +7,12 @@ from dataclasses import dataclass
 from django.db.models import Count, F, Prefetch, Q
 
 from kontor.core import search
-from kontor.core.access import ANY_OBJECT_TYPE, Action
+from kontor.core.access import (
+    ANY_OBJECT_TYPE,
+    Action,
+    placement_departments,
+    placement_owners_q,
+)
 
 from .models import ApiToken, Department, Role, RoleGrant, User
 
@@ -46,7 +51,11 @@ def department_tree(actor, *, action: str = Action.VIEW) -> list[Department]:
     so a head's tree starts at their own department; and ``tree_label``, its name
     indented by that depth, so a select reads as the tree.
     """
-    departments = list(Department.objects.visible_to(actor, action))
+    return _as_tree(Department.objects.visible_to(actor, action))
+
+
+def _as_tree(departments) -> list[Department]:
+    departments = list(departments)
     by_id = {d.pk: d for d in departments}
     children: dict[int | None, list[Department]] = {}
     for d in departments:
@@ -63,6 +72,36 @@ def department_tree(actor, *, action: str = Action.VIEW) -> list[Department]:
 
     walk(None, 0)
     return ordered
+
+
+def placement_department_tree(actor, object_type: str, action: str, *, keep=None):
+    """The departments ``actor`` may put a record of ``object_type`` in for ``action``, as a tree.
+
+    With "view", the departments a list of that type may be filtered by. ``keep`` (a
+    record's current department id) is listed too, so editing a record placed by
+    someone else does not move it.
+    """
+    reach = placement_departments(actor, object_type, action)
+    departments = Department.objects.all()
+    if reach is not None:
+        departments = departments.filter(pk__in=[d for d in [*reach, keep] if d is not None])
+    return _as_tree(departments)
+
+
+def assignable_owners(actor, object_type: str, action: str, *, keep=None):
+    """Active users ``actor`` may make owner of a record of ``object_type`` for ``action``.
+
+    See ``core.access.placement_owners_q``: themselves, the users of the departments
+    they may place records in, everyone with "all". With "view", whom a list of that
+    type may be filtered by. ``keep`` (a record's current owner id) is listed too.
+    """
+    owners = placement_owners_q(actor, object_type, action)
+    users = User.objects.filter(owners if owners is not None else Q(pk__in=[]), is_active=True)
+    if keep is not None:
+        users = users | User.objects.filter(pk=keep)
+    return users.only("id", "first_name", "last_name", "email").order_by(
+        "last_name", "first_name", "email", "id"
+    )
 
 
 def member_counts(actor) -> dict[int, int]:

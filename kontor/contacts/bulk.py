@@ -34,7 +34,13 @@ from django.utils.translation import gettext_lazy
 from kontor.accounts.models import Department
 from kontor.core import audit, events, search
 from kontor.core import services as records
-from kontor.core.access import Action, may, object_type_of, record_in_scope
+from kontor.core.access import (
+    Action,
+    may,
+    object_type_of,
+    placement_owners_q,
+    require_placement,
+)
 from kontor.core.context import Channel, acting, current
 from kontor.core.errors import PermissionDenied
 from kontor.core.models import AuditEntry, SearchDocument
@@ -114,7 +120,7 @@ def _import(model, fields, rows, actor, batch_size, progress) -> ImportResult:
     if not may(actor, object_type_of(model), Action.CREATE):
         raise PermissionDenied()
     result = ImportResult()
-    lookups = _Lookups(actor)
+    lookups = _Lookups(actor, model)
     plan = _Plan(model)
     row_number = 0
     # An import is the import channel whoever starts it; a request's id is kept.
@@ -240,10 +246,17 @@ def _refresh_statistics(model) -> None:
 class _Lookups:
     """What the single-record path asks the database per row, asked once per import."""
 
-    def __init__(self, actor):
+    def __init__(self, actor, model):
         self.actor = actor
-        self.user_ids = set(
-            get_user_model().objects.filter(is_active=True).values_list("pk", flat=True)
+        # Only the owners the actor may choose: any other id is unknown, whether it
+        # names nobody or someone out of reach (departments are scope-checked first).
+        owners = placement_owners_q(actor, object_type_of(model), Action.CREATE)
+        self.user_ids = (
+            set()
+            if owners is None
+            else set(
+                get_user_model().objects.filter(owners, is_active=True).values_list("pk", flat=True)
+            )
         )
         self.department_ids = set(Department.objects.values_list("pk", flat=True))
         self.tags = dict(Tag.objects.values_list("name", "pk"))
@@ -301,13 +314,16 @@ def _clean_row(plan: _Plan, fields, data: dict, actor, lookups: _Lookups, compan
             else:
                 value = services._text(value)
             setattr(obj, name, value)
-    for key, known in (("owner_id", lookups.user_ids), ("department_id", lookups.department_ids)):
+    # As the single path: ids placed as given, checked for scope, then for existence.
+    placed = {}
+    for key in ("owner_id", "department_id"):
         if data.get(key) not in (None, ""):
             pk = _as_id(data[key])
-            if pk not in known:
+            if pk is None:
                 errors.add(key, str(_UNKNOWN[key]))
             else:
                 setattr(obj, key, pk)
+                placed[key] = pk
     if model is Person and data.get("company_id") not in (None, ""):
         company = companies.get(_as_id(data["company_id"]))
         if company is None:
@@ -330,11 +346,16 @@ def _clean_row(plan: _Plan, fields, data: dict, actor, lookups: _Lookups, compan
             data.get("important_dates"), errors
         )
     services._default_placement(obj, actor)
-    if not record_in_scope(actor, obj, Action.CREATE):
+    try:
+        require_placement(actor, Action.CREATE, obj)
+    except PermissionDenied:
         # Unlike the single path (403 for the whole request), one row out of scope
         # must not stop the rest of a file.
         errors.add("department_id", _("You may not create records for this owner or department."))
         return errors
+    for key, known in (("owner_id", lookups.user_ids), ("department_id", lookups.department_ids)):
+        if key in placed and placed[key] not in known:
+            errors.add(key, str(_UNKNOWN[key]))
     services._require_name(obj, errors)
     for name, messages in plan.validator.errors(obj).items():
         for message in messages:

@@ -10,12 +10,8 @@ from __future__ import annotations
 
 import re
 
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
-
-from kontor.accounts.models import Department
-from kontor.accounts.queries import department_tree
 
 from .models import Address, Company, Email, Person, Phone
 
@@ -189,17 +185,3 @@ class PersonForm(RecordForm):
 class CompanyForm(RecordForm):
     scalar_fields = (*Company.profile_fields, "owner_id", "department_id")
     row_names = ("phones", "emails", "addresses")
-
-
-def owner_choices():
-    """Active users to pick as owner: names only, the same list the API accepts."""
-    return (
-        get_user_model()
-        .objects.filter(is_active=True)
-        .only("id", "first_name", "last_name", "email")
-    )
-
-
-def department_choices(actor) -> list[Department]:
-    """The departments ``actor`` sees, as a tree (siblings by name), to place a record in."""
-    return department_tree(actor)

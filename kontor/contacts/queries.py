@@ -9,10 +9,10 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kontor.core import search
-from kontor.core.access import Action
+from kontor.core.access import Action, Scope, object_type_of, scope_for
 from kontor.core.search import MatchField
 
-from .models import Company, Person
+from .models import Company, Person, Tag
 
 PERSON_SORTS = {
     "name": ("last_name", "first_name", "id"),
@@ -44,10 +44,11 @@ class ListFilters:
     department_id: int | None = None
     company_id: int | None = None
     industry: str = ""
+    mine: bool = False
     sort: str = "name"
 
 
-def _filtered(qs, model, filters: ListFilters, sorts: dict):
+def _filtered(qs, user, filters: ListFilters, sorts: dict):
     if filters.q:
         qs = search.narrow(qs, filters.q)
     if filters.tag:
@@ -56,6 +57,8 @@ def _filtered(qs, model, filters: ListFilters, sorts: dict):
         qs = qs.filter(owner_id=filters.owner_id)
     if filters.department_id:
         qs = qs.filter(department_id=filters.department_id)
+    if filters.mine:
+        qs = qs.filter(owner_id=user.pk)
     return qs.order_by(*sorts.get(filters.sort, sorts["name"]))
 
 
@@ -69,7 +72,7 @@ def people(user, filters: ListFilters | None = None, *, action: str = Action.VIE
     if filters.company_id:
         qs = qs.filter(company_id=filters.company_id)
     qs = qs.select_related("company", "owner", "department")
-    return _filtered(qs, Person, filters, PERSON_SORTS)
+    return _filtered(qs, user, filters, PERSON_SORTS)
 
 
 def companies(user, filters: ListFilters | None = None, *, action: str = Action.VIEW):
@@ -80,7 +83,7 @@ def companies(user, filters: ListFilters | None = None, *, action: str = Action.
     if filters.industry:
         qs = qs.filter(industry__iexact=filters.industry)
     qs = qs.select_related("owner", "department")
-    return _filtered(qs, Company, filters, COMPANY_SORTS)
+    return _filtered(qs, user, filters, COMPANY_SORTS)
 
 
 def person(user, pk, *, action: str = Action.VIEW) -> Person:
@@ -154,3 +157,20 @@ def company_match_fields(company: Company) -> list[MatchField]:
 def people_of_company(user, company: Company):
     """The company's people that ``user`` can see (a company visible does not open its people)."""
     return Person.objects.visible_to(user).filter(company=company).order_by(*PERSON_SORTS["name"])
+
+
+def tags_in_use(user, model):
+    """The tags on at least one record of ``model`` (people or companies) ``user`` can see.
+
+    One EXISTS per tag over the tag's links (indexed by tag), which stops at the first
+    link to a visible record; below "all" each link's record is checked for scope. A tag
+    only on hidden records is not offered, and no request reads every record; but such
+    a tag costs a read of all its links (docs/benchmarks.md, "Tag picker").
+    """
+    links = model.tags.through.objects.filter(tag_id=OuterRef("pk"))
+    if scope_for(user, object_type_of(model), Action.VIEW) != Scope.ALL:
+        # Each link's record looked up by primary key: an "IN (visible records)" here
+        # is rebuilt for every tag on SQLite (0.3 s at 20,000 people).
+        record = model.objects.visible_to(user).filter(pk=OuterRef(f"{model._meta.model_name}_id"))
+        links = links.filter(Exists(record))
+    return Tag.objects.filter(Exists(links)).order_by("name")

@@ -174,6 +174,7 @@ class PersonFilters(Schema):
     owner_id: int | None = None
     department_id: int | None = None
     company_id: int | None = None
+    mine: bool = Field(False, description="Only the records you own")
     sort: PersonSort = "name"
 
 
@@ -238,6 +239,7 @@ class CompanyFilters(Schema):
     owner_id: int | None = None
     department_id: int | None = None
     industry: str = ""
+    mine: bool = Field(False, description="Only the records you own")
     sort: CompanySort = "name"
 
 

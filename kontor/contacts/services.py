@@ -10,18 +10,28 @@ from __future__ import annotations
 import datetime
 import difflib
 import functools
+from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kontor.accounts.models import Department
 from kontor.core import phones, search
 from kontor.core import services as records
-from kontor.core.access import Action, record_in_scope, require
-from kontor.core.errors import KontorError, ValidationFailed
+from kontor.core.access import (
+    Action,
+    may,
+    object_type_of,
+    placement_owners_q,
+    record_in_scope,
+    require,
+    require_placement,
+)
+from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
 
 from .models import Address, Company, Email, FamilyMember, ImportantDate, Person, Phone, Tag
 
@@ -175,24 +185,57 @@ def _clean_tags(names) -> list[str]:
     return list(seen.values())
 
 
-def _resolve_placement(obj, data: dict, actor, errors: _Errors) -> None:
-    """Owner and department from input; unknown ids are field errors, not 500s."""
-    if "owner_id" in data:
-        owner_id = data["owner_id"]
-        if owner_id in (None, ""):
-            obj.owner = None
-        elif not get_user_model().objects.filter(pk=owner_id, is_active=True).exists():
-            errors.add("owner_id", _("Unknown user."))
-        else:
-            obj.owner_id = int(owner_id)
-    if "department_id" in data:
-        department_id = data["department_id"]
-        if department_id in (None, ""):
-            obj.department = None
-        elif not Department.objects.filter(pk=department_id).exists():
-            errors.add("department_id", _("Unknown department."))
-        else:
-            obj.department_id = int(department_id)
+_PLACEMENT_UNKNOWN = {
+    "owner_id": gettext_lazy("Unknown user."),
+    "department_id": gettext_lazy("Unknown department."),
+}
+# The largest id a database column holds: anything beyond names no row.
+_MAX_ID = 2**63 - 1
+
+
+def _place(obj, data: dict, errors: _Errors) -> set[str]:
+    """Put the owner and department ids from input on ``obj`` as given.
+
+    Answers the keys set to a new id: whether that user or department exists and may
+    be chosen is asked by ``_require_known_placement`` only after the scope check, so a
+    hidden id and an absent one get the same answer.
+    """
+    changed = set()
+    for key in ("owner_id", "department_id"):
+        if key not in data:
+            continue
+        value = data[key]
+        if value in (None, ""):
+            setattr(obj, key, None)
+            continue
+        try:
+            pk = int(value)
+        except (TypeError, ValueError):
+            pk = None
+        if pk is None or not 0 < pk <= _MAX_ID:
+            errors.add(key, str(_PLACEMENT_UNKNOWN[key]))
+        elif pk != getattr(obj, key):
+            setattr(obj, key, pk)
+            changed.add(key)
+    return changed
+
+
+def _require_known_placement(obj, changed: set[str], action: str, actor, errors: _Errors):
+    """A new owner must be an active user the actor may choose, a new department exist.
+
+    Both say "unknown" whether the id names nothing or someone the actor may not choose
+    (``placement_owners_q``). The department is already inside the actor's reach
+    (``require_placement`` ran first), so only its existence is left to ask.
+    """
+    if "owner_id" in changed:
+        owners = placement_owners_q(actor, object_type_of(obj), action)
+        if (
+            owners is None
+            or not get_user_model().objects.filter(owners, pk=obj.owner_id, is_active=True).exists()
+        ):
+            errors.add("owner_id", str(_PLACEMENT_UNKNOWN["owner_id"]))
+    if "department_id" in changed and not Department.objects.filter(pk=obj.department_id).exists():
+        errors.add("department_id", str(_PLACEMENT_UNKNOWN["department_id"]))
 
 
 def _clean_record(obj, data: dict, fields, actor, errors: _Errors) -> dict:
@@ -205,7 +248,6 @@ def _clean_record(obj, data: dict, fields, actor, errors: _Errors) -> dict:
             else:
                 value = _text(value)
             setattr(obj, field, value)
-    _resolve_placement(obj, data, actor, errors)
     children = {}
     if "phones" in data:
         children["phones"] = _clean_phones(data["phones"], errors)
@@ -269,9 +311,12 @@ def _create(model, fields, data: dict, *, actor):
     obj = model()
     errors = _Errors()
     children = _clean_record(obj, data, fields, actor, errors)
+    changed = _place(obj, data, errors)
     _default_placement(obj, actor)
     # Permission before validation: someone who may not create learns nothing from errors.
     require(actor, Action.CREATE, obj)
+    require_placement(actor, Action.CREATE, obj)
+    _require_known_placement(obj, changed, Action.CREATE, actor, errors)
     _require_name(obj, errors)
     errors.raise_if_any()
     return records.create_record(obj, actor=actor, save_related=_children_saver(children))
@@ -283,6 +328,12 @@ def _update(obj, fields, data: dict, *, actor, expected_version):
 
     def apply(target):
         holder["children"] = _clean_record(target, data, fields, actor, errors)
+        department_before = target.department_id
+        changed = _place(target, data, errors)
+        require_placement(
+            actor, Action.EDIT, target, department_changed=target.department_id != department_before
+        )
+        _require_known_placement(target, changed, Action.EDIT, actor, errors)
         _require_name(target, errors)
         errors.raise_if_any()
 
@@ -367,33 +418,64 @@ def _updater(model):
     return update_person if model is Person else update_company
 
 
-def bulk_update(model, ids: list[int], data: dict, *, actor) -> int:
-    """Apply ``data`` to each listed record the actor may edit; all or nothing."""
+@dataclass
+class BulkResult:
+    """What a bulk action did to a selection.
+
+    ``done``: records changed. ``skipped``: records the actor sees but may not change
+    this way (their names may be shown). ``missing``: ids that name nothing the actor
+    can see, deleted meanwhile or never theirs to see; only counted.
+    """
+
+    done: int
+    skipped: list
+    missing: int
+
+
+def _bulk(model, ids, action: str, change, *, actor, prefetch=()) -> BulkResult:
+    """``change(obj)`` each selected record the actor sees, each in its own savepoint.
+
+    A row the actor may not change (403, or 404 and 409 from a concurrent write) is
+    skipped and the rest applied; bad input (ValidationFailed) is the same for every
+    row, so it changes nothing and is raised.
+    """
+    if not may(actor, object_type_of(model), action):
+        raise PermissionDenied()
+    ids = set(ids)
+    objs = list(model.objects.visible_to(actor).filter(pk__in=ids).prefetch_related(*prefetch))
+    done, skipped = 0, []
+    with transaction.atomic():
+        for obj in objs:
+            try:
+                with transaction.atomic():
+                    change(obj)
+            except (PermissionDenied, NotFound, Conflict):
+                skipped.append(obj)
+            else:
+                done += 1
+    return BulkResult(done=done, skipped=skipped, missing=len(ids) - len(objs))
+
+
+def bulk_update(model, ids: list[int], data: dict, *, actor) -> BulkResult:
+    """Apply ``data`` (owner, department) to each listed record the actor may edit."""
     update = _updater(model)
-    with transaction.atomic():
-        objs = list(model.objects.visible_to(actor).filter(pk__in=ids))
-        for obj in objs:
-            update(obj, data, actor=actor)
-    return len(objs)
+    return _bulk(model, ids, Action.EDIT, lambda obj: update(obj, data, actor=actor), actor=actor)
 
 
-def bulk_add_tag(model, ids: list[int], tag: str, *, actor) -> int:
-    """Add one tag to each listed record the actor may edit; all or nothing."""
-    with transaction.atomic():
-        objs = list(model.objects.visible_to(actor).filter(pk__in=ids).prefetch_related("tags"))
-        update = _updater(model)
-        for obj in objs:
-            update(obj, {"tags": [t.name for t in obj.tags.all()] + [tag]}, actor=actor)
-    return len(objs)
+def bulk_add_tag(model, ids: list[int], tag: str, *, actor) -> BulkResult:
+    """Add one tag to each listed record the actor may edit."""
+    update = _updater(model)
+
+    def add_tag(obj):
+        update(obj, {"tags": [t.name for t in obj.tags.all()] + [tag]}, actor=actor)
+
+    return _bulk(model, ids, Action.EDIT, add_tag, actor=actor, prefetch=("tags",))
 
 
-def bulk_delete(model, ids: list[int], *, actor) -> int:
+def bulk_delete(model, ids: list[int], *, actor) -> BulkResult:
+    """Delete each listed record the actor may delete."""
     delete = delete_person if model is Person else delete_company
-    with transaction.atomic():
-        objs = list(model.objects.visible_to(actor).filter(pk__in=ids))
-        for obj in objs:
-            delete(obj, actor=actor)
-    return len(objs)
+    return _bulk(model, ids, Action.DELETE, lambda obj: delete(obj, actor=actor), actor=actor)
 
 
 def likely_duplicates(data: dict, *, actor, model=Person, exclude_id=None, limit: int = 5):

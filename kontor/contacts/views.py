@@ -22,6 +22,7 @@ from django.utils.translation import gettext_lazy, ngettext, pgettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from kontor.accounts.models import Department
+from kontor.accounts.queries import assignable_owners, placement_department_tree
 from kontor.core import files
 from kontor.core.access import Action, may, record_in_scope, require
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
@@ -31,8 +32,8 @@ from kontor.web.errors import service_errors
 from kontor.web.templatetags.kontor import query_string
 
 from . import queries, services
-from .forms import CompanyForm, PersonForm, department_choices, owner_choices
-from .models import Company, Person, Tag
+from .forms import CompanyForm, PersonForm
+from .models import Company, Person
 
 PAGE_SIZE = 50
 AUTOCOMPLETE_LIMIT = 10
@@ -132,6 +133,8 @@ def _filters(params, rt: RecordType) -> queries.ListFilters:
         department_id=_int_or_none(params.get("department_id")),
         company_id=_int_or_none(params.get("company_id")) if rt is PERSON else None,
         industry=params.get("industry", "").strip() if rt is COMPANY else "",
+        # The last value: the list form sends "false" before its checkbox's "true".
+        mine=params.get("mine") == "true",
         sort=sort if sort in rt.sorts else "name",
     )
 
@@ -183,9 +186,16 @@ def _list(request, rt: RecordType):
         "filters": filters,
         "columns": _sort_columns(request, rt, filters.sort),
         "can": _permissions(request.user, rt),
-        "tags": Tag.objects.all(),
-        "owners": owner_choices(),
-        "departments": department_choices(request.user),
+        "tags": queries.tags_in_use(request.user, rt.model),
+        # Filters offer whom and where the user can see; bulk changes, where they may put.
+        "owners": assignable_owners(request.user, rt.object_type, Action.VIEW),
+        "departments": placement_department_tree(request.user, rt.object_type, Action.VIEW),
+        "bulk_owners": assignable_owners(request.user, rt.object_type, Action.EDIT),
+        "bulk_departments": (
+            placement_department_tree(request.user, rt.object_type, Action.EDIT)
+            if may(request.user, rt.object_type, Action.EDIT)
+            else []
+        ),
         "industries": (
             queries.companies(request.user)
             .exclude(industry="")
@@ -204,6 +214,7 @@ def _list(request, rt: RecordType):
                 filters.department_id,
                 filters.company_id,
                 filters.industry,
+                filters.mine,
             ]
         ),
         "export_csv": rt.export_path + query_string(request.GET, page=None, format="csv"),
@@ -233,10 +244,44 @@ def _safe_next(request, fallback: str) -> str:
     return fallback
 
 
+# A bulk result names at most this many skipped records; the rest are counted.
+SKIPPED_NAMES_SHOWN = 10
+# The largest id a database column holds: a longer number names no row.
+MAX_ID = 2**63 - 1
+
+
+def _bulk_message(request, done_text: str, result: services.BulkResult) -> None:
+    """Say what was done and, if some rows were not, which and why."""
+    (messages.success if result.done else messages.warning)(request, done_text)
+    if result.skipped:
+        names = [str(obj) for obj in result.skipped[:SKIPPED_NAMES_SHOWN]]
+        if len(result.skipped) > SKIPPED_NAMES_SHOWN:
+            names.append("…")
+        messages.warning(
+            request,
+            ngettext(
+                "Skipped %(count)s record you may not change: %(names)s.",
+                "Skipped %(count)s records you may not change: %(names)s.",
+                len(result.skipped),
+            )
+            % {"count": len(result.skipped), "names": ", ".join(names)},
+        )
+    if result.missing:
+        messages.warning(
+            request,
+            ngettext(
+                "%(count)s selected record was not found.",
+                "%(count)s selected records were not found.",
+                result.missing,
+            )
+            % {"count": result.missing},
+        )
+
+
 @login_required
 @require_POST
 def _bulk(request, rt: RecordType):
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit()]
+    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit() and 0 < int(i) <= MAX_ID]
     action = request.POST.get("action", "")
     back = _safe_next(request, rt.url("list"))
     if not ids:
@@ -248,33 +293,53 @@ def _bulk(request, rt: RecordType):
             if not tag:
                 messages.warning(request, _("Type the tag to add."))
                 return redirect(back)
-            count = services.bulk_add_tag(rt.model, ids, tag, actor=request.user)
-            message = ngettext(
+            result = services.bulk_add_tag(rt.model, ids, tag, actor=request.user)
+            done = ngettext(
                 "Tag “%(tag)s” added to %(count)s record.",
                 "Tag “%(tag)s” added to %(count)s records.",
-                count,
-            ) % {"tag": tag, "count": count}
-        elif action == "owner":
-            owner_id = _int_or_none(request.POST.get("owner_id"))
-            if owner_id is None:
-                messages.warning(request, _("Choose the new owner."))
+                result.done,
+            ) % {"tag": tag, "count": result.done}
+        elif action in ("owner", "department"):
+            key = f"{action}_id"
+            target = _int_or_none(request.POST.get(key))
+            if target is None:
+                messages.warning(
+                    request,
+                    _("Choose the new owner.")
+                    if action == "owner"
+                    else _("Choose the department."),
+                )
                 return redirect(back)
-            count = services.bulk_update(rt.model, ids, {"owner_id": owner_id}, actor=request.user)
-            message = ngettext(
-                "Owner changed on %(count)s record.", "Owner changed on %(count)s records.", count
-            ) % {"count": count}
+            result = services.bulk_update(rt.model, ids, {key: target}, actor=request.user)
+            if action == "owner":
+                done = ngettext(
+                    "Owner changed on %(count)s record.",
+                    "Owner changed on %(count)s records.",
+                    result.done,
+                )
+            else:
+                done = ngettext(
+                    "Department changed on %(count)s record.",
+                    "Department changed on %(count)s records.",
+                    result.done,
+                )
+            done %= {"count": result.done}
         elif action == "delete":
-            count = services.bulk_delete(rt.model, ids, actor=request.user)
-            message = ngettext("%(count)s record deleted.", "%(count)s records deleted.", count) % {
-                "count": count
-            }
+            result = services.bulk_delete(rt.model, ids, actor=request.user)
+            done = ngettext(
+                "%(count)s record deleted.", "%(count)s records deleted.", result.done
+            ) % {"count": result.done}
         else:
             messages.warning(request, _("Choose what to do with the selected rows."))
             return redirect(back)
+    except ValidationFailed as exc:
+        for message in [m for msgs in exc.errors.values() for m in msgs] or [exc.message]:
+            messages.error(request, message)
+        return redirect(back)
     except KontorError as exc:
         messages.error(request, exc.message)
         return redirect(back)
-    messages.success(request, message)
+    _bulk_message(request, done, result)
     return redirect(back)
 
 
@@ -435,12 +500,20 @@ def _form_context(request, rt: RecordType, form, **extra) -> dict:
             company_label = queries.company(request.user, form.data["company_id"]).name
         except NotFound:
             form.errors.setdefault("company_id", [_("Unknown company.")])
+    # A new record is placed with "create"; an edited one with "edit", and keeps its
+    # current owner and department on offer even if the user could not choose them.
+    obj = extra.get("obj")
+    action = Action.CREATE if obj is None else Action.EDIT
     return {
         "rt": rt,
         "form": form,
         "company_label": company_label,
-        "owners": owner_choices(),
-        "departments": department_choices(request.user),
+        "owners": assignable_owners(
+            request.user, rt.object_type, action, keep=getattr(obj, "owner_id", None)
+        ),
+        "departments": placement_department_tree(
+            request.user, rt.object_type, action, keep=getattr(obj, "department_id", None)
+        ),
         **extra,
     }
 

@@ -160,6 +160,64 @@ def require(user, action: str, obj) -> None:
         raise PermissionDenied()
 
 
+def placement_scope(user, object_type: str, action: str) -> Scope:
+    """How far ``user`` may place a record for ``action``: that scope, bounded by view."""
+    return min(scope_for(user, object_type, action), scope_for(user, object_type, Action.VIEW))
+
+
+def placement_departments(user, object_type: str, action: str) -> list[int | None] | None:
+    """The department ids a record may be put in for ``action``; None means any, or none.
+
+    Unlike reading, owning a record widens nothing here: "own" and "department" place in
+    the user's department, "subtree" in its subtree; a user without a department places
+    records without one.
+    """
+    scope = placement_scope(user, object_type, action)
+    if scope == Scope.ALL:
+        return None
+    if scope == Scope.NONE:
+        return []
+    if scope == Scope.SUBTREE and user.department_id is not None:
+        return user.department_subtree_ids()
+    return [user.department_id]
+
+
+def placement_owners_q(user, object_type: str, action: str) -> Q | None:
+    """A filter on users: whom ``user`` may make owner of a record for ``action``.
+
+    Themselves, and with a department-wide scope the users of the departments they may
+    place records in; everyone with "all". None: nobody.
+    """
+    scope = placement_scope(user, object_type, action)
+    if scope == Scope.NONE:
+        return None
+    if scope == Scope.ALL:
+        return Q()
+    themselves = Q(pk=user.pk)
+    departments = [d for d in placement_departments(user, object_type, action) if d is not None]
+    if scope == Scope.OWN or not departments:
+        return themselves
+    return themselves | Q(department_id__in=departments)
+
+
+def require_placement(user, action: str, obj, *, department_changed: bool = True) -> None:
+    """Raise PermissionDenied unless ``obj``, as it will be saved, sits where ``user`` may put it.
+
+    Its owner or department must be inside the action's scope, as ``record_in_scope``
+    says (so a member edits the records they own); and a department set or changed must
+    be one ``placement_departments`` allows: owning a record does not widen where it
+    may go. A department left as it was is not asked about again.
+    """
+    if not record_in_scope(user, obj, action):
+        raise PermissionDenied(_("You cannot move this record out of your own scope."))
+    field = obj.access_department_field
+    if not department_changed or field is None:
+        return
+    allowed = placement_departments(user, object_type_of(obj), action)
+    if allowed is not None and getattr(obj, field) not in allowed:
+        raise PermissionDenied(_("You cannot place a record in this department."))
+
+
 def may(user, object_type: str, action: str) -> bool:
     """Whether the user holds ``action`` on ``object_type`` at any scope (menus, buttons)."""
     return scope_for(user, object_type, action) > Scope.NONE

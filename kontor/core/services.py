@@ -13,11 +13,10 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext as _
 
 from . import audit, events, search
-from .access import Action, record_in_scope, require
-from .errors import Conflict, PermissionDenied, ValidationFailed
+from .access import Action, require, require_placement
+from .errors import Conflict, ValidationFailed
 from .models import Attachment
 
 
@@ -66,6 +65,7 @@ def create_record(obj, *, actor, save_related: Callable[[object], None] | None =
     """Insert ``obj`` (unsaved) and, through ``save_related``, its child rows."""
     with transaction.atomic():
         require(actor, Action.CREATE, obj)
+        require_placement(actor, Action.CREATE, obj)
         validate(obj)
         obj.save(force_insert=True)
         if save_related:
@@ -93,10 +93,12 @@ def update_record(
     with transaction.atomic():
         require(actor, Action.EDIT, obj)
         before = snapshot(obj)
+        department_before = _department_of(obj)
         expected = obj.version if expected_version is None else expected_version
         apply(obj)
-        if not record_in_scope(actor, obj, Action.EDIT):
-            raise PermissionDenied(_("You cannot move this record out of your own scope."))
+        require_placement(
+            actor, Action.EDIT, obj, department_changed=_department_of(obj) != department_before
+        )
         validate(obj)
         # The conditional UPDATE is the lock: of two writers holding one version, the
         # second matches no row and is refused (invariant 5).
@@ -116,6 +118,11 @@ def update_record(
         if changes:
             _after_write(obj, "updated", actor=actor, changes=changes)
     return obj
+
+
+def _department_of(obj):
+    field = obj.access_department_field
+    return getattr(obj, field) if field else None
 
 
 def record_cascaded_update(obj, *, actor, changes: dict) -> None:
