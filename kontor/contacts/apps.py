@@ -18,6 +18,9 @@ class ContactsConfig(AppConfig):
             ordering=("last_name", "first_name", "id"),
             url_name="contacts:person_detail",
             subtitle=lambda person: person.position,
+            # The employer's name is not in a person's own document: a reader who cannot
+            # see the company must not find its people by its name.
+            links=("company",),
         )
         search.register(
             Company,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.db.models import Case, Exists, F, OuterRef, Value, When
+
 from kontor.core import search
 from kontor.core.access import Action
 
@@ -18,6 +20,12 @@ PERSON_SORTS = {
     "-company": ("-company_name", "-last_name", "-id"),
     "birthday": ("birthday", "id"),
     "-birthday": ("-birthday", "-id"),
+}
+# For a reader who cannot see every company: a hidden employer sorts as if empty. No
+# index serves this order; readers who see every company walk the company_name index.
+PERSON_SORTS_SEEN = {
+    key: tuple(f.replace("company_name", "company_name_seen") for f in fields)
+    for key, fields in PERSON_SORTS.items()
 }
 COMPANY_SORTS = {
     "name": ("name", "id"),
@@ -42,9 +50,9 @@ class ListFilters:
     sort: str = "name"
 
 
-def _filtered(qs, model, filters: ListFilters, sorts: dict):
+def _filtered(qs, user, filters: ListFilters, sorts: dict):
     if filters.q:
-        qs = search.narrow(qs, filters.q)
+        qs = search.narrow(qs, filters.q, user)
     if filters.tag:
         qs = qs.filter(tags__name__iexact=filters.tag)
     if filters.owner_id:
@@ -61,10 +69,24 @@ def people(user, filters: ListFilters | None = None, *, action: str = Action.VIE
     if action != Action.VIEW:
         # Export and other actions never reach beyond what the user can see.
         qs = qs.filter(pk__in=Person.objects.visible_to(user).values("pk"))
+    visible_companies = Company.objects.visible_to(user)
     if filters.company_id:
-        qs = qs.filter(company_id=filters.company_id)
+        # A hidden company filters like an unknown one: to nothing.
+        qs = qs.filter(company_id__in=visible_companies.filter(pk=filters.company_id).values("pk"))
     qs = qs.select_related("company", "owner", "department")
-    return _filtered(qs, Person, filters, PERSON_SORTS)
+    if visible_companies.query.where or visible_companies.query.is_empty():
+        # A person visible does not make their employer visible: its name is shown, and
+        # sorts, only for a reader who can see it (a hidden one sorts as if empty).
+        qs = qs.annotate(
+            company_visible=Exists(visible_companies.filter(pk=OuterRef("company_id"))),
+            company_name_seen=Case(
+                When(company_visible=True, then=F("company_name")), default=Value("")
+            ),
+        )
+        return _filtered(qs, user, filters, PERSON_SORTS_SEEN)
+    # Every company visible: the sort walks the company_name index.
+    qs = qs.annotate(company_visible=Value(True))
+    return _filtered(qs, user, filters, PERSON_SORTS)
 
 
 def companies(user, filters: ListFilters | None = None, *, action: str = Action.VIEW):
@@ -75,7 +97,7 @@ def companies(user, filters: ListFilters | None = None, *, action: str = Action.
     if filters.industry:
         qs = qs.filter(industry__iexact=filters.industry)
     qs = qs.select_related("owner", "department")
-    return _filtered(qs, Company, filters, COMPANY_SORTS)
+    return _filtered(qs, user, filters, COMPANY_SORTS)
 
 
 def person(user, pk, *, action: str = Action.VIEW) -> Person:

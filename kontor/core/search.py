@@ -6,7 +6,10 @@ same column. Both answer "contains this substring" from an index; the chosen des
 its numbers are in docs/architecture.md and docs/benchmarks.md.
 
 Results are always narrowed by the model's ``visible_to``: a record outside the user's
-scope is absent from search, as from every other read.
+scope is absent from search, as from every other read. A record's document holds only
+its own text; a type may name links (a person's employer) whose documents also answer
+for it, read through the linked model's ``visible_to``: a hidden linked record matches
+nothing.
 """
 
 from __future__ import annotations
@@ -33,6 +36,8 @@ class SearchType:
     url_name: str = ""
     # Reads only the record's own columns: a page of hits must stay one query.
     subtitle: Callable[[object], str] | None = None
+    # Foreign keys whose record's document also answers for this one ("company").
+    links: tuple[str, ...] = ()
 
     @property
     def object_type(self) -> str:
@@ -49,9 +54,16 @@ def register(
     ordering: tuple[str, ...],
     url_name: str = "",
     subtitle: Callable[[object], str] | None = None,
+    links: tuple[str, ...] = (),
 ) -> None:
-    """Make ``model`` searchable; it must define ``search_text()``."""
-    _registry[model._meta.label_lower] = SearchType(model, label, ordering, url_name, subtitle)
+    """Make ``model`` searchable; it must define ``search_text()``.
+
+    ``links`` name foreign keys to searchable models: a record also matches a term that
+    its linked record's document contains, if the reader can see that record.
+    """
+    _registry[model._meta.label_lower] = SearchType(
+        model, label, ordering, url_name, subtitle, links
+    )
 
 
 def search_type(object_type: str) -> SearchType | None:
@@ -107,9 +119,8 @@ def query_terms(q: str) -> list[str]:
     return q.split()
 
 
-def matching_documents(q: str, object_type: str):
-    """SearchDocuments of ``object_type`` whose body contains every term of ``q``."""
-    terms = query_terms(q)
+def matching_documents(terms: list[str], object_type: str):
+    """SearchDocuments of ``object_type`` whose body contains every one of ``terms``."""
     if not terms:
         return SearchDocument.objects.none()
     long_terms = [t for t in terms if len(t) >= MIN_INDEXED_LENGTH]
@@ -145,24 +156,70 @@ def matching_documents(q: str, object_type: str):
 # Guessing a thousand for a name that fifty people have, it walks the whole name index
 # and tests each person's document (276 ms at 100,000 people). So it is first asked for
 # the matches, at most this many, and given them as ids; past that, the match is common
-# enough for the walk to find a page soon, and the query stays one.
+# enough for the walk to find a page soon, and the query stays one. Linked records are
+# read the same way on both databases: a term that names no visible linked record (the
+# usual case) then costs one short query and leaves the record's own match as it was.
 FEW_MATCHES = 1000
 
 
-def narrow(qs, q: str):
-    """``qs`` (records of a registered model) narrowed to those matching ``q``."""
-    docs = matching_documents(q, qs.model._meta.label_lower)
-    if connection.vendor == "postgresql":
-        ids = list(docs.values_list("object_id", flat=True)[: FEW_MATCHES + 1])
+def _ids(values, *, always: bool = False):
+    """The ids of a ``values`` query as a list if there are few, else the query itself."""
+    if always or connection.vendor == "postgresql":
+        ids = list(values[: FEW_MATCHES + 1])
         if len(ids) <= FEW_MATCHES:
-            return qs.filter(pk__in=ids)
-    return qs.filter(pk__in=docs.values("object_id"))
+            return ids
+    return values
+
+
+def _own_matches(model, terms: list[str]):
+    docs = matching_documents(terms, model._meta.label_lower)
+    return _ids(docs.values_list("object_id", flat=True))
+
+
+def _linked_matches(model, field: str, term: str, user):
+    """Ids of the records linked by ``field`` that ``user`` can see and that match ``term``."""
+    linked = model._meta.get_field(field).related_model
+    docs = matching_documents([term], linked._meta.label_lower).values_list("object_id", flat=True)
+    visible = linked.objects.visible_to(user)
+    if visible.query.is_empty():
+        return []
+    if visible.query.where:
+        docs = visible.filter(pk__in=docs).values_list("pk", flat=True)
+    return _ids(docs, always=True)
+
+
+def narrow(qs, q: str, user):
+    """``qs`` (records of a registered model) narrowed to those matching ``q`` for ``user``.
+
+    Each term must be in the record's own document or in the document of a linked
+    record that ``user`` can see (``SearchType.links``).
+    """
+    model = qs.model
+    entry = _registry[model._meta.label_lower]
+    terms = query_terms(q)
+    if not terms:
+        return qs.none()
+    through_links = {}
+    for term in terms:
+        linked = Q()
+        for field in entry.links:
+            ids = _linked_matches(model, field, term, user)
+            if not isinstance(ids, list) or ids:
+                linked |= Q(**{f"{model._meta.get_field(field).attname}__in": ids})
+        if linked:
+            through_links[term] = linked
+    own_terms = [t for t in terms if t not in through_links]
+    if own_terms:
+        qs = qs.filter(pk__in=_own_matches(model, own_terms))
+    for term, linked in through_links.items():
+        qs = qs.filter(Q(pk__in=_own_matches(model, [term])) | linked)
+    return qs
 
 
 def search_model(user, model, q: str, *, limit: int = 20):
     """Visible records of ``model`` matching ``q``, in the type's display order."""
     entry = _registry[model._meta.label_lower]
-    return narrow(model.objects.visible_to(user), q).order_by(*entry.ordering)[:limit]
+    return narrow(model.objects.visible_to(user), q, user).order_by(*entry.ordering)[:limit]
 
 
 def search(user, q: str, *, limit: int = 10) -> list[tuple[SearchType, list]]:
