@@ -73,7 +73,9 @@ def main(argv=None) -> int:
     for email in USERS:
         user = User.objects.get(email=email)
         for name, (fn, inputs) in operations.items():
-            median, p95 = median_ms(lambda v, fn=fn, user=user: fn(user, v), inputs, args.iterations)
+            median, p95 = median_ms(
+                lambda v, fn=fn, user=user: fn(user, v), inputs, args.iterations
+            )
             print(f"| {email.split('@')[0]} | {name} | {median:.2f} ms ({p95:.2f}) |", flush=True)
     return 0
 

@@ -14,6 +14,7 @@ nothing.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -171,49 +172,70 @@ def _ids(values, *, always: bool = False):
     return values
 
 
-def _own_matches(model, terms: list[str]):
+def _own_matches(model, terms: list[str], *, always: bool = False):
     docs = matching_documents(terms, model._meta.label_lower)
-    return _ids(docs.values_list("object_id", flat=True))
+    return _ids(docs.values_list("object_id", flat=True), always=always)
 
 
-def _linked_matches(model, field: str, term: str, user):
-    """Ids of the records linked by ``field`` that ``user`` can see and that match ``term``."""
-    linked = model._meta.get_field(field).related_model
-    docs = matching_documents([term], linked._meta.label_lower).values_list("object_id", flat=True)
-    visible = linked.objects.visible_to(user)
+def _linked_matches(linked_model, terms: list[str], user):
+    """Ids of ``linked_model``'s records that ``user`` can see and that match ``terms``."""
+    visible = linked_model.objects.visible_to(user)
     if visible.query.is_empty():
         return []
+    docs = matching_documents(terms, linked_model._meta.label_lower)
+    ids = docs.values_list("object_id", flat=True)
     if visible.query.where:
-        docs = visible.filter(pk__in=docs).values_list("pk", flat=True)
-    return _ids(docs, always=True)
+        ids = visible.filter(pk__in=ids).values_list("pk", flat=True)
+    return _ids(ids, always=True)
+
+
+# A query of up to this many words may match partly a record's own text and partly a
+# linked record's ("petrov acme"): each split is tried, 2^n - 1 of them. Longer queries
+# match either text as a whole.
+MAX_SPLIT_TERMS = 3
+
+
+def _linked_term_sets(terms: list[str]) -> list[tuple[str, ...]]:
+    """The sets of terms a linked record may answer for, smallest first."""
+    if len(terms) > MAX_SPLIT_TERMS:
+        return [tuple(terms)]
+    return [c for size in range(1, len(terms) + 1) for c in itertools.combinations(terms, size)]
 
 
 def narrow(qs, q: str, user):
     """``qs`` (records of a registered model) narrowed to those matching ``q`` for ``user``.
 
-    Each term must be in the record's own document or in the document of a linked
-    record that ``user`` can see (``SearchType.links``).
+    A record matches when its own document holds every term, or when the document of a
+    record it links to (``SearchType.links``) that ``user`` can see holds some of the
+    terms and its own document the rest. Each linked set is read first, as few ids: a
+    query that names no visible linked record (the usual case) keeps the single index
+    match of the record's own text.
     """
     model = qs.model
     entry = _registry[model._meta.label_lower]
-    terms = query_terms(q)
+    terms = list(dict.fromkeys(query_terms(q)))
     if not terms:
         return qs.none()
-    through_links = {}
-    for term in terms:
-        linked = Q()
-        for field in entry.links:
-            ids = _linked_matches(model, field, term, user)
-            if not isinstance(ids, list) or ids:
-                linked |= Q(**{f"{model._meta.get_field(field).attname}__in": ids})
-        if linked:
-            through_links[term] = linked
-    own_terms = [t for t in terms if t not in through_links]
-    if own_terms:
-        qs = qs.filter(pk__in=_own_matches(model, own_terms))
-    for term, linked in through_links.items():
-        qs = qs.filter(Q(pk__in=_own_matches(model, [term])) | linked)
-    return qs
+    matches = Q(pk__in=_own_matches(model, terms))
+    for field in entry.links:
+        link = model._meta.get_field(field)
+        unmatched: list[set[str]] = []
+        for linked_terms in _linked_term_sets(terms):
+            if any(s <= set(linked_terms) for s in unmatched):
+                continue  # a subset already matched no linked record
+            linked = _linked_matches(link.related_model, list(linked_terms), user)
+            if isinstance(linked, list) and not linked:
+                unmatched.append(set(linked_terms))
+                continue
+            clause = Q(**{f"{link.attname}__in": linked})
+            rest = [t for t in terms if t not in linked_terms]
+            if rest:
+                own = _own_matches(model, rest, always=True)
+                if isinstance(own, list) and not own:
+                    continue
+                clause &= Q(pk__in=own)
+            matches |= clause
+    return qs.filter(matches)
 
 
 def search_model(user, model, q: str, *, limit: int = 20):
