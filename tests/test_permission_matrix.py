@@ -35,19 +35,30 @@ from kontor.accounts.models import Role, RoleGrant
 from kontor.contacts import services as contacts
 from kontor.contacts.models import Company, Person
 from kontor.core import files
-from kontor.core.access import SYSTEM, Action, Scope
+from kontor.core.access import SYSTEM, Action, Scope, record_in_scope
 
-POSITIONS = ["owner", "same", "parent", "child", "sibling", "other", "deactivated", "anonymous"]
+POSITIONS = [
+    "owner",
+    "same",
+    "parent",
+    "child",
+    "sibling",
+    "other",
+    "no_department",
+    "deactivated",
+    "anonymous",
+]
 SIGNED_OUT = {"deactivated", "anonymous"}
 
 # The oracle: may a viewer in this position reach a record of A1's owner, at this scope?
+# (A user without a department has no department records: only their own, or all.)
 ORACLE = {
-    #                owner  same   parent child  sibling other  deact. anon
-    Scope.NONE: [False, False, False, False, False, False, False, False],
-    Scope.OWN: [True, False, False, False, False, False, False, False],
-    Scope.DEPARTMENT: [True, True, False, False, False, False, False, False],
-    Scope.SUBTREE: [True, True, True, False, False, False, False, False],
-    Scope.ALL: [True, True, True, True, True, True, False, False],
+    #             owner  same   parent child  sibling other  no dep. deact. anon
+    Scope.NONE: [False, False, False, False, False, False, False, False, False],
+    Scope.OWN: [True, False, False, False, False, False, False, False, False],
+    Scope.DEPARTMENT: [True, True, False, False, False, False, False, False, False],
+    Scope.SUBTREE: [True, True, True, False, False, False, False, False, False],
+    Scope.ALL: [True, True, True, True, True, True, True, False, False],
 }
 POSITION_DEPARTMENT = {
     "owner": "A1",
@@ -56,6 +67,7 @@ POSITION_DEPARTMENT = {
     "child": "A1x",
     "sibling": "A2",
     "other": "B",
+    "no_department": None,
     "deactivated": "A1",
 }
 GRANTED_SCOPES = [Scope.OWN, Scope.DEPARTMENT, Scope.SUBTREE, Scope.ALL]
@@ -111,6 +123,7 @@ BUILTIN_VIEWERS = [
     "member_c",
     "support_member",
     "nobody",
+    "member_no_department",
     "anonymous",
 ]
 
@@ -216,7 +229,7 @@ def build_world(object_type: str, grant: Grant, tag: str) -> World:
         user = accounts.create_user(
             email=f"{position}-{tag}@matrix.example",
             password="Matrix-pass-123",
-            department=depts[dept_key],
+            department=depts.get(dept_key),
             roles=[role],
             actor=SYSTEM,
         )
@@ -496,8 +509,9 @@ def test_permission_matrix(db, object_type, grant):
 
 @pytest.mark.parametrize("object_type", sorted(OBJECT_TYPES))
 @pytest.mark.parametrize("action", Action.all)
-def test_builtin_roles(org, object_type, action):
+def test_builtin_roles(org, make_user, object_type, action):
     """admin, head and member do what a new install promises, through every channel."""
+    org.member_no_department = make_user("nodept@example.com", roles=["member"])
     viewers = {
         name: Viewer(
             name, getattr(org, name), accounts.issue_token(getattr(org, name), actor=SYSTEM)
@@ -832,3 +846,50 @@ def test_no_hidden_duplicate_warning_for_who_may_not_create(linked):
         "/api/v1/people/duplicates", draft, content_type="application/json"
     )
     assert answer.json() == []
+
+
+# -- users without a department ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scope", GRANTED_SCOPES, ids=lambda s: s.name.lower())
+def test_query_filter_and_its_one_record_twin_agree_without_departments(db, scope):
+    """``scope_q`` (lists, search) and ``record_in_scope`` (require, caller ID) give one
+    answer for every mix of a user with or without a department and a record with or
+    without one; a user without a department reaches only their own records, or all."""
+    root = accounts.create_department(name="Twin root", actor=SYSTEM)
+    team = accounts.create_department(name="Twin team", parent=root, actor=SYSTEM)
+    role = Role.objects.create(name=f"twin-{scope.name}")
+    RoleGrant.objects.create(
+        role=role, object_type="contacts.person", action=Action.VIEW, scope=int(scope)
+    )
+
+    def user(name, department):
+        return accounts.create_user(
+            email=f"{name}@twin.example",
+            password="Twin-pass-123",
+            department=department,
+            roles=[role],
+            actor=SYSTEM,
+        )
+
+    homeless, placed, stranger = user("homeless", None), user("placed", team), user("x", root)
+    records = [
+        contacts.create_person(
+            {"first_name": "Twin", "owner_id": getattr(owner, "pk", None), "department_id": dept},
+            actor=SYSTEM,
+        )
+        for owner in (homeless, placed, stranger, None)
+        for dept in (team.pk, root.pk, None)
+    ]
+    for viewer in (homeless, placed):
+        viewer = get_user_model().objects.get(pk=viewer.pk)
+        listed = set(Person.objects.visible_to(viewer).values_list("pk", flat=True))
+        for record in records:
+            assert record_in_scope(viewer, record, Action.VIEW) == (record.pk in listed), (
+                viewer,
+                record.owner_id,
+                record.department_id,
+            )
+        if viewer.department_id is None:
+            expected = {r.pk for r in records if r.owner_id == viewer.pk or scope == Scope.ALL}
+            assert listed == expected

@@ -19,7 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kontor.accounts.models import Department
-from kontor.core import phones, search
+from kontor.core import phones
 from kontor.core import services as records
 from kontor.core.access import Action, may, object_type_of, record_in_scope, require, scope_q
 from kontor.core.errors import KontorError, ValidationFailed
@@ -311,9 +311,8 @@ def update_company(company: Company, data: dict, *, actor, expected_version=None
             company, COMPANY_FIELDS, data, actor=actor, expected_version=expected_version
         )
         if company.name != old_name:
-            employees = Person.objects.filter(company=company)
-            employees.update(company_name=company.name)
-            _reindex_people(employees.values_list("pk", flat=True))
+            # The sort's copy; people's search documents do not quote the name.
+            Person.objects.filter(company=company).update(company_name=company.name)
     return company
 
 
@@ -323,7 +322,7 @@ def delete_company(company: Company, *, actor, expected_version=None) -> None:
         employees = list(company.people.values_list("pk", flat=True))
         records.delete_record(company, actor=actor, expected_version=expected_version)
         # The database left its people without employer (SET NULL): each one's history
-        # and search text say so.
+        # says so.
         for chunk in _people_in_chunks(employees):
             Person.objects.filter(pk__in=[p.pk for p in chunk]).update(company_name="")
             for person in chunk:
@@ -331,12 +330,6 @@ def delete_company(company: Company, *, actor, expected_version=None) -> None:
                 records.record_cascaded_update(
                     person, actor=actor, changes={"company_id": [company_id, None]}
                 )
-
-
-def _reindex_people(person_ids) -> None:
-    """Rewrite these people's search documents: each quotes the employer's name."""
-    for chunk in _people_in_chunks(person_ids):
-        search.reindex(chunk)
 
 
 def _people_in_chunks(person_ids, size: int = 1000):

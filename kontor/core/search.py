@@ -97,14 +97,6 @@ def index(obj) -> None:
     )
 
 
-def reindex(objs) -> None:
-    """Rewrite the existing search documents of ``objs`` (say, after a name they quote changed)."""
-    for obj in objs:
-        SearchDocument.objects.filter(object_type=obj._meta.label_lower, object_id=obj.pk).update(
-            body=document_body(obj)
-        )
-
-
 def unindex(obj) -> None:
     SearchDocument.objects.filter(object_type=obj._meta.label_lower, object_id=obj.pk).delete()
 
