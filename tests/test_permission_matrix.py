@@ -836,6 +836,19 @@ def test_a_hidden_duplicate_is_announced_without_name_or_id(linked):
     assert saved.status_code == 302
 
 
+@pytest.mark.parametrize("draft", [{"name": HIDDEN_NAME.upper()}, {"name": "Q", "tax_id": "7707"}])
+def test_a_hidden_company_look_alike_is_announced_without_name_or_id(linked, draft):
+    api = api_of(linked.org.member_a)
+    answer = api.post("/api/v1/companies/duplicates", draft, content_type="application/json")
+    assert [(e["id"], e["hidden"]) for e in answer.json()] == [(None, True)]
+    assert HIDDEN_NAME.casefold() not in answer.content.decode().casefold()
+    page = ui_of(linked.org.member_a).post(reverse("contacts:company_create"), draft)
+    html = page.content.decode()
+    assert 'data-testid="hidden-duplicate"' in html
+    assert f'href="{reverse("contacts:company_detail", args=[linked.hidden.pk])}"' not in html
+    assert not Company.objects.filter(name=draft["name"]).exists()
+
+
 def test_no_hidden_duplicate_warning_for_who_may_not_create(linked):
     """A user without the right to create learns nothing from the check."""
     draft = {"emails": [{"address": "nobody-knows@client.example"}]}

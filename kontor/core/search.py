@@ -14,7 +14,6 @@ nothing.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -181,53 +180,38 @@ def _linked_matches(linked_model, terms: list[str], user):
     return _ids(ids, always=True)
 
 
-# A query of up to this many words may match partly a record's own text and partly a
-# linked record's ("petrov acme"): each split is tried, 2^n - 1 of them. Longer queries
-# match either text as a whole.
-MAX_SPLIT_TERMS = 3
-
-
-def _linked_term_sets(terms: list[str]) -> list[tuple[str, ...]]:
-    """The sets of terms a linked record may answer for, smallest first."""
-    if len(terms) > MAX_SPLIT_TERMS:
-        return [tuple(terms)]
-    return [c for size in range(1, len(terms) + 1) for c in itertools.combinations(terms, size)]
-
-
 def narrow(qs, q: str, user):
     """``qs`` (records of a registered model) narrowed to those matching ``q`` for ``user``.
 
-    A record matches when its own document holds every term, or when the document of a
-    record it links to (``SearchType.links``) that ``user`` can see holds some of the
-    terms and its own document the rest. Each linked set is read first, as few ids: a
-    query that names no visible linked record (the usual case) keeps the single index
-    match of the record's own text.
+    Every term must be in the record's own document or in the document of a record it
+    links to (``SearchType.links``) that ``user`` can see: "petrov acme" finds Petrov at
+    Acme. Each term's linked matches are read first, as few ids; the terms that name no
+    visible linked record (all of them in the usual name or phone search) stay one index
+    match of the record's own text, and a term that does becomes "own match OR linked
+    to one of these", both lists of ids the database looks up by index.
     """
     model = qs.model
     entry = _registry[model._meta.label_lower]
     terms = list(dict.fromkeys(query_terms(q)))
     if not terms:
         return qs.none()
-    matches = Q(pk__in=_own_matches(model, terms))
-    for field in entry.links:
-        link = model._meta.get_field(field)
-        unmatched: list[set[str]] = []
-        for linked_terms in _linked_term_sets(terms):
-            if any(s <= set(linked_terms) for s in unmatched):
-                continue  # a subset already matched no linked record
-            linked = _linked_matches(link.related_model, list(linked_terms), user)
-            if isinstance(linked, list) and not linked:
-                unmatched.append(set(linked_terms))
-                continue
-            clause = Q(**{f"{link.attname}__in": linked})
-            rest = [t for t in terms if t not in linked_terms]
-            if rest:
-                own = _own_matches(model, rest, always=True)
-                if isinstance(own, list) and not own:
-                    continue
-                clause &= Q(pk__in=own)
-            matches |= clause
-    return qs.filter(matches)
+    own_terms, through_links = [], []
+    for term in terms:
+        linked = Q()
+        for field in entry.links:
+            link = model._meta.get_field(field)
+            ids = _linked_matches(link.related_model, [term], user)
+            if not isinstance(ids, list) or ids:
+                linked |= Q(**{f"{link.attname}__in": ids})
+        if linked:
+            through_links.append(Q(pk__in=_own_matches(model, [term], always=True)) | linked)
+        else:
+            own_terms.append(term)
+    if own_terms:
+        qs = qs.filter(pk__in=_own_matches(model, own_terms))
+    for either in through_links:
+        qs = qs.filter(either)
+    return qs
 
 
 def search_model(user, model, q: str, *, limit: int = 20):
