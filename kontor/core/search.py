@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
 from . import phones
@@ -185,32 +185,49 @@ def narrow(qs, q: str, user):
 
     Every term must be in the record's own document or in the document of a record it
     links to (``SearchType.links``) that ``user`` can see: "petrov acme" finds Petrov at
-    Acme. Each term's linked matches are read first, as few ids; the terms that name no
-    visible linked record (all of them in the usual name or phone search) stay one index
-    match of the record's own text, and a term that does becomes "own match OR linked
-    to one of these", both lists of ids the database looks up by index.
+    Acme. Each term's linked matches are read first, as few ids. If no term names a
+    visible linked record (the usual name or phone search), the record's own text
+    answers every term in one index match, as without links. Otherwise a term that
+    does becomes "own match OR linked to one of these", both lists of ids the database
+    looks up by index; a word start of one or two letters, which no index answers, is
+    checked on the rows those lists give (its own document by key, and the linked
+    records already found).
     """
     model = qs.model
     entry = _registry[model._meta.label_lower]
     terms = list(dict.fromkeys(query_terms(q)))
     if not terms:
         return qs.none()
-    own_terms, through_links = [], []
-    for term in terms:
+    long_terms = [t for t in terms if len(t) >= MIN_INDEXED_LENGTH]
+    own_terms, either, found = [], [], {field: Q(pk__in=[]) for field in entry.links}
+    for term in long_terms:
         linked = Q()
         for field in entry.links:
             link = model._meta.get_field(field)
             ids = _linked_matches(link.related_model, [term], user)
             if not isinstance(ids, list) or ids:
                 linked |= Q(**{f"{link.attname}__in": ids})
+                found[field] |= Q(object_id__in=ids)
         if linked:
-            through_links.append(Q(pk__in=_own_matches(model, [term], always=True)) | linked)
+            either.append(Q(pk__in=_own_matches(model, [term], always=True)) | linked)
         else:
             own_terms.append(term)
+    if not either:
+        return qs.filter(pk__in=_own_matches(model, terms))
+    for term in terms:
+        if term in long_terms:
+            continue
+        own_doc = matching_documents([term], model._meta.label_lower)
+        short = Q(Exists(own_doc.filter(object_id=OuterRef("pk"))))
+        for field, among in found.items():
+            link = model._meta.get_field(field)
+            docs = matching_documents([term], link.related_model._meta.label_lower)
+            short |= Q(**{f"{link.attname}__in": docs.filter(among).values("object_id")})
+        either.append(short)
     if own_terms:
         qs = qs.filter(pk__in=_own_matches(model, own_terms))
-    for either in through_links:
-        qs = qs.filter(either)
+    for clause in either:
+        qs = qs.filter(clause)
     return qs
 
 
