@@ -570,11 +570,11 @@ def _hide_unseen_employers(people: list[Person], seen: dict[int, Company], actor
     The companies the lookup found are known visible; the others are asked in one query,
     and not at all when the actor sees every company.
     """
-    unknown = {p.company_id for p in people if p.company_id} - set(seen)
+    unseen = {p.company_id for p in people if p.company_id} - set(seen)
     visible = Company.objects.visible_to(actor)
-    if unknown and (visible.query.where or visible.query.is_empty()):
-        unknown -= set(visible.filter(pk__in=unknown).values_list("pk", flat=True))
+    if unseen and (visible.query.where or visible.query.is_empty()):
+        unseen -= set(visible.filter(pk__in=unseen).values_list("pk", flat=True))
         employer_field = Person._meta.get_field("company")
         for person in people:
-            if person.company_id in unknown:
+            if person.company_id in unseen:
                 employer_field.set_cached_value(person, None)
