@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from dataclasses import dataclass
 
 import openpyxl
@@ -34,19 +35,30 @@ from kontor.accounts.models import Role, RoleGrant
 from kontor.contacts import services as contacts
 from kontor.contacts.models import Company, Person
 from kontor.core import files
-from kontor.core.access import SYSTEM, Action, Scope
+from kontor.core.access import SYSTEM, Action, Scope, record_in_scope
 
-POSITIONS = ["owner", "same", "parent", "child", "sibling", "other", "deactivated", "anonymous"]
+POSITIONS = [
+    "owner",
+    "same",
+    "parent",
+    "child",
+    "sibling",
+    "other",
+    "no_department",
+    "deactivated",
+    "anonymous",
+]
 SIGNED_OUT = {"deactivated", "anonymous"}
 
 # The oracle: may a viewer in this position reach a record of A1's owner, at this scope?
+# (A user without a department has no department records: only their own, or all.)
 ORACLE = {
-    #                owner  same   parent child  sibling other  deact. anon
-    Scope.NONE: [False, False, False, False, False, False, False, False],
-    Scope.OWN: [True, False, False, False, False, False, False, False],
-    Scope.DEPARTMENT: [True, True, False, False, False, False, False, False],
-    Scope.SUBTREE: [True, True, True, False, False, False, False, False],
-    Scope.ALL: [True, True, True, True, True, True, False, False],
+    #             owner  same   parent child  sibling other  no dep. deact. anon
+    Scope.NONE: [False, False, False, False, False, False, False, False, False],
+    Scope.OWN: [True, False, False, False, False, False, False, False, False],
+    Scope.DEPARTMENT: [True, True, False, False, False, False, False, False, False],
+    Scope.SUBTREE: [True, True, True, False, False, False, False, False, False],
+    Scope.ALL: [True, True, True, True, True, True, True, False, False],
 }
 POSITION_DEPARTMENT = {
     "owner": "A1",
@@ -55,6 +67,7 @@ POSITION_DEPARTMENT = {
     "child": "A1x",
     "sibling": "A2",
     "other": "B",
+    "no_department": None,
     "deactivated": "A1",
 }
 GRANTED_SCOPES = [Scope.OWN, Scope.DEPARTMENT, Scope.SUBTREE, Scope.ALL]
@@ -110,6 +123,7 @@ BUILTIN_VIEWERS = [
     "member_c",
     "support_member",
     "nobody",
+    "member_no_department",
     "anonymous",
 ]
 
@@ -215,7 +229,7 @@ def build_world(object_type: str, grant: Grant, tag: str) -> World:
         user = accounts.create_user(
             email=f"{position}-{tag}@matrix.example",
             password="Matrix-pass-123",
-            department=depts[dept_key],
+            department=depts.get(dept_key),
             roles=[role],
             actor=SYSTEM,
         )
@@ -495,8 +509,9 @@ def test_permission_matrix(db, object_type, grant):
 
 @pytest.mark.parametrize("object_type", sorted(OBJECT_TYPES))
 @pytest.mark.parametrize("action", Action.all)
-def test_builtin_roles(org, object_type, action):
+def test_builtin_roles(org, make_user, object_type, action):
     """admin, head and member do what a new install promises, through every channel."""
+    org.member_no_department = make_user("nodept@example.com", roles=["member"])
     viewers = {
         name: Viewer(
             name, getattr(org, name), accounts.issue_token(getattr(org, name), actor=SYSTEM)
@@ -517,3 +532,379 @@ def test_matrix_covers_every_scope_and_action():
     }
     bounded = {(g.action, g.view_scope) for g in GRANTS if g.action != Action.VIEW}
     assert bounded == {(a, s) for a in WRITE_ACTIONS for s in [Scope.NONE, *GRANTED_SCOPES]}
+
+
+# -- linked records: a visible person whose employer is hidden -------------------------------
+#
+# member_a (role member: view within Sales Team 1) sees Vera, a person of their team, but
+# not her employer, Qorvex Holding, kept by Support. Every channel that shows or matches
+# a person's employer must behave for member_a as if Vera had none, and a hidden
+# company's id must answer as an id that does not exist. The admin sees everything, so
+# each channel is also shown to carry the employer when it may (no false denial).
+
+HIDDEN_NAME = "Qorvex Holding"
+UNKNOWN_ID = 987_654_321
+
+
+@dataclass
+class Linked:
+    org: object
+    hidden: Company  # Support's company, hidden from member_a
+    seen: Company  # Sales Team 1's company
+    vera: Person  # member_a's, employed by the hidden company
+    loner: Person  # member_a's, no employer
+    colleague: Person  # member_a's, employed by the seen company
+
+
+@pytest.fixture
+def linked(org) -> Linked:
+    def place(user):
+        return {"owner_id": user.pk, "department_id": user.department_id}
+
+    hidden = contacts.create_company(
+        {"name": HIDDEN_NAME, "tax_id": "7707"} | place(org.support_member), actor=SYSTEM
+    )
+    seen = contacts.create_company({"name": "Brimda Works"} | place(org.member_a), actor=SYSTEM)
+
+    def person(last_name, company, **extra):
+        data = {"first_name": "Vera", "last_name": last_name, "tags": ["linked"]}
+        if company is not None:
+            data["company_id"] = company.pk
+        return contacts.create_person(data | place(org.member_a) | extra, actor=SYSTEM)
+
+    vera = person("Zyx", hidden, phones=[{"number": "+7 916 700 11 22"}])
+    loner = person("Abel", None)
+    colleague = person("Mora", seen)
+    return Linked(org, hidden, seen, vera, loner, colleague)
+
+
+def api_of(user) -> Client:
+    return Client(HTTP_AUTHORIZATION=f"Bearer {accounts.issue_token(user, actor=SYSTEM)}")
+
+
+def ui_of(user) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def person_link(person) -> str:
+    return f'href="{reverse("contacts:person_detail", args=[person.pk])}"'
+
+
+def test_linked_fixture_member_sees_the_person_not_the_employer(linked):
+    member = linked.org.member_a
+    assert Person.objects.visible_to(member).filter(pk=linked.vera.pk).exists()
+    assert not Company.objects.visible_to(member).filter(pk=linked.hidden.pk).exists()
+
+
+@pytest.mark.parametrize("term", [HIDDEN_NAME, "qorvex", "7707", "Vera qorvex", "qorvex ho"])
+def test_search_matches_a_person_by_employer_only_if_the_employer_is_visible(linked, term):
+    """API list, global search (API and UI), the suggest box and the UI list."""
+    vera = linked.vera
+    for user, expected in ((linked.org.member_a, False), (linked.org.admin, True)):
+        api, ui = api_of(user), ui_of(user)
+        listing = api.get("/api/v1/people", {"q": term}).json()
+        found = {
+            "api.list": any(item["id"] == vera.pk for item in listing["items"]),
+            "api.search": contains_hit(api.get("/api/v1/search", {"q": term}).json(), vera),
+            "ui.list": person_link(vera)
+            in ui.get(reverse("contacts:person_list"), {"q": term}).content.decode(),
+            "ui.search": person_link(vera)
+            in ui.get(reverse("web:search"), {"q": term}).content.decode(),
+            "ui.suggest": person_link(vera)
+            in ui.get(reverse("web:search_suggest"), {"q": term}).content.decode(),
+        }
+        assert found == dict.fromkeys(found, expected), user
+        if not expected:
+            assert listing["count"] == 0
+
+
+def test_search_by_a_visible_employer_and_by_own_name_still_finds(linked):
+    member = api_of(linked.org.member_a)
+    # A word start of one or two letters may be in the employer's text when a longer word
+    # names the employer ("brimda wo"); alone it reads only the person's own text.
+    for term in ("Brimda", "Mora Brimda", "Vera Zyx", "79167001122", "brimda wo", "vera zy"):
+        items = member.get("/api/v1/people", {"q": term}).json()["items"]
+        assert items, term
+    ids = {i["id"] for i in member.get("/api/v1/people", {"q": "brimda"}).json()["items"]}
+    assert ids == {linked.colleague.pk}
+
+
+def page_answer(response, company_id: int) -> tuple[int, str]:
+    """Status and page, less what differs between any two requests (CSRF tokens) and the
+    company id the request itself sent (echoed back in the form or the list's links)."""
+    html = response.content.decode()
+    html = re.sub(r'(X-CSRFToken": "|name="csrfmiddlewaretoken" value=")[^"]+', r"\1", html)
+    html = re.sub(rf'((?:company_id=|name="company_id" value="){company_id})(?!\d)', "<id>", html)
+    assert HIDDEN_NAME not in html
+    return response.status_code, html
+
+
+def test_company_filter_by_a_hidden_id_answers_as_an_unknown_id(linked):
+    member, admin = linked.org.member_a, linked.org.admin
+    api, ui = api_of(member), ui_of(member)
+
+    def api_list(company_id):
+        response = api.get("/api/v1/people", {"company_id": company_id})
+        return response.status_code, response.json()
+
+    assert api_list(linked.hidden.pk) == api_list(UNKNOWN_ID) == (200, api_list(UNKNOWN_ID)[1])
+    assert api_list(linked.hidden.pk)[1]["count"] == 0
+    admin_items = api_of(admin).get("/api/v1/people", {"company_id": linked.hidden.pk}).json()
+    assert [i["id"] for i in admin_items["items"]] == [linked.vera.pk]
+
+    def ui_list(company_id):
+        response = ui.get(reverse("contacts:person_list"), {"company_id": company_id})
+        return page_answer(response, company_id)
+
+    hidden_page, unknown_page = ui_list(linked.hidden.pk), ui_list(UNKNOWN_ID)
+    assert hidden_page == unknown_page
+    assert person_link(linked.vera) not in hidden_page[1]
+    # The export link of the list carries the filter: the same answer there.
+    assert api.get("/api/v1/people/export", {"company_id": linked.hidden.pk}).status_code == 403
+
+
+def test_duplicates_by_a_hidden_company_answer_as_for_an_unknown_one(linked):
+    api = api_of(linked.org.member_a)
+
+    def check(company_id):
+        draft = {"first_name": "Vera", "last_name": "Zyx", "company_id": company_id}
+        response = api.post("/api/v1/people/duplicates", draft, content_type="application/json")
+        return response.status_code, response.json()
+
+    assert check(linked.hidden.pk) == check(UNKNOWN_ID) == (200, [])
+    visible = check(linked.seen.pk)
+    assert visible == (200, [])  # Vera is not at the seen company
+    admin = api_of(linked.org.admin)
+    draft = {"first_name": "Vera", "last_name": "Zyx", "company_id": linked.hidden.pk}
+    found = admin.post("/api/v1/people/duplicates", draft, content_type="application/json")
+    assert [d["id"] for d in found.json()] == [linked.vera.pk]
+
+
+@pytest.mark.parametrize("direction", ["company", "-company"])
+def test_sort_by_company_puts_a_hidden_employer_with_the_empty_ones(linked, direction):
+    """Vera sorts among people without employer, by last name, not by the hidden name."""
+
+    def order(user):
+        query = {"tag": "linked", "sort": direction}
+        api_ids = [i["id"] for i in api_of(user).get("/api/v1/people", query).json()["items"]]
+        page = ui_of(user).get(reverse("contacts:person_list"), query).content.decode()
+        people = (linked.loner, linked.vera, linked.colleague)
+        ui_ids = [p.pk for p in sorted(people, key=lambda p: page.index(person_link(p)))]
+        assert api_ids == ui_ids
+        return api_ids
+
+    loner, vera, colleague = linked.loner.pk, linked.vera.pk, linked.colleague.pk
+    # Empty names first, then "Brimda Works"; the admin's "Qorvex Holding" sorts last.
+    member_order, admin_order = [loner, vera, colleague], [loner, colleague, vera]
+    if direction.startswith("-"):
+        member_order, admin_order = member_order[::-1], admin_order[::-1]
+    assert order(linked.org.member_a) == member_order
+    assert order(linked.org.admin) == admin_order
+
+
+def test_related_tab_lists_only_people_the_reader_may_see(linked):
+    url = reverse("contacts:company_tab", args=[linked.hidden.pk, "related"])
+    support = ui_of(linked.org.support_member).get(url)
+    assert support.status_code == 200
+    assert person_link(linked.vera) not in support.content.decode()
+    assert person_link(linked.vera) in ui_of(linked.org.admin).get(url).content.decode()
+    # And member_a, who sees Vera, cannot open the hidden company's tab at all.
+    assert ui_of(linked.org.member_a).get(url).status_code == 404
+
+
+def test_export_company_column_shows_only_a_visible_employer(linked):
+    """The head of Sales may export Vera (Sales Team 1) but cannot see Support's company."""
+
+    def company_cell(user, fmt):
+        response = api_of(user).get("/api/v1/people/export", {"tag": "linked", "format": fmt})
+        assert response.status_code == 200
+        if fmt == "csv":
+            rows = list(csv.reader(io.StringIO(_body(response).decode("utf-8-sig"))))
+        else:
+            book = openpyxl.load_workbook(io.BytesIO(_body(response)), read_only=True)
+            rows = [[str(c or "") for c in row] for row in book.active.iter_rows(values_only=True)]
+        header = rows[0]
+        vera = next(r for r in rows[1:] if r[0] == str(linked.vera.pk))
+        return vera[header.index("Company")], "\n".join(",".join(r) for r in rows)
+
+    for fmt in ("csv", "xlsx"):
+        cell, whole = company_cell(linked.org.sales_head, fmt)
+        assert cell == "" and "qorvex" not in whole.casefold()
+        assert company_cell(linked.org.admin, fmt)[0] == HIDDEN_NAME
+
+
+def test_phone_lookup_names_only_a_visible_employer(linked):
+    def employer(user):
+        answer = api_of(user).get("/api/v1/people/lookup", {"phone": "8 916 700-11-22"}).json()
+        (match,) = answer["people"]
+        assert match["id"] == linked.vera.pk
+        return match["company"]
+
+    assert employer(linked.org.member_a) is None
+    assert employer(linked.org.admin) == {"id": linked.hidden.pk, "name": HIDDEN_NAME}
+    found = contacts.lookup_by_phone("+79167001122", actor=linked.org.member_a)
+    assert found["people"][0].company is None
+
+
+def test_history_names_a_company_only_for_those_who_see_it(linked):
+    loner = linked.loner
+    contacts.update_person(loner, {"company_id": linked.hidden.pk}, actor=SYSTEM)
+    url = reverse("contacts:person_tab", args=[loner.pk, "history"])
+    member_page = ui_of(linked.org.member_a).get(url).content.decode()
+    assert HIDDEN_NAME not in member_page and "a company you cannot see" in member_page
+    assert HIDDEN_NAME in ui_of(linked.org.admin).get(url).content.decode()
+
+
+def test_linking_a_hidden_company_is_refused_as_an_unknown_one(linked):
+    """API create and edit, form create and edit: the same answer for hidden and unknown."""
+    member = linked.org.member_a
+    api, ui = api_of(member), ui_of(member)
+    vera = linked.vera
+
+    def api_create(company_id):
+        body = {"first_name": "Link", "last_name": "Test", "company_id": company_id}
+        response = api.post("/api/v1/people", body, content_type="application/json")
+        return response.status_code, response.json()
+
+    def api_edit(company_id):
+        body = {"company_id": company_id, "version": vera.version}
+        response = api.patch(f"/api/v1/people/{vera.pk}", body, content_type="application/json")
+        return response.status_code, response.json()
+
+    def ui_post(url, company_id, **extra):
+        form = {"first_name": "Link", "last_name": "Test", "company_id": company_id} | extra
+        return page_answer(ui.post(url, form), company_id)
+
+    create_url = reverse("contacts:person_create")
+    edit_url = reverse("contacts:person_edit", args=[vera.pk])
+    for attempt in (
+        api_create,
+        api_edit,
+        lambda cid: ui_post(create_url, cid, save_anyway="1"),
+        lambda cid: ui_post(edit_url, cid, version=vera.version),
+    ):
+        hidden, unknown = attempt(linked.hidden.pk), attempt(UNKNOWN_ID)
+        assert hidden == unknown
+        assert hidden[0] == 422
+    assert not Person.objects.filter(last_name="Test").exists()
+    vera.refresh_from_db()
+    assert vera.company_id == linked.hidden.pk  # unchanged by the refused edits
+
+
+# -- a hidden duplicate is announced, never shown ---------------------------------------------
+
+
+def test_a_hidden_duplicate_is_announced_without_name_or_id(linked):
+    """Warehouse must not create a second copy of Sales' client; nor learn who it is."""
+    org = linked.org
+    client = contacts.create_person(
+        {
+            "first_name": "Secret",
+            "last_name": "Clientov",
+            "emails": [{"address": "secret@client.example"}],
+            "owner_id": org.member_c.pk,
+            "department_id": org.member_c.department_id,
+        },
+        actor=SYSTEM,
+    )
+    draft = {"first_name": "S.", "emails": [{"address": "SECRET@client.example"}]}
+
+    answer = api_of(org.member_a).post(
+        "/api/v1/people/duplicates", draft, content_type="application/json"
+    )
+    assert answer.status_code == 200
+    (entry,) = answer.json()
+    assert entry["hidden"] is True and entry["id"] is None
+    assert "cannot see" in entry["name"]
+    assert "Clientov" not in answer.content.decode() and str(client.pk) not in entry["name"]
+
+    # The head of Sales sees the client: it is named, and nothing is hidden.
+    head = api_of(org.sales_head).post(
+        "/api/v1/people/duplicates", draft, content_type="application/json"
+    )
+    assert head.json() == [{"id": client.pk, "name": "Secret Clientov", "hidden": False}]
+
+    # The create form warns likewise, saves nothing until "save anyway".
+    form = {"first_name": "S.", "emails-0-address": "secret@client.example"}
+    page = ui_of(org.member_a).post(reverse("contacts:person_create"), form)
+    assert page.status_code == 200
+    html = page.content.decode()
+    assert 'data-testid="hidden-duplicate"' in html and "Clientov" not in html
+    assert person_link(client) not in html
+    assert not Person.objects.filter(first_name="S.").exists()
+    saved = ui_of(org.member_a).post(reverse("contacts:person_create"), form | {"save_anyway": "1"})
+    assert saved.status_code == 302
+
+
+@pytest.mark.parametrize("draft", [{"name": HIDDEN_NAME.upper()}, {"name": "Q", "tax_id": "7707"}])
+def test_a_hidden_company_look_alike_is_announced_without_name_or_id(linked, draft):
+    api = api_of(linked.org.member_a)
+    answer = api.post("/api/v1/companies/duplicates", draft, content_type="application/json")
+    assert [(e["id"], e["hidden"]) for e in answer.json()] == [(None, True)]
+    assert HIDDEN_NAME.casefold() not in answer.content.decode().casefold()
+    page = ui_of(linked.org.member_a).post(reverse("contacts:company_create"), draft)
+    html = page.content.decode()
+    assert 'data-testid="hidden-duplicate"' in html
+    assert f'href="{reverse("contacts:company_detail", args=[linked.hidden.pk])}"' not in html
+    assert not Company.objects.filter(name=draft["name"]).exists()
+
+
+def test_no_hidden_duplicate_warning_for_who_may_not_create(linked):
+    """A user without the right to create learns nothing from the check."""
+    draft = {"emails": [{"address": "nobody-knows@client.example"}]}
+    contacts.create_person(
+        {"first_name": "X"} | draft | {"department_id": linked.org.dept.support.pk}, actor=SYSTEM
+    )
+    answer = api_of(linked.org.nobody).post(
+        "/api/v1/people/duplicates", draft, content_type="application/json"
+    )
+    assert answer.json() == []
+
+
+# -- users without a department ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("scope", GRANTED_SCOPES, ids=lambda s: s.name.lower())
+def test_query_filter_and_its_one_record_twin_agree_without_departments(db, scope):
+    """``scope_q`` (lists, search) and ``record_in_scope`` (require, caller ID) give one
+    answer for every mix of a user with or without a department and a record with or
+    without one; a user without a department reaches only their own records, or all."""
+    root = accounts.create_department(name="Twin root", actor=SYSTEM)
+    team = accounts.create_department(name="Twin team", parent=root, actor=SYSTEM)
+    role = Role.objects.create(name=f"twin-{scope.name}")
+    RoleGrant.objects.create(
+        role=role, object_type="contacts.person", action=Action.VIEW, scope=int(scope)
+    )
+
+    def user(name, department):
+        return accounts.create_user(
+            email=f"{name}@twin.example",
+            password="Twin-pass-123",
+            department=department,
+            roles=[role],
+            actor=SYSTEM,
+        )
+
+    homeless, placed, stranger = user("homeless", None), user("placed", team), user("x", root)
+    records = [
+        contacts.create_person(
+            {"first_name": "Twin", "owner_id": getattr(owner, "pk", None), "department_id": dept},
+            actor=SYSTEM,
+        )
+        for owner in (homeless, placed, stranger, None)
+        for dept in (team.pk, root.pk, None)
+    ]
+    for viewer in (homeless, placed):
+        viewer = get_user_model().objects.get(pk=viewer.pk)
+        listed = set(Person.objects.visible_to(viewer).values_list("pk", flat=True))
+        for record in records:
+            assert record_in_scope(viewer, record, Action.VIEW) == (record.pk in listed), (
+                viewer,
+                record.owner_id,
+                record.department_id,
+            )
+        if viewer.department_id is None:
+            expected = {r.pk for r in records if r.owner_id == viewer.pk or scope == Scope.ALL}
+            assert listed == expected

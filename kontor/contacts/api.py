@@ -20,7 +20,7 @@ from kontor.core.errors import PermissionDenied
 
 from . import exports, queries, services
 from .models import Company, Person
-from .queries import ListFilters, with_visible_company
+from .queries import ListFilters
 from .schemas import (
     CompanyCreate,
     CompanyDraft,
@@ -95,6 +95,7 @@ def _person_out(person: Person) -> dict:
         "last_name": person.last_name,
         "full_name": person.full_name,
         "position": person.position,
+        # Annotated by queries.people: the employer only if the reader can see it.
         "company": _ref(person.company) if person.company_visible else None,
         "birthday": person.birthday,
         "source": person.source,
@@ -121,10 +122,6 @@ def _company_out(company: Company) -> dict:
     }
 
 
-def _unchanged(qs, user):
-    return qs
-
-
 @dataclass(frozen=True)
 class ContactResource:
     """Everything that differs between the people and the companies endpoints."""
@@ -144,8 +141,6 @@ class ContactResource:
     out_schema: type
     page_schema: type
     filters_schema: type
-    # Annotations the output needs, applied to every read of the resource.
-    annotate: Callable = _unchanged
 
     @property
     def name(self) -> str:
@@ -156,7 +151,7 @@ class ContactResource:
         if action == Action.VIEW:
             # Exports read contact points per chunk themselves (see exports.contact_points).
             qs = qs.prefetch_related(*self.prefetch)
-        return self.annotate(qs, user)
+        return qs
 
     def one(self, user, pk: int):
         """One record through the list query (so the same scope and annotations), or 404."""
@@ -179,7 +174,6 @@ PEOPLE = ContactResource(
     out_schema=PersonOut,
     page_schema=PersonPage,
     filters_schema=PersonFilters,
-    annotate=with_visible_company,
 )
 COMPANIES = ContactResource(
     model=Company,
@@ -237,13 +231,22 @@ def add_contact_routes(r: Router, res: ContactResource) -> None:
         operation_id=f"{name}_duplicates",
     )
     def likely_duplicates(request, payload: res.draft_schema):
-        """Visible records that look like this would-be record: warn before saving."""
+        """Records that look like this would-be record: warn before saving.
+
+        The visible ones by id and name; if one you cannot see looks like it, one more
+        entry with ``hidden: true``, no id, and the warning as its name.
+        """
         data = payload.model_dump(exclude_unset=True)
         exclude_id = data.pop("exclude_id", None)
         found = services.likely_duplicates(
             data, actor=request.user, model=res.model, exclude_id=exclude_id
         )
-        return [{"id": obj.pk, "name": str(obj)} for obj in found]
+        answer = [{"id": obj.pk, "name": str(obj), "hidden": False} for obj in found]
+        if services.hidden_duplicate_exists(
+            data, actor=request.user, model=res.model, exclude_id=exclude_id
+        ):
+            answer.append({"id": None, "name": str(services.HIDDEN_DUPLICATE), "hidden": True})
+        return answer
 
     @r.get(f"{res.path}/{{int:record_id}}", response=res.out_schema, operation_id=f"{name}_get")
     def get_record(request, record_id: int, response: HttpResponse):
@@ -289,15 +292,6 @@ def add_contact_routes(r: Router, res: ContactResource) -> None:
 def lookup_by_phone(request, phone: str):
     """Visible people and companies having this number in any written form (caller ID)."""
     found = services.lookup_by_phone(phone, actor=request.user)
-    companies = found["companies"]
-    employer_ids = {p.company_id for p in found["people"] if p.company_id}
-    visible_employers = employer_ids & {c.pk for c in companies}
-    if employer_ids - visible_employers:
-        visible_employers |= set(
-            Company.objects.visible_to(request.user)
-            .filter(pk__in=employer_ids - visible_employers)
-            .values_list("pk", flat=True)
-        )
     return {
         "e164": found["e164"],
         "people": [
@@ -305,11 +299,11 @@ def lookup_by_phone(request, phone: str):
                 "id": p.pk,
                 "name": p.full_name,
                 "position": p.position,
-                "company": _ref(p.company) if p.company_id in visible_employers else None,
+                "company": _ref(p.company),
             }
             for p in found["people"]
         ],
-        "companies": [_ref(c) for c in companies],
+        "companies": [_ref(c) for c in found["companies"]],
     }
 
 

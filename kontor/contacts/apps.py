@@ -21,6 +21,9 @@ class ContactsConfig(AppConfig):
             subtitle=lambda person: person.position,
             match_fields=queries.person_match_fields,
             prepare_hits=queries.people_hits,
+            # The employer's name is not in a person's own document: a reader who cannot
+            # see the company must not find its people by its name.
+            links=("company",),
         )
         search.register(
             Company,

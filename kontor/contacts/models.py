@@ -124,9 +124,9 @@ class Person(BusinessRecord):
         return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
 
     def search_text(self) -> str:
-        return " ".join(
-            [self.full_name, self.position, self.company_name] + contact_point_search_terms(self)
-        )
+        # Not the employer's name: people are found by it through the company's own
+        # document, and only by readers who can see the company (search.register links).
+        return " ".join([self.full_name, self.position] + contact_point_search_terms(self))
 
     def audit_snapshot(self) -> dict:
         snap = record_snapshot(self, [*self.profile_fields, "company_id"])

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Exists, OuterRef
+from django.db.models import (
+    BooleanField,
+    Case,
+    Exists,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    Value,
+    When,
+)
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -23,6 +33,12 @@ PERSON_SORTS = {
     "-company": ("-company_name", "-last_name", "-id"),
     "birthday": ("birthday", "id"),
     "-birthday": ("-birthday", "-id"),
+}
+# For a reader who cannot see every company: a hidden employer sorts as if empty. No
+# index serves this order; readers who see every company walk the company_name index.
+PERSON_SORTS_SEEN = {
+    key: tuple(f.replace("company_name", "company_name_seen") for f in fields)
+    for key, fields in PERSON_SORTS.items()
 }
 COMPANY_SORTS = {
     "name": ("name", "id"),
@@ -50,7 +66,7 @@ class ListFilters:
 
 def _filtered(qs, user, filters: ListFilters, sorts: dict):
     if filters.q:
-        qs = search.narrow(qs, filters.q)
+        qs = search.narrow(qs, filters.q, user)
     if filters.tag:
         qs = qs.filter(tags__name__iexact=filters.tag)
     if filters.owner_id:
@@ -69,9 +85,26 @@ def people(user, filters: ListFilters | None = None, *, action: str = Action.VIE
     if action != Action.VIEW:
         # Export and other actions never reach beyond what the user can see.
         qs = qs.filter(pk__in=Person.objects.visible_to(user).values("pk"))
+    visible_companies = Company.objects.visible_to(user)
     if filters.company_id:
-        qs = qs.filter(company_id=filters.company_id)
+        # A hidden company filters like an unknown one: to nothing.
+        qs = qs.filter(company_id__in=visible_companies.filter(pk=filters.company_id).values("pk"))
     qs = qs.select_related("company", "owner", "department")
+    if visible_companies.query.where or visible_companies.query.is_empty():
+        # A person visible does not make their employer visible: its name is shown, and
+        # sorts, only for a reader who can see it (a hidden one sorts as if empty).
+        # "IN (subquery)", read once per query: for a head's list sorted by company it
+        # took half the time of a correlated EXISTS per row.
+        employer_visible = Q(company_id__in=visible_companies.values("pk"))
+        qs = qs.annotate(
+            company_visible=ExpressionWrapper(employer_visible, output_field=BooleanField()),
+            company_name_seen=Case(
+                When(employer_visible, then=F("company_name")), default=Value("")
+            ),
+        )
+        return _filtered(qs, user, filters, PERSON_SORTS_SEEN)
+    # Every company visible: the sort walks the company_name index.
+    qs = qs.annotate(company_visible=Value(True))
     return _filtered(qs, user, filters, PERSON_SORTS)
 
 

@@ -260,5 +260,8 @@ class PhoneLookupOut(Schema):
 
 
 class DuplicateOut(Schema):
-    id: int
-    name: str
+    id: int | None = Field(description="Null for a record you cannot see")
+    name: str = Field(description="The record's name, or for a hidden one the warning to show")
+    hidden: bool = Field(
+        False, description="A similar record exists that you cannot see: ask an administrator"
+    )

@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kontor.accounts.models import Department
-from kontor.core import phones, search
+from kontor.core import phones
 from kontor.core import services as records
 from kontor.core.access import (
     Action,
@@ -30,6 +30,7 @@ from kontor.core.access import (
     record_in_scope,
     require,
     require_placement,
+    scope_q,
 )
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
 
@@ -363,9 +364,8 @@ def update_company(company: Company, data: dict, *, actor, expected_version=None
             company, COMPANY_FIELDS, data, actor=actor, expected_version=expected_version
         )
         if company.name != old_name:
-            employees = Person.objects.filter(company=company)
-            employees.update(company_name=company.name)
-            _reindex_people(employees.values_list("pk", flat=True))
+            # The sort's copy; people's search documents do not quote the name.
+            Person.objects.filter(company=company).update(company_name=company.name)
     return company
 
 
@@ -375,7 +375,7 @@ def delete_company(company: Company, *, actor, expected_version=None) -> None:
         employees = list(company.people.values_list("pk", flat=True))
         records.delete_record(company, actor=actor, expected_version=expected_version)
         # The database left its people without employer (SET NULL): each one's history
-        # and search text say so.
+        # says so.
         for chunk in _people_in_chunks(employees):
             Person.objects.filter(pk__in=[p.pk for p in chunk]).update(company_name="")
             for person in chunk:
@@ -383,12 +383,6 @@ def delete_company(company: Company, *, actor, expected_version=None) -> None:
                 records.record_cascaded_update(
                     person, actor=actor, changes={"company_id": [company_id, None]}
                 )
-
-
-def _reindex_people(person_ids) -> None:
-    """Rewrite these people's search documents: each quotes the employer's name."""
-    for chunk in _people_in_chunks(person_ids):
-        search.reindex(chunk)
 
 
 def _people_in_chunks(person_ids, size: int = 1000):
@@ -482,36 +476,71 @@ def likely_duplicates(data: dict, *, actor, model=Person, exclude_id=None, limit
     """Visible records that look like the one about to be saved.
 
     Same email, same phone (any written form), or for people a very similar name at the
-    same company; for companies the same tax id or a very similar name.
+    same company (one the actor can see: a hidden company is an unknown id); for
+    companies the same tax id or a very similar name.
     """
     visible = model.objects.visible_to(actor)
     if exclude_id:
         visible = visible.exclude(pk=exclude_id)
+    return _lookalikes(visible, data, actor=actor, limit=limit)
+
+
+# What the create form and the API say of a hidden look-alike; nothing else is told.
+HIDDEN_DUPLICATE = gettext_lazy(
+    "A similar record exists that you cannot see; ask an administrator or its owner."
+)
+
+
+def hidden_duplicate_exists(data: dict, *, actor, model=Person, exclude_id=None) -> bool:
+    """Whether a record the actor cannot see looks like this one (as ``likely_duplicates``).
+
+    So that a second copy of a client another department keeps is not created unawares,
+    the create form and the API warn "a similar record exists that you cannot see". The
+    answer is this one bit: no name, no id. It reads outside the actor's scope on
+    purpose, and only for someone who may create such a record (for whom the check is
+    part of creating it).
+    """
+    object_type = object_type_of(model)
+    if not may(actor, object_type, Action.CREATE) or not may(actor, object_type, Action.VIEW):
+        return False
+    in_scope = scope_q(actor, model, Action.VIEW)
+    if not in_scope:  # every record is visible: nothing is hidden
+        return False
+    hidden = model.objects.exclude(in_scope)
+    if exclude_id:
+        hidden = hidden.exclude(pk=exclude_id)
+    return bool(_lookalikes(hidden, data, actor=actor, limit=1))
+
+
+def _lookalikes(records, data: dict, *, actor, limit: int) -> list:
+    """The first ``limit`` of ``records`` that look like ``data`` (see likely_duplicates)."""
+    model = records.model
     emails = {_text(e.get("address")).lower() for e in data.get("emails") or []} - {""}
     numbers = {phones.to_e164(_text(p.get("number"))) for p in data.get("phones") or []} - {None}
     found: dict[int, object] = {}
     if emails:
-        for obj in visible.filter(emails__normalized__in=emails).distinct()[:limit]:
+        for obj in records.filter(emails__normalized__in=emails).distinct()[:limit]:
             found[obj.pk] = obj
     if numbers:
-        for obj in visible.filter(phones__e164__in=numbers).distinct()[:limit]:
+        for obj in records.filter(phones__e164__in=numbers).distinct()[:limit]:
             found[obj.pk] = obj
     if model is Person:
         name = " ".join(_text(data.get(f)) for f in ("first_name", "last_name")).casefold()
         company_id = data.get("company_id")
         if name.strip() and company_id:
-            for obj in visible.filter(company_id=company_id)[:500]:
+            employer = Company.objects.visible_to(actor).filter(pk=company_id).values("pk")
+            for obj in records.filter(company_id__in=employer)[:500]:
                 other = f"{obj.first_name} {obj.last_name}".casefold()
                 if difflib.SequenceMatcher(None, name, other).ratio() >= 0.85:
                     found[obj.pk] = obj
     else:
         tax_id = _text(data.get("tax_id"))
         if tax_id:
-            for obj in visible.filter(tax_id=tax_id)[:limit]:
+            for obj in records.filter(tax_id=tax_id)[:limit]:
                 found[obj.pk] = obj
         name = _text(data.get("name"))
         if name:
-            for obj in visible.filter(name__iexact=name)[:limit]:
+            for obj in records.filter(name__iexact=name)[:limit]:
                 found[obj.pk] = obj
     return list(found.values())[:limit]
 
@@ -583,7 +612,8 @@ def lookup_by_phone(text: str, *, actor) -> dict:
     The candidates (every record having the number) are narrowed by
     ``record_in_scope``, the Python twin of ``visible_to``: nothing outside the actor's
     view scope is returned. A person's employer comes with it (its id and name, as
-    ``select_related`` would give), whether or not the actor may see the employer.
+    ``select_related`` would give) if the actor may see it, else ``person.company`` is
+    None (``company_id`` stays: it is the person's own column).
     """
     e164 = phones.to_e164(text)
     if e164 is None:
@@ -614,4 +644,21 @@ def lookup_by_phone(text: str, *, actor) -> dict:
             company = Company.from_db(db, _LOOKUP_COMPANY_FIELDS, row[split + 1 :])
             if record_in_scope(actor, company, Action.VIEW):
                 companies[company.pk] = company
+    _hide_unseen_employers(list(people.values()), companies, actor)
     return {"e164": e164, "people": list(people.values()), "companies": list(companies.values())}
+
+
+def _hide_unseen_employers(people: list[Person], seen: dict[int, Company], actor) -> None:
+    """Drop the employer of each person whose company ``actor`` cannot see.
+
+    The companies the lookup found are known visible; the others are asked in one query,
+    and not at all when the actor sees every company.
+    """
+    unseen = {p.company_id for p in people if p.company_id} - set(seen)
+    visible = Company.objects.visible_to(actor)
+    if unseen and (visible.query.where or visible.query.is_empty()):
+        unseen -= set(visible.filter(pk__in=unseen).values_list("pk", flat=True))
+        employer_field = Person._meta.get_field("company")
+        for person in people:
+            if person.company_id in unseen:
+                employer_field.set_cached_value(person, None)

@@ -539,7 +539,9 @@ def _create(request, rt: RecordType):
         duplicates = services.likely_duplicates(form.data, actor=request.user, model=rt.model)
         if duplicates:
             extra["duplicates"] = duplicates
-    if not form.errors and "duplicates" not in extra:
+        if services.hidden_duplicate_exists(form.data, actor=request.user, model=rt.model):
+            extra["hidden_duplicate"] = services.HIDDEN_DUPLICATE
+    if not form.errors and not extra:
         try:
             obj = rt.create(form.data, actor=request.user)
         except ValidationFailed as exc:

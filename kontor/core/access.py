@@ -113,11 +113,11 @@ def scope_q(user, model, action: str) -> Q | None:
     department_field = model.access_department_field
     # Q(pk__in=[]) matches nothing: the neutral start for "own OR department".
     own = Q(**{owner_field: user.pk}) if owner_field else Q(pk__in=[])
-    if scope == Scope.OWN or department_field is None:
+    # A user without a department has no department records: only their own, as in
+    # record_in_scope (tests/test_permission_matrix.py holds the two to one answer).
+    if scope == Scope.OWN or department_field is None or user.department_id is None:
         return own
     if scope == Scope.DEPARTMENT:
-        if user.department_id is None:
-            return own
         return own | Q(**{department_field: user.department_id})
     return own | Q(**{f"{department_field}__in": user.department_subtree_ids()})
 
@@ -135,7 +135,7 @@ def record_in_scope(user, obj, action: str) -> bool:
     )
     if owner_id is not None and owner_id == user.pk:
         return True
-    if department_id is None:
+    if department_id is None or user.department_id is None:
         return False
     if scope == Scope.DEPARTMENT:
         return department_id == user.department_id

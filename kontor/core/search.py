@@ -6,7 +6,10 @@ same column. Both answer "contains this substring" from an index; the chosen des
 its numbers are in docs/architecture.md and docs/benchmarks.md.
 
 Results are always narrowed by the model's ``visible_to``: a record outside the user's
-scope is absent from search, as from every other read.
+scope is absent from search, as from every other read. A record's document holds only
+its own text; a type may name links (a person's employer) whose documents also answer
+for it, read through the linked model's ``visible_to``: a hidden linked record matches
+nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
 from . import phones
@@ -49,6 +52,8 @@ class SearchType:
     # (prefetches, annotations) for a whole page of hits at once.
     match_fields: Callable[[object], list[MatchField]] | None = None
     prepare_hits: Callable[[object, object], object] | None = None
+    # Foreign keys whose record's document also answers for this one ("company").
+    links: tuple[str, ...] = ()
 
     @property
     def object_type(self) -> str:
@@ -67,10 +72,15 @@ def register(
     subtitle: Callable[[object], str] | None = None,
     match_fields: Callable[[object], list[MatchField]] | None = None,
     prepare_hits: Callable[[object, object], object] | None = None,
+    links: tuple[str, ...] = (),
 ) -> None:
-    """Make ``model`` searchable; it must define ``search_text()``."""
+    """Make ``model`` searchable; it must define ``search_text()``.
+
+    ``links`` name foreign keys to searchable models: a record also matches a term that
+    its linked record's document contains, if the reader can see that record.
+    """
     _registry[model._meta.label_lower] = SearchType(
-        model, label, ordering, url_name, subtitle, match_fields, prepare_hits
+        model, label, ordering, url_name, subtitle, match_fields, prepare_hits, links
     )
 
 
@@ -104,14 +114,6 @@ def index(obj) -> None:
     )
 
 
-def reindex(objs) -> None:
-    """Rewrite the existing search documents of ``objs`` (say, after a name they quote changed)."""
-    for obj in objs:
-        SearchDocument.objects.filter(object_type=obj._meta.label_lower, object_id=obj.pk).update(
-            body=document_body(obj)
-        )
-
-
 def unindex(obj) -> None:
     SearchDocument.objects.filter(object_type=obj._meta.label_lower, object_id=obj.pk).delete()
 
@@ -127,9 +129,8 @@ def query_terms(q: str) -> list[str]:
     return q.split()
 
 
-def matching_documents(q: str, object_type: str):
-    """SearchDocuments of ``object_type`` whose body contains every term of ``q``."""
-    terms = query_terms(q)
+def matching_documents(terms: list[str], object_type: str):
+    """SearchDocuments of ``object_type`` whose body contains every one of ``terms``."""
     if not terms:
         return SearchDocument.objects.none()
     long_terms = [t for t in terms if len(t) >= MIN_INDEXED_LENGTH]
@@ -165,24 +166,93 @@ def matching_documents(q: str, object_type: str):
 # Guessing a thousand for a name that fifty people have, it walks the whole name index
 # and tests each person's document (276 ms at 100,000 people). So it is first asked for
 # the matches, at most this many, and given them as ids; past that, the match is common
-# enough for the walk to find a page soon, and the query stays one.
+# enough for the walk to find a page soon, and the query stays one. Linked records are
+# read the same way on both databases: a term that names no visible linked record (the
+# usual case) then costs one short query and leaves the record's own match as it was.
 FEW_MATCHES = 1000
 
 
-def narrow(qs, q: str):
-    """``qs`` (records of a registered model) narrowed to those matching ``q``."""
-    docs = matching_documents(q, qs.model._meta.label_lower)
-    if connection.vendor == "postgresql":
-        ids = list(docs.values_list("object_id", flat=True)[: FEW_MATCHES + 1])
+def _ids(values, *, always: bool = False):
+    """The ids of a ``values`` query as a list if there are few, else the query itself."""
+    if always or connection.vendor == "postgresql":
+        ids = list(values[: FEW_MATCHES + 1])
         if len(ids) <= FEW_MATCHES:
-            return qs.filter(pk__in=ids)
-    return qs.filter(pk__in=docs.values("object_id"))
+            return ids
+    return values
+
+
+def _own_matches(model, terms: list[str], *, always: bool = False):
+    docs = matching_documents(terms, model._meta.label_lower)
+    return _ids(docs.values_list("object_id", flat=True), always=always)
+
+
+def _linked_matches(linked_model, terms: list[str], user):
+    """Ids of ``linked_model``'s records that ``user`` can see and that match ``terms``."""
+    visible = linked_model.objects.visible_to(user)
+    if visible.query.is_empty():
+        return []
+    docs = matching_documents(terms, linked_model._meta.label_lower)
+    ids = docs.values_list("object_id", flat=True)
+    if visible.query.where:
+        ids = visible.filter(pk__in=ids).values_list("pk", flat=True)
+    return _ids(ids, always=True)
+
+
+def narrow(qs, q: str, user):
+    """``qs`` (records of a registered model) narrowed to those matching ``q`` for ``user``.
+
+    Every term must be in the record's own document or in the document of a record it
+    links to (``SearchType.links``) that ``user`` can see: "petrov acme" finds Petrov at
+    Acme. Each term's linked matches are read first, as few ids. If no term names a
+    visible linked record (the usual name or phone search), the record's own text
+    answers every term in one index match, as without links. Otherwise a term that
+    does becomes "own match OR linked to one of these", both lists of ids the database
+    looks up by index; a word start of one or two letters, which no index answers, is
+    checked on the rows those lists give (its own document by key, and the linked
+    records already found).
+    """
+    model = qs.model
+    entry = _registry[model._meta.label_lower]
+    terms = list(dict.fromkeys(query_terms(q)))
+    if not terms:
+        return qs.none()
+    long_terms = [t for t in terms if len(t) >= MIN_INDEXED_LENGTH]
+    own_terms, either, found = [], [], {field: Q(pk__in=[]) for field in entry.links}
+    for term in long_terms:
+        linked = Q()
+        for field in entry.links:
+            link = model._meta.get_field(field)
+            ids = _linked_matches(link.related_model, [term], user)
+            if not isinstance(ids, list) or ids:
+                linked |= Q(**{f"{link.attname}__in": ids})
+                found[field] |= Q(object_id__in=ids)
+        if linked:
+            either.append(Q(pk__in=_own_matches(model, [term], always=True)) | linked)
+        else:
+            own_terms.append(term)
+    if not either:
+        return qs.filter(pk__in=_own_matches(model, terms))
+    for term in terms:
+        if term in long_terms:
+            continue
+        own_doc = matching_documents([term], model._meta.label_lower)
+        short = Q(Exists(own_doc.filter(object_id=OuterRef("pk"))))
+        for field, among in found.items():
+            link = model._meta.get_field(field)
+            docs = matching_documents([term], link.related_model._meta.label_lower)
+            short |= Q(**{f"{link.attname}__in": docs.filter(among).values("object_id")})
+        either.append(short)
+    if own_terms:
+        qs = qs.filter(pk__in=_own_matches(model, own_terms))
+    for clause in either:
+        qs = qs.filter(clause)
+    return qs
 
 
 def search_model(user, model, q: str, *, limit: int = 20):
     """Visible records of ``model`` matching ``q``, in the type's display order."""
     entry = _registry[model._meta.label_lower]
-    return narrow(model.objects.visible_to(user), q).order_by(*entry.ordering)[:limit]
+    return narrow(model.objects.visible_to(user), q, user).order_by(*entry.ordering)[:limit]
 
 
 def _contains(text: str, term: str) -> bool:
