@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy, pgettext_lazy
 
 from kontor.accounts.models import Department
 from kontor.accounts.queries import department_tree
+from kontor.core.inputs import as_db_id
 
 from .models import Address, Company, Email, Person, Phone
 
@@ -127,8 +128,8 @@ class RecordForm:
         raw = self.data.get(key, "")
         if raw == "":
             self.data[key] = None
-        elif str(raw).isdigit():
-            self.data[key] = int(raw)
+        elif (number := as_db_id(raw)) is not None:
+            self.data[key] = number
         else:
             self.errors[key] = [_("Choose from the list.")]
 

@@ -11,7 +11,7 @@ from typing import Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from kontor.core.api import Page
+from kontor.core.api import DbInt, Page
 
 from .models import Address, Email, Phone
 from .queries import COMPANY_SORTS, PERSON_SORTS
@@ -108,12 +108,12 @@ class PersonFields(StrictIn):
     middle_name: str = ""
     last_name: str = ""
     position: str = ""
-    company_id: int | None = None
+    company_id: DbInt | None = None
     birthday: datetime.date | None = None
     source: str = ""
     notes: str = ""
-    owner_id: int | None = Field(None, description="Defaults to you on create")
-    department_id: int | None = Field(None, description="Defaults to your department on create")
+    owner_id: DbInt | None = Field(None, description="Defaults to you on create")
+    department_id: DbInt | None = Field(None, description="Defaults to your department on create")
     phones: list[PhoneIn] = []
     emails: list[EmailIn] = []
     addresses: list[AddressIn] = []
@@ -127,7 +127,7 @@ class PersonCreate(PersonFields):
 
 
 class PersonPatch(PersonFields):
-    version: int | None = Field(
+    version: DbInt | None = Field(
         None, description="The version you edited; or send it as the If-Match header"
     )
 
@@ -135,7 +135,7 @@ class PersonPatch(PersonFields):
 class PersonDraft(PersonFields):
     """A would-be person, checked for likely duplicates before it is saved."""
 
-    exclude_id: int | None = Field(None, description="The record being edited, if any")
+    exclude_id: DbInt | None = Field(None, description="The record being edited, if any")
 
 
 class PersonOut(Schema):
@@ -169,9 +169,9 @@ class PersonPage(Page):
 class PersonFilters(Schema):
     q: str = Field("", description="Name, email, phone in any written form, company")
     tag: str = ""
-    owner_id: int | None = None
-    department_id: int | None = None
-    company_id: int | None = None
+    owner_id: DbInt | None = None
+    department_id: DbInt | None = None
+    company_id: DbInt | None = None
     sort: PersonSort = "name"
 
 
@@ -185,8 +185,8 @@ class CompanyFields(StrictIn):
     industry: str = ""
     website: str = ""
     notes: str = ""
-    owner_id: int | None = Field(None, description="Defaults to you on create")
-    department_id: int | None = Field(None, description="Defaults to your department on create")
+    owner_id: DbInt | None = Field(None, description="Defaults to you on create")
+    department_id: DbInt | None = Field(None, description="Defaults to your department on create")
     phones: list[PhoneIn] = []
     emails: list[EmailIn] = []
     addresses: list[AddressIn] = []
@@ -198,13 +198,13 @@ class CompanyCreate(CompanyFields):
 
 
 class CompanyPatch(CompanyFields):
-    version: int | None = Field(
+    version: DbInt | None = Field(
         None, description="The version you edited; or send it as the If-Match header"
     )
 
 
 class CompanyDraft(CompanyFields):
-    exclude_id: int | None = Field(None, description="The record being edited, if any")
+    exclude_id: DbInt | None = Field(None, description="The record being edited, if any")
 
 
 class CompanyOut(Schema):
@@ -233,8 +233,8 @@ class CompanyPage(Page):
 class CompanyFilters(Schema):
     q: str = Field("", description="Name, legal name, tax id, email, phone")
     tag: str = ""
-    owner_id: int | None = None
-    department_id: int | None = None
+    owner_id: DbInt | None = None
+    department_id: DbInt | None = None
     industry: str = ""
     sort: CompanySort = "name"
 

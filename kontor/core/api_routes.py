@@ -15,7 +15,7 @@ from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from . import files, search
-from .api import MAX_LIMIT, Page, page
+from .api import MAX_LIMIT, MAX_OFFSET, Page, page
 from .errors import NotFound, ValidationFailed
 from .models import Attachment, AuditEntry
 
@@ -147,7 +147,7 @@ def audit_log(
     request,
     object: str = Query("", description="type:id, e.g. contacts.person:12"),
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ):
     """One record's history (404 unless visible), or the history of every visible record."""
     if object:
