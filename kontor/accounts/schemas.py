@@ -6,6 +6,7 @@ import datetime
 from typing import Literal
 
 from ninja import Field, Schema
+from pydantic import StrictBool
 
 from kontor.core.access import Scope
 from kontor.core.api import DbInt, Page
@@ -66,7 +67,7 @@ class UserCreate(Schema):
     last_name: str = Field("", max_length=150)
     department_id: DbInt | None = None
     role_ids: list[DbInt] = []
-    is_superuser: bool = False
+    is_superuser: StrictBool = False
 
 
 class UserPatch(Schema):
@@ -80,8 +81,8 @@ class UserPatch(Schema):
     language: str | None = Field(None, max_length=10)
     department_id: DbInt | None = None
     role_ids: list[DbInt] | None = None
-    is_active: bool | None = None
-    is_superuser: bool | None = None
+    is_active: StrictBool | None = None
+    is_superuser: StrictBool | None = None
 
 
 class VersionIn(Schema):

@@ -15,7 +15,15 @@ from django.http import HttpResponse
 from ninja import Query, Router, Status
 
 from kontor.core.access import Action, may, object_type_of
-from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, etag, expected_version, page
+from kontor.core.api import (
+    MAX_LIMIT,
+    MAX_OFFSET,
+    DbInt,
+    ErrorOut,
+    etag,
+    expected_version,
+    page,
+)
 from kontor.core.api_routes import add_attachment_routes
 from kontor.core.errors import PermissionDenied
 
@@ -217,7 +225,7 @@ def add_contact_routes(r: Router, res: ContactResource) -> None:
         result["items"] = [res.to_out(obj) for obj in result["items"]]
         return result
 
-    @r.get(f"{res.path}/export", operation_id=f"{name}_export", response={200: None})
+    @r.get(f"{res.path}/export", operation_id=f"{name}_export", response={200: None, 403: ErrorOut})
     def export_records(
         request,
         filters: Query[res.filters_schema],

@@ -11,7 +11,7 @@ from typing import Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from kontor.core.api import DbInt, Page
+from kontor.core.api import DbInt, IsoDate, Page
 
 from .models import Address, Email, Phone
 from .queries import COMPANY_SORTS, PERSON_SORTS
@@ -72,7 +72,7 @@ class AddressOut(Schema):
 class FamilyMemberIn(StrictIn):
     relation: str = ""
     name: str
-    birthday: datetime.date | None = None
+    birthday: IsoDate | None = None
 
 
 class FamilyMemberOut(Schema):
@@ -83,7 +83,7 @@ class FamilyMemberOut(Schema):
 
 class ImportantDateIn(StrictIn):
     label: str
-    date: datetime.date
+    date: IsoDate
 
 
 class ImportantDateOut(Schema):
@@ -109,7 +109,7 @@ class PersonFields(StrictIn):
     last_name: str = ""
     position: str = ""
     company_id: DbInt | None = None
-    birthday: datetime.date | None = None
+    birthday: IsoDate | None = None
     source: str = ""
     notes: str = ""
     owner_id: DbInt | None = Field(None, description="Defaults to you on create")

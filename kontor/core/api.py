@@ -7,6 +7,7 @@ database could not take (a query parameter the operation does not know, NUL char
 unpaired surrogates) is refused with 422 before any route sees it (``_check_input``).
 """
 
+import datetime
 import functools
 import json
 import re
@@ -20,7 +21,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from .errors import KontorError, ValidationFailed
 from .inputs import DB_INT_MAX, text_problem
@@ -30,7 +31,24 @@ MAX_LIMIT = 200
 MAX_OFFSET = DB_INT_MAX - MAX_LIMIT  # offset + limit is still a 64-bit number
 # Both databases store integers in 64 bits; a larger id, offset or version is a 422,
 # never an overflow inside the database driver (a 500).
-DbInt = Annotated[int, Field(ge=-DB_INT_MAX - 1, le=DB_INT_MAX)]
+
+
+def _not_a_bool(value):
+    # Python's True is an int: without this, JSON's true would be accepted as 1.
+    if isinstance(value, bool):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+def _date_text(value):
+    # Without this, a number would be taken as a Unix timestamp.
+    if not isinstance(value, str | datetime.date):
+        raise ValueError("Input should be a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[datetime.date, BeforeValidator(_date_text)]
+DbInt = Annotated[int, BeforeValidator(_not_a_bool), Field(ge=-DB_INT_MAX - 1, le=DB_INT_MAX)]
 
 
 class TokenAuth(HttpBearer):
@@ -207,7 +225,7 @@ def _json_problems(value, path: str, problems: dict[str, list[str]]) -> None:
             _json_problems(item, f"{path}.{index}" if path else str(index), problems)
 
 
-def _input_problems(request, query_names: frozenset[str]) -> dict[str, list[str]]:
+def _input_problems(request, query_names: frozenset[str], takes_body: bool) -> dict[str, list[str]]:
     problems: dict[str, list[str]] = {}
     for name, values in request.GET.lists():
         if name not in query_names:
@@ -217,9 +235,12 @@ def _input_problems(request, query_names: frozenset[str]) -> dict[str, list[str]
                 problems.setdefault(name, []).append(problem)
     if request.content_type == "application/json" and request.body:
         try:
-            _json_problems(json.loads(request.body), "", problems)
+            body = json.loads(request.body)
         except ValueError:
-            pass  # ninja answers a body it cannot parse with 400
+            return problems  # ninja answers a body it cannot parse with 400
+        if takes_body and not isinstance(body, dict):
+            problems.setdefault("__all__", []).append(_("Send a JSON object."))
+        _json_problems(body, "", problems)
     return problems
 
 
@@ -233,11 +254,12 @@ def _check_input(run):
     """
     operation = run.__self__
     query_names = _query_names(operation)
+    takes_body = any(m.__ninja_param_source__ == "body" for m in operation.models)
     view = operation.view_func
 
     @functools.wraps(view)
     def checked(request, *args, **kwargs):
-        if problems := _input_problems(request, query_names):
+        if problems := _input_problems(request, query_names, takes_body):
             raise ValidationFailed(errors=problems)
         return view(request, *args, **kwargs)
 

@@ -15,7 +15,7 @@ from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from . import files, search
-from .api import MAX_LIMIT, MAX_OFFSET, Page, page
+from .api import MAX_LIMIT, MAX_OFFSET, ErrorOut, Page, page
 from .errors import NotFound, ValidationFailed
 from .models import Attachment, AuditEntry
 
@@ -142,7 +142,9 @@ def _visible_audit(user):
     return AuditEntry.objects.filter(visible)
 
 
-@router.get("/audit", response=AuditPage, tags=["audit"], operation_id="audit_list")
+@router.get(
+    "/audit", response={200: AuditPage, 404: ErrorOut}, tags=["audit"], operation_id="audit_list"
+)
 def audit_log(
     request,
     object: str = Query("", description="type:id, e.g. contacts.person:12"),
