@@ -4,7 +4,7 @@ Auth: ``Authorization: Bearer <token>`` or the browser session (which must then 
 the CSRF token on writes). Errors are always ``{"detail": ..., "errors": {field: [..]}}``;
 every operation declares the error statuses it can answer (``KontorAPI``), and input the
 database could not take (a query parameter the operation does not know, NUL characters,
-unpaired surrogates) is refused with 422 before any route sees it (``_check_input``).
+unpaired surrogates) is refused with 422 before a route's code runs (``_check_input``).
 """
 
 import datetime
@@ -29,8 +29,6 @@ from .pagination import COUNT_CAP, capped_count
 
 MAX_LIMIT = 200
 MAX_OFFSET = DB_INT_MAX - MAX_LIMIT  # offset + limit is still a 64-bit number
-# Both databases store integers in 64 bits; a larger id, offset or version is a 422,
-# never an overflow inside the database driver (a 500).
 
 
 def _not_a_bool(value):
@@ -48,6 +46,8 @@ def _date_text(value):
 
 
 IsoDate = Annotated[datetime.date, BeforeValidator(_date_text)]
+# Both databases store integers in 64 bits; a larger id or version is a 422, never an
+# overflow inside the database driver (a 500).
 DbInt = Annotated[int, BeforeValidator(_not_a_bool), Field(ge=-DB_INT_MAX - 1, le=DB_INT_MAX)]
 
 
@@ -88,7 +88,7 @@ class ErrorOut(Schema):
 
 
 _ERROR_DESCRIPTIONS = {
-    400: "The body is not valid JSON or form data",
+    400: "The body is not valid JSON or form data, or a rule refused the operation",
     401: "No valid token or session",
     403: "Not allowed for you (or a session write without its CSRF token)",
     404: "No such record, or outside your scope",
@@ -112,8 +112,8 @@ def _declares_version(operation: dict, components: dict) -> bool:
 def _error_statuses(method: str, operation: dict, components: dict) -> set[int]:
     """What an operation can answer besides success, read from its own shape."""
     statuses = {401, 422}  # every route needs auth and validates its input
-    if "requestBody" in operation:
-        statuses.add(400)
+    if "requestBody" in operation or method in _WRITES:
+        statuses.add(400)  # a body that does not parse; a service's rule (KontorError)
     if method in _WRITES:
         statuses.add(403)
     if any(p.get("in") == "path" for p in operation.get("parameters", ())):
