@@ -9,7 +9,7 @@ what one operation writes does not leak into the next.
 
 The fuzzer never targets its own credentials: revoking its token, deactivating its
 own user, or changing its own password or roles would only turn the rest of the run
-into 401s. Examples per operation: ``KONTOR_FUZZ_EXAMPLES`` (default 25).
+into 401s. Examples per operation: ``KONTOR_FUZZ_EXAMPLES`` (default 15).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ from kontor.core.access import SYSTEM
 
 pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
-EXAMPLES = int(os.environ.get("KONTOR_FUZZ_EXAMPLES", "25"))
+EXAMPLES = int(os.environ.get("KONTOR_FUZZ_EXAMPLES", "15"))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -58,31 +58,19 @@ class Fuzzer:
     token: str
 
 
-class InProcessApp:
-    """Django's WSGI app, minus the per-request connection reset.
-
-    Each test's rollback needs one connection for the whole test, as Django's test
-    client does; the WSGI handler would otherwise close it after every request.
-    """
-
-    def __init__(self):
-        self.handler = WSGIHandler()
-
-    def __call__(self, environ, start_response):
-        return self.handler(environ, start_response)
-
-
 @pytest.fixture(scope="module")
 def fuzzers(django_db_setup, django_db_blocker):
     """The demo company (smaller than ``kontor demo``'s) and a token per role, module-wide."""
+    # Each test's rollback needs one connection for all its requests, as with Django's
+    # test client; the WSGI handler would otherwise close it after every request.
     signals.request_started.disconnect(close_old_connections)
     signals.request_finished.disconnect(close_old_connections)
-    # Pages and exports are as long as the data: a small company keeps each call quick.
     fast_hashing = override_settings(PASSWORD_HASHERS=[FAST_HASHER])
     with django_db_blocker.unblock(), fast_hashing:
         outer = transaction.atomic()
         outer.__enter__()
         try:
+            # Pages and exports are as long as the data: a small company keeps calls quick.
             demo.load_demo(companies=40, people=100)
             found = {}
             for role, department in ROLES.items():
@@ -98,7 +86,7 @@ def fuzzers(django_db_setup, django_db_blocker):
             signals.request_finished.connect(close_old_connections)
 
 
-schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", InProcessApp())
+schema = schemathesis.openapi.from_wsgi("/api/v1/openapi.json", WSGIHandler())
 _playing: dict[str, Fuzzer] = {}
 
 
