@@ -7,6 +7,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kontor.core.access import Action, Scope
 from kontor.core.errors import KontorError
+from kontor.core.inputs import DB_INT_MAX, as_db_id
 
 from . import queries
 from .models import Department
@@ -66,6 +67,19 @@ def department_field(actor, *, label, empty_label=None):
     )
 
 
+class RoleChoiceField(forms.ModelMultipleChoiceField):
+    def _check_values(self, value):
+        # An id beyond 64 bits would overflow the database driver: it is just not a choice.
+        for pk in value:
+            if as_db_id(pk) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
+
+
 class UserForm(AccessibleForm):
     """Create or edit a user; fields the actor may not change are not offered at all."""
 
@@ -90,7 +104,7 @@ class UserForm(AccessibleForm):
         is_self = user is not None and user.pk == actor.pk
         self.fields["department"] = department_field(actor, label=_("Department"))
         if may_manage_roles(actor) and not is_self:
-            self.fields["roles"] = forms.ModelMultipleChoiceField(
+            self.fields["roles"] = RoleChoiceField(
                 queryset=queries.assignable_roles(actor),
                 required=False,
                 label=_("Roles"),
@@ -129,7 +143,7 @@ class UserForm(AccessibleForm):
 
 class UserFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
-    department = forms.IntegerField(required=False)
+    department = forms.IntegerField(required=False, min_value=1, max_value=DB_INT_MAX)
     active = forms.ChoiceField(
         label=_("Status"),
         required=False,

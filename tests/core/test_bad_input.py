@@ -240,3 +240,15 @@ def test_ui_upload_with_a_long_name_works(client, org):
     )
     assert response.status_code == 302
     assert files.attachments_of(person).exists()
+
+
+def test_settings_ui_with_ids_beyond_64_bits_answers_4xx_or_ignores_them(client, org):
+    client.force_login(org.admin)
+    assert client.get(f"/settings/users/?department={BEYOND_64_BITS}").status_code == 200
+    assert client.get(f"/settings/users/{BEYOND_64_BITS}/").status_code == 404
+    response = client.post(
+        reverse("accounts:user_create"),
+        {"email": "new@example.com", "roles": [BEYOND_64_BITS], "department": BEYOND_64_BITS},
+    )
+    assert response.status_code == 422
+    assert not org.admin.__class__.objects.filter(email="new@example.com").exists()
