@@ -5,10 +5,10 @@ Lists use limit/offset and answer ``{items, count, count_capped, limit, offset}`
 
 from __future__ import annotations
 
-from ninja import Router, Status
+from ninja import Query, Router, Status
 
 from kontor.core.access import Action
-from kontor.core.api import page
+from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, page
 from kontor.core.errors import NotFound
 
 from . import queries, services
@@ -48,10 +48,10 @@ def _grants(items) -> list[tuple[str, str, int]]:
 def list_users(
     request,
     q: str = "",
-    department_id: int | None = None,
+    department_id: DbInt | None = None,
     active: bool | None = None,
-    limit: int = 50,
-    offset: int = 0,
+    limit: int = Query(50, ge=1, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ):
     filters = queries.UserFilters(q=q, department_id=department_id, active=active)
     return page(queries.users(request.user, filters), limit, offset)
@@ -128,11 +128,11 @@ def _department_out(department: Department) -> dict:
 
 
 @router.get("/departments", response=DepartmentPage, summary="List departments as a tree")
-def list_departments(request, limit: int = 1000, offset: int = 0):
+def list_departments(
+    request, limit: int = Query(1000, ge=1, le=1000), offset: int = Query(0, ge=0, le=MAX_OFFSET)
+):
     """Depth-first, siblings by name; ``depth`` counts from the top of the whole tree."""
     tree = queries.department_tree(request.user)
-    limit = max(1, min(limit, 1000))
-    offset = max(0, offset)
     return {
         "items": [_department_out(d) for d in tree[offset : offset + limit]],
         "count": len(tree),
@@ -183,7 +183,7 @@ def patch_department(request, department_id: int, payload: DepartmentPatch):
 @router.delete(
     "/departments/{int:department_id}", response={204: None}, summary="Delete an empty one"
 )
-def delete_department(request, department_id: int, version: int | None = None):
+def delete_department(request, department_id: int, version: DbInt | None = None):
     department = Department.objects.get_visible(request.user, department_id)
     services.delete_department(department, actor=request.user, expected_version=version)
     return Status(204, None)
@@ -193,7 +193,11 @@ def delete_department(request, department_id: int, version: int | None = None):
 
 
 @router.get("/roles", response=RolePage, summary="List roles with their grants")
-def list_roles(request, limit: int = 100, offset: int = 0):
+def list_roles(
+    request,
+    limit: int = Query(100, ge=1, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+):
     return page(queries.roles(request.user), limit, offset)
 
 
@@ -229,7 +233,7 @@ def patch_role(request, role_id: int, payload: RolePatch):
 
 
 @router.delete("/roles/{int:role_id}", response={204: None}, summary="Delete a role")
-def delete_role(request, role_id: int, version: int | None = None):
+def delete_role(request, role_id: int, version: DbInt | None = None):
     role = Role.objects.get_visible(request.user, role_id, Action.VIEW)
     services.delete_role(role, actor=request.user, expected_version=version)
     return Status(204, None)

@@ -10,6 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from kontor.core.access import Action, Scope
 from kontor.core.errors import KontorError
+from kontor.core.inputs import DB_INT_MAX, as_db_id
 
 from . import queries, services
 from .models import Department, User, normalize_email
@@ -60,11 +61,6 @@ class DepartmentChoiceField(forms.ModelChoiceField):
         super().__init__(queryset=Department.objects.filter(pk__in=[d.pk for d in tree]), **kwargs)
 
 
-class RoleChoiceField(forms.ModelMultipleChoiceField):
-    def label_from_instance(self, obj):
-        return obj.display_name
-
-
 def department_field(actor, *, label, empty_label=None):
     return DepartmentChoiceField(
         queries.department_tree(actor),
@@ -72,6 +68,22 @@ def department_field(actor, *, label, empty_label=None):
         label=label,
         empty_label=empty_label or _("— none —"),
     )
+
+
+class RoleChoiceField(forms.ModelMultipleChoiceField):
+    def label_from_instance(self, obj):
+        return obj.display_name
+
+    def _check_values(self, value):
+        # An id beyond 64 bits would overflow the database driver: it is just not a choice.
+        for pk in value:
+            if as_db_id(pk) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": pk},
+                )
+        return super()._check_values(value)
 
 
 class UserForm(AccessibleForm):
@@ -137,7 +149,7 @@ class UserForm(AccessibleForm):
 
 class UserFilterForm(forms.Form):
     q = forms.CharField(label=_("Search"), required=False)
-    department = forms.IntegerField(required=False)
+    department = forms.IntegerField(required=False, min_value=1, max_value=DB_INT_MAX)
     active = forms.ChoiceField(
         label=_("Status"),
         required=False,

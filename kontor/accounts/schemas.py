@@ -6,9 +6,10 @@ import datetime
 from typing import Literal
 
 from ninja import Field, Schema
+from pydantic import StrictBool
 
 from kontor.core.access import Scope
-from kontor.core.api import Page
+from kontor.core.api import DbInt, Page
 
 ScopeName = Literal["own", "department", "subtree", "all"]
 ActionName = Literal["view", "create", "edit", "delete", "export"]
@@ -66,28 +67,28 @@ class UserCreate(Schema):
     password: str | None = Field(None, max_length=128)
     first_name: str = Field("", max_length=150)
     last_name: str = Field("", max_length=150)
-    department_id: int | None = None
-    role_ids: list[int] = []
-    is_superuser: bool = False
+    department_id: DbInt | None = None
+    role_ids: list[DbInt] = []
+    is_superuser: StrictBool = False
 
 
 class UserPatch(Schema):
     """Only the fields sent are changed; ``version`` is the one the client read."""
 
-    version: int
+    version: DbInt
     email: str | None = Field(None, max_length=254)
     first_name: str | None = Field(None, max_length=150)
     last_name: str | None = Field(None, max_length=150)
     time_zone: str | None = Field(None, max_length=64)
     language: str | None = Field(None, max_length=10)
-    department_id: int | None = None
-    role_ids: list[int] | None = None
-    is_active: bool | None = None
-    is_superuser: bool | None = None
+    department_id: DbInt | None = None
+    role_ids: list[DbInt] | None = None
+    is_active: StrictBool | None = None
+    is_superuser: StrictBool | None = None
 
 
 class VersionIn(Schema):
-    version: int | None = None
+    version: DbInt | None = None
 
 
 class PasswordIn(Schema):
@@ -109,15 +110,15 @@ class DepartmentPage(Page):
 
 class DepartmentCreate(Schema):
     name: str = Field(max_length=150)
-    parent_id: int | None = None
+    parent_id: DbInt | None = None
 
 
 class DepartmentPatch(Schema):
     """``name`` renames; ``parent_id`` (null for top level) moves."""
 
-    version: int
+    version: DbInt
     name: str | None = Field(None, max_length=150)
-    parent_id: int | None = None
+    parent_id: DbInt | None = None
 
 
 class GrantIO(Schema):
@@ -154,7 +155,7 @@ class RoleCreate(Schema):
 
 
 class RolePatch(Schema):
-    version: int
+    version: DbInt
     name: str | None = Field(None, max_length=100)
     description: str | None = None
     grants: list[GrantIO] | None = None

@@ -14,7 +14,15 @@ from django.http import HttpResponse
 from ninja import Query, Router, Status
 
 from kontor.core.access import Action, may, object_type_of
-from kontor.core.api import MAX_LIMIT, etag, expected_version, page
+from kontor.core.api import (
+    MAX_LIMIT,
+    MAX_OFFSET,
+    DbInt,
+    ErrorOut,
+    etag,
+    expected_version,
+    page,
+)
 from kontor.core.api_routes import add_attachment_routes
 from kontor.core.errors import PermissionDenied
 
@@ -206,13 +214,13 @@ def add_contact_routes(r: Router, res: ContactResource) -> None:
         request,
         filters: Query[res.filters_schema],
         limit: int = Query(50, ge=1, le=MAX_LIMIT),
-        offset: int = Query(0, ge=0),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ):
         result = page(res.read(request.user, filters_of(filters)), limit, offset)
         result["items"] = [res.to_out(obj) for obj in result["items"]]
         return result
 
-    @r.get(f"{res.path}/export", operation_id=f"{name}_export", response={200: None})
+    @r.get(f"{res.path}/export", operation_id=f"{name}_export", response={200: None, 403: ErrorOut})
     def export_records(
         request,
         filters: Query[res.filters_schema],
@@ -275,7 +283,7 @@ def add_contact_routes(r: Router, res: ContactResource) -> None:
         return res.to_out(obj)
 
     @r.delete(f"{res.path}/{{int:record_id}}", response={204: None}, operation_id=f"{name}_delete")
-    def delete_record(request, record_id: int, version: int | None = None):
+    def delete_record(request, record_id: int, version: DbInt | None = None):
         """Delete the record; with ``version`` (or If-Match), only if nobody changed it since."""
         obj = res.one(request.user, record_id)
         res.delete(

@@ -338,7 +338,7 @@ def _clean_row(plan: _Plan, fields, data: dict, actor, lookups: _Lookups, compan
         "phones": services._clean_phones(data.get("phones"), errors),
         "emails": services._clean_emails(data.get("emails"), errors),
         "addresses": services._clean_addresses(data.get("addresses"), errors),
-        "tags": services._clean_tags(data.get("tags")),
+        "tags": services._clean_tags(data.get("tags"), errors),
     }
     if model is Person:
         children["family"] = services._clean_family(data.get("family"), errors)

@@ -13,6 +13,8 @@ import re
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
+from kontor.core.inputs import as_db_id
+
 from .models import Address, Company, Email, Person, Phone
 
 ROW_FIELDS = {
@@ -123,8 +125,8 @@ class RecordForm:
         raw = self.data.get(key, "")
         if raw == "":
             self.data[key] = None
-        elif str(raw).isdigit():
-            self.data[key] = int(raw)
+        elif (number := as_db_id(raw)) is not None:
+            self.data[key] = number
         else:
             self.errors[key] = [_("Choose from the list.")]
 

@@ -11,7 +11,7 @@ from typing import Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from kontor.core.api import Page
+from kontor.core.api import DbInt, IsoDate, Page
 
 from .models import Address, Email, Phone
 from .queries import COMPANY_SORTS, PERSON_SORTS
@@ -74,7 +74,7 @@ class AddressOut(Schema):
 class FamilyMemberIn(StrictIn):
     relation: str = ""
     name: str
-    birthday: datetime.date | None = None
+    birthday: IsoDate | None = None
 
 
 class FamilyMemberOut(Schema):
@@ -85,7 +85,7 @@ class FamilyMemberOut(Schema):
 
 class ImportantDateIn(StrictIn):
     label: str
-    date: datetime.date
+    date: IsoDate
 
 
 class ImportantDateOut(Schema):
@@ -110,12 +110,12 @@ class PersonFields(StrictIn):
     middle_name: str = ""
     last_name: str = ""
     position: str = ""
-    company_id: int | None = None
-    birthday: datetime.date | None = None
+    company_id: DbInt | None = None
+    birthday: IsoDate | None = None
     source: str = ""
     notes: str = ""
-    owner_id: int | None = Field(None, description="Defaults to you on create")
-    department_id: int | None = Field(None, description="Defaults to your department on create")
+    owner_id: DbInt | None = Field(None, description="Defaults to you on create")
+    department_id: DbInt | None = Field(None, description="Defaults to your department on create")
     phones: list[PhoneIn] = []
     emails: list[EmailIn] = []
     addresses: list[AddressIn] = []
@@ -129,7 +129,7 @@ class PersonCreate(PersonFields):
 
 
 class PersonPatch(PersonFields):
-    version: int | None = Field(
+    version: DbInt | None = Field(
         None, description="The version you edited; or send it as the If-Match header"
     )
 
@@ -137,7 +137,7 @@ class PersonPatch(PersonFields):
 class PersonDraft(PersonFields):
     """A would-be person, checked for likely duplicates before it is saved."""
 
-    exclude_id: int | None = Field(None, description="The record being edited, if any")
+    exclude_id: DbInt | None = Field(None, description="The record being edited, if any")
 
 
 class PersonOut(Schema):
@@ -171,9 +171,9 @@ class PersonPage(Page):
 class PersonFilters(Schema):
     q: str = Field("", description="Name, email, phone in any written form, company")
     tag: str = ""
-    owner_id: int | None = None
-    department_id: int | None = None
-    company_id: int | None = None
+    owner_id: DbInt | None = None
+    department_id: DbInt | None = None
+    company_id: DbInt | None = None
     mine: bool = Field(False, description="Only the records you own")
     sort: PersonSort = "name"
 
@@ -188,8 +188,8 @@ class CompanyFields(StrictIn):
     industry: str = ""
     website: str = ""
     notes: str = ""
-    owner_id: int | None = Field(None, description="Defaults to you on create")
-    department_id: int | None = Field(None, description="Defaults to your department on create")
+    owner_id: DbInt | None = Field(None, description="Defaults to you on create")
+    department_id: DbInt | None = Field(None, description="Defaults to your department on create")
     phones: list[PhoneIn] = []
     emails: list[EmailIn] = []
     addresses: list[AddressIn] = []
@@ -201,13 +201,13 @@ class CompanyCreate(CompanyFields):
 
 
 class CompanyPatch(CompanyFields):
-    version: int | None = Field(
+    version: DbInt | None = Field(
         None, description="The version you edited; or send it as the If-Match header"
     )
 
 
 class CompanyDraft(CompanyFields):
-    exclude_id: int | None = Field(None, description="The record being edited, if any")
+    exclude_id: DbInt | None = Field(None, description="The record being edited, if any")
 
 
 class CompanyOut(Schema):
@@ -236,8 +236,8 @@ class CompanyPage(Page):
 class CompanyFilters(Schema):
     q: str = Field("", description="Name, legal name, tax id, email, phone")
     tag: str = ""
-    owner_id: int | None = None
-    department_id: int | None = None
+    owner_id: DbInt | None = None
+    department_id: DbInt | None = None
     industry: str = ""
     mine: bool = Field(False, description="Only the records you own")
     sort: CompanySort = "name"

@@ -14,8 +14,9 @@ from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.core.validators import validate_email
+from django.core.validators import MaxLengthValidator, validate_email
 from django.db import connection, transaction
+from django.db.models import CharField, TextField
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -33,6 +34,7 @@ from kontor.core.access import (
     scope_q,
 )
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
+from kontor.core.inputs import text_problem
 
 from .models import Address, Company, Email, FamilyMember, ImportantDate, Person, Phone, Tag
 
@@ -44,6 +46,11 @@ class ContactsError(KontorError):
 COMPANY_FIELDS = Company.profile_fields
 PERSON_FIELDS = Person.profile_fields
 ADDRESS_FIELDS = ("street", "city", "region", "postal_code", "country")
+# Bounds that keep one record, and the tag list every page offers, usable.
+MAX_LIST_ROWS = 50  # phones, emails, addresses, family, important dates, tags: each
+MAX_NEW_TAGS_PER_WRITE = 10
+MAX_TAGS = 1000  # distinct tags in the whole install
+LISTS = ("phones", "emails", "addresses", "family", "important_dates", "tags")
 
 
 def _text(value) -> str:
@@ -71,6 +78,32 @@ class _Errors:
             raise ValidationFailed(errors=self.by_field)
 
 
+def _row_fits(row, prefix: str, errors: _Errors) -> bool:
+    """Check a child row's lengths and text as its record's are; errors as "prefix.field".
+
+    The cleaners have checked kinds, numbers, emails and dates; this is what
+    ``full_clean`` would add, at a fraction of its cost (a bulk import checks every row).
+    """
+    fits = True
+    for field in _text_fields(type(row)):
+        value = getattr(row, field.attname)
+        problem = text_problem(value)
+        if problem is None and field.max_length and len(value) > field.max_length:
+            problem = MaxLengthValidator.message % {
+                "limit_value": field.max_length,
+                "show_value": len(value),
+            }
+        if problem:
+            errors.add(f"{prefix}.{field.name}", str(problem))
+            fits = False
+    return fits
+
+
+@functools.cache
+def _text_fields(model) -> tuple:
+    return tuple(f for f in model._meta.concrete_fields if isinstance(f, CharField | TextField))
+
+
 def _clean_phones(items, errors: _Errors) -> list[Phone]:
     cleaned = []
     for i, item in enumerate(items or []):
@@ -87,9 +120,9 @@ def _clean_phones(items, errors: _Errors) -> list[Phone]:
         if kind not in _PHONE_KINDS:
             errors.add(f"phones.{i}.kind", _("Unknown phone type."))
             continue
-        cleaned.append(
-            Phone(kind=kind, raw=raw, e164=parsed.e164, extension=parsed.extension, position=i)
-        )
+        row = Phone(kind=kind, raw=raw, e164=parsed.e164, extension=parsed.extension, position=i)
+        if _row_fits(row, f"phones.{i}", errors):
+            cleaned.append(row)
     return cleaned
 
 
@@ -111,7 +144,9 @@ def _clean_emails(items, errors: _Errors) -> list[Email]:
         if kind not in _EMAIL_KINDS:
             errors.add(f"emails.{i}.kind", _("Unknown email type."))
             continue
-        cleaned.append(Email(kind=kind, address=address, normalized=address.lower(), position=i))
+        row = Email(kind=kind, address=address, normalized=address.lower(), position=i)
+        if _row_fits(row, f"emails.{i}", errors):
+            cleaned.append(row)
     return cleaned
 
 
@@ -129,7 +164,9 @@ def _clean_addresses(items, errors: _Errors) -> list[Address]:
         if values["country"] and len(values["country"]) != 2:
             errors.add(f"addresses.{i}.country", _("Use the two-letter country code (DE, FR, RU)."))
             continue
-        cleaned.append(Address(kind=kind, position=i, **values))
+        row = Address(kind=kind, position=i, **values)
+        if _row_fits(row, f"addresses.{i}", errors):
+            cleaned.append(row)
     return cleaned
 
 
@@ -151,13 +188,13 @@ def _clean_family(items, errors: _Errors) -> list[FamilyMember]:
         name = _text(item.get("name"))
         if not name:
             continue
-        cleaned.append(
-            FamilyMember(
-                relation=_text(item.get("relation")) or _("relative"),
-                name=name,
-                birthday=_date(item.get("birthday"), f"family.{i}.birthday", errors),
-            )
+        row = FamilyMember(
+            relation=_text(item.get("relation")) or _("relative"),
+            name=name,
+            birthday=_date(item.get("birthday"), f"family.{i}.birthday", errors),
         )
+        if _row_fits(row, f"family.{i}", errors):
+            cleaned.append(row)
     return cleaned
 
 
@@ -172,16 +209,24 @@ def _clean_important_dates(items, errors: _Errors) -> list[ImportantDate]:
             errors.add(f"important_dates.{i}.label", _("Say what the date is."))
         elif day is None and f"important_dates.{i}.date" not in errors.by_field:
             errors.add(f"important_dates.{i}.date", _("Enter the date."))
-        else:
-            cleaned.append(ImportantDate(label=label, date=day))
+        elif _row_fits(row := ImportantDate(label=label, date=day), f"important_dates.{i}", errors):
+            cleaned.append(row)
     return cleaned
 
 
-def _clean_tags(names) -> list[str]:
+def _clean_tags(names, errors: _Errors) -> list[str]:
+    """Tag names, once each."""
     seen: dict[str, str] = {}
-    for name in names or []:
-        name = _text(name)[:60]
-        if name:
+    max_length = Tag._meta.get_field("name").max_length
+    for i, name in enumerate(names or []):
+        name = _text(name)
+        if len(name) > max_length:
+            errors.add(
+                f"tags.{i}", _("A tag has at most %(max)d characters.") % {"max": max_length}
+            )
+        elif problem := text_problem(name):
+            errors.add(f"tags.{i}", problem)
+        elif name:
             seen.setdefault(name.casefold(), name)
     return list(seen.values())
 
@@ -239,6 +284,24 @@ def _require_known_placement(obj, changed: set[str], action: str, actor, errors:
         errors.add("department_id", str(_PLACEMENT_UNKNOWN["department_id"]))
 
 
+def _check_new_tags(names: list[str], errors: _Errors) -> None:
+    """Bound how many tags one write may create, and how many the install holds."""
+    if not names:
+        return
+    new = len(names) - Tag.objects.filter(name__in=names).count()
+    if new > MAX_NEW_TAGS_PER_WRITE:
+        errors.add(
+            "tags",
+            _("At most %(max)d new tags at a time: use existing tags where you can.")
+            % {"max": MAX_NEW_TAGS_PER_WRITE},
+        )
+    elif new > 0 and Tag.objects.count() + new > MAX_TAGS:
+        errors.add(
+            "tags",
+            _("There are %(max)d tags already: choose existing ones.") % {"max": MAX_TAGS},
+        )
+
+
 def _clean_record(obj, data: dict, fields, actor, errors: _Errors) -> dict:
     """Apply scalar fields and placement to ``obj``; return the cleaned child lists."""
     for field in fields:
@@ -249,6 +312,10 @@ def _clean_record(obj, data: dict, fields, actor, errors: _Errors) -> dict:
             else:
                 value = _text(value)
             setattr(obj, field, value)
+    for name in LISTS:
+        if len(data.get(name) or ()) > MAX_LIST_ROWS:
+            errors.add(name, _("At most %(max)d entries.") % {"max": MAX_LIST_ROWS})
+            data = {**data, name: []}  # reported once, not cleaned row by row
     children = {}
     if "phones" in data:
         children["phones"] = _clean_phones(data["phones"], errors)
@@ -257,7 +324,8 @@ def _clean_record(obj, data: dict, fields, actor, errors: _Errors) -> dict:
     if "addresses" in data:
         children["addresses"] = _clean_addresses(data["addresses"], errors)
     if "tags" in data:
-        children["tags"] = _clean_tags(data["tags"])
+        children["tags"] = _clean_tags(data["tags"], errors)
+        _check_new_tags(children["tags"], errors)
     if isinstance(obj, Person):
         if "company_id" in data:
             company_id = data["company_id"]

@@ -26,6 +26,7 @@ from kontor.accounts.queries import assignable_owners, placement_department_tree
 from kontor.core import files
 from kontor.core.access import Action, may, record_in_scope, require
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
+from kontor.core.inputs import as_db_id
 from kontor.core.models import AuditEntry
 from kontor.core.pagination import CappedPaginator
 from kontor.web.errors import service_errors
@@ -121,7 +122,7 @@ def _permissions(user, rt: RecordType) -> dict:
 
 
 def _int_or_none(value):
-    return int(value) if value and str(value).isdigit() else None
+    return as_db_id(value)
 
 
 def _filters(params, rt: RecordType) -> queries.ListFilters:
@@ -281,7 +282,7 @@ def _bulk_message(request, done_text: str, result: services.BulkResult) -> None:
 @login_required
 @require_POST
 def _bulk(request, rt: RecordType):
-    ids = [int(i) for i in request.POST.getlist("ids") if i.isdigit() and 0 < int(i) <= MAX_ID]
+    ids = [i for i in map(as_db_id, request.POST.getlist("ids")) if i is not None]
     action = request.POST.get("action", "")
     back = _safe_next(request, rt.url("list"))
     if not ids:

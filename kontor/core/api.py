@@ -1,24 +1,54 @@
 """The API object, its authentication and its error format; domain apps add routers.
 
 Auth: ``Authorization: Bearer <token>`` or the browser session (which must then send
-the CSRF token on writes). Errors are always ``{"detail": ..., "errors": {field: [..]}}``.
+the CSRF token on writes). Errors are always ``{"detail": ..., "errors": {field: [..]}}``;
+every operation declares the error statuses it can answer (``KontorAPI``), and input the
+database could not take (a query parameter the operation does not know, NUL characters,
+unpaired surrogates) is refused with 422 before a route's code runs (``_check_input``).
 """
 
+import datetime
+import functools
+import json
 import re
+from typing import Annotated
 
 from django.conf import settings
 from django.http import Http404, JsonResponse
 from django.utils.translation import gettext as _
+from django.views.decorators.csrf import csrf_exempt
 from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
-from pydantic import Field
+from pydantic import BeforeValidator, Field
 
 from .errors import KontorError, ValidationFailed
+from .inputs import DB_INT_MAX, text_problem
 from .pagination import COUNT_CAP, capped_count
 
 MAX_LIMIT = 200
+MAX_OFFSET = DB_INT_MAX - MAX_LIMIT  # offset + limit is still a 64-bit number
+
+
+def _not_a_bool(value):
+    # Python's True is an int: without this, JSON's true would be accepted as 1.
+    if isinstance(value, bool):
+        raise ValueError("Input should be a valid integer")
+    return value
+
+
+def _date_text(value):
+    # Without this, a number would be taken as a Unix timestamp.
+    if not isinstance(value, str | datetime.date):
+        raise ValueError("Input should be a date as YYYY-MM-DD")
+    return value
+
+
+IsoDate = Annotated[datetime.date, BeforeValidator(_date_text)]
+# Both databases store integers in 64 bits; a larger id or version is a 422, never an
+# overflow inside the database driver (a 500).
+DbInt = Annotated[int, BeforeValidator(_not_a_bool), Field(ge=-DB_INT_MAX - 1, le=DB_INT_MAX)]
 
 
 class TokenAuth(HttpBearer):
@@ -50,7 +80,77 @@ class SessionAuth(APIKeyCookie):
         return request.user if key and request.user.is_authenticated else None
 
 
-api = NinjaAPI(
+class ErrorOut(Schema):
+    """The body of every 4xx answer."""
+
+    detail: str
+    errors: dict[str, list[str]] = Field(description="Messages per field, e.g. phones.0.number")
+
+
+_ERROR_DESCRIPTIONS = {
+    400: "The body is not valid JSON or form data, or a rule refused the operation",
+    401: "No valid token or session",
+    403: "Not allowed for you (or a session write without its CSRF token)",
+    404: "No such record, or outside your scope",
+    409: "Someone saved a newer version first",
+    422: "Invalid input: see errors",
+}
+_WRITES = {"post", "put", "patch", "delete"}
+
+
+def _declares_version(operation: dict, components: dict) -> bool:
+    if any(p.get("name") == "version" for p in operation.get("parameters", ())):
+        return True
+    for content in operation.get("requestBody", {}).get("content", {}).values():
+        ref = content.get("schema", {}).get("$ref", "")
+        body = components.get(ref.rsplit("/", 1)[-1], {})
+        if "version" in body.get("properties", {}):
+            return True
+    return False
+
+
+def _error_statuses(method: str, operation: dict, components: dict) -> set[int]:
+    """What an operation can answer besides success, read from its own shape."""
+    statuses = {401, 422}  # every route needs auth and validates its input
+    if "requestBody" in operation or method in _WRITES:
+        statuses.add(400)  # a body that does not parse; a service's rule (KontorError)
+    if method in _WRITES:
+        statuses.add(403)
+    if any(p.get("in") == "path" for p in operation.get("parameters", ())):
+        statuses.add(404)
+    if _declares_version(operation, components):
+        statuses.add(409)
+    return statuses
+
+
+class KontorAPI(NinjaAPI):
+    """Ninja's API whose OpenAPI document lists every error status an operation answers.
+
+    Routes declare their success responses, and any unusual error (an export's 403, the
+    audit's 404) in their decorator; the statuses that follow from an operation's shape
+    (auth, input, path ids, versions, writes) are added here, all with ``ErrorOut``.
+    """
+
+    def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        components = schema.setdefault("components", {}).setdefault("schemas", {})
+        components["ErrorOut"] = ErrorOut.model_json_schema()
+        ref = {"$ref": "#/components/schemas/ErrorOut"}
+        for methods in schema["paths"].values():
+            for method, operation in methods.items():
+                responses = operation.setdefault("responses", {})
+                for status in sorted(_error_statuses(method, operation, components)):
+                    responses.setdefault(
+                        str(status),
+                        {
+                            "description": _ERROR_DESCRIPTIONS[status],
+                            "content": {"application/json": {"schema": ref}},
+                        },
+                    )
+        return schema
+
+
+api = KontorAPI(
     title="Kontor API",
     version="1",
     description="Kontor REST API. Lists use limit/offset pagination: see docs/api.md.",
@@ -95,9 +195,79 @@ def on_not_found(request, exc):
     return api.create_response(request, error_body(_("Not found.")), status=404)
 
 
+@csrf_exempt
 def unknown_endpoint(request, path=""):
     """A path under /api/ that no route matches: a JSON 404 too, never Django's HTML page."""
     return JsonResponse(error_body(_("Not found.")), status=404)
+
+
+def _query_names(operation) -> frozenset[str]:
+    """The query parameters an operation declares (a ``Query[Schema]`` counts field by field)."""
+    names = set()
+    for model in operation.models:
+        if model.__ninja_param_source__ == "query":
+            names.update(model.__ninja_flatten_map__)
+    return frozenset(names)
+
+
+def _json_problems(value, path: str, problems: dict[str, list[str]]) -> None:
+    if isinstance(value, str):
+        if problem := text_problem(value):
+            problems.setdefault(path or "__all__", []).append(problem)
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            if problem := text_problem(key):
+                problems.setdefault(path or "__all__", []).append(problem)
+            else:
+                _json_problems(item, f"{path}.{key}" if path else key, problems)
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            _json_problems(item, f"{path}.{index}" if path else str(index), problems)
+
+
+def _input_problems(request, query_names: frozenset[str], takes_body: bool) -> dict[str, list[str]]:
+    problems: dict[str, list[str]] = {}
+    for name, values in request.GET.lists():
+        if name not in query_names:
+            problems.setdefault(name, []).append(_("Unknown parameter."))
+        for value in values:
+            if problem := text_problem(value):
+                problems.setdefault(name, []).append(problem)
+    if request.content_type == "application/json" and request.body:
+        try:
+            body = json.loads(request.body)
+        except ValueError:
+            return problems  # ninja answers a body it cannot parse with 400
+        if takes_body and not isinstance(body, dict):
+            problems.setdefault("__all__", []).append(_("Send a JSON object."))
+        _json_problems(body, "", problems)
+    return problems
+
+
+def _check_input(run):
+    """Refuse what no operation can take: unknown query parameters, unstorable text.
+
+    Installed for every operation through ``api.add_decorator(mode="view")``, which hands
+    over the operation's bound ``run``; the check wraps the operation's view function
+    instead, so that it comes after authentication (anonymous is always 401) and after
+    the declared parameters were validated.
+    """
+    operation = run.__self__
+    query_names = _query_names(operation)
+    takes_body = any(m.__ninja_param_source__ == "body" for m in operation.models)
+    view = operation.view_func
+
+    @functools.wraps(view)
+    def checked(request, *args, **kwargs):
+        if problems := _input_problems(request, query_names, takes_body):
+            raise ValidationFailed(errors=problems)
+        return view(request, *args, **kwargs)
+
+    operation.view_func = checked
+    return run
+
+
+api.add_decorator(_check_input, mode="view")
 
 
 @api.exception_handler(AuthenticationError)

@@ -15,7 +15,7 @@ from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from . import files, search
-from .api import MAX_LIMIT, Page, page
+from .api import MAX_LIMIT, MAX_OFFSET, ErrorOut, Page, page
 from .errors import NotFound, ValidationFailed
 from .models import Attachment, AuditEntry
 
@@ -154,12 +154,14 @@ def _visible_audit(user):
     return AuditEntry.objects.filter(visible)
 
 
-@router.get("/audit", response=AuditPage, tags=["audit"], operation_id="audit_list")
+@router.get(
+    "/audit", response={200: AuditPage, 404: ErrorOut}, tags=["audit"], operation_id="audit_list"
+)
 def audit_log(
     request,
     object: str = Query("", description="type:id, e.g. contacts.person:12"),
     limit: int = Query(50, ge=1, le=MAX_LIMIT),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ):
     """One record's history (404 unless visible), or the history of every visible record."""
     if object:

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from . import audit
 from .access import Action, require
 from .errors import NotFound, ValidationFailed
+from .inputs import text_problem
 from .models import Attachment
 
 
@@ -40,12 +41,34 @@ def attachment_for(user, attachment_id, action: str = Action.VIEW) -> Attachment
     return attachment
 
 
+# File systems allow 255 bytes per name; a Cyrillic letter takes two. Some room is left
+# for the suffix storage adds when a name is taken.
+MAX_STORED_NAME_BYTES = 200
+
+
+def stored_name(name: str) -> str:
+    """``name`` cut to MAX_STORED_NAME_BYTES of UTF-8, keeping its extension and whole letters.
+
+    The attachment keeps the full name for display and download; only the file on disk
+    gets the short one.
+    """
+    if len(name.encode()) <= MAX_STORED_NAME_BYTES:
+        return name
+    stem, dot, extension = name.rpartition(".")
+    if not stem or len(extension.encode()) > 20:
+        stem, dot, extension = name, "", ""
+    room = MAX_STORED_NAME_BYTES - len((dot + extension).encode())
+    return stem.encode()[:room].decode(errors="ignore") + dot + extension
+
+
 def add_attachment(record, uploaded_file, *, actor) -> Attachment:
     """Attach ``uploaded_file`` to ``record``; anyone who may edit the record may attach."""
     require(actor, Action.EDIT, record)
     name = (getattr(uploaded_file, "name", "") or "").rsplit("/", 1)[-1].strip()[:255]
     if not name:
         raise ValidationFailed(errors={"file": [_("Choose a file to upload.")]})
+    if problem := text_problem(name):
+        raise ValidationFailed(errors={"file": [problem]})
     size = uploaded_file.size
     if size > settings.KONTOR_MAX_ATTACHMENT_BYTES:
         raise ValidationFailed(
@@ -66,7 +89,7 @@ def add_attachment(record, uploaded_file, *, actor) -> Attachment:
             content_type=content_type,
             uploaded_by=actor if getattr(actor, "pk", None) else None,
         )
-        attachment.file.save(name, uploaded_file, save=False)
+        attachment.file.save(stored_name(name), uploaded_file, save=False)
         # A file written for a rolled-back row would be an orphan: remove it then.
         try:
             attachment.save()

@@ -97,7 +97,8 @@ def registered() -> list[SearchType]:
 
 
 def normalize(text: str) -> str:
-    return " ".join((text or "").casefold().split())
+    # NUL separates words too: inside an FTS5 phrase it would end the query string.
+    return " ".join((text or "").replace("\x00", " ").casefold().split())
 
 
 def document_body(obj) -> str:

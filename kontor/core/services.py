@@ -17,15 +17,26 @@ from django.utils import timezone
 from . import audit, events, search
 from .access import Action, require, require_placement
 from .errors import Conflict, ValidationFailed
+from .inputs import text_problem
 from .models import Attachment
 
 
 def validate(obj, *, exclude: list[str] | None = None) -> None:
-    """Run the model's own validation; a failure becomes ValidationFailed with field messages."""
+    """Run the model's own validation; a failure becomes ValidationFailed with field messages.
+
+    Text the database could not store (NUL, unpaired surrogates) is a field error too.
+    """
+    errors = {}
     try:
         obj.full_clean(exclude=exclude, validate_unique=True, validate_constraints=True)
     except DjangoValidationError as exc:
-        raise ValidationFailed(errors=exc.message_dict) from None
+        errors = exc.message_dict
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        if isinstance(value, str) and (problem := text_problem(value)):
+            errors.setdefault(field.name, []).append(problem)
+    if errors:
+        raise ValidationFailed(errors=errors)
 
 
 def _event_type(obj, verb: str) -> str:

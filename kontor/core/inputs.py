@@ -1,0 +1,34 @@
+"""Input the databases cannot take: integers beyond 64 bits, NUL, unpaired surrogates.
+
+SQLite's driver overflows on an integer beyond 64 bits; PostgreSQL refuses NUL in text
+columns; neither database can encode a lone surrogate ("\\ud800", which JSON can carry)
+as UTF-8. Input is checked at the edge (API input, UI parameters, services' validation)
+so that it is a field error or an ignored filter, never a driver error (a 500).
+"""
+
+import re
+
+from django.utils.translation import gettext as _
+
+DB_INT_MAX = 2**63 - 1
+_DIGITS = re.compile(r"[0-9]{1,19}")
+
+
+def as_db_id(value) -> int | None:
+    """``value`` (a form or query string) as a positive id the database can hold, else None."""
+    text = str(value or "").strip()
+    if not _DIGITS.fullmatch(text):
+        return None
+    number = int(text)
+    return number if 0 < number <= DB_INT_MAX else None
+
+
+def text_problem(value: str) -> str | None:
+    """Why ``value`` cannot be stored, or None if it can."""
+    if "\x00" in value:
+        return _("Null characters are not allowed.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return _("Enter text without invalid characters.")
+    return None
