@@ -34,7 +34,7 @@ from kontor.core.access import (
     scope_q,
 )
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
-from kontor.core.inputs import text_problem
+from kontor.core.inputs import DB_INT_MAX, text_problem
 
 from .models import Address, Company, Email, FamilyMember, ImportantDate, Person, Phone, Tag
 
@@ -235,8 +235,6 @@ _PLACEMENT_UNKNOWN = {
     "owner_id": gettext_lazy("Unknown user."),
     "department_id": gettext_lazy("Unknown department."),
 }
-# The largest id a database column holds: anything beyond names no row.
-_MAX_ID = 2**63 - 1
 
 
 def _place(obj, data: dict, errors: _Errors) -> set[str]:
@@ -258,7 +256,7 @@ def _place(obj, data: dict, errors: _Errors) -> set[str]:
             pk = int(value)
         except (TypeError, ValueError):
             pk = None
-        if pk is None or not 0 < pk <= _MAX_ID:
+        if pk is None or not 0 < pk <= DB_INT_MAX:
             errors.add(key, str(_PLACEMENT_UNKNOWN[key]))
         elif pk != getattr(obj, key):
             setattr(obj, key, pk)

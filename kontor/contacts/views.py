@@ -247,8 +247,6 @@ def _safe_next(request, fallback: str) -> str:
 
 # A bulk result names at most this many skipped records; the rest are counted.
 SKIPPED_NAMES_SHOWN = 10
-# The largest id a database column holds: a longer number names no row.
-MAX_ID = 2**63 - 1
 
 
 def _bulk_message(request, done_text: str, result: services.BulkResult) -> None:
