@@ -160,6 +160,11 @@ AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
 AXES_VERBOSE = False
 AXES_ENABLED = _env_bool("KONTOR_LOGIN_THROTTLE", True)
 
+# Reset links mailed, per user (every channel) and per client IP (forgot password), in any
+# hour: counted in the database like password guesses (kontor.accounts.throttle).
+KONTOR_RESET_MAIL_LIMIT = int(os.environ.get("KONTOR_RESET_MAIL_LIMIT", "3"))
+KONTOR_RESET_MAIL_IP_LIMIT = int(os.environ.get("KONTOR_RESET_MAIL_IP_LIMIT", "10"))
+
 # Mail (password reset links). The default writes each mail to a file in <var>/mail, so a
 # laptop install works without a mail server; "smtp" sends through KONTOR_EMAIL_HOST.
 EMAIL_BACKENDS = {

@@ -29,6 +29,11 @@ class TooManyAttempts(ValidationFailed):
     status_code = 429
     default_message = _("Too many attempts. Please wait and try again.")
 
+    def __init__(self, message=None, *, errors=None, retry_after: int | None = None):
+        super().__init__(message, errors=errors)
+        # Seconds until the cool-off ends: the answer's ``Retry-After`` header.
+        self.retry_after = retry_after
+
 
 class PermissionDenied(KontorError):
     status_code = 403
