@@ -157,6 +157,7 @@ AXES_USERNAME_CALLABLE = "kontor.accounts.throttle.login_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "kontor.accounts.throttle.login_lockout"  # adds Retry-After
 AXES_VERBOSE = False
 AXES_ENABLED = _env_bool("KONTOR_LOGIN_THROTTLE", True)
 

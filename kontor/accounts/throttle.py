@@ -10,13 +10,16 @@ from __future__ import annotations
 import datetime
 import math
 
+from axes.handlers.proxy import AxesProxyHandler
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Max, Sum
+from django.shortcuts import render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from kontor.core.errors import TooManyAttempts, ValidationFailed
+from kontor.core.errors import TooManyAttempts, ValidationFailed, with_retry_after
 
 from .models import Attempt, User, normalize_email
 
@@ -31,6 +34,35 @@ def login_username(request, credentials: dict | None) -> str | None:
     source = credentials if credentials else getattr(request, "POST", {})
     username = source.get(settings.AXES_USERNAME_FORM_FIELD)
     return None if username is None else normalize_email(username)
+
+
+def login_lockout(request, original_response=None, credentials: dict | None = None):
+    """Axes' lockout page (``AXES_LOCKOUT_CALLABLE``), telling when logging in works again.
+
+    Axes locks while the failures under the email or under the IP address reach the limit
+    within the cool-off; those stop counting one cool-off after the last of them (a
+    refused attempt is not recorded), so ``Retry-After`` is that moment.
+    """
+    AxesProxyHandler.update_request(request)
+    attempts = AxesProxyHandler.get_implementation().get_user_attempts(request, credentials)
+    locking = [
+        totals["last"]
+        for totals in (
+            qs.aggregate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+            for qs in attempts
+        )
+        if (totals["failures"] or 0) >= settings.AXES_FAILURE_LIMIT
+    ]
+    retry_after = None
+    if locking:
+        left = max(locking) + _cooloff() - timezone.now()
+        retry_after = max(1, math.ceil(left.total_seconds()))
+    wait = datetime.timedelta(seconds=retry_after) if retry_after else _cooloff()
+    context = {"failure_limit": settings.AXES_FAILURE_LIMIT, "cooloff_timedelta": wait}
+    page = render(
+        request, settings.AXES_LOCKOUT_TEMPLATE, context, status=settings.AXES_HTTP_RESPONSE_CODE
+    )
+    return with_retry_after(page, retry_after)
 
 
 def _cooloff() -> datetime.timedelta:

@@ -53,3 +53,10 @@ class Conflict(KontorError):
         "Someone else changed this record after you opened it. "
         "Reload to see their changes, then apply yours again."
     )
+
+
+def with_retry_after(response, seconds: int | None):
+    """``response`` with ``Retry-After: seconds`` (RFC 9110) when a cool-off is known."""
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response

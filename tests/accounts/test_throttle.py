@@ -40,9 +40,9 @@ def login(client, email, password, ip):
     )
 
 
-def pass_the_cooloff(model, field):
+def pass_the_cooloff(model, field, by=COOLOFF):
     for row in model.objects.all():
-        setattr(row, field, getattr(row, field) - COOLOFF)
+        setattr(row, field, getattr(row, field) - by)
         row.save(update_fields=[field])
 
 
@@ -58,11 +58,31 @@ def test_ten_logins_with_variants_of_one_email_are_throttled_like_the_same_strin
     assert set(AccessAttempt.objects.values_list("username", flat=True)) == {"anna@example.com"}
     refused = login(client, "anna@example.com", PASSWORD, "10.0.1.1")
     assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 15 * 60
     assert "_auth_user_id" not in client.session
 
     pass_the_cooloff(AccessAttempt, "attempt_time")
     assert login(client, "ANNA@example.com", PASSWORD, "10.0.1.2").status_code == 302
     assert client.session["_auth_user_id"] == str(org.member_a.pk)
+
+
+@pytest.mark.parametrize("refusals_count", [True, False], ids=["refusals-count", "refusals-free"])
+def test_the_lockout_says_when_the_cool_off_ends(client, org, settings, refusals_count):
+    settings.AXES_FAILURE_LIMIT = 3
+    settings.AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = refusals_count
+    for n in range(3):
+        login(client, "anna@example.com", "wrong", f"10.0.0.{n}")
+    pass_the_cooloff(AccessAttempt, "attempt_time", by=datetime.timedelta(minutes=10))
+
+    refused = login(client, "anna@example.com", PASSWORD, "10.0.1.1")
+
+    assert refused.status_code == 429
+    # 15 minutes after the last failure counted: this refusal (axes' default), or the
+    # third wrong password, 10 minutes ago.
+    minutes_left = 15 if refusals_count else 5
+    seconds = int(refused["Retry-After"])
+    assert (minutes_left - 1) * 60 < seconds <= minutes_left * 60
+    assert f"Please wait {datetime.timedelta(seconds=seconds)} and" in refused.content.decode()
 
 
 def test_failures_for_one_email_do_not_lock_another(client, org, settings):
@@ -99,6 +119,7 @@ def test_guessing_the_current_password_through_the_api_is_throttled(client, org,
     assert statuses == [422] * 4 + [429] * 3
     refused = api.change_password(PASSWORD)
     assert refused.status_code == 429
+    assert 0 < int(refused["Retry-After"]) <= 15 * 60
     body = refused.json()
     assert "Too many wrong passwords" in body["detail"]
     assert body["errors"]["current_password"] == [body["detail"]]
@@ -149,11 +170,17 @@ def test_the_password_change_page_is_throttled_by_the_same_service(client, org, 
             {"current_password": current, "password": new, "password_confirm": new},
         )
 
-    statuses = [change(f"guess-{n}").status_code for n in range(3)]
+    answers = [change(f"guess-{n}") for n in range(3)]
+    pass_the_cooloff(Attempt, "at", by=datetime.timedelta(minutes=5))
     refused = change(PASSWORD)
-    assert statuses == [422, 422, 429]
+    assert [a.status_code for a in answers] == [422, 422, 429]
+    assert "Retry-After" not in answers[0]
+    assert 14 * 60 < int(answers[2]["Retry-After"]) <= 15 * 60
     assert refused.status_code == 429
-    assert "Too many wrong passwords. Please wait 15 minutes" in refused.content.decode()
+    # The first guess leaves the window 15 minutes after it was made, 5 of them gone.
+    assert 9 * 60 < int(refused["Retry-After"]) <= 10 * 60
+    assert "Too many wrong passwords. Please wait 15 minutes" in answers[2].content.decode()
+    assert "Too many wrong passwords. Please wait 10 minutes" in refused.content.decode()
 
 
 # -- reset links mailed ----------------------------------------------------------------------
