@@ -157,8 +157,14 @@ AXES_USERNAME_CALLABLE = "kontor.accounts.throttle.login_username"
 AXES_RESET_ON_SUCCESS = True
 AXES_HTTP_RESPONSE_CODE = 429
 AXES_LOCKOUT_TEMPLATE = "web/locked_out.html"
+AXES_LOCKOUT_CALLABLE = "kontor.accounts.throttle.login_lockout"  # adds Retry-After
 AXES_VERBOSE = False
 AXES_ENABLED = _env_bool("KONTOR_LOGIN_THROTTLE", True)
+
+# Reset links mailed, per user (every channel) and per client IP (forgot password), in any
+# hour: counted in the database like password guesses (kontor.accounts.throttle).
+KONTOR_RESET_MAIL_LIMIT = int(os.environ.get("KONTOR_RESET_MAIL_LIMIT", "3"))
+KONTOR_RESET_MAIL_IP_LIMIT = int(os.environ.get("KONTOR_RESET_MAIL_IP_LIMIT", "10"))
 
 # Mail (password reset links). The default writes each mail to a file in <var>/mail, so a
 # laptop install works without a mail server; "smtp" sends through KONTOR_EMAIL_HOST.

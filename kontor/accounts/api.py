@@ -8,7 +8,7 @@ from __future__ import annotations
 from ninja import Query, Router, Status
 
 from kontor.core.access import Action
-from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, page
+from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, page
 from kontor.core.errors import NotFound
 
 from . import queries, services
@@ -102,7 +102,13 @@ def deactivate_user(request, user_id: int, payload: VersionIn):
     return User.objects.get(pk=user.pk)
 
 
-@router.post("/users/{int:user_id}/password", response={204: None}, summary="Set a password")
+@router.post(
+    "/users/{int:user_id}/password",
+    response={204: None, 429: ErrorOut},
+    summary="Set a password",
+    description="Your own needs `current_password`; too many wrong ones answer 429 with "
+    "`Retry-After` (seconds).",
+)
 def set_user_password(request, user_id: int, payload: PasswordIn):
     user = User.objects.get_visible(request.user, user_id)
     services.set_password(

@@ -12,7 +12,7 @@ from kontor.core.access import Action, Scope
 from kontor.core.errors import KontorError
 from kontor.core.inputs import DB_INT_MAX, as_db_id
 
-from . import queries, services
+from . import queries, services, throttle
 from .models import Department, User, normalize_email
 from .services import may_manage_roles
 
@@ -278,11 +278,25 @@ RESET_MAIL_TEMPLATES = {
 
 
 class PasswordResetForm(AccessibleForm, auth_forms.PasswordResetForm):
-    """Django's forgot-password form, for Kontor's users and in each one's language."""
+    """Django's forgot-password form, for Kontor's users and in each one's language.
+
+    Each link is counted by the reset-mail throttle, per user and per ``client_ip`` (the
+    requester's address), unless ``counted`` already (an administrator's
+    ``services.send_password_reset``).
+    """
+
+    def __init__(self, *args, client_ip: str | None = None, counted: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.client_ip, self.counted = client_ip, counted
 
     def get_users(self, email):
         # Also users who have no password yet: a new user chooses their first one this way.
-        return User.objects.filter(email=normalize_email(email), is_active=True)
+        users = User.objects.filter(email=normalize_email(email), is_active=True)
+        if self.counted:
+            return users
+        # Over the limit no mail goes, and the page says the same as ever: the answer
+        # reveals neither whether the email is known nor whether it was throttled.
+        return [u for u in users if not throttle.reset_mail_wait(u, client_ip=self.client_ip)]
 
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
         with translation.override(context["user"].language or translation.get_language()):
@@ -291,7 +305,7 @@ class PasswordResetForm(AccessibleForm, auth_forms.PasswordResetForm):
 
 def send_reset_link(user: User, request) -> None:
     """Mail ``user`` a reset link, exactly as the forgot-password page would."""
-    form = PasswordResetForm({"email": user.email})
+    form = PasswordResetForm({"email": user.email}, counted=True)
     if form.is_valid():
         form.save(request=request, use_https=request.is_secure(), **RESET_MAIL_TEMPLATES)
 

@@ -237,17 +237,30 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-class PasswordGuess(models.Model):
-    """One check of a user's current password (changing one's own), counted by the throttle."""
+class Attempt(models.Model):
+    """One throttled action about a user, counted by ``accounts.throttle`` within its window.
 
+    A check of the user's current password (changing one's own), or a reset link mailed to
+    them; ``client_ip`` is the requester's address where it counts too (forgot password).
+    """
+
+    class Kind(models.TextChoices):
+        PASSWORD_GUESS = "password_guess"
+        RESET_MAIL = "reset_mail"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="+")
+    client_ip = models.GenericIPAddressField(null=True, blank=True)
     at = models.DateTimeField(default=timezone.now)
 
     class Meta:
-        indexes = [models.Index(fields=["user", "at"], name="password_guess_user_at")]
+        indexes = [
+            models.Index(fields=["kind", "user", "at"], name="attempt_kind_user_at"),
+            models.Index(fields=["kind", "client_ip", "at"], name="attempt_kind_ip_at"),
+        ]
 
     def __str__(self):
-        return f"{self.user_id} at {self.at:%Y-%m-%d %H:%M:%S}"
+        return f"{self.kind} {self.user_id} at {self.at:%Y-%m-%d %H:%M:%S}"
 
 
 class ApiToken(models.Model):

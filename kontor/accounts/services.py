@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import math
 import re
 from collections.abc import Callable, Iterable
 
@@ -13,12 +14,18 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_noop
+from django.utils.translation import gettext_noop, ngettext
 
 from kontor.core import audit
 from kontor.core import services as records
 from kontor.core.access import ANY_OBJECT_TYPE, Action, Scope, record_in_scope, require, scope_for
-from kontor.core.errors import KontorError, NotFound, PermissionDenied, ValidationFailed
+from kontor.core.errors import (
+    KontorError,
+    NotFound,
+    PermissionDenied,
+    TooManyAttempts,
+    ValidationFailed,
+)
 
 from . import throttle
 from .models import ApiToken, Department, Role, RoleGrant, User, hash_token, normalize_email
@@ -524,7 +531,8 @@ def send_password_reset(user: User, *, actor, send: Callable[[User], None]) -> N
     """An administrator sends ``user`` a link to choose a new password.
 
     ``send`` mails the link; it runs after the audit row commits, so a refused or
-    rolled-back request sends nothing.
+    rolled-back request sends nothing. Links mailed to one user are limited per hour
+    (``throttle.reset_mail_wait``), whoever asked for them.
     """
     require(actor, Action.EDIT, user)
     if not may_manage_password(actor, user):
@@ -532,6 +540,19 @@ def send_password_reset(user: User, *, actor, send: Callable[[User], None]) -> N
     if not user.is_active:
         raise ValidationFailed(_("This user is deactivated: activate them before a reset."))
     with transaction.atomic():
+        if wait := throttle.reset_mail_wait(user):
+            minutes = math.ceil(wait / 60)
+            raise TooManyAttempts(
+                ngettext(
+                    "A reset link was sent to %(email)s recently. "
+                    "You can send another in %(minutes)d minute.",
+                    "A reset link was sent to %(email)s recently. "
+                    "You can send another in %(minutes)d minutes.",
+                    minutes,
+                )
+                % {"email": user.email, "minutes": minutes},
+                retry_after=wait,
+            )
         audit.record("accounts.user.password_reset_sent", user, actor=actor, changes={})
         transaction.on_commit(functools.partial(send, user))
 

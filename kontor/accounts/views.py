@@ -17,7 +17,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from kontor.core.access import Action, Scope, may, record_in_scope, scope_for
-from kontor.core.errors import KontorError, NotFound
+from kontor.core.errors import KontorError, NotFound, with_retry_after
 
 from . import queries, services
 from .forms import (
@@ -255,7 +255,7 @@ def user_send_reset(request, pk: int):
 def password_change(request):
     """Change my own password: the current one first, so a borrowed session cannot."""
     form = ChangePasswordForm(request.POST or None)
-    status = 200
+    status, retry_after = 200, None
     if request.method == "POST" and form.is_valid():
         try:
             services.set_password(
@@ -267,6 +267,7 @@ def password_change(request):
         except KontorError as exc:
             add_service_error(form, exc)
             status = _refused_status(exc)
+            retry_after = getattr(exc, "retry_after", None)
         else:
             # The session hash follows the password; without this the change logs me out.
             update_session_auth_hash(request, request.user)
@@ -274,7 +275,8 @@ def password_change(request):
             return redirect("accounts:password_change")
     if form.errors and status == 200:
         status = 422
-    return _page(request, "accounts/password_change.html", {"form": form}, status=status)
+    page = _page(request, "accounts/password_change.html", {"form": form}, status=status)
+    return with_retry_after(page, retry_after)
 
 
 @login_required

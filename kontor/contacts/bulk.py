@@ -131,6 +131,7 @@ def _import(model, fields, rows, actor, batch_size, progress) -> ImportResult:
     ):
         for batch in _batches(rows, batch_size):
             cleaned = []
+            lookups.refresh_tags()
             companies = lookups.visible_companies(batch) if model is Person else {}
             for data in batch:
                 row_number += 1
@@ -259,8 +260,25 @@ class _Lookups:
             )
         )
         self.department_ids = set(Department.objects.values_list("pk", flat=True))
-        self.tags = dict(Tag.objects.values_list("name", "pk"))
+        self.tags: dict[str, int] = {}
+        self.tags_to_create: set[str] = set()
         self._employers: dict[int, Company] = {}
+
+    def refresh_tags(self) -> None:
+        """Read the install's tags (at most ``MAX_TAGS``) once per batch: the rows' tag
+        names are looked up in it, and its size is the count the tag bounds start from."""
+        self.tags = dict(Tag.objects.values_list("name", "pk"))
+        self.tags_to_create = set()
+
+    def check_new_tags(self, names: list[str], errors: services._Errors) -> None:
+        """The single path's tag bounds for one row: at most ``MAX_NEW_TAGS_PER_WRITE``
+        new tags, and the install's cap counting the tags earlier rows will create."""
+        new = {n for n in names if n not in self.tags and n not in self.tags_to_create}
+        if new:
+            planned = len(self.tags) + len(self.tags_to_create)
+            services._bound_new_tags(len(new), planned, errors)
+            if not errors.by_field:
+                self.tags_to_create |= new
 
     def visible_companies(self, batch: list[dict]) -> dict[int, Company]:
         """The batch's employer companies the actor can see (an unseen one cannot be linked)."""
@@ -360,6 +378,10 @@ def _clean_row(plan: _Plan, fields, data: dict, actor, lookups: _Lookups, compan
     for name, messages in plan.validator.errors(obj).items():
         for message in messages:
             errors.add(name, message)
+    if errors.by_field:
+        return errors
+    # Last: only a row that will be written counts towards the tags it creates.
+    lookups.check_new_tags(children["tags"], errors)
     if errors.by_field:
         return errors
     return obj, children

@@ -286,14 +286,22 @@ def _check_new_tags(names: list[str], errors: _Errors) -> None:
     """Bound how many tags one write may create, and how many the install holds."""
     if not names:
         return
-    new = len(names) - Tag.objects.filter(name__in=names).count()
+    if new := len(names) - Tag.objects.filter(name__in=names).count():
+        _bound_new_tags(new, Tag.objects.count(), errors)
+
+
+def _bound_new_tags(new: int, existing: int, errors: _Errors) -> None:
+    """The tag rules, given ``new`` tags one write would create and ``existing`` ones.
+
+    Also the bulk import's, which counts per batch instead of per record.
+    """
     if new > MAX_NEW_TAGS_PER_WRITE:
         errors.add(
             "tags",
             _("At most %(max)d new tags at a time: use existing tags where you can.")
             % {"max": MAX_NEW_TAGS_PER_WRITE},
         )
-    elif new > 0 and Tag.objects.count() + new > MAX_TAGS:
+    elif new > 0 and existing + new > MAX_TAGS:
         errors.add(
             "tags",
             _("There are %(max)d tags already: choose existing ones.") % {"max": MAX_TAGS},

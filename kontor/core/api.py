@@ -23,7 +23,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import BeforeValidator, Field
 
-from .errors import KontorError, ValidationFailed
+from .errors import KontorError, ValidationFailed, with_retry_after
 from .inputs import DB_INT_MAX, text_problem
 from .pagination import COUNT_CAP, capped_count
 
@@ -167,7 +167,10 @@ def error_body(detail, errors: dict | None = None) -> dict:
 
 @api.exception_handler(KontorError)
 def on_kontor_error(request, exc: KontorError):
-    return api.create_response(request, error_body(exc.message, exc.errors), status=exc.status_code)
+    response = api.create_response(
+        request, error_body(exc.message, exc.errors), status=exc.status_code
+    )
+    return with_retry_after(response, getattr(exc, "retry_after", None))
 
 
 _PARAMETER_SOURCES = {"body", "query", "path", "header", "cookie", "form", "file"}

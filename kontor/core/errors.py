@@ -29,6 +29,11 @@ class TooManyAttempts(ValidationFailed):
     status_code = 429
     default_message = _("Too many attempts. Please wait and try again.")
 
+    def __init__(self, message=None, *, errors=None, retry_after: int | None = None):
+        super().__init__(message, errors=errors)
+        # Seconds until the cool-off ends: the answer's ``Retry-After`` header.
+        self.retry_after = retry_after
+
 
 class PermissionDenied(KontorError):
     status_code = 403
@@ -48,3 +53,10 @@ class Conflict(KontorError):
         "Someone else changed this record after you opened it. "
         "Reload to see their changes, then apply yours again."
     )
+
+
+def with_retry_after(response, seconds: int | None):
+    """``response`` with ``Retry-After: seconds`` (RFC 9110) when a cool-off is known."""
+    if seconds:
+        response["Retry-After"] = str(seconds)
+    return response

@@ -1,5 +1,6 @@
 """The app shell: login, logout, home dashboard and global search."""
 
+from axes.helpers import get_client_ip_address
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
@@ -47,13 +48,17 @@ def set_language(request):
 
 
 class PasswordResetView(auth_views.PasswordResetView):
-    """Forgot password: the same answer whether the email is known or not."""
+    """Forgot password: the same answer whether the email is known, unknown or throttled."""
 
     form_class = PasswordResetForm
     template_name = "web/password_reset_form.html"
     subject_template_name = RESET_MAIL_TEMPLATES["subject_template_name"]
     email_template_name = RESET_MAIL_TEMPLATES["email_template_name"]
     success_url = reverse_lazy("web:password_reset_done")
+
+    def get_form_kwargs(self):
+        # The address as the login throttle reads it (axes), so both count the same client.
+        return {**super().get_form_kwargs(), "client_ip": get_client_ip_address(self.request)}
 
 
 class PasswordResetDoneView(auth_views.PasswordResetDoneView):

@@ -3,7 +3,7 @@ from django.db import connection
 from django.utils import translation
 
 from kontor.contacts import bulk, services
-from kontor.contacts.models import Company, Person, Phone
+from kontor.contacts.models import Company, Person, Phone, Tag
 from kontor.core import search
 from kontor.core.errors import PermissionDenied, ValidationFailed
 from kontor.core.models import AuditEntry, SearchDocument
@@ -297,3 +297,41 @@ def test_rows_written_many_per_statement_all_land_and_are_searchable(org, compan
             cursor.execute(
                 "INSERT INTO core_search_fts(core_search_fts, rank) VALUES ('integrity-check', 1)"
             )
+
+
+def test_tags_are_bounded_per_row_and_in_all_as_on_the_single_path(org, monkeypatch):
+    Tag.objects.create(name="VIP")
+    eleven = [f"t{i}" for i in range(services.MAX_NEW_TAGS_PER_WRITE + 1)]
+    # The install may hold 8 tags: VIP and 7 new ones, spent across rows and batches.
+    monkeypatch.setattr(services, "MAX_TAGS", 8)
+    rows = [
+        {"first_name": "Eleven new", "tags": eleven},
+        {"first_name": "Five new", "tags": ["VIP", *eleven[:5]]},
+        {"first_name": "Bad row", "last_name": "x" * 1000, "tags": ["never"]},
+        {"first_name": "Reuses them", "tags": eleven[:5]},
+        {"first_name": "Three new", "tags": ["a", "b", "c"]},
+        {"first_name": "Two new", "tags": ["a", "b"]},
+        # Next batch: the count starts again from what the install holds.
+        {"first_name": "One more", "tags": ["z"]},
+        {"first_name": "Old ones", "tags": ["VIP", "a"]},
+    ]
+
+    result = bulk.import_people(rows, actor=org.admin, batch_size=6)
+
+    too_many = "At most 10 new tags at a time: use existing tags where you can."
+    full = "There are 8 tags already: choose existing ones."
+    assert [(e.row, e.field, e.message) for e in result.errors if e.field == "tags"] == [
+        (1, "tags", too_many),
+        (5, "tags", full),
+        (7, "tags", full),
+    ]
+    assert result.skipped_rows == 4  # also the bad row, whose tag was not counted
+    assert (
+        Person.objects.filter(first_name__in=["Eleven new", "Three new", "One more"]).count() == 0
+    )
+    assert sorted(Tag.objects.values_list("name", flat=True)) == sorted(
+        ["VIP", *eleven[:5], "a", "b"]
+    )
+    named = {p.first_name: sorted(t.name for t in p.tags.all()) for p in Person.objects.all()}
+    assert named["Old ones"] == ["VIP", "a"]
+    assert named["Two new"] == ["a", "b"]
