@@ -11,6 +11,7 @@ admin (role admin, in Company), superuser (no roles), nobody (no roles, Sales Te
 from types import SimpleNamespace
 
 import pytest
+from django.utils import translation
 
 from kontor.accounts import services as accounts
 from kontor.accounts.models import Role
@@ -61,3 +62,12 @@ def org(db, make_user):
 def fast_password_hashing(settings):
     # PBKDF2's deliberate slowness costs seconds per fixture; tests do not need it.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def english_outside_requests():
+    # A request activates its language for the thread and leaves it active afterwards; a
+    # test that renders text outside a request must not inherit the previous test's.
+    translation.activate("en")
+    yield
+    translation.deactivate()

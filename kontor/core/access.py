@@ -225,10 +225,19 @@ def may(user, object_type: str, action: str) -> bool:
 
 class ScopedQuerySet(models.QuerySet):
     def visible_to(self, user, action: str = Action.VIEW):
-        """The rows ``user`` may ``action``: the only entry point for reading business data."""
+        """The rows ``user`` may ``action``: the only entry point for reading business data.
+
+        Every action stays inside what the user may view (an export never reaches
+        further than the list), so a wider grant for another action is cut to the view scope.
+        """
         q = scope_q(user, self.model, action)
         if q is None:
             return self.none()
+        if action != Action.VIEW:
+            view = scope_q(user, self.model, Action.VIEW)
+            if view is None:
+                return self.none()
+            q &= view
         return self.filter(q)
 
     def get_visible(self, user, pk, action: str = Action.VIEW):

@@ -1,8 +1,9 @@
 import pytest
 
+from kontor.accounts import services as accounts
 from kontor.contacts import services
 from kontor.contacts.models import Person
-from kontor.core.access import Action, Scope, scope_for
+from kontor.core.access import SYSTEM, Action, Scope, scope_for
 from kontor.core.errors import Conflict, NotFound, PermissionDenied
 from kontor.core.models import AuditEntry
 
@@ -65,3 +66,27 @@ def test_stale_version_is_refused_and_nothing_is_written(org):
     fresh = Person.objects.get(pk=a.pk)
     assert (fresh.position, fresh.version) == ("One", 2)
     assert AuditEntry.objects.filter(action="contacts.person.updated").count() == 1
+
+
+def test_every_action_read_stays_inside_the_view_scope(org, make_user):
+    """An export granted wider than viewing still reads only what the user may view."""
+    role = accounts.create_role(
+        name="wide exporter",
+        grants=[
+            ("contacts.person", Action.VIEW, Scope.DEPARTMENT),
+            ("contacts.person", Action.EXPORT, Scope.ALL),
+        ],
+        actor=SYSTEM,
+    )
+    exporter = make_user("exporter@example.com", department=org.dept.team1)
+    exporter.roles.add(role)
+    exporter = type(exporter).objects.get(pk=exporter.pk)
+    own_team = person_owned_by(org.member_a)
+    other_team = person_owned_by(org.member_c)
+
+    def read(action):
+        return set(Person.objects.visible_to(exporter, action).values_list("pk", flat=True))
+
+    assert read(Action.VIEW) == {own_team.pk}
+    assert read(Action.EXPORT) == {own_team.pk}
+    assert other_team.pk not in read(Action.EXPORT)
