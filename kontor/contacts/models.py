@@ -120,6 +120,12 @@ class Person(BusinessRecord):
         return self.full_name
 
     @property
+    def visible_company(self):
+        """The employer, if the reader may see it: the reads in ``contacts.queries`` mark
+        that (``company_visible``); a person read without the mark shows no employer."""
+        return self.company if getattr(self, "company_visible", False) else None
+
+    @property
     def full_name(self) -> str:
         return " ".join(p for p in (self.first_name, self.middle_name, self.last_name) if p)
 

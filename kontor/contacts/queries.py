@@ -116,11 +116,10 @@ def companies(user, filters: ListFilters | None = None, *, action: str = Action.
 
 def person(user, pk, *, action: str = Action.VIEW) -> Person:
     """One person with everything a detail page shows, or NotFound outside scope."""
-    return (
-        Person.objects.select_related("company", "owner", "department")
-        .prefetch_related("phones", "emails", "addresses", "family", "important_dates", "tags")
-        .get_visible(user, pk, action)
+    people = Person.objects.select_related("company", "owner", "department").prefetch_related(
+        "phones", "emails", "addresses", "family", "important_dates", "tags"
     )
+    return with_visible_company(people, user).get_visible(user, pk, action)
 
 
 def company(user, pk, *, action: str = Action.VIEW) -> Company:

@@ -156,14 +156,6 @@ def _sort_columns(request, rt: RecordType, current: str) -> list[dict]:
     return columns
 
 
-def _mark_visible_companies(user, people) -> None:
-    """A person's employer may lie outside the user's scope; then its name is not shown."""
-    ids = {p.company_id for p in people if p.company_id}
-    visible = set(Company.objects.visible_to(user).filter(pk__in=ids).values_list("pk", flat=True))
-    for person in people:
-        person.visible_company = person.company if person.company_id in visible else None
-
-
 @login_required
 @require_GET
 def _list(request, rt: RecordType):
@@ -171,8 +163,6 @@ def _list(request, rt: RecordType):
     qs = rt.list_query(request.user, filters).prefetch_related("phones", "emails", "tags")
     page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    if rt is PERSON:
-        _mark_visible_companies(request.user, rows)
     filter_company = None
     if filters.company_id:
         try:
@@ -464,8 +454,6 @@ def _detail(request, rt: RecordType, pk: int, tab: str = "profile"):
         "may_delete": record_in_scope(request.user, obj, Action.DELETE),
         "can": _permissions(request.user, rt),
     }
-    if rt is PERSON:
-        _mark_visible_companies(request.user, [obj])
     if tab == "related":
         if rt is COMPANY:
             context["related_people"] = list(
