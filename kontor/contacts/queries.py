@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kontor.core import search
-from kontor.core.access import Action, Scope, object_type_of, scope_for
+from kontor.core.access import Action, Scope, object_type_of, scope_for, sees_all
 from kontor.core.search import MatchField
 
 from .models import Company, Person, Tag
@@ -87,7 +87,7 @@ def people(user, filters: ListFilters | None = None, *, action: str = Action.VIE
         # A hidden company filters like an unknown one: to nothing.
         qs = qs.filter(company_id__in=visible_companies.filter(pk=filters.company_id).values("pk"))
     qs = qs.select_related("company", "owner", "department")
-    if visible_companies.query.where or visible_companies.query.is_empty():
+    if not sees_all(user, Company):
         # A person visible does not make their employer visible: its name is shown, and
         # sorts, only for a reader who can see it (a hidden one sorts as if empty).
         # "IN (subquery)", read once per query: for a head's list sorted by company it

@@ -32,6 +32,7 @@ from kontor.core.access import (
     require,
     require_placement,
     scope_q,
+    sees_all,
 )
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
 from kontor.core.inputs import DB_INT_MAX, text_problem
@@ -729,9 +730,9 @@ def _hide_unseen_employers(people: list[Person], seen: dict[int, Company], actor
     and not at all when the actor sees every company.
     """
     unseen = {p.company_id for p in people if p.company_id} - set(seen)
-    visible = Company.objects.visible_to(actor)
-    if unseen and (visible.query.where or visible.query.is_empty()):
-        unseen -= set(visible.filter(pk__in=unseen).values_list("pk", flat=True))
+    if unseen and not sees_all(actor, Company):
+        visible = Company.objects.visible_to(actor).filter(pk__in=unseen)
+        unseen -= set(visible.values_list("pk", flat=True))
         employer_field = Person._meta.get_field("company")
         for person in people:
             if person.company_id in unseen:

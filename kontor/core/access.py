@@ -218,6 +218,11 @@ def require_placement(user, action: str, obj, *, department_changed: bool = True
         raise PermissionDenied(_("You cannot place a record in this department."))
 
 
+def sees_all(user, model) -> bool:
+    """Whether ``user`` views every row of ``model`` (no scope to check per row)."""
+    return scope_for(user, object_type_of(model), Action.VIEW) == Scope.ALL
+
+
 def may(user, object_type: str, action: str) -> bool:
     """Whether the user holds ``action`` on ``object_type`` at any scope (menus, buttons)."""
     return scope_for(user, object_type, action) > Scope.NONE

@@ -22,6 +22,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
 from . import phones
+from .access import sees_all
 from .models import SearchDocument
 
 MIN_INDEXED_LENGTH = 3  # the trigram index answers substrings of three characters or more
@@ -194,7 +195,7 @@ def _linked_matches(linked_model, terms: list[str], user):
         return []
     docs = matching_documents(terms, linked_model._meta.label_lower)
     ids = docs.values_list("object_id", flat=True)
-    if visible.query.where:
+    if not sees_all(user, linked_model):
         ids = visible.filter(pk__in=ids).values_list("pk", flat=True)
     return _ids(ids, always=True)
 
