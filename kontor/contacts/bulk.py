@@ -29,7 +29,6 @@ from django.core.validators import MaxLengthValidator
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from kontor.accounts.models import Department
 from kontor.core import audit, events, search
@@ -312,13 +311,6 @@ def _as_id(value):
         return None
 
 
-# Lazy: translated only for a row that has the error, not twice for every row.
-_UNKNOWN = {
-    "owner_id": gettext_lazy("Unknown user."),
-    "department_id": gettext_lazy("Unknown department."),
-}
-
-
 def _clean_row(plan: _Plan, fields, data: dict, actor, lookups: _Lookups, companies: dict):
     """The unsaved record and its child rows, or the row's errors (``services._Errors``)."""
     model = plan.model
@@ -338,7 +330,7 @@ def _clean_row(plan: _Plan, fields, data: dict, actor, lookups: _Lookups, compan
         if data.get(key) not in (None, ""):
             pk = _as_id(data[key])
             if pk is None:
-                errors.add(key, str(_UNKNOWN[key]))
+                errors.add(key, str(services.PLACEMENT_UNKNOWN[key]))
             else:
                 setattr(obj, key, pk)
                 placed[key] = pk
@@ -373,7 +365,7 @@ def _clean_row(plan: _Plan, fields, data: dict, actor, lookups: _Lookups, compan
         return errors
     for key, known in (("owner_id", lookups.user_ids), ("department_id", lookups.department_ids)):
         if key in placed and placed[key] not in known:
-            errors.add(key, str(_UNKNOWN[key]))
+            errors.add(key, str(services.PLACEMENT_UNKNOWN[key]))
     services._require_name(obj, errors)
     for name, messages in plan.validator.errors(obj).items():
         for message in messages:

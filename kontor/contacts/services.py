@@ -35,7 +35,7 @@ from kontor.core.access import (
     sees_all,
 )
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
-from kontor.core.inputs import DB_INT_MAX, text_problem
+from kontor.core.inputs import as_db_id, text_problem
 
 from .models import Address, Company, Email, FamilyMember, ImportantDate, Person, Phone, Tag
 
@@ -232,7 +232,8 @@ def _clean_tags(names, errors: _Errors) -> list[str]:
     return list(seen.values())
 
 
-_PLACEMENT_UNKNOWN = {
+# Also the bulk import's words for an id it cannot place the record with.
+PLACEMENT_UNKNOWN = {
     "owner_id": gettext_lazy("Unknown user."),
     "department_id": gettext_lazy("Unknown department."),
 }
@@ -253,12 +254,9 @@ def _place(obj, data: dict, errors: _Errors) -> set[str]:
         if value in (None, ""):
             setattr(obj, key, None)
             continue
-        try:
-            pk = int(value)
-        except (TypeError, ValueError):
-            pk = None
-        if pk is None or not 0 < pk <= DB_INT_MAX:
-            errors.add(key, str(_PLACEMENT_UNKNOWN[key]))
+        pk = as_db_id(value)
+        if pk is None:
+            errors.add(key, str(PLACEMENT_UNKNOWN[key]))
         elif pk != getattr(obj, key):
             setattr(obj, key, pk)
             changed.add(key)
@@ -278,9 +276,9 @@ def _require_known_placement(obj, changed: set[str], action: str, actor, errors:
             owners is None
             or not get_user_model().objects.filter(owners, pk=obj.owner_id, is_active=True).exists()
         ):
-            errors.add("owner_id", str(_PLACEMENT_UNKNOWN["owner_id"]))
+            errors.add("owner_id", str(PLACEMENT_UNKNOWN["owner_id"]))
     if "department_id" in changed and not Department.objects.filter(pk=obj.department_id).exists():
-        errors.add("department_id", str(_PLACEMENT_UNKNOWN["department_id"]))
+        errors.add("department_id", str(PLACEMENT_UNKNOWN["department_id"]))
 
 
 def _check_new_tags(names: list[str], errors: _Errors) -> None:
