@@ -19,7 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kontor.core import search
-from kontor.core.access import Action, Scope, object_type_of, scope_for, sees_all
+from kontor.core.access import Action, sees_all
 from kontor.core.search import MatchField
 
 from .models import Company, Person, Tag
@@ -195,7 +195,7 @@ def tags_in_use(user, model):
     a tag costs a read of all its links (docs/benchmarks.md, "Tag picker").
     """
     links = model.tags.through.objects.filter(tag_id=OuterRef("pk"))
-    if scope_for(user, object_type_of(model), Action.VIEW) != Scope.ALL:
+    if not sees_all(user, model):
         # Each link's record looked up by primary key: an "IN (visible records)" here
         # is rebuilt for every tag on SQLite (0.3 s at 20,000 people).
         record = model.objects.visible_to(user).filter(pk=OuterRef(f"{model._meta.model_name}_id"))
