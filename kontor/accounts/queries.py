@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from django.db.models import Count, F, Prefetch, Q
 
-from kontor.core import search
+from kontor.core import types
 from kontor.core.access import (
     ANY_OBJECT_TYPE,
     Action,
@@ -15,8 +15,6 @@ from kontor.core.access import (
 )
 
 from .models import ApiToken, Department, Role, RoleGrant, User
-
-ACCOUNT_OBJECT_TYPES = ("accounts.user", "accounts.department", "accounts.role")
 
 
 @dataclass
@@ -135,6 +133,5 @@ def tokens_of(user):
 
 
 def object_types() -> list[str]:
-    """Every object type a grant can name: "*" first, then searchable models and accounts."""
-    registered = sorted(t.model._meta.label_lower for t in search.registered())
-    return [ANY_OBJECT_TYPE, *registered, *ACCOUNT_OBJECT_TYPES]
+    """Every object type a grant can name: "*" first, then every registered type."""
+    return [ANY_OBJECT_TYPE, *types.grantable()]

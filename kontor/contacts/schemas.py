@@ -1,4 +1,5 @@
-"""API schemas of people and companies: what a client may send and what it gets back.
+"""API schemas of people and companies: what a client may send and what it gets back,
+and how a record fills its output schema.
 
 Input schemas forbid unknown keys, so a client that sends ``version`` on create, ``id``
 or ``created_at`` learns at once (422) that those are not writable. Owner and
@@ -11,16 +12,13 @@ from typing import Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from kontor.core.api import DbInt, IsoDate, Page
+from kontor.core.api import DbInt, IsoDate
 
-from .models import Address, Email, Phone
-from .queries import COMPANY_SORTS, PERSON_SORTS
+from .models import Address, Company, Email, Person, Phone
 
 PhoneKind = Literal[tuple(Phone.Kind.values)]
 EmailKind = Literal[tuple(Email.Kind.values)]
 AddressKind = Literal[tuple(Address.Kind.values)]
-PersonSort = Literal[tuple(PERSON_SORTS)]
-CompanySort = Literal[tuple(COMPANY_SORTS)]
 
 
 class StrictIn(Schema):
@@ -164,20 +162,6 @@ class PersonOut(Schema):
     updated_at: datetime.datetime
 
 
-class PersonPage(Page):
-    items: list[PersonOut]
-
-
-class PersonFilters(Schema):
-    q: str = Field("", description="Name, email, phone in any written form, company")
-    tag: str = ""
-    owner_id: DbInt | None = None
-    department_id: DbInt | None = None
-    company_id: DbInt | None = None
-    mine: bool = Field(False, description="Only the records you own")
-    sort: PersonSort = "name"
-
-
 # -- companies -------------------------------------------------------------------------------
 
 
@@ -229,20 +213,6 @@ class CompanyOut(Schema):
     updated_at: datetime.datetime
 
 
-class CompanyPage(Page):
-    items: list[CompanyOut]
-
-
-class CompanyFilters(Schema):
-    q: str = Field("", description="Name, legal name, tax id, email, phone")
-    tag: str = ""
-    owner_id: DbInt | None = None
-    department_id: DbInt | None = None
-    industry: str = ""
-    mine: bool = Field(False, description="Only the records you own")
-    sort: CompanySort = "name"
-
-
 # -- lookup and duplicates -------------------------------------------------------------------
 
 
@@ -265,3 +235,85 @@ class DuplicateOut(Schema):
     hidden: bool = Field(
         False, description="A similar record exists that you cannot see: ask an administrator"
     )
+
+
+# -- output ----------------------------------------------------------------------------------
+
+
+def ref(obj) -> dict | None:
+    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
+
+
+def _contact_points(obj) -> dict:
+    return {
+        "phones": [
+            {
+                "raw": p.raw,
+                "e164": p.e164,
+                "extension": p.extension,
+                "display": p.display,
+                "kind": p.kind,
+            }
+            for p in obj.phones.all()
+        ],
+        "emails": [{"address": e.address, "kind": e.kind} for e in obj.emails.all()],
+        "addresses": [
+            {
+                "kind": a.kind,
+                "street": a.street,
+                "city": a.city,
+                "region": a.region,
+                "postal_code": a.postal_code,
+                "country": a.country,
+            }
+            for a in obj.addresses.all()
+        ],
+        "tags": [t.name for t in obj.tags.all()],
+    }
+
+
+def _common(obj) -> dict:
+    return {
+        "id": obj.pk,
+        "owner": ref(obj.owner),
+        "department": ref(obj.department),
+        "version": obj.version,
+        "created_at": obj.created_at,
+        "updated_at": obj.updated_at,
+        **_contact_points(obj),
+    }
+
+
+def person_out(person: Person) -> dict:
+    return {
+        **_common(person),
+        "first_name": person.first_name,
+        "middle_name": person.middle_name,
+        "last_name": person.last_name,
+        "full_name": person.full_name,
+        "position": person.position,
+        # Annotated by queries.people: the employer only if the reader can see it.
+        "company": ref(person.company) if person.company_visible else None,
+        "birthday": person.birthday,
+        "source": person.source,
+        "notes": person.notes,
+        "family": [
+            {"relation": m.relation, "name": m.name, "birthday": m.birthday}
+            for m in person.family.all()
+        ],
+        "important_dates": [
+            {"label": d.label, "date": d.date} for d in person.important_dates.all()
+        ],
+    }
+
+
+def company_out(company: Company) -> dict:
+    return {
+        **_common(company),
+        "name": company.name,
+        "legal_name": company.legal_name,
+        "tax_id": company.tax_id,
+        "industry": company.industry,
+        "website": company.website,
+        "notes": company.notes,
+    }

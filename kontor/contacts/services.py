@@ -10,7 +10,6 @@ from __future__ import annotations
 import datetime
 import difflib
 import functools
-from dataclasses import dataclass
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -34,7 +33,7 @@ from kontor.core.access import (
     scope_q,
     sees_all,
 )
-from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
+from kontor.core.errors import KontorError, ValidationFailed
 from kontor.core.inputs import as_db_id, text_problem
 
 from .models import Address, Company, Email, FamilyMember, ImportantDate, Person, Phone, Tag
@@ -479,70 +478,6 @@ def update_person(person: Person, data: dict, *, actor, expected_version=None) -
 
 def delete_person(person: Person, *, actor, expected_version=None) -> None:
     records.delete_record(person, actor=actor, expected_version=expected_version)
-
-
-def _updater(model):
-    return update_person if model is Person else update_company
-
-
-@dataclass
-class BulkResult:
-    """What a bulk action did to a selection.
-
-    ``done``: records changed. ``skipped``: records the actor sees but may not change
-    this way (their names may be shown). ``missing``: ids that name nothing the actor
-    can see, deleted meanwhile or never theirs to see; only counted.
-    """
-
-    done: int
-    skipped: list
-    missing: int
-
-
-def _bulk(model, ids, action: str, change, *, actor, prefetch=()) -> BulkResult:
-    """``change(obj)`` each selected record the actor sees, each in its own savepoint.
-
-    A row the actor may not change (403, or 404 and 409 from a concurrent write) is
-    skipped and the rest applied; bad input (ValidationFailed) is the same for every
-    row, so it changes nothing and is raised.
-    """
-    if not may(actor, object_type_of(model), action):
-        raise PermissionDenied()
-    ids = set(ids)
-    objs = list(model.objects.visible_to(actor).filter(pk__in=ids).prefetch_related(*prefetch))
-    done, skipped = 0, []
-    with transaction.atomic():
-        for obj in objs:
-            try:
-                with transaction.atomic():
-                    change(obj)
-            except (PermissionDenied, NotFound, Conflict):
-                skipped.append(obj)
-            else:
-                done += 1
-    return BulkResult(done=done, skipped=skipped, missing=len(ids) - len(objs))
-
-
-def bulk_update(model, ids: list[int], data: dict, *, actor) -> BulkResult:
-    """Apply ``data`` (owner, department) to each listed record the actor may edit."""
-    update = _updater(model)
-    return _bulk(model, ids, Action.EDIT, lambda obj: update(obj, data, actor=actor), actor=actor)
-
-
-def bulk_add_tag(model, ids: list[int], tag: str, *, actor) -> BulkResult:
-    """Add one tag to each listed record the actor may edit."""
-    update = _updater(model)
-
-    def add_tag(obj):
-        update(obj, {"tags": [t.name for t in obj.tags.all()] + [tag]}, actor=actor)
-
-    return _bulk(model, ids, Action.EDIT, add_tag, actor=actor, prefetch=("tags",))
-
-
-def bulk_delete(model, ids: list[int], *, actor) -> BulkResult:
-    """Delete each listed record the actor may delete."""
-    delete = delete_person if model is Person else delete_company
-    return _bulk(model, ids, Action.DELETE, lambda obj: delete(obj, actor=actor), actor=actor)
 
 
 def likely_duplicates(data: dict, *, actor, model=Person, exclude_id=None, limit: int = 5):

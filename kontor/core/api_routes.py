@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
-from . import files, search
+from . import files, search, types
 from .api import MAX_LIMIT, MAX_OFFSET, ErrorOut, Page, page
 from .errors import NotFound, ValidationFailed
 from .models import Attachment, AuditEntry
@@ -110,7 +110,7 @@ class AuditPage(Page):
     items: list[AuditOut]
 
 
-def _audit_out(entry: AuditEntry) -> dict:
+def audit_out(entry: AuditEntry) -> dict:
     return {
         "id": entry.pk,
         "at": entry.at,
@@ -132,17 +132,21 @@ def _visible_record(user, reference: str):
         raise ValidationFailed(
             errors={"object": [_("Name a record as type:id, e.g. contacts.person:12.")]}
         )
-    entry = search.search_type(object_type.lower())
+    entry = types.get(object_type.lower())
     if entry is None:
         raise NotFound()
-    return entry.model.objects.get_visible(user, int(raw_id))
+    return entry.visible(user).get_visible(user, int(raw_id))
 
 
 def _visible_audit(user):
-    """Audit rows of every record of a registered type that ``user`` can see."""
+    """Audit rows of every object of a registered type that ``user`` can see.
+
+    Users, departments and roles are registered types too: their history is readable
+    by whoever may view them.
+    """
     visible = Q(pk__in=[])
-    for entry in search.registered():
-        records = entry.model.objects.visible_to(user)
+    for entry in types.all_types():
+        records = entry.visible(user)
         if records.query.is_empty():
             continue
         of_type = Q(object_type=entry.object_type)
@@ -170,7 +174,7 @@ def audit_log(
     else:
         entries = _visible_audit(request.user)
     result = page(entries.order_by("-at", "-id"), limit, offset)
-    result["items"] = [_audit_out(e) for e in result["items"]]
+    result["items"] = [audit_out(e) for e in result["items"]]
     return result
 
 
@@ -199,21 +203,22 @@ def _attachment_out(attachment: Attachment) -> dict:
     }
 
 
-def add_attachment_routes(domain_router: Router, model, *, path: str) -> None:
+def add_attachment_routes(domain_router: Router, model, *, path: str, load) -> None:
     """Give ``model``'s records ``{path}/{id}/attachments`` (list and upload) on its router.
 
-    One implementation for every record type; the record is loaded through its own
-    ``visible_to``, so a record outside the user's scope is 404 here as everywhere.
+    One implementation for every record type; the record is loaded by ``load(user, id)``
+    (its type's access-scoped read), so a record outside the user's scope is 404 here
+    as everywhere.
     """
     name = model._meta.model_name
 
     def list_attachments(request, record_id: int):
-        record = model.objects.get_visible(request.user, record_id)
+        record = load(request.user, record_id)
         rows = files.attachments_of(record).select_related("uploaded_by")
         return [_attachment_out(a) for a in rows]
 
     def upload_attachment(request, record_id: int, file: File[UploadedFile]):
-        record = model.objects.get_visible(request.user, record_id)
+        record = load(request.user, record_id)
         attachment = files.add_attachment(record, file, actor=request.user)
         return Status(201, _attachment_out(attachment))
 

@@ -8,6 +8,7 @@ their own field handling; they never write a record any other way.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
@@ -15,8 +16,8 @@ from django.db.models import F
 from django.utils import timezone
 
 from . import audit, events, search
-from .access import Action, require, require_placement
-from .errors import Conflict, ValidationFailed
+from .access import Action, may, require, require_placement
+from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from .inputs import text_problem
 from .models import Attachment
 
@@ -167,3 +168,73 @@ def delete_record(obj, *, actor, expected_version: int | None = None) -> None:
             attachment.delete()
             # The file goes only once the rows are gone for good.
             transaction.on_commit(lambda f=attachment.file: f.delete(save=False))
+
+
+# -- bulk actions on a selection -----------------------------------------------------------
+
+
+@dataclass
+class BulkResult:
+    """What a bulk action did to a selection.
+
+    ``done``: records changed. ``skipped``: records the actor sees but may not change
+    this way (their names may be shown). ``missing``: ids that name nothing the actor
+    can see, deleted meanwhile or never theirs to see; only counted.
+    """
+
+    done: int
+    skipped: list
+    missing: int
+
+
+def _bulk(record_type, ids, action: str, change, *, actor, prefetch=()) -> BulkResult:
+    """``change(obj)`` each selected record the actor sees, each in its own savepoint.
+
+    A row the actor may not change (403, or 404 and 409 from a concurrent write) is
+    skipped and the rest applied; bad input (ValidationFailed) is the same for every
+    row, so it changes nothing and is raised.
+    """
+    if not may(actor, record_type.object_type, action):
+        raise PermissionDenied()
+    ids = set(ids)
+    visible = record_type.visible(actor).filter(pk__in=ids).prefetch_related(*prefetch)
+    objs = list(visible)
+    done, skipped = 0, []
+    with transaction.atomic():
+        for obj in objs:
+            try:
+                with transaction.atomic():
+                    change(obj)
+            except (PermissionDenied, NotFound, Conflict):
+                skipped.append(obj)
+            else:
+                done += 1
+    return BulkResult(done=done, skipped=skipped, missing=len(ids) - len(objs))
+
+
+def bulk_update(record_type, ids: list[int], data: dict, *, actor) -> BulkResult:
+    """Apply ``data`` (owner, department) to each listed record the actor may edit,
+    through the type's own update service."""
+
+    def change(obj):
+        record_type.update(obj, data, actor=actor)
+
+    return _bulk(record_type, ids, Action.EDIT, change, actor=actor)
+
+
+def bulk_add_tag(record_type, ids: list[int], tag: str, *, actor) -> BulkResult:
+    """Add one tag to each listed record the actor may edit."""
+
+    def add_tag(obj):
+        record_type.update(obj, {"tags": [*record_type.tag_names(obj), tag]}, actor=actor)
+
+    return _bulk(record_type, ids, Action.EDIT, add_tag, actor=actor, prefetch=("tags",))
+
+
+def bulk_delete(record_type, ids: list[int], *, actor) -> BulkResult:
+    """Delete each listed record the actor may delete, through the type's delete service."""
+
+    def delete(obj):
+        record_type.delete(obj, actor=actor)
+
+    return _bulk(record_type, ids, Action.DELETE, delete, actor=actor)

@@ -9,16 +9,16 @@ from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
 
 from kontor.accounts import services as accounts
 from kontor.accounts.forms import RESET_MAIL_TEMPLATES, PasswordResetForm, ResetPasswordForm
-from kontor.contacts import queries as contacts
-from kontor.core import files
+from kontor.core import files, types
 from kontor.core import search as core_search
-from kontor.core.access import Action
+from kontor.core.access import Action, may
 from kontor.core.pagination import capped_count
 
 from .errors import service_errors
@@ -109,20 +109,23 @@ def _grouped_results(user, q: str, limit: int) -> list[dict]:
 
 @login_required
 def home(request):
-    people = contacts.people(request.user)
-    companies = contacts.companies(request.user)
-    recent_people = people.order_by("-updated_at", "-id")[:RECENT_LIMIT]
-    recent_companies = companies.order_by("-updated_at", "-id")[:RECENT_LIMIT]
-    return render(
-        request,
-        "web/home.html",
-        {
-            "people_total": capped_count(people),
-            "companies_total": capped_count(companies),
-            "recent_people": recent_people,
-            "recent_companies": recent_companies,
-        },
-    )
+    """Each registered type's home widget the user may view: its total and latest changes."""
+    widgets = []
+    for rt in types.record_types():
+        if not rt.home_widget or not may(request.user, rt.object_type, Action.VIEW):
+            continue
+        records = rt.list_query(request.user)
+        widgets.append(
+            {
+                "rt": rt,
+                "total": capped_count(records),
+                "recent": records.order_by("-updated_at", "-id")[:RECENT_LIMIT],
+                "title": format_lazy(_("Recently updated: {types}"), types=rt.plural),
+                "may_create": may(request.user, rt.object_type, Action.CREATE),
+            }
+        )
+    any_records = any(w["total"].count for w in widgets)
+    return render(request, "web/home.html", {"widgets": widgets, "any_records": any_records})
 
 
 @login_required
@@ -177,5 +180,4 @@ def attachment_delete(request, pk):
         target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
     ):
         return redirect(target)
-    entry = core_search.search_type(record._meta.label_lower)
-    return redirect((entry and _hit_url(entry, record)) or "web:home")
+    return redirect(types.url_of(record) or "web:home")

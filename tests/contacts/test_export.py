@@ -12,9 +12,9 @@ from openpyxl import load_workbook
 
 from kontor.accounts import services as accounts
 from kontor.contacts import services
-from kontor.contacts.exports import neutralise
 from kontor.contacts.models import Person
 from kontor.core.access import SYSTEM, Action, Scope
+from kontor.core.exports import neutralise
 from tests.contacts.test_api import Api
 
 PAYLOADS = ["=1+2", "+7 916", "-2", "@SUM(A1)", "\tx", "\rx", '=HYPERLINK("http://x")']

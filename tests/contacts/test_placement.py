@@ -13,6 +13,8 @@ from django.urls import reverse
 from kontor.accounts import services as accounts
 from kontor.contacts import bulk, services
 from kontor.contacts.models import Company, Person
+from kontor.contacts.types import PERSON
+from kontor.core import services as records
 from kontor.core.access import SYSTEM
 
 from .test_api import Api
@@ -242,8 +244,8 @@ def test_form_refuses_a_member_filing_their_record_elsewhere(client, org):
 def test_bulk_move_skips_a_record_the_member_owns_but_may_not_place_there(org):
     mine = person_of(org.member_a)
 
-    result = services.bulk_update(
-        Person, [mine.pk], {"department_id": org.dept.support.pk}, actor=org.member_a
+    result = records.bulk_update(
+        PERSON, [mine.pk], {"department_id": org.dept.support.pk}, actor=org.member_a
     )
 
     assert (result.done, result.skipped, result.missing) == (0, [mine], 0)

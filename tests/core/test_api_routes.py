@@ -167,14 +167,36 @@ def test_audit_without_object_lists_only_visible_records(org):
     theirs = person_of(org.support_member)
     company = services.create_company({"name": "Acme"}, actor=org.member_a)
     body = Api(org.member_b).get("/audit?limit=1").json()
-    assert body["count"] == 2
     assert len(body["items"]) == 1
     seen = {
-        (e["object_type"], e["object_id"]) for e in Api(org.member_b).get("/audit").json()["items"]
+        (e["object_type"], e["object_id"])
+        for e in Api(org.member_b).get("/audit?limit=200").json()["items"]
+        if e["object_type"].startswith("contacts.")
     }
     assert seen == {("contacts.person", mine.pk), ("contacts.company", company.pk)}
     assert ("contacts.person", theirs.pk) not in seen
     assert Api(org.nobody).get("/audit").json()["count"] == 0
+
+
+def test_audit_of_users_departments_and_roles_is_read_by_those_who_may_view_them(org):
+    """Accounts' objects are registered types: their history is as visible as they are."""
+    from kontor.accounts import services as accounts
+
+    accounts.update_user(org.member_a, {"first_name": "Annette"}, actor=org.admin)
+    role = accounts.create_role(name="Auditor", actor=org.admin)
+
+    def seen(user) -> set:
+        items = Api(user).get("/audit?limit=200").json()["items"]
+        return {(e["object_type"], e["object_id"]) for e in items}
+
+    assert ("accounts.role", role.pk) in seen(org.admin)
+    # A member views users of their own department (the built-in "*" grant), not roles.
+    member_view = seen(org.member_b)
+    assert ("accounts.role", role.pk) not in member_view
+    assert ("accounts.user", org.member_a.pk) in member_view
+    assert ("accounts.user", org.support_member.pk) not in member_view
+    assert Api(org.member_b).get(f"/audit?object=accounts.role:{role.pk}").status_code == 404
+    assert Api(org.admin).get(f"/audit?object=accounts.role:{role.pk}").json()["count"] >= 1
 
 
 # -- attachments -----------------------------------------------------------------------------

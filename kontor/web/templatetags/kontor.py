@@ -43,3 +43,36 @@ def get_item(mapping, key):
     if not mapping:
         return None
     return mapping.get(key)
+
+
+@register.simple_tag
+def type_url(record_type, suffix: str, *args) -> str:
+    """A record type's page: ``{% type_url rt "edit" obj.pk %}``."""
+    return record_type.url(suffix, *args)
+
+
+@register.filter
+def record_url(obj) -> str:
+    """The UI page of any record of a registered type ("" if it has none)."""
+    from kontor.core import types
+
+    return types.url_of(obj)
+
+
+@register.simple_tag(takes_context=True)
+def record_menu(context) -> list:
+    """The navigation's entries: the registered types the user may view."""
+    from kontor.core import types
+
+    return types.menu(context["request"].user)
+
+
+@register.filter
+def row_subtitle(record_type, obj) -> str:
+    return record_type.row_subtitle(obj)
+
+
+@register.filter
+def cell(column, obj):
+    """A list column's value for one record."""
+    return column.value(obj)

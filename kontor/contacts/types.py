@@ -1,0 +1,325 @@
+"""People and companies as registered object types: what the generic engine needs to serve them."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from kontor.core.access import Action
+from kontor.core.types import (
+    CellKind,
+    Column,
+    ExportColumn,
+    Filter,
+    FilterKind,
+    MenuEntry,
+    RecordType,
+)
+
+from . import queries, schemas, services
+from .forms import CompanyForm, PersonForm
+from .models import Company, Email, Person, Phone
+
+# -- export cells -----------------------------------------------------------------------------
+
+
+def _joined(items: Iterable) -> str:
+    return "; ".join(str(i) for i in items)
+
+
+def _name(obj) -> str:
+    return str(obj) if obj is not None else ""
+
+
+def _points(kind: str):
+    return lambda obj, points: _joined(points[kind])
+
+
+def _phones(obj, points) -> str:
+    # One format for programs: E.164, ";ext=" and the extension (RFC 3966).
+    return _joined(
+        f"{e164};ext={extension}" if extension else e164
+        for _raw, e164, extension in points["phones"]
+    )
+
+
+def _phones_as_typed(obj, points) -> str:
+    return _joined(raw for raw, _e164, _extension in points["phones"])
+
+
+def contact_points(model, ids: list[int]) -> dict[int, dict[str, list]]:
+    """Phones (typed, E.164, extension), emails and tag names of ``ids``, in three queries.
+
+    Flat ``values_list`` reads instead of ``prefetch_related``: building a related
+    manager per row cost more than the query itself (0.9 ms a row at 100,000 rows).
+    """
+    link = f"{model._meta.model_name}_id"
+    points = {pk: {"phones": [], "emails": [], "tags": []} for pk in ids}
+    reads = (
+        ("phones", Phone.objects, ("raw", "e164", "extension"), ("position", "id")),
+        ("emails", Email.objects, ("address",), ("position", "id")),
+        ("tags", model.tags.through.objects, ("tag__name",), ("tag__name",)),
+    )
+    for kind, manager, fields, ordering in reads:
+        for owner_id, *values in (
+            manager.filter(**{f"{link}__in": ids}).order_by(*ordering).values_list(link, *fields)
+        ):
+            points[owner_id][kind].append(values[0] if len(values) == 1 else tuple(values))
+    return points
+
+
+def _first(related: str):
+    def first(obj):
+        rows = getattr(obj, related).all()
+        return rows[0] if rows else None
+
+    return first
+
+
+# -- the two types ----------------------------------------------------------------------------
+
+
+class ContactType(RecordType):
+    """What people and companies share: contact points, tags, the contacts URLs."""
+
+    namespace = "contacts"
+    home_widget = True
+    has_tags = True
+    list_prefetch = ("phones", "emails", "tags")
+
+    api_prefetch = ("phones", "emails", "addresses", "tags")
+
+    def tags_in_use(self, user):
+        return queries.tags_in_use(user, self.model)
+
+    def duplicate_warnings(self, data, *, actor):
+        warnings = {}
+        if duplicates := services.likely_duplicates(data, actor=actor, model=self.model):
+            warnings["duplicates"] = duplicates
+        if services.hidden_duplicate_exists(data, actor=actor, model=self.model):
+            warnings["hidden_duplicate"] = services.HIDDEN_DUPLICATE
+        return warnings
+
+    def export_extra(self, ids):
+        return contact_points(self.model, ids)
+
+    def tail_columns(self) -> tuple[Column, ...]:
+        return (
+            Column("phone", _("Phone"), CellKind.PHONE, _first("phones")),
+            Column("email", _("Email"), CellKind.EMAIL, _first("emails")),
+            Column("owner", _("Owner"), CellKind.TEXT, lambda obj: obj.owner or ""),
+            Column("tags", _("Tags"), CellKind.TAGS, lambda obj: obj.tags.all()),
+        )
+
+
+def _people_at_company(qs, user, company_id):
+    # A hidden company filters like an unknown one: to nothing.
+    visible = Company.objects.visible_to(user).filter(pk=company_id).values("pk")
+    return qs.filter(company_id__in=visible)
+
+
+def _industries(user):
+    return (
+        Company.objects.visible_to(user)
+        .exclude(industry="")
+        .order_by("industry")
+        .values_list("industry", flat=True)
+        .distinct()
+    )
+
+
+class PersonType(ContactType):
+    model = Person
+    name = "person"
+    path = "people"
+    singular = _("person")
+    plural = _("people")
+    menu = MenuEntry(_("People"), order=10)
+    sorts = queries.PERSON_SORTS
+    filters = (
+        Filter(
+            "company_id",
+            _("Company"),
+            FilterKind.RECORD,
+            _people_at_company,
+            target="company",
+            description="People of this company (none if you cannot see it)",
+        ),
+    )
+    profile_template = "contacts/_person_profile.html"
+    subtitle_template = "contacts/_person_subtitle.html"
+    form_template = "contacts/_person_fields.html"
+    form_class = PersonForm
+    initial_fields = ("company_id",)
+    hidden_name = _("a company you cannot see")
+    new_label = _("New person")
+    empty_title = _("No people yet")
+    first_label = _("Add the first person")
+    empty_text = _("Add the people you work with: their phones, emails and whose client they are.")
+    search = {
+        "label": _("People"),
+        "ordering": ("last_name", "first_name", "id"),
+        "url_name": "contacts:person_detail",
+        "subtitle": lambda person: person.position,
+        "match_fields": queries.person_match_fields,
+        "prepare_hits": queries.people_hits,
+        # The employer's name is not in a person's own document: a reader who cannot
+        # see the company must not find its people by its name.
+        "links": ("company",),
+    }
+
+    @property
+    def columns(self):
+        return (
+            Column("name", pgettext_lazy("person", "Name"), CellKind.TITLE, str, sort="name"),
+            Column(
+                "company",
+                _("Company"),
+                CellKind.RECORD,
+                lambda person: person.visible_company,
+                sort="company",
+            ),
+            *self.tail_columns(),
+        )
+
+    export_columns = (
+        ExportColumn(_("ID"), lambda p, points: p.pk),
+        ExportColumn(_("First name"), lambda p, points: p.first_name),
+        ExportColumn(_("Middle name"), lambda p, points: p.middle_name),
+        ExportColumn(_("Last name"), lambda p, points: p.last_name),
+        ExportColumn(_("Position"), lambda p, points: p.position),
+        # The employer's name only when the company itself is visible (marked by queries).
+        ExportColumn(_("Company"), lambda p, points: _name(p.visible_company)),
+        ExportColumn(_("Phones"), _phones),
+        ExportColumn(_("Phones as typed"), _phones_as_typed),
+        ExportColumn(_("Emails"), _points("emails")),
+        ExportColumn(_("Birthday"), lambda p, points: p.birthday),
+        ExportColumn(_("Tags"), _points("tags")),
+        ExportColumn(_("Source"), lambda p, points: p.source),
+        ExportColumn(_("Owner"), lambda p, points: _name(p.owner)),
+        ExportColumn(_("Department"), lambda p, points: _name(p.department)),
+        ExportColumn(_("Created"), lambda p, points: p.created_at),
+    )
+
+    out_schema = schemas.PersonOut
+    create_schema = schemas.PersonCreate
+    patch_schema = schemas.PersonPatch
+    api_prefetch = (*ContactType.api_prefetch, "family", "important_dates")
+    search_description = "Name, email, phone in any written form, company"
+
+    def to_out(self, obj):
+        return schemas.person_out(obj)
+
+    def base_queryset(self, user, action):
+        return queries.people_base(user, action)
+
+    def sorts_for(self, user):
+        return queries.person_sorts(user)
+
+    def one(self, user, pk, *, action=Action.VIEW):
+        return queries.person(user, pk, action=action)
+
+    def row_subtitle(self, obj):
+        return obj.position
+
+    def create(self, data, *, actor):
+        return services.create_person(data, actor=actor)
+
+    def update(self, obj, data, *, actor, expected_version=None):
+        return services.update_person(obj, data, actor=actor, expected_version=expected_version)
+
+    def delete(self, obj, *, actor, expected_version=None):
+        services.delete_person(obj, actor=actor, expected_version=expected_version)
+
+
+class CompanyType(ContactType):
+    model = Company
+    name = "company"
+    path = "companies"
+    singular = _("company")
+    plural = _("companies")
+    menu = MenuEntry(_("Companies"), order=20)
+    sorts = queries.COMPANY_SORTS
+    filters = (
+        Filter(
+            "industry",
+            _("Industry"),
+            FilterKind.CHOICE,
+            lambda qs, user, value: qs.filter(industry__iexact=value),
+            options=_industries,
+        ),
+    )
+    profile_template = "contacts/_company_profile.html"
+    subtitle_template = "contacts/_company_subtitle.html"
+    form_template = "contacts/_company_fields.html"
+    form_class = CompanyForm
+    hidden_name = _("a company you cannot see")
+    unknown_text = _("Unknown company.")
+    new_label = _("New company")
+    empty_title = _("No companies yet")
+    first_label = _("Add the first company")
+    empty_text = _("Add the companies you sell to or buy from.")
+    search = {
+        "label": _("Companies"),
+        "ordering": ("name", "id"),
+        "url_name": "contacts:company_detail",
+        "subtitle": lambda company: company.industry,
+        "match_fields": queries.company_match_fields,
+        "prepare_hits": queries.company_hits,
+    }
+
+    @property
+    def columns(self):
+        return (
+            Column("name", _("Name"), CellKind.TITLE, str, sort="name"),
+            Column("industry", _("Industry"), CellKind.TEXT, lambda c: c.industry, sort="industry"),
+            *self.tail_columns(),
+        )
+
+    export_columns = (
+        ExportColumn(_("ID"), lambda c, points: c.pk),
+        ExportColumn(_("Name"), lambda c, points: c.name),
+        ExportColumn(_("Legal name"), lambda c, points: c.legal_name),
+        ExportColumn(_("Tax id"), lambda c, points: c.tax_id),
+        ExportColumn(_("Industry"), lambda c, points: c.industry),
+        ExportColumn(_("Website"), lambda c, points: c.website),
+        ExportColumn(_("Phones"), _phones),
+        ExportColumn(_("Phones as typed"), _phones_as_typed),
+        ExportColumn(_("Emails"), _points("emails")),
+        ExportColumn(_("Tags"), _points("tags")),
+        ExportColumn(_("Owner"), lambda c, points: _name(c.owner)),
+        ExportColumn(_("Department"), lambda c, points: _name(c.department)),
+        ExportColumn(_("Created"), lambda c, points: c.created_at),
+    )
+
+    out_schema = schemas.CompanyOut
+    create_schema = schemas.CompanyCreate
+    patch_schema = schemas.CompanyPatch
+    search_description = "Name, legal name, tax id, email, phone"
+
+    def to_out(self, obj):
+        return schemas.company_out(obj)
+
+    def base_queryset(self, user, action):
+        return Company.objects.visible_to(user, action).select_related("owner", "department")
+
+    def one(self, user, pk, *, action=Action.VIEW):
+        return queries.company(user, pk, action=action)
+
+    def row_subtitle(self, obj):
+        return obj.legal_name if obj.legal_name != obj.name else ""
+
+    def create(self, data, *, actor):
+        return services.create_company(data, actor=actor)
+
+    def update(self, obj, data, *, actor, expected_version=None):
+        return services.update_company(obj, data, actor=actor, expected_version=expected_version)
+
+    def delete(self, obj, *, actor, expected_version=None):
+        services.delete_company(obj, actor=actor, expected_version=expected_version)
+
+
+PERSON = PersonType()
+COMPANY = CompanyType()

@@ -1,0 +1,137 @@
+"""One API for every registered record type: ``add_record_routes(router, record_type)``.
+
+List, export, get, create, patch, delete, the record's history and its attachments, at
+``/api/v1/<path>``, with the type's schemas in the OpenAPI document. Reads go through
+the type's ``list_query``/``one`` (the access-scoped door), writes through its services.
+Lists use limit/offset and answer ``{items, count, limit, offset}``; updates need the
+version the client edited (body ``version`` or ``If-Match``).
+"""
+
+from typing import Literal
+
+from django.http import HttpResponse
+from ninja import Query, Router, Schema, Status
+from pydantic import Field, create_model
+
+from . import exports
+from .access import Action, may
+from .api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, Page, etag, expected_version, page
+from .api_routes import AuditPage, add_attachment_routes, audit_out
+from .errors import PermissionDenied
+from .models import AuditEntry
+from .types import FilterKind, ListFilters, RecordType
+
+
+def _class_name(record_type: RecordType) -> str:
+    return record_type.name.title().replace("_", "")
+
+
+def filters_schema(record_type: RecordType) -> type[Schema]:
+    """The list's query parameters: the common filters, the type's own, its sorts."""
+    fields: dict = {
+        "q": (str, Field("", description=record_type.search_description)),
+        "owner_id": (DbInt | None, None),
+        "department_id": (DbInt | None, None),
+        "mine": (bool, Field(False, description="Only the records you own")),
+        "sort": (Literal[tuple(record_type.sorts)], record_type.default_sort),
+    }
+    if record_type.has_tags:
+        fields["tag"] = (str, "")
+    for spec in record_type.filters:
+        kind = DbInt | None if spec.kind == FilterKind.RECORD else str
+        default = None if spec.kind == FilterKind.RECORD else ""
+        fields[spec.name] = (kind, Field(default, description=str(spec.description)))
+    return create_model(f"{_class_name(record_type)}Filters", __base__=Schema, **fields)
+
+
+def to_list_filters(record_type: RecordType, sent) -> ListFilters:
+    values = sent.model_dump()
+    extra = {spec.name: values.pop(spec.name) for spec in record_type.filters}
+    return ListFilters(**values, extra=extra)
+
+
+def add_record_routes(router: Router, record_type: RecordType) -> None:
+    """List, export, get, create, update, delete, history and attachments of a type."""
+    rt = record_type
+    name, path = rt.name, f"/{rt.path}"
+    filters_in = filters_schema(rt)
+    page_out = create_model(
+        f"{_class_name(rt)}Page", __base__=Page, items=(list[rt.list_schema], ...)
+    )
+
+    @router.get(path, response=page_out, operation_id=f"{name}_list")
+    def list_records(
+        request,
+        filters: Query[filters_in],
+        limit: int = Query(50, ge=1, le=MAX_LIMIT),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    ):
+        qs = rt.list_query(request.user, to_list_filters(rt, filters))
+        result = page(qs.prefetch_related(*rt.api_prefetch), limit, offset)
+        result["items"] = [rt.to_list_item(obj) for obj in result["items"]]
+        return result
+
+    @router.get(
+        f"{path}/export", operation_id=f"{name}_export", response={200: None, 403: ErrorOut}
+    )
+    def export_records(request, filters: Query[filters_in], format: Literal["csv", "xlsx"] = "csv"):
+        """The list's rows (same filters and sort, no paging) within your export scope."""
+        if not may(request.user, rt.object_type, Action.EXPORT):
+            raise PermissionDenied()
+        qs = rt.list_query(request.user, to_list_filters(rt, filters), action=Action.EXPORT)
+        respond = exports.xlsx_response if format == "xlsx" else exports.csv_response
+        return respond(qs, rt, stem=rt.path)
+
+    @router.get(f"{path}/{{int:record_id}}", response=rt.out_schema, operation_id=f"{name}_get")
+    def get_record(request, record_id: int, response: HttpResponse):
+        obj = rt.one(request.user, record_id)
+        response["ETag"] = etag(obj.version)
+        return rt.to_out(obj)
+
+    @router.post(path, response={201: rt.out_schema}, operation_id=f"{name}_create")
+    def create_record(request, payload: rt.create_schema, response: HttpResponse):
+        obj = rt.create(payload.model_dump(exclude_unset=True), actor=request.user)
+        obj = rt.one(request.user, obj.pk)
+        response["ETag"] = etag(obj.version)
+        return Status(201, rt.to_out(obj))
+
+    @router.patch(
+        f"{path}/{{int:record_id}}", response=rt.out_schema, operation_id=f"{name}_update"
+    )
+    def update_record(request, record_id: int, payload: rt.patch_schema, response: HttpResponse):
+        """Change the sent fields; lists sent replace the whole list. 409 if someone saved first."""
+        data = payload.model_dump(exclude_unset=True)
+        version = expected_version(request, data.pop("version", None))
+        obj = rt.one(request.user, record_id)
+        rt.update(obj, data, actor=request.user, expected_version=version)
+        obj = rt.one(request.user, record_id)
+        response["ETag"] = etag(obj.version)
+        return rt.to_out(obj)
+
+    @router.delete(f"{path}/{{int:record_id}}", response={204: None}, operation_id=f"{name}_delete")
+    def delete_record(request, record_id: int, version: DbInt | None = None):
+        """Delete the record; with ``version`` (or If-Match), only if nobody changed it since."""
+        obj = rt.one(request.user, record_id)
+        rt.delete(
+            obj,
+            actor=request.user,
+            expected_version=expected_version(request, version, required=False),
+        )
+        return Status(204, None)
+
+    @router.get(
+        f"{path}/{{int:record_id}}/history", response=AuditPage, operation_id=f"{name}_history"
+    )
+    def record_history(
+        request,
+        record_id: int,
+        limit: int = Query(50, ge=1, le=MAX_LIMIT),
+        offset: int = Query(0, ge=0, le=MAX_OFFSET),
+    ):
+        """The record's audit entries, newest first (404 unless you can see the record)."""
+        obj = rt.one(request.user, record_id)
+        result = page(AuditEntry.objects.for_object(obj).order_by("-at", "-id"), limit, offset)
+        result["items"] = [audit_out(e) for e in result["items"]]
+        return result
+
+    add_attachment_routes(router, rt.model, path=path, load=rt.one)

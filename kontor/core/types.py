@@ -1,0 +1,388 @@
+"""The object-type registry: every kind of record Kontor keeps, as the generic layer sees it.
+
+A type registers once, in its app's ``AppConfig.ready()``: its model, labels, paths,
+list and one-record queries, filters and sorts (one definition serving UI, API and
+export), services, columns, search spec, menu entry and home widget. The generic parts
+(web views, the API route builder, export, bulk actions, history, the roles editor, the
+audit log, the navigation menu, the home page, the permission matrix) list types from
+here and never name a concrete one: what a type needs beyond the engine is a hook here.
+
+Two kinds of entries:
+- ``AuditedType``: something whose changes the audit log keeps and a role grants on
+  (users, departments, roles). It has a model with ``visible_to`` and labels.
+- ``RecordType``: a business record (``core.models.BusinessRecord``) with the whole
+  engine: lists, detail, forms, API, export, bulk, search.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from django.db.models import ForeignKey
+from django.urls import NoReverseMatch, reverse
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
+
+from .access import Action
+
+# -- lists: filters, sorts, columns ---------------------------------------------------------
+
+
+@dataclass
+class ListFilters:
+    """What a list may be narrowed by, in every channel; every field optional.
+
+    ``extra`` holds the type's own filters by name (``company_id``, ``industry``); their
+    definitions (``Filter``) say how each narrows the list and how it is offered.
+    """
+
+    q: str = ""
+    tag: str = ""
+    owner_id: int | None = None
+    department_id: int | None = None
+    mine: bool = False
+    sort: str = ""
+    extra: dict = field(default_factory=dict)
+
+    def get(self, name: str, default=None):
+        return self.extra.get(name, default)
+
+    @property
+    def is_narrowed(self) -> bool:
+        return bool(
+            self.q
+            or self.tag
+            or self.owner_id
+            or self.department_id
+            or self.mine
+            or any(v not in (None, "") for v in self.extra.values())
+        )
+
+
+class FilterKind:
+    RECORD = "record"  # an id of a record of another type: a chip with its name
+    CHOICE = "choice"  # one of the values ``options(user)`` offers: a select
+
+
+@dataclass(frozen=True)
+class Filter:
+    """One filter of a type's list beyond the common ones (text, tag, owner, department)."""
+
+    name: str  # the query parameter: "company_id"
+    label: str
+    kind: str
+    # (queryset, user, value) -> narrowed queryset; value is never empty here.
+    apply: Callable
+    target: str = ""  # RECORD: the registered name of the type the id names
+    options: Callable | None = None  # CHOICE: user -> the values offered
+    description: str = ""  # for the API's documentation
+
+
+class CellKind:
+    """How a list cell is shown (web/records/_cell.html); custom field kinds map here too."""
+
+    TITLE = "title"  # the record's name, linking to it, with the type's row subtitle
+    TEXT = "text"
+    RECORD = "record"  # a linked record (already checked visible), linking to it
+    PHONE = "phone"
+    EMAIL = "email"
+    TAGS = "tags"
+    DATE = "date"
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of the list: a label, how its cell is shown, and the sort key it offers."""
+
+    key: str
+    label: str
+    kind: str
+    # record -> the cell's value (a text, a record, a phone, a list of tag names ...)
+    value: Callable
+    sort: str = ""
+
+
+@dataclass(frozen=True)
+class ExportColumn:
+    """A column of the CSV/XLSX export: its header and its typed value.
+
+    ``value(record, extra)`` gets what the type's ``export_extra`` read for the record's
+    chunk (contact points, say), so a chunk of rows costs a few queries, not one per row.
+    """
+
+    header: str
+    value: Callable
+
+
+@dataclass(frozen=True)
+class MenuEntry:
+    label: str
+    order: int = 100
+
+
+# -- the types ------------------------------------------------------------------------------
+
+
+class AuditedType:
+    """A kind of object whose changes are audited and on which roles grant actions."""
+
+    model: type
+    singular: str
+    plural: str
+
+    @property
+    def object_type(self) -> str:
+        return self.model._meta.label_lower
+
+    @classmethod
+    def of(cls, model, singular, plural) -> AuditedType:
+        entry = cls()
+        entry.model, entry.singular, entry.plural = model, singular, plural
+        return entry
+
+    def visible(self, user, action: str = Action.VIEW):
+        return self.model.objects.visible_to(user, action)
+
+    def url_of(self, obj) -> str:
+        """The object's page in the UI, or "" if it has none."""
+        return ""
+
+
+class RecordType(AuditedType):
+    """A business record type with the whole engine. Subclass, set the attributes, and
+    override a hook where the generic behaviour is not enough; then ``register()`` it.
+    """
+
+    name: str  # "person": URL names ("<namespace>:person_list"), API operation ids
+    path: str  # "people": the UI's path segment and the API's "/people"
+    namespace: str  # the URL namespace of its UI pages ("contacts")
+    menu: MenuEntry | None = None
+    home_widget: bool = False
+    # Sort key -> order_by fields; "name" first. A sort must walk an index at 1M rows.
+    sorts: dict[str, tuple[str, ...]] = {}
+    default_sort = "name"
+    filters: tuple[Filter, ...] = ()
+    columns: tuple[Column, ...] = ()
+    export_columns: tuple[ExportColumn, ...] = ()
+    # Read with a page of list rows (the list's cells read them).
+    list_prefetch: tuple[str, ...] = ()
+    # Whether records carry tags (a "tags" many-to-many): tag filter, bulk tag.
+    has_tags: bool = False
+    # UI partials: the profile tab's body and the form's own sections.
+    profile_template: str = "web/records/_profile.html"
+    subtitle_template: str = ""  # the line under the detail page's title
+    form_template: str = ""
+    form_class: type | None = None
+    # Field names the create form may take from the query string ("company_id").
+    initial_fields: tuple[str, ...] = ()
+    # How the history names a linked record of this type the reader cannot see, and
+    # what a form or service says of an id of this type that names nothing visible.
+    hidden_name: str = _("a record you cannot see")
+    unknown_text: str = _("Unknown record.")
+    empty_text: str = ""  # the empty list's invitation
+
+    # Phrases naming the type. A language declines a type's name ("нет людей"), so a
+    # built-in type spells each one out; these defaults serve types named at run time.
+    @property
+    def new_label(self) -> str:
+        return format_lazy(_("New: {type}"), type=self.singular)
+
+    @property
+    def empty_title(self) -> str:
+        return format_lazy(_("No records yet: {types}"), types=self.plural)
+
+    @property
+    def first_label(self) -> str:
+        return format_lazy(_("Add the first record: {type}"), type=self.singular)
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def base_queryset(self, user, action: str):
+        """The records ``user`` may ``action``, with what every channel's rows read."""
+        return self.visible(user, action)
+
+    def sorts_for(self, user) -> dict[str, tuple[str, ...]]:
+        return self.sorts
+
+    def list_query(self, user, filters: ListFilters | None = None, *, action=Action.VIEW):
+        """Records ``user`` may ``action`` (view, or export for exports), filtered and sorted.
+
+        The one definition of a list: UI, API and export all read it.
+        """
+        from . import search
+
+        filters = filters or ListFilters()
+        qs = self.base_queryset(user, action)
+        for spec in self.filters:
+            value = filters.get(spec.name)
+            if value not in (None, ""):
+                qs = spec.apply(qs, user, value)
+        if filters.q:
+            qs = search.narrow(qs, filters.q, user)
+        if filters.tag and self.has_tags:
+            qs = qs.filter(tags__name__iexact=filters.tag)
+        if filters.owner_id:
+            qs = qs.filter(owner_id=filters.owner_id)
+        if filters.department_id:
+            qs = qs.filter(department_id=filters.department_id)
+        if filters.mine:
+            qs = qs.filter(owner_id=user.pk)
+        sorts = self.sorts_for(user)
+        return qs.order_by(*sorts.get(filters.sort, sorts[self.default_sort]))
+
+    def one(self, user, pk, *, action: str = Action.VIEW):
+        """One record with what its detail page and API answer read, or NotFound."""
+        return self.base_queryset(user, Action.VIEW).get_visible(user, pk, action)
+
+    def export_extra(self, ids: list[int]) -> dict[int, dict]:
+        """What export columns read besides the row, for a chunk of ids (one dict per id)."""
+        return {pk: {} for pk in ids}
+
+    def row_subtitle(self, obj) -> str:
+        """The small line under a row's title (a person's position)."""
+        return ""
+
+    # -- writes: the type's services -----------------------------------------------------
+
+    def create(self, data: dict, *, actor):
+        raise NotImplementedError
+
+    def update(self, obj, data: dict, *, actor, expected_version=None):
+        raise NotImplementedError
+
+    def delete(self, obj, *, actor, expected_version=None) -> None:
+        raise NotImplementedError
+
+    def tag_names(self, obj) -> list[str]:
+        return [t.name for t in obj.tags.all()] if self.has_tags else []
+
+    def tags_in_use(self, user):
+        """The tags the list's filter and bulk bar offer ``user``."""
+        return []
+
+    def duplicate_warnings(self, data: dict, *, actor) -> dict:
+        """Before creating: what the form warns of (records that look like ``data``)."""
+        return {}
+
+    # -- API (kontor.core.api_records) ----------------------------------------------------
+
+    out_schema: type  # the whole record: detail, create and update answers
+    create_schema: type
+    patch_schema: type  # the create schema's fields, all optional, plus ``version``
+    api_prefetch: tuple[str, ...] = ()  # read with a page of API list rows
+    search_description: str = "Name and other text"
+
+    @property
+    def list_schema(self) -> type:
+        """One row of the API list."""
+        return self.out_schema
+
+    def to_out(self, obj) -> dict:
+        raise NotImplementedError
+
+    def to_list_item(self, obj) -> dict:
+        return self.to_out(obj)
+
+    # -- UI ------------------------------------------------------------------------------
+
+    def url(self, suffix: str, *args) -> str:
+        return reverse(f"{self.namespace}:{self.name}_{suffix}", args=args)
+
+    def url_of(self, obj) -> str:
+        try:
+            return self.url("detail", obj.pk)
+        except NoReverseMatch:
+            return ""
+
+    def list_context(self, request, filters: ListFilters) -> dict:
+        """More for the list page's template (rarely needed: filters come from ``filters``)."""
+        return {}
+
+    # -- links between types -------------------------------------------------------------
+
+    def links(self) -> list[tuple[str, RecordType]]:
+        """Foreign keys of this type to registered record types: (field name, type)."""
+        found = []
+        for model_field in self.model._meta.get_fields():
+            if isinstance(model_field, ForeignKey):
+                target = by_model(model_field.related_model)
+                if isinstance(target, RecordType):
+                    found.append((model_field.name, target))
+        return found
+
+    def linked_from(self) -> list[tuple[RecordType, str]]:
+        """Registered record types that point at this one: (type, their field name)."""
+        return [
+            (other, name)
+            for other in record_types()
+            for name, target in other.links()
+            if target is self
+        ]
+
+
+# -- the registry ---------------------------------------------------------------------------
+
+_types: dict[str, AuditedType] = {}
+
+
+def register(entry: AuditedType) -> AuditedType:
+    """Add a type (call from ``AppConfig.ready()``); a record type also becomes searchable
+    if it defines ``search`` (keyword arguments of ``core.search.register``)."""
+    _types[entry.object_type] = entry
+    search_spec = getattr(entry, "search", None)
+    if search_spec:
+        from . import search
+
+        search.register(entry.model, **search_spec)
+    return entry
+
+
+def get(object_type: str) -> AuditedType | None:
+    """The type registered as "app.model" ("contacts.person"), or None."""
+    return _types.get(object_type)
+
+
+def by_model(model) -> AuditedType | None:
+    return _types.get(model._meta.label_lower)
+
+
+def by_name(name: str) -> RecordType | None:
+    """The record type registered as ``name`` ("person")."""
+    for entry in record_types():
+        if entry.name == name:
+            return entry
+    return None
+
+
+def all_types() -> list[AuditedType]:
+    return list(_types.values())
+
+
+def record_types() -> list[RecordType]:
+    return [t for t in _types.values() if isinstance(t, RecordType)]
+
+
+def grantable() -> list[str]:
+    """Every object type a role may grant on: record types (by name), then the others."""
+    return sorted(t.object_type for t in record_types()) + [
+        t.object_type for t in _types.values() if not isinstance(t, RecordType)
+    ]
+
+
+def menu(user) -> list[tuple[RecordType, str]]:
+    """(type, list URL) of the types with a menu entry that ``user`` may view."""
+    from .access import may
+
+    entries = sorted((t for t in record_types() if t.menu is not None), key=lambda t: t.menu.order)
+    return [(t, t.url("list")) for t in entries if may(user, t.object_type, Action.VIEW)]
+
+
+def url_of(obj) -> str:
+    entry = by_model(type(obj))
+    return entry.url_of(obj) if entry else ""
+
+
+def label_of(object_type: str) -> str:
+    entry = get(object_type)
+    return str(entry.plural) if entry else object_type
