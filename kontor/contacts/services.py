@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kontor.accounts.models import Department
-from kontor.core import phones
+from kontor.core import phones, types
 from kontor.core import services as records
 from kontor.core.access import (
     Action,
@@ -31,7 +31,6 @@ from kontor.core.access import (
     require,
     require_placement,
     scope_q,
-    sees_all,
 )
 from kontor.core.errors import KontorError, ValidationFailed
 from kontor.core.inputs import as_db_id, text_problem
@@ -620,8 +619,9 @@ def lookup_by_phone(text: str, *, actor) -> dict:
     The candidates (every record having the number) are narrowed by
     ``record_in_scope``, the Python twin of ``visible_to``: nothing outside the actor's
     view scope is returned. A person's employer comes with it (its id and name, as
-    ``select_related`` would give) if the actor may see it, else ``person.company`` is
-    None (``company_id`` stays: it is the person's own column).
+    ``select_related`` would give), marked visible or not like every read model's links
+    (``core.types.mark_visible_links``): ``person.visible_company`` is None when the
+    actor may not see it.
     """
     e164 = phones.to_e164(text)
     if e164 is None:
@@ -652,21 +652,6 @@ def lookup_by_phone(text: str, *, actor) -> dict:
             company = Company.from_db(db, _LOOKUP_COMPANY_FIELDS, row[split + 1 :])
             if record_in_scope(actor, company, Action.VIEW):
                 companies[company.pk] = company
-    _hide_unseen_employers(list(people.values()), companies, actor)
+    # The companies found are known visible; the others' visibility is asked once.
+    types.mark_visible_links(actor, list(people.values()), "company", known_visible=companies)
     return {"e164": e164, "people": list(people.values()), "companies": list(companies.values())}
-
-
-def _hide_unseen_employers(people: list[Person], seen: dict[int, Company], actor) -> None:
-    """Drop the employer of each person whose company ``actor`` cannot see.
-
-    The companies the lookup found are known visible; the others are asked in one query,
-    and not at all when the actor sees every company.
-    """
-    unseen = {p.company_id for p in people if p.company_id} - set(seen)
-    if unseen and not sees_all(actor, Company):
-        visible = Company.objects.visible_to(actor).filter(pk__in=unseen)
-        unseen -= set(visible.values_list("pk", flat=True))
-        employer_field = Person._meta.get_field("company")
-        for person in people:
-            if person.company_id in unseen:
-                employer_field.set_cached_value(person, None)

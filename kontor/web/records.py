@@ -33,7 +33,7 @@ from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied
 from kontor.core.inputs import as_db_id
 from kontor.core.models import Attachment, AuditEntry
 from kontor.core.pagination import CappedPaginator
-from kontor.core.types import FilterKind, ListFilters, RecordType
+from kontor.core.types import AuditedType, FilterKind, ListFilters, RecordType
 from kontor.core.types import by_name as type_by_name
 
 from .errors import service_errors
@@ -293,7 +293,7 @@ def _field_label(model, field: str) -> str:
     return str(model_field.verbose_name)
 
 
-def _reference_names(user, rt: RecordType, entries) -> tuple[dict, dict]:
+def _reference_names(user, rt: AuditedType, entries) -> tuple[dict, dict]:
     """Names of the ids the history holds: owners and departments, and linked records
     (of registered types) only if ``user`` can see them; and what to say of the others."""
     readers = {
@@ -331,7 +331,8 @@ def _display(field: str, value, names: dict, hidden: dict) -> str:
     return str(value)
 
 
-def history(user, rt: RecordType, obj) -> list[dict]:
+def history(user, rt: AuditedType, obj) -> list[dict]:
+    """The object's audit entries, newest first, with names for the ids they hold."""
     entries = list(AuditEntry.objects.for_object(obj)[:HISTORY_LIMIT])
     names, hidden = _reference_names(user, rt, entries)
     items = []

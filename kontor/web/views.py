@@ -5,7 +5,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import NoReverseMatch, reverse, reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -21,6 +21,7 @@ from kontor.core import search as core_search
 from kontor.core.access import Action, may
 from kontor.core.pagination import capped_count
 
+from . import records
 from .errors import service_errors
 
 SUGGEST_LIMIT = 5
@@ -155,6 +156,25 @@ def search_page(request):
             "groups": groups,
             "total": sum(len(g["hits"]) for g in groups),
         },
+    )
+
+
+@login_required
+@require_GET
+@service_errors
+def object_history(request, object_type: str, pk: int):
+    """The history of anything registered (a user, a role, a department, a record), to
+    whoever may view it; 404 otherwise, as for an unknown id."""
+    entry = types.get(object_type)
+    if entry is None:
+        raise Http404()
+    obj = entry.visible(request.user).get_visible(request.user, pk)
+    if isinstance(entry, types.RecordType):
+        return redirect(entry.url("tab", pk, "history"))
+    return render(
+        request,
+        "web/history.html",
+        {"obj": obj, "entry": entry, "history": records.history(request.user, entry, obj)},
     )
 
 
