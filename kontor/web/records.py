@@ -33,7 +33,7 @@ from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied
 from kontor.core.inputs import as_db_id
 from kontor.core.models import Attachment, AuditEntry
 from kontor.core.pagination import CappedPaginator
-from kontor.core.types import AuditedType, FilterKind, ListFilters, RecordType
+from kontor.core.types import AuditedType, CellKind, FilterKind, ListFilters, RecordType
 from kontor.core.types import by_name as type_by_name
 
 from .errors import service_errors
@@ -92,9 +92,25 @@ def list_filters(params, rt: RecordType) -> ListFilters:
     )
 
 
-def _sort_columns(request, rt: RecordType, current: str) -> list[dict]:
+COLUMNS_SESSION_KEY = "list_columns:{}"
+
+
+def chosen_columns(request, rt: RecordType) -> list:
+    """The columns the user chose for this type's list (``cols``, kept in the session);
+    the title column always shows, and a key the type lacks is ignored."""
+    title = [c for c in rt.columns if c.kind == CellKind.TITLE]
+    key = COLUMNS_SESSION_KEY.format(rt.object_type)
+    if "cols" in request.GET:
+        wanted = set(request.GET.getlist("cols"))
+        request.session[key] = sorted(wanted)
+    else:
+        wanted = set(request.session.get(key, [c.key for c in rt.columns]))
+    return [c for c in rt.columns if c in title or c.key in wanted]
+
+
+def _sort_columns(request, rt: RecordType, current: str, shown: list) -> list[dict]:
     columns = []
-    for column in rt.columns:
+    for column in shown:
         entry = {"column": column, "label": column.label, "state": None, "url": ""}
         if column.sort:
             key = column.sort
@@ -146,9 +162,9 @@ class ListView(RecordView):
         qs = rt.list_query(user, filters).prefetch_related(*rt.list_prefetch)
         page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         may_edit = may(user, rt.object_type, Action.EDIT)
+        shown = chosen_columns(request, rt)
         rows = [
-            {"obj": obj, "cells": [(c, c.value(obj)) for c in rt.columns]}
-            for obj in page.object_list
+            {"obj": obj, "cells": [(c, c.value(obj)) for c in shown]} for obj in page.object_list
         ]
         context = {
             "rt": rt,
@@ -156,7 +172,11 @@ class ListView(RecordView):
             "rows": rows,
             "filters": filters,
             "filter_widgets": _filter_widgets(request, rt, filters),
-            "columns": _sort_columns(request, rt, filters.sort),
+            "columns": _sort_columns(request, rt, filters.sort, shown),
+            "column_choices": [
+                {"column": c, "shown": c in shown, "fixed": c.kind == CellKind.TITLE}
+                for c in rt.columns
+            ],
             "can": self.permissions(),
             "tags": rt.tags_in_use(user),
             # Filters offer whom and where the user can see; bulk changes, where they may put.
