@@ -11,7 +11,6 @@ import datetime
 import difflib
 import functools
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator, validate_email
 from django.db import connection, transaction
@@ -19,21 +18,23 @@ from django.db.models import CharField, TextField
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kontor.accounts.models import Department
 from kontor.core import phones, types
 from kontor.core import services as records
 from kontor.core.access import (
     Action,
     may,
     object_type_of,
-    placement_owners_q,
     record_in_scope,
     require,
     require_placement,
     scope_q,
 )
-from kontor.core.errors import KontorError, ValidationFailed
-from kontor.core.inputs import as_db_id, text_problem
+from kontor.core.errors import KontorError
+from kontor.core.inputs import text_problem
+from kontor.core.services import FieldErrors as _Errors
+from kontor.core.services import default_placement as _default_placement
+from kontor.core.services import place as _place
+from kontor.core.services import require_known_placement as _require_known_placement
 
 from .models import Address, Company, Email, FamilyMember, ImportantDate, Person, Phone, Tag
 
@@ -61,20 +62,6 @@ def _text(value) -> str:
 _PHONE_KINDS = frozenset(Phone.Kind.values)
 _EMAIL_KINDS = frozenset(Email.Kind.values)
 _ADDRESS_KINDS = frozenset(Address.Kind.values)
-
-
-class _Errors:
-    """Collects field messages so a form shows every problem at once."""
-
-    def __init__(self):
-        self.by_field: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.by_field.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.by_field:
-            raise ValidationFailed(errors=self.by_field)
 
 
 def _row_fits(row, prefix: str, errors: _Errors) -> bool:
@@ -230,55 +217,6 @@ def _clean_tags(names, errors: _Errors) -> list[str]:
     return list(seen.values())
 
 
-# Also the bulk import's words for an id it cannot place the record with.
-PLACEMENT_UNKNOWN = {
-    "owner_id": gettext_lazy("Unknown user."),
-    "department_id": gettext_lazy("Unknown department."),
-}
-
-
-def _place(obj, data: dict, errors: _Errors) -> set[str]:
-    """Put the owner and department ids from input on ``obj`` as given.
-
-    Answers the keys set to a new id: whether that user or department exists and may
-    be chosen is asked by ``_require_known_placement`` only after the scope check, so a
-    hidden id and an absent one get the same answer.
-    """
-    changed = set()
-    for key in ("owner_id", "department_id"):
-        if key not in data:
-            continue
-        value = data[key]
-        if value in (None, ""):
-            setattr(obj, key, None)
-            continue
-        pk = as_db_id(value)
-        if pk is None:
-            errors.add(key, str(PLACEMENT_UNKNOWN[key]))
-        elif pk != getattr(obj, key):
-            setattr(obj, key, pk)
-            changed.add(key)
-    return changed
-
-
-def _require_known_placement(obj, changed: set[str], action: str, actor, errors: _Errors):
-    """A new owner must be an active user the actor may choose, a new department exist.
-
-    Both say "unknown" whether the id names nothing or someone the actor may not choose
-    (``placement_owners_q``). The department is already inside the actor's reach
-    (``require_placement`` ran first), so only its existence is left to ask.
-    """
-    if "owner_id" in changed:
-        owners = placement_owners_q(actor, object_type_of(obj), action)
-        if (
-            owners is None
-            or not get_user_model().objects.filter(owners, pk=obj.owner_id, is_active=True).exists()
-        ):
-            errors.add("owner_id", str(PLACEMENT_UNKNOWN["owner_id"]))
-    if "department_id" in changed and not Department.objects.filter(pk=obj.department_id).exists():
-        errors.add("department_id", str(PLACEMENT_UNKNOWN["department_id"]))
-
-
 def _check_new_tags(names: list[str], errors: _Errors) -> None:
     """Bound how many tags one write may create, and how many the install holds."""
     if not names:
@@ -370,13 +308,6 @@ def _children_saver(children: dict):
         getattr(obj, "_prefetched_objects_cache", {}).clear()
 
     return save
-
-
-def _default_placement(obj, actor) -> None:
-    if obj.owner_id is None and getattr(actor, "pk", None) is not None:
-        obj.owner_id = actor.pk
-    if obj.department_id is None:
-        obj.department_id = getattr(actor, "department_id", None)
 
 
 def _create(model, fields, data: dict, *, actor):

@@ -339,6 +339,12 @@ def register(entry: AuditedType) -> AuditedType:
     return entry
 
 
+def unregister(entry: AuditedType) -> None:
+    """Remove a type defined at run time (an archived custom object type)."""
+    if _types.get(entry.object_type) is entry:
+        del _types[entry.object_type]
+
+
 def get(object_type: str) -> AuditedType | None:
     """The type registered as "app.model" ("contacts.person"), or None."""
     return _types.get(object_type)
@@ -387,6 +393,30 @@ def url_of(obj) -> str:
 def label_of(object_type: str) -> str:
     entry = get(object_type)
     return str(entry.plural) if entry else object_type
+
+
+# -- settings pages other apps add ----------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SettingsPage:
+    """A page of the settings area: its URL name, menu label, and who may open it."""
+
+    url_name: str
+    label: str
+    allowed: Callable  # user -> bool
+
+
+_settings_pages: list[SettingsPage] = []
+
+
+def register_settings_page(page: SettingsPage) -> None:
+    if page not in _settings_pages:
+        _settings_pages.append(page)
+
+
+def settings_pages() -> list[SettingsPage]:
+    return list(_settings_pages)
 
 
 # -- linked records: shown only to a reader who may see them --------------------------------

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, router
 from django.db.models.deletion import Collector
@@ -46,11 +46,21 @@ RELATED_LIMIT = 200
 SKIPPED_NAMES_SHOWN = 10
 
 
-class RecordView(LoginRequiredMixin, View):
-    """A page of one record type; ``record_type`` is set by ``record_urls``."""
+class RecordView(View):
+    """A page of one record type: ``record_type`` is set by ``record_urls``, or (for
+    types defined at run time) ``resolve_type`` finds it from the URL's ``type_slug``."""
 
     record_type: RecordType = None
-    raise_exception = False
+    resolve_type = None  # slug -> RecordType or None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if self.resolve_type is not None:
+            self.record_type = self.resolve_type(kwargs.pop("type_slug"))
+            if self.record_type is None:
+                raise Http404()
+        return super().dispatch(request, *args, **kwargs)
 
     @property
     def rt(self) -> RecordType:
@@ -486,15 +496,13 @@ def _link_labels(user, rt: RecordType, form) -> dict:
 
 
 class CreateView(FormView):
-    @method_decorator(service_errors)
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not may(
-            request.user, self.rt.object_type, Action.CREATE
-        ):
+    def require_create(self):
+        if not may(self.request.user, self.rt.object_type, Action.CREATE):
             raise PermissionDenied()
-        return super().dispatch(request, *args, **kwargs)
 
+    @method_decorator(service_errors)
     def get(self, request):
+        self.require_create()
         data = {}
         for name in self.rt.initial_fields:
             if (value := as_db_id(request.GET.get(name))) is not None:
@@ -502,7 +510,9 @@ class CreateView(FormView):
         form = self.rt.form_class(data, is_new=True)
         return render(request, self.template_name, self.form_context(form))
 
+    @method_decorator(service_errors)
     def post(self, request):
+        self.require_create()
         rt = self.rt
         form = rt.form_class.from_post(request.POST, is_new=True)
         status = 200
@@ -668,13 +678,17 @@ class UploadView(RecordView):
         return redirect(self.rt.url("tab", pk, "documents"))
 
 
-def record_urls(rt: RecordType) -> list:
-    """The UI's URLs of a record type, named ``<name>_list``, ``<name>_detail``, ..."""
+def record_urls(rt: RecordType | None = None, *, prefix="", name="", resolve=None) -> list:
+    """The UI's URLs of a record type, named ``<name>_list``, ``<name>_detail``, ...
+
+    For types defined at run time: ``prefix`` holds ``<slug:type_slug>`` and ``resolve``
+    turns the slug into the type.
+    """
 
     def view(cls):
-        return cls.as_view(record_type=rt)
+        return cls.as_view(record_type=rt, resolve_type=resolve)
 
-    prefix, name = rt.path, rt.name
+    prefix, name = (rt.path, rt.name) if rt else (prefix, name)
     return [
         path(f"{prefix}/", view(ListView), name=f"{name}_list"),
         path(f"{prefix}/new/", view(CreateView), name=f"{name}_create"),

@@ -7,7 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -78,13 +78,6 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "web/password_reset_complete.html"
 
 
-def _hit_url(entry, obj) -> str:
-    try:
-        return reverse(entry.url_name, args=[obj.pk]) if entry.url_name else ""
-    except NoReverseMatch:
-        return ""
-
-
 def _why(obj) -> str:
     """ "matched: phone +7 916 123-45-67": the fields that matched, but the title itself."""
     title = str(obj)
@@ -98,7 +91,7 @@ def _grouped_results(user, q: str, limit: int) -> list[dict]:
         hits = [
             {
                 "obj": obj,
-                "url": _hit_url(entry, obj),
+                "url": types.url_of(obj),
                 "subtitle": entry.subtitle(obj) if entry.subtitle else "",
                 "why": _why(obj),
             }
