@@ -10,7 +10,6 @@ import datetime
 from typing import Literal
 
 from django.http import HttpResponse
-from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict, Field
 
