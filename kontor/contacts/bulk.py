@@ -43,6 +43,7 @@ from kontor.core.access import (
 from kontor.core.context import Channel, acting, current
 from kontor.core.errors import PermissionDenied
 from kontor.core.models import AuditEntry, SearchDocument
+from kontor.core.services import PLACEMENT_UNKNOWN
 
 from . import services
 from .models import Address, Company, Email, FamilyMember, ImportantDate, Person, Phone, Tag
@@ -330,7 +331,7 @@ def _clean_row(plan: _Plan, fields, data: dict, actor, lookups: _Lookups, compan
         if data.get(key) not in (None, ""):
             pk = _as_id(data[key])
             if pk is None:
-                errors.add(key, str(services.PLACEMENT_UNKNOWN[key]))
+                errors.add(key, str(PLACEMENT_UNKNOWN[key]))
             else:
                 setattr(obj, key, pk)
                 placed[key] = pk
@@ -365,7 +366,7 @@ def _clean_row(plan: _Plan, fields, data: dict, actor, lookups: _Lookups, compan
         return errors
     for key, known in (("owner_id", lookups.user_ids), ("department_id", lookups.department_ids)):
         if key in placed and placed[key] not in known:
-            errors.add(key, str(services.PLACEMENT_UNKNOWN[key]))
+            errors.add(key, str(PLACEMENT_UNKNOWN[key]))
     services._require_name(obj, errors)
     for name, messages in plan.validator.errors(obj).items():
         for message in messages:

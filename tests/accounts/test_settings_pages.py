@@ -73,6 +73,7 @@ def test_every_settings_page_has_its_title_and_the_settings_menu(client, org):
             "/settings/users/",
             "/settings/departments/",
             "/settings/roles/",
+            "/settings/objects/",
             "/settings/password/",
             "/settings/tokens/",
         ]
