@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import islice
 
 from django.contrib.auth import get_user_model
@@ -684,15 +683,19 @@ def _prepare(plan: _Plan, cleaned: list, actor, lookups: _Lookups) -> _Prepared:
 
 def _emit_created(object_type: str, actor, ids: list[int], changes: list[dict]) -> None:
     actor_id = getattr(actor, "pk", None)
-    for pk, record_changes in zip(ids, changes, strict=True):
-        # Payload as in kontor.core.services.
-        events.emit(
-            f"{object_type}.created",
-            object_type=object_type,
-            object_id=pk,
-            actor_id=actor_id,
-            changes=record_changes,
-        )
+    # Payload as in kontor.core.services; one multi-row write for the batch.
+    events.emit_many(
+        f"{object_type}.created",
+        (
+            {
+                "object_type": object_type,
+                "object_id": pk,
+                "actor_id": actor_id,
+                "changes": record_changes,
+            }
+            for pk, record_changes in zip(ids, changes, strict=True)
+        ),
+    )
 
 
 def _created_changes(filled: dict) -> dict:
@@ -735,10 +738,6 @@ def _write(plan: _Plan, prepared: _Prepared, actor) -> list[int]:
         for row, pk in zip(prepared.entries, ids, strict=True):
             row[entry_id] = pk
         plan.entries.insert(prepared.entries)
-        # One commit hook per batch emits the batch's events once it has committed:
-        # each ``events.emit`` then dispatches at once, as it does outside a
-        # transaction, and the write lock is not held while the hooks are queued.
-        transaction.on_commit(
-            partial(_emit_created, plan.object_type, actor, ids, prepared.changes)
-        )
+        # The batch's events, in its transaction (the outbox delivers them after commit).
+        _emit_created(plan.object_type, actor, ids, prepared.changes)
     return ids
