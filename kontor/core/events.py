@@ -214,10 +214,7 @@ def _claim(limit: int) -> list[OutboxDelivery]:
             return []
         # Conditional: on SQLite this re-check under the write lock is the claim itself.
         OutboxDelivery.objects.filter(due, id__in=ids).update(
-            claimed_until=now + timedelta(seconds=settings.KONTOR_EVENTS_LEASE_SECONDS),
-            claim_token=token,
-            attempts=F("attempts") + 1,
-            last_attempt_at=now,
+            claimed_until=_lease_end(now), claim_token=token
         )
     return list(
         OutboxDelivery.objects.filter(claim_token=token)
@@ -226,7 +223,25 @@ def _claim(limit: int) -> list[OutboxDelivery]:
     )
 
 
+def _lease_end(now: datetime) -> datetime:
+    return now + timedelta(seconds=settings.KONTOR_EVENTS_LEASE_SECONDS)
+
+
+def _start(delivery: OutboxDelivery) -> bool:
+    """Count the attempt and renew the lease for it; False if the claim is no longer ours."""
+    now = timezone.now()
+    started = OutboxDelivery.objects.filter(
+        pk=delivery.pk, claim_token=delivery.claim_token, status=OutboxDelivery.Status.PENDING
+    ).update(attempts=F("attempts") + 1, last_attempt_at=now, claimed_until=_lease_end(now))
+    delivery.attempts += 1
+    return bool(started)
+
+
 def _run(delivery: OutboxDelivery) -> None:
+    # Counted when it starts, not when claimed: the rest of a claimed batch a dead
+    # dispatcher never began keeps its attempts.
+    if not _start(delivery):
+        return
     event = delivery.event
     subscription = _subscriptions.get(delivery.handler)
     try:
