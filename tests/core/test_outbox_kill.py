@@ -10,6 +10,7 @@ done, and starts another. Twenty times; then a last worker delivers the rest.
 
 import os
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -81,10 +82,10 @@ def wait_until(condition, worker: subprocess.Popen, log: Path, what: str) -> Non
 
 
 @contextmanager
-def worker(env: dict, log: Path):
+def worker(env: dict, log: Path, command: tuple[str, ...] = ("worker",)):
     with log.open("a") as output:
         process = subprocess.Popen(
-            [str(KONTOR), "worker"], env=env, cwd=REPO, stdout=output, stderr=output
+            [str(KONTOR), *command], env=env, cwd=REPO, stdout=output, stderr=output
         )
     try:
         yield process
@@ -94,9 +95,8 @@ def worker(env: dict, log: Path):
         process.wait(timeout=10)
 
 
-def test_no_event_is_lost_when_the_worker_is_killed_between_commit_and_delivery(database, tmp_path):
-    url, connect = database
-    env = {
+def probe_env(url: str, tmp_path: Path) -> dict:
+    return {
         **{k: v for k, v in os.environ.items() if k != "KONTOR_SECRET_KEY"},
         "DATABASE_URL": url,
         "DJANGO_SETTINGS_MODULE": "tests.core.outbox_settings",
@@ -107,6 +107,10 @@ def test_no_event_is_lost_when_the_worker_is_killed_between_commit_and_delivery(
         "KONTOR_EVENTS_LEASE_SECONDS": "1",
         "KONTOR_EVENTS_POLL_SECONDS": "0.05",
     }
+
+
+def prepare(env: dict) -> None:
+    """Migrate the database, make the probe's table and commit the events."""
     prepared = subprocess.run(
         [sys.executable, "-m", "tests.core.outbox_probe", str(EVENTS)],
         env=env,
@@ -116,6 +120,18 @@ def test_no_event_is_lost_when_the_worker_is_killed_between_commit_and_delivery(
         timeout=120,
     )
     assert prepared.returncode == 0, prepared.stderr
+
+
+OPEN_WORK = (
+    "SELECT (SELECT COUNT(*) FROM core_outboxevent WHERE NOT fanned_out)"
+    " + (SELECT COUNT(*) FROM core_outboxdelivery WHERE status <> 'done')"
+)
+
+
+def test_no_event_is_lost_when_the_worker_is_killed_between_commit_and_delivery(database, tmp_path):
+    url, connect = database
+    env = probe_env(url, tmp_path)
+    prepare(env)
     entered, release = tmp_path / "entered", tmp_path / "release"
     log = tmp_path / "worker.log"
 
@@ -130,12 +146,8 @@ def test_no_event_is_lost_when_the_worker_is_killed_between_commit_and_delivery(
         entered.unlink()
 
     release.touch()
-    open_work = (
-        "SELECT (SELECT COUNT(*) FROM core_outboxevent WHERE NOT fanned_out)"
-        " + (SELECT COUNT(*) FROM core_outboxdelivery WHERE status <> 'done')"
-    )
     with worker(env, log) as process:
-        wait_until(lambda: rows(connect, open_work) == [(0,)], process, log, "empty outbox")
+        wait_until(lambda: rows(connect, OPEN_WORK) == [(0,)], process, log, "empty outbox")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0, log.read_text()  # a stop, not a crash
 
@@ -157,3 +169,20 @@ def test_no_event_is_lost_when_the_worker_is_killed_between_commit_and_delivery(
     assert {seen[key] for key in killed_keys} == {2}
     attempts = {f"{e}:{h}": a for e, h, _s, a in deliveries}
     assert {key: attempts[key] for key in seen} == {key: seen[key] for key in seen}
+
+
+def test_kontor_serve_delivers_events_in_process(database, tmp_path):
+    url, connect = database
+    env = {**probe_env(url, tmp_path), "KONTOR_EVENTS_POLL_SECONDS": "1"}
+    (tmp_path / "release").touch()  # the probe's handler returns at once
+    prepare(env)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    log = tmp_path / "serve.log"
+    with worker(env, log, ("serve", "--port", str(port))) as process:
+        wait_until(lambda: rows(connect, OPEN_WORK) == [(0,)], process, log, "empty outbox")
+
+    runs = rows(connect, f"SELECT runs FROM {SEEN_TABLE}")
+    assert runs == [(1,)] * EVENTS
