@@ -682,17 +682,11 @@ def _prepare(plan: _Plan, cleaned: list, actor, lookups: _Lookups) -> _Prepared:
 
 
 def _emit_created(object_type: str, actor, ids: list[int], changes: list[dict]) -> None:
-    actor_id = getattr(actor, "pk", None)
-    # Payload as in kontor.core.services; one multi-row write for the batch.
+    # One multi-row write for the batch's events.
     events.emit_many(
         f"{object_type}.created",
         (
-            {
-                "object_type": object_type,
-                "object_id": pk,
-                "actor_id": actor_id,
-                "changes": record_changes,
-            }
+            events.record_payload(object_type, pk, actor, record_changes)
             for pk, record_changes in zip(ids, changes, strict=True)
         ),
     )

@@ -104,6 +104,20 @@ def subscriptions_for(event_type: str) -> list[Subscription]:
 
 # -- writing events -------------------------------------------------------------------
 
+# Every record written through kontor.core.services (and the bulk import) announces
+# "<app>.<model>.<verb>" with one payload shape: docs/events.md, "Record events".
+RECORD_VERBS = ("created", "updated", "deleted")
+
+
+def record_payload(object_type: str, object_id: int, actor, changes: dict) -> dict:
+    """The payload of a record event; ``changes`` is its audit entry's ``{field: [old, new]}``."""
+    return {
+        "object_type": object_type,
+        "object_id": object_id,
+        "actor_id": getattr(actor, "pk", None),
+        "changes": changes,
+    }
+
 
 def emit(event_type: str, **payload) -> None:
     """Write one event in the current transaction; it is delivered after the commit."""

@@ -3,13 +3,16 @@
 The dispatcher killed mid-delivery, as a real process: tests/core/test_outbox_kill.py.
 """
 
+import re
 from datetime import timedelta
+from pathlib import Path
 
 import pytest
 from django.db import transaction
 from django.utils import timezone
 
 from kontor.contacts import services as contacts
+from kontor.contacts.models import Person
 from kontor.core import events
 from kontor.core.errors import NotFound, PermissionDenied, ValidationFailed
 from kontor.core.models import AuditEntry, OutboxDelivery, OutboxEvent
@@ -240,3 +243,32 @@ def test_subscribing_another_handler_under_a_taken_name_is_refused():
             events.subscribe("a.b.c", repr, name="test.taken")
     finally:
         events.unsubscribe("test.taken")
+
+
+CATALOGUE = Path(__file__).parents[2] / "docs" / "events.md"
+
+
+def test_the_catalogue_lists_exactly_the_events_the_services_emit(org):
+    from kontor.accounts import services as accounts
+
+    admin = org.admin
+    company = contacts.create_company({"name": "Acme"}, actor=admin)
+    contacts.update_company(company, {"industry": "Steel"}, actor=admin)
+    person = contacts.create_person({"first_name": "Ivan", "company": company.pk}, actor=admin)
+    contacts.update_person(person, {"last_name": "Petrov"}, actor=admin)
+    contacts.delete_company(company, actor=admin)
+    contacts.delete_person(Person.objects.get(pk=person.pk), actor=admin)
+    department = accounts.create_department(name="Audit", parent=org.dept.root, actor=admin)
+    department = accounts.rename_department(department, name="Audit 2", actor=admin)
+    accounts.delete_department(department, actor=admin)
+    role = accounts.create_role(name="Reader", actor=admin)
+    role = accounts.update_role(role, description="Reads", actor=admin)
+    accounts.delete_role(role, actor=admin)
+    user = accounts.create_user(email="new@example.com", password=None, actor=admin)
+    accounts.update_user(user, {"first_name": "New"}, actor=admin)
+
+    emitted = set(OutboxEvent.objects.values_list("type", flat=True))
+    catalogue = CATALOGUE.read_text().split("## Catalogue", 1)[1]
+    documented = set(re.findall(r"^\| `([a-z_]+\.[a-z_]+\.[a-z_]+)` \|", catalogue, re.M))
+    assert emitted == documented
+    assert {name.rsplit(".", 1)[1] for name in documented} == set(events.RECORD_VERBS)
