@@ -222,17 +222,38 @@ def test_an_admin_retries_failed_deliveries_and_the_retry_is_audited(org, failin
     assert events.retry(org.admin) == 0
 
 
-def test_bulk_emitting_writes_one_event_per_payload_in_several_statements(db):
-    count = events._PARAMETERS_PER_STATEMENT // 4 * 2 + 7
-    with transaction.atomic():
-        events.emit_many(
-            "test.thing.created", ({"n": n, "at": timezone.now()} for n in range(count))
-        )
+def test_a_bulk_write_gets_the_same_events_a_record_at_a_time_would(org, received):
+    from kontor.contacts import bulk
 
-    rows = OutboxEvent.objects.filter(type="test.thing.created").order_by("id")
-    assert rows.count() == count
-    assert [e.payload["n"] for e in rows] == list(range(count))
-    assert {e.type for e in rows} == {"test.thing.created"} and not rows.filter(fanned_out=True)
+    one = contacts.create_person(
+        {"first_name": "Ivan", "birthday": "1961-05-12", "tags": ["Ключ"]}, actor=org.member_a
+    )
+    (many,) = bulk.import_people(
+        [{"first_name": "Ivan", "birthday": "1961-05-12", "tags": ["Ключ"]}], actor=org.member_a
+    ).ids
+    events.deliver_pending()
+
+    single, imported = received
+    assert imported.payload == {**single.payload, "object_id": many}
+    assert imported.payload == events.record_payload(
+        "contacts.person",
+        many,
+        org.member_a,
+        AuditEntry.objects.for_object(Person.objects.get(pk=many)).get().changes,
+    )
+    assert single.payload["object_id"] == one.pk
+
+
+def test_emit_audited_writes_only_the_named_records_events(org):
+    people = [contacts.create_person({"first_name": n}, actor=org.admin) for n in "ABC"]
+    OutboxEvent.objects.all().delete()
+
+    events.emit_audited("contacts.person.created", "contacts.person", [people[0].pk, people[2].pk])
+
+    written = OutboxEvent.objects.order_by("id")
+    assert [e.payload["object_id"] for e in written] == [people[0].pk, people[2].pk]
+    assert {e.type for e in written} == {"contacts.person.created"}
+    assert not any(e.fanned_out for e in written)
 
 
 def test_subscribing_another_handler_under_a_taken_name_is_refused():
