@@ -76,3 +76,22 @@ def test_the_page_speaks_french(client, org, broken_handler):
     client.force_login(org.admin)
     html = client.get(PAGE, headers={"accept-language": "fr"}).content.decode()
     assert "Gestionnaire" in html and "Relancer maintenant" in html
+
+
+def test_a_role_granting_view_on_core_event_shows_the_page_but_not_retry(
+    client, org, broken_handler
+):
+    from kontor.accounts import services as accounts
+    from kontor.core.access import Scope
+
+    watcher = accounts.create_role(
+        name="Integration watcher", grants=[("core.event", "view", Scope.ALL)], actor=org.admin
+    )
+    accounts.update_user(org.member_b, {"roles": [watcher]}, actor=org.admin)
+    client.force_login(org.member_b)
+
+    html = client.get(PAGE).content.decode()
+    assert "test.webhook" in html and "Retry" not in html
+    assert (
+        client.post(reverse("accounts:event_retry"), {"delivery": broken_handler.pk})
+    ).status_code == 404
