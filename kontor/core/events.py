@@ -185,12 +185,15 @@ def deliver_pending(*, stop: threading.Event | None = None) -> int:
 def _fan_out(limit: int) -> int:
     """Make the deliveries of up to ``limit`` new events, in one transaction."""
     now = timezone.now()
+    new_events = OutboxEvent.objects.filter(fanned_out=False)
+    # A plain read first: an idle dispatcher never takes SQLite's write lock.
+    if not new_events.exists():
+        return 0
     with transaction.atomic():
         # PostgreSQL: each dispatcher takes events no other is fanning out. SQLite: the
         # IMMEDIATE transaction already holds the only write lock (Django skips the clause).
         new = list(
-            OutboxEvent.objects.select_for_update(skip_locked=True)
-            .filter(fanned_out=False)
+            new_events.select_for_update(skip_locked=True)
             .order_by("id")
             .values_list("id", "type")[:limit]
         )
@@ -211,6 +214,8 @@ def _claim(limit: int) -> list[OutboxDelivery]:
     token = uuid.uuid4().hex
     lapsed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
     due = Q(status=OutboxDelivery.Status.PENDING, due_at__lte=now) & lapsed
+    if not OutboxDelivery.objects.filter(due).exists():
+        return []
     with transaction.atomic():
         # A delivery whose every attempt took its dispatcher down is not tried again.
         OutboxDelivery.objects.filter(
