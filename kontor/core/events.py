@@ -128,8 +128,9 @@ def emit_audited(action: str, object_type: str, object_ids: list[int]) -> None:
     """Write the record events of audit entries this transaction has just written.
 
     For a bulk write: the database builds each payload from its entry (``action`` on
-    ``object_type``, one per id), as ``record_payload`` would, with no JSON encoded in
-    Python; at 10,000 rows a batch that is most of what an event costs the import.
+    ``object_type``, one per id: ids are never reused), as ``record_payload`` would, with
+    no JSON encoded in Python; at 10,000 rows a batch that was most of what an event
+    cost the import.
     """
     if not object_ids:
         return
