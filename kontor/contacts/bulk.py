@@ -20,7 +20,6 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import partial
 from itertools import islice
 
 from django.contrib.auth import get_user_model
@@ -145,7 +144,7 @@ def _import(model, fields, rows, actor, batch_size, progress) -> ImportResult:
                 else:
                     cleaned.append(record)
             if cleaned:
-                result.ids += _write(plan, _prepare(plan, cleaned, actor, lookups), actor)
+                result.ids += _write(plan, _prepare(plan, cleaned, actor, lookups))
                 result.created += len(cleaned)
             if progress:
                 progress(row_number)
@@ -622,7 +621,6 @@ class _Prepared:
     tag_links: list
     documents: list
     entries: list
-    changes: list  # per record, for its domain event
 
 
 def _prepare(plan: _Plan, cleaned: list, actor, lookups: _Lookups) -> _Prepared:
@@ -643,9 +641,7 @@ def _prepare(plan: _Plan, cleaned: list, actor, lookups: _Lookups) -> _Prepared:
     )
     doc_body = plan.document_slots[1]
     _entry_id, entry_repr, entry_changes = plan.entry_slots
-    prepared = _Prepared(
-        [], [(table, slot, []) for _n, table, slot in plan.children], [], [], [], []
-    )
+    prepared = _Prepared([], [(table, slot, []) for _n, table, slot in plan.children], [], [], [])
     for index, (obj, children) in enumerate(cleaned):
         # One batch, one transaction, one moment: the rows share it.
         obj.created_at = obj.updated_at = now
@@ -675,25 +671,11 @@ def _prepare(plan: _Plan, cleaned: list, actor, lookups: _Lookups) -> _Prepared:
         # As create_record logs it: only what was filled in.
         filled = {k: v for k, v in records.snapshot(obj).items() if v not in (None, "", [], {})}
         changes = _created_changes(filled)
-        prepared.changes.append(changes)
         row = entry.copy()
         row[entry_repr] = str(obj)[:255]
         row[entry_changes] = plan.entries.convert("changes", changes)
         prepared.entries.append(row)
     return prepared
-
-
-def _emit_created(object_type: str, actor, ids: list[int], changes: list[dict]) -> None:
-    actor_id = getattr(actor, "pk", None)
-    for pk, record_changes in zip(ids, changes, strict=True):
-        # Payload as in kontor.core.services.
-        events.emit(
-            f"{object_type}.created",
-            object_type=object_type,
-            object_id=pk,
-            actor_id=actor_id,
-            changes=record_changes,
-        )
 
 
 def _created_changes(filled: dict) -> dict:
@@ -714,7 +696,7 @@ def _created_changes(filled: dict) -> dict:
     return changes
 
 
-def _write(plan: _Plan, prepared: _Prepared, actor) -> list[int]:
+def _write(plan: _Plan, prepared: _Prepared) -> list[int]:
     """Insert a prepared batch in one transaction; returns the new records' ids."""
     doc_id = plan.document_slots[0]
     entry_id = plan.entry_slots[0]
@@ -736,10 +718,7 @@ def _write(plan: _Plan, prepared: _Prepared, actor) -> list[int]:
         for row, pk in zip(prepared.entries, ids, strict=True):
             row[entry_id] = pk
         plan.entries.insert(prepared.entries)
-        # One commit hook per batch emits the batch's events once it has committed:
-        # each ``events.emit`` then dispatches at once, as it does outside a
-        # transaction, and the write lock is not held while the hooks are queued.
-        transaction.on_commit(
-            partial(_emit_created, plan.object_type, actor, ids, prepared.changes)
-        )
+        # The batch's events, in its transaction (the outbox delivers them after commit),
+        # built by the database from the audit entries just written.
+        events.emit_audited(f"{plan.object_type}.created", plan.object_type, ids)
     return ids

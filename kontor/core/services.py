@@ -1,8 +1,8 @@
 """The lifecycle every business record shares: create, update, delete.
 
 Each runs in one transaction: check permission, validate, write, audit, re-index for
-search, emit a domain event (delivered after commit). Domain services call these with
-their own field handling; they never write a record any other way.
+search, write a domain event to the outbox (delivered after commit). Domain services
+call these with their own field handling; they never write a record any other way.
 """
 
 from __future__ import annotations
@@ -136,13 +136,9 @@ def _after_write(obj, verb: str, *, actor, changes: dict) -> None:
             search.unindex(obj)
         else:
             search.index(obj)
-    # Payload: object_type, object_id, actor_id, changes ({field: [old, new]}).
     events.emit(
         _event_type(obj, verb),
-        object_type=obj._meta.label_lower,
-        object_id=obj.pk,
-        actor_id=getattr(actor, "pk", None),
-        changes=changes,
+        **events.record_payload(obj._meta.label_lower, obj.pk, actor, changes),
     )
 
 
