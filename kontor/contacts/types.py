@@ -70,6 +70,18 @@ def contact_points(model, ids: list[int]) -> dict[int, dict[str, list]]:
     return points
 
 
+CONTACT_POINT_EXPORT = (
+    ExportColumn(_("Phones"), _phones),
+    ExportColumn(_("Phones as typed"), _phones_as_typed),
+    ExportColumn(_("Emails"), _points("emails")),
+)
+PLACEMENT_EXPORT = (
+    ExportColumn(_("Owner"), lambda obj, points: _name(obj.owner)),
+    ExportColumn(_("Department"), lambda obj, points: _name(obj.department)),
+    ExportColumn(_("Created"), lambda obj, points: obj.created_at),
+)
+
+
 def _first(related: str):
     def first(obj):
         rows = getattr(obj, related).all()
@@ -191,15 +203,11 @@ class PersonType(ContactType):
         ExportColumn(_("Position"), lambda p, points: p.position),
         # The employer's name only when the company itself is visible (marked by queries).
         ExportColumn(_("Company"), lambda p, points: _name(p.visible_company)),
-        ExportColumn(_("Phones"), _phones),
-        ExportColumn(_("Phones as typed"), _phones_as_typed),
-        ExportColumn(_("Emails"), _points("emails")),
+        *CONTACT_POINT_EXPORT,
         ExportColumn(_("Birthday"), lambda p, points: p.birthday),
         ExportColumn(_("Tags"), _points("tags")),
         ExportColumn(_("Source"), lambda p, points: p.source),
-        ExportColumn(_("Owner"), lambda p, points: _name(p.owner)),
-        ExportColumn(_("Department"), lambda p, points: _name(p.department)),
-        ExportColumn(_("Created"), lambda p, points: p.created_at),
+        *PLACEMENT_EXPORT,
     )
 
     out_schema = schemas.PersonOut
@@ -283,13 +291,9 @@ class CompanyType(ContactType):
         ExportColumn(_("Tax id"), lambda c, points: c.tax_id),
         ExportColumn(_("Industry"), lambda c, points: c.industry),
         ExportColumn(_("Website"), lambda c, points: c.website),
-        ExportColumn(_("Phones"), _phones),
-        ExportColumn(_("Phones as typed"), _phones_as_typed),
-        ExportColumn(_("Emails"), _points("emails")),
+        *CONTACT_POINT_EXPORT,
         ExportColumn(_("Tags"), _points("tags")),
-        ExportColumn(_("Owner"), lambda c, points: _name(c.owner)),
-        ExportColumn(_("Department"), lambda c, points: _name(c.department)),
-        ExportColumn(_("Created"), lambda c, points: c.created_at),
+        *PLACEMENT_EXPORT,
     )
 
     out_schema = schemas.CompanyOut

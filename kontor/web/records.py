@@ -481,6 +481,24 @@ class FormView(RecordView):
             **extra,
         }
 
+    def save(self, form, extra: dict, write, done: str):
+        """Run ``write()``: on success a message and the record's page; else the status to
+        answer, with the service's messages put on the form (the user's input stays)."""
+        try:
+            obj = write()
+        except Conflict as exc:
+            extra["conflict"] = exc.message
+            return 409
+        except ValidationFailed as exc:
+            form.errors.update(exc.errors)
+            extra["form_message"] = exc.message
+            return 422
+        except PermissionDenied as exc:
+            extra["form_message"] = exc.message
+            return 403
+        messages.success(self.request, done % {"name": obj})
+        return redirect(self.rt.url("detail", obj.pk))
+
 
 def _link_labels(user, rt: RecordType, form) -> dict:
     """The names of the linked records a form names (its autocomplete boxes show them)."""
@@ -522,18 +540,15 @@ class CreateView(FormView):
         elif not request.POST.get("save_anyway"):
             extra.update(rt.duplicate_warnings(form.data, actor=request.user))
         if not form.errors and not extra:
-            try:
-                obj = rt.create(form.data, actor=request.user)
-            except ValidationFailed as exc:
-                form.errors.update(exc.errors)
-                extra["form_message"] = exc.message
-                status = 422
-            except PermissionDenied as exc:
-                extra["form_message"] = exc.message
-                status = 403
-            else:
-                messages.success(request, _("“%(name)s” was created.") % {"name": obj})
-                return redirect(rt.url("detail", obj.pk))
+            outcome = self.save(
+                form,
+                extra,
+                lambda: rt.create(form.data, actor=request.user),
+                _("“%(name)s” was created."),
+            )
+            if not isinstance(outcome, int):
+                return outcome
+            status = outcome
         context = self.form_context(form, **extra)
         return render(request, self.template_name, context, status=status)
 
@@ -561,20 +576,14 @@ class EditView(FormView):
         extra = {"obj": obj, "title": title, "version": version}
         status = 422
         if not form.errors:
-            try:
-                rt.update(obj, form.data, actor=request.user, expected_version=version)
-            except Conflict as exc:
-                extra["conflict"] = exc.message
-                status = 409
-            except ValidationFailed as exc:
-                form.errors.update(exc.errors)
-                extra["form_message"] = exc.message
-            except PermissionDenied as exc:
-                extra["form_message"] = exc.message
-                status = 403
-            else:
-                messages.success(request, _("Changes to “%(name)s” were saved.") % {"name": obj})
-                return redirect(rt.url("detail", obj.pk))
+
+            def write():
+                return rt.update(obj, form.data, actor=request.user, expected_version=version)
+
+            outcome = self.save(form, extra, write, _("Changes to “%(name)s” were saved."))
+            if not isinstance(outcome, int):
+                return outcome
+            status = outcome
         context = self.form_context(form, **extra)
         return render(request, self.template_name, context, status=status)
 
