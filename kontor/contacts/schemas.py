@@ -101,6 +101,25 @@ class Ref(Schema):
 # -- people ----------------------------------------------------------------------------------
 
 
+class ListPhone(Schema):
+    e164: str
+    extension: str
+    display: str = Field(description="International form with the extension, translated")
+    kind: str
+
+
+class ContactListItem(Schema):
+    """What a list row shows; the whole record is at ``/<type>/{id}``."""
+
+    id: int
+    owner: Ref | None
+    department: Ref | None
+    phone: ListPhone | None = Field(description="The first phone")
+    email: str | None = Field(description="The first email")
+    version: int
+    updated_at: datetime.datetime
+
+
 class PersonFields(StrictIn):
     """Every writable field of a person; on PATCH, absent keys stay as they are."""
 
@@ -165,6 +184,15 @@ class PersonOut(Schema):
 # -- companies -------------------------------------------------------------------------------
 
 
+class PersonListItem(ContactListItem):
+    first_name: str
+    middle_name: str
+    last_name: str
+    full_name: str
+    position: str
+    company: Ref | None = Field(description="Null also when the company is outside your scope")
+
+
 class CompanyFields(StrictIn):
     name: str = ""
     legal_name: str = ""
@@ -192,6 +220,12 @@ class CompanyPatch(CompanyFields):
 
 class CompanyDraft(CompanyFields):
     exclude_id: DbInt | None = Field(None, description="The record being edited, if any")
+
+
+class CompanyListItem(ContactListItem):
+    name: str
+    legal_name: str
+    industry: str
 
 
 class CompanyOut(Schema):

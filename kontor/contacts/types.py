@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kontor.core import phones
 from kontor.core.access import Action
 from kontor.core.types import (
     CellKind,
@@ -82,6 +83,35 @@ PLACEMENT_EXPORT = (
 )
 
 
+def first_contact_points(model, ids: list[int]) -> dict[int, dict]:
+    """The first phone and the first email of each of ``ids`` (one query each)."""
+    link = f"{model._meta.model_name}_id"
+    firsts = {pk: {"phone": None, "email": None} for pk in ids}
+    phone_rows = (
+        Phone.objects.filter(**{f"{link}__in": ids})
+        .order_by(link, "position", "id")
+        .values_list(link, "raw", "e164", "extension", "kind")
+    )
+    for owner_id, raw, e164, extension, kind in phone_rows:
+        if firsts[owner_id]["phone"] is None:
+            display = phones.pretty(e164, extension) or raw
+            firsts[owner_id]["phone"] = {
+                "e164": e164,
+                "extension": extension,
+                "display": display,
+                "kind": kind,
+            }
+    email_rows = (
+        Email.objects.filter(**{f"{link}__in": ids})
+        .order_by(link, "position", "id")
+        .values_list(link, "address")
+    )
+    for owner_id, address in email_rows:
+        if firsts[owner_id]["email"] is None:
+            firsts[owner_id]["email"] = address
+    return firsts
+
+
 def _first(related: str):
     def first(obj):
         rows = getattr(obj, related).all()
@@ -101,7 +131,22 @@ class ContactType(RecordType):
     has_tags = True
     list_prefetch = ("phones", "emails", "tags")
 
-    api_prefetch = ("phones", "emails", "addresses", "tags")
+    def list_items(self, objs):
+        """Each row with its first phone and email, read for the page in two queries
+        (no prefetch: building related managers per row cost more than the rows)."""
+        firsts = first_contact_points(self.model, [obj.pk for obj in objs])
+        return [
+            {
+                **self.list_row(obj),
+                "id": obj.pk,
+                "owner": schemas.ref(obj.owner),
+                "department": schemas.ref(obj.department),
+                **firsts[obj.pk],
+                "version": obj.version,
+                "updated_at": obj.updated_at,
+            }
+            for obj in objs
+        ]
 
     def tags_in_use(self, user):
         return queries.tags_in_use(user, self.model)
@@ -213,7 +258,18 @@ class PersonType(ContactType):
     out_schema = schemas.PersonOut
     create_schema = schemas.PersonCreate
     patch_schema = schemas.PersonPatch
-    api_prefetch = (*ContactType.api_prefetch, "family", "important_dates")
+    list_schema = schemas.PersonListItem
+
+    def list_row(self, obj):
+        return {
+            "first_name": obj.first_name,
+            "middle_name": obj.middle_name,
+            "last_name": obj.last_name,
+            "full_name": obj.full_name,
+            "position": obj.position,
+            "company": schemas.ref(obj.visible_company),
+        }
+
     search_description = "Name, email, phone in any written form, company"
 
     def to_out(self, obj):
@@ -297,6 +353,11 @@ class CompanyType(ContactType):
     )
 
     out_schema = schemas.CompanyOut
+    list_schema = schemas.CompanyListItem
+
+    def list_row(self, obj):
+        return {"name": obj.name, "legal_name": obj.legal_name, "industry": obj.industry}
+
     create_schema = schemas.CompanyCreate
     patch_schema = schemas.CompanyPatch
     search_description = "Name, legal name, tax id, email, phone"

@@ -54,9 +54,8 @@ def to_list_filters(record_type: RecordType, sent) -> ListFilters:
 
 
 def list_page(rt: RecordType, request, filters: ListFilters, limit: int, offset: int) -> dict:
-    qs = rt.list_query(request.user, filters)
-    result = page(qs.prefetch_related(*rt.api_prefetch), limit, offset)
-    result["items"] = [rt.to_list_item(obj) for obj in result["items"]]
+    result = page(rt.list_query(request.user, filters), limit, offset)
+    result["items"] = rt.list_items(result["items"])
     return result
 
 

@@ -283,7 +283,6 @@ class RecordType(AuditedType):
     out_schema: type  # the whole record: detail, create and update answers
     create_schema: type
     patch_schema: type  # the create schema's fields, all optional, plus ``version``
-    api_prefetch: tuple[str, ...] = ()  # read with a page of API list rows
     search_description: str = "Name and other text"
 
     @property
@@ -293,14 +292,15 @@ class RecordType(AuditedType):
 
     @property
     def list_schema(self) -> type:
-        """One row of the API list."""
+        """One row of the API list: what a list shows (the full record is ``out_schema``)."""
         return self.out_schema
 
     def to_out(self, obj) -> dict:
         raise NotImplementedError
 
-    def to_list_item(self, obj) -> dict:
-        return self.to_out(obj)
+    def list_items(self, objs: list) -> list[dict]:
+        """A page of API list rows; a type reads what its rows need for the page at once."""
+        return [self.to_out(obj) for obj in objs]
 
     # -- UI ------------------------------------------------------------------------------
 
