@@ -21,7 +21,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kontor.accounts.models import Department
-from kontor.core import phones
+from kontor.core import customfields, phones
 from kontor.core import services as records
 from kontor.core.access import (
     Action,
@@ -321,6 +321,16 @@ def _clean_record(obj, data: dict, fields, actor, errors: _Errors) -> dict:
         if len(data.get(name) or ()) > MAX_LIST_ROWS:
             errors.add(name, _("At most %(max)d entries.") % {"max": MAX_LIST_ROWS})
             data = {**data, name: []}  # reported once, not cleaned row by row
+    # Custom values: given ones cleaned, a new record's defaults and required ones checked.
+    if "custom" in data or obj.pk is None:
+        try:
+            obj.custom = customfields.clean_values(
+                obj._meta.label_lower, data.get("custom"), user=actor, instance=obj
+            )
+        except ValidationFailed as exc:
+            for field, messages in exc.errors.items():
+                for message in messages:
+                    errors.add(field, message)
     children = {}
     if "phones" in data:
         children["phones"] = _clean_phones(data["phones"], errors)
