@@ -214,14 +214,15 @@ class CustomField(models.Model):
 
 
 class DefinitionStamp(models.Model):
-    """A counter per kind of definition, bumped on every change to them.
+    """A token per kind of definition, replaced by a fresh random one on every change.
 
     Each process caches definitions (custom fields) and reads this one row to learn
-    whether another process changed them: no restart after a field is added.
+    whether another process changed them: no restart after a field is added. Random,
+    not a counter: a rolled-back change must not leave a value a later change reuses.
     """
 
     name = models.CharField(max_length=50, primary_key=True)
-    value = models.BigIntegerField(default=0)
+    value = models.CharField(max_length=32)
 
     def __str__(self):
         return f"{self.name}: {self.value}"

@@ -1,6 +1,6 @@
 """Field definitions, cached per process and refreshed when another process changes them.
 
-Every read asks the database for one number (the "customfields" row of
+Every read asks the database for one token (the "customfields" row of
 DefinitionStamp); only when it moved are the definitions loaded again. So a field
 added, renamed or removed in one server process is used by every other from its next
 call, without a restart.
@@ -9,8 +9,7 @@ call, without a restart.
 from __future__ import annotations
 
 import threading
-
-from django.db.models import F
+import uuid
 
 from ..models import CustomField, DefinitionStamp
 
@@ -20,15 +19,13 @@ _lock = threading.Lock()
 _cache: dict = {"stamp": None, "by_type": {}}
 
 
-def current_stamp() -> int:
-    row = DefinitionStamp.objects.filter(name=STAMP).values_list("value", flat=True).first()
-    return row or 0
+def current_stamp() -> str:
+    return DefinitionStamp.objects.filter(name=STAMP).values_list("value", flat=True).first() or ""
 
 
 def bump() -> None:
     """Tell every process the definitions changed (called inside the changing transaction)."""
-    if not DefinitionStamp.objects.filter(name=STAMP).update(value=F("value") + 1):
-        DefinitionStamp.objects.create(name=STAMP, value=1)
+    DefinitionStamp.objects.update_or_create(name=STAMP, defaults={"value": uuid.uuid4().hex})
 
 
 def fields_of(object_type: str) -> list[CustomField]:
