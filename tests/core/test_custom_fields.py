@@ -274,7 +274,8 @@ def test_a_kind_changes_only_when_every_value_converts(org):
         field_services.update_field(field, actor=org.admin, kind="integer")
     assert errors_of(exc) == {
         "kind": [
-            "1 records hold values that cannot become “Integer”, e.g. “large”. Change or empty them first."
+            "1 record holds a value that cannot become “Integer”: “large”. "
+            "Change or empty it first."
         ]
     }
     services.update_person(bad, {"custom": {"size": ""}}, actor=org.admin)
@@ -284,7 +285,7 @@ def test_a_kind_changes_only_when_every_value_converts(org):
     person(org.admin, {"color": "red"})
     with pytest.raises(ValidationFailed) as exc:
         field_services.update_field(choice, actor=org.admin, choices=COLORS[1:])
-    assert errors_of(exc) == {"choices": ["The option “Red” is used by 1 records."]}
+    assert errors_of(exc) == {"choices": ["The option “Red” is used by 1 record."]}
 
 
 def _names(queryset):

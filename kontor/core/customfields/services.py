@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from .. import audit, events
 from ..access import Action, Scope, scope_for
@@ -364,9 +365,12 @@ def _convert_values(model, old: CustomField, new: CustomField) -> None:
         raise ValidationFailed(
             errors={
                 "kind": [
-                    _(
+                    ngettext(
+                        "%(count)d record holds a value that cannot become “%(kind)s”: "
+                        "“%(example)s”. Change or empty it first.",
                         "%(count)d records hold values that cannot become “%(kind)s”, "
-                        "e.g. “%(example)s”. Change or empty them first."
+                        "e.g. “%(example)s”. Change or empty them first.",
+                        failed,
                     )
                     % {"count": failed, "kind": Kind(new.kind).label, "example": example}
                 ]
@@ -387,7 +391,11 @@ def _check_removed_options(model, old: CustomField, new: CustomField) -> None:
             raise ValidationFailed(
                 errors={
                     "choices": [
-                        _("The option “%(label)s” is used by %(count)d records.")
+                        ngettext(
+                            "The option “%(label)s” is used by %(count)d record.",
+                            "The option “%(label)s” is used by %(count)d records.",
+                            count,
+                        )
                         % {"label": option["label"], "count": count}
                     ]
                 }

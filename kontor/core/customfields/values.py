@@ -124,12 +124,15 @@ def clean_values(object_type: str, data: dict | None, *, user, instance=None) ->
     return result
 
 
-def values_for(user, obj) -> dict:
-    """``{api name: stored value}`` of the fields ``user`` may see (empty ones as None)."""
+def values_for(user, obj, fields: list[CustomField] | None = None) -> dict:
+    """``{api name: stored value}`` of the fields ``user`` may see (empty ones as None).
+
+    A list passes ``fields`` (registry.visible_fields, asked once per page).
+    """
     custom = obj.custom or {}
-    return {
-        f.name: custom.get(str(f.pk)) for f in registry.visible_fields(user, obj._meta.label_lower)
-    }
+    if fields is None:
+        fields = registry.visible_fields(user, obj._meta.label_lower)
+    return {f.name: custom.get(str(f.pk)) for f in fields}
 
 
 def search_text(obj) -> str:
