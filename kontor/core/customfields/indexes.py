@@ -39,7 +39,7 @@ def _create_sql(table: str, field_id: int, numeric: bool) -> str:
     return f"CREATE INDEX IF NOT EXISTS {quote(name)} ON {quote(table)} ({key}, {quote('id')})"
 
 
-def _drop_sql(name: str) -> str:
+def drop_sql(name: str) -> str:
     concurrently = " CONCURRENTLY" if connection.vendor == "postgresql" else ""
     return f"DROP INDEX{concurrently} IF EXISTS {connection.ops.quote_name(name)}"
 
@@ -84,7 +84,7 @@ def sync(object_types: list[str] | None = None) -> list[str]:
     statements = []
     for table, indexes in wanted.items():
         existing = _existing(table)
-        statements += [_drop_sql(name) for name in sorted(existing - indexes.keys())]
+        statements += [drop_sql(name) for name in sorted(existing - indexes.keys())]
         created = sorted(name for name in indexes if name not in existing)
         statements += [indexes[name] for name in created]
         # The planner's statistics for the new expressions: without them it cannot weigh

@@ -114,7 +114,7 @@ def _text(value, limit: int) -> str:
     return value
 
 
-def _integer(value) -> int:
+def whole_number(value) -> int:
     if isinstance(value, bool):
         raise ValidationError(_("Enter a whole number."))
     if isinstance(value, str) and _INTEGER_TEXT.fullmatch(value.strip()):
@@ -256,7 +256,7 @@ def convert(field, value):
     if kind == Kind.LONG_TEXT:
         return _text(value, LONG_TEXT_LIMIT)
     if kind == Kind.INTEGER:
-        return _integer(value)
+        return whole_number(value)
     if kind == Kind.MONEY:
         return _decimal(value, MONEY_PLACES)
     if kind in DECIMAL_KINDS:

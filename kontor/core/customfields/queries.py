@@ -95,8 +95,7 @@ class CustomEmpty(Func):
     output_field = BooleanField()
 
     def __init__(self, field):
-        self.key = CustomKey(field)
-        super().__init__(self.key)
+        super().__init__(CustomKey(field))
 
     def as_sql(self, compiler, connection, **extra):
         raise NotSupportedError(f"custom fields are not supported on {connection.vendor}")

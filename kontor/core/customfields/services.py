@@ -227,7 +227,7 @@ def _clean_bounds(field: CustomField, errors: dict) -> None:
             if field.kind in kinds.ORDERED_KINDS:
                 value = kinds.convert(field, value)
             else:
-                value = kinds._integer(value)
+                value = kinds.whole_number(value)
                 if value < 0:
                     raise ValidationError(_("Enter a number of 0 or more."))
         except ValidationError as exc:
@@ -276,10 +276,12 @@ def _sync_after_commit(object_type: str, drop_first: list[str] = ()) -> None:
 
         with connection.cursor() as cursor:
             for name in drop_first:
-                cursor.execute(indexes._drop_sql(name))
+                cursor.execute(indexes.drop_sql(name))
         indexes.sync([object_type])
 
-    transaction.on_commit(run)
+    # A failed build leaves the field without its index (slower, still right) until the
+    # next sync; it must not turn the committed change into an error.
+    transaction.on_commit(run, robust=True)
 
 
 def create_field(*, actor, object_type: str, **attributes) -> CustomField:
