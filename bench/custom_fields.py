@@ -93,7 +93,8 @@ def define_fields():
     from kontor.core.models import CustomField
 
     existing = {f.name: f for f in CustomField.objects.filter(object_type="contacts.person")}
-    if len(existing) == len(FIELDS):
+    # Reused only if complete: every field there and every person filled.
+    if len(existing) == len(FIELDS) and not Person.objects.filter(custom={}).exists():
         return existing
     CustomField.objects.filter(object_type="contacts.person").delete()
     registry.bump()
@@ -111,7 +112,7 @@ def define_fields():
     table = Person._meta.db_table
     with connection.cursor() as cursor:
         for field in fields.values():
-            cursor.execute(indexes._drop_sql(indexes.index_name(table, field.pk)))
+            cursor.execute(indexes.drop_sql(indexes.index_name(table, field.pk)))
     rng = random.Random(SEED)
     started = time.perf_counter()
     ids = list(Person.objects.order_by("pk").values_list("pk", flat=True))

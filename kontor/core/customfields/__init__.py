@@ -12,12 +12,13 @@ Definitions are ``kontor.core.models.CustomField`` rows; a record's values live 
 """
 
 from .kinds import OPERATORS, Kind, display
-from .queries import filter_q, order_by
+from .queries import CustomKey, filter_q, order_by
 from .registry import editable_fields, fields_of, may_edit, may_see, visible_field, visible_fields
 from .values import audit_values, clean_values, purge_removed, search_text, values_for
 
 __all__ = [
     "OPERATORS",
+    "CustomKey",
     "Kind",
     "audit_values",
     "clean_values",
