@@ -5,6 +5,7 @@ import os
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .access import ScopedQuerySet
@@ -203,6 +204,11 @@ class CustomField(models.Model):
 
     def __str__(self):
         return self.label
+
+    @cached_property
+    def key(self) -> str:
+        """The key of this field's value in a record's ``custom`` (its id as text)."""
+        return str(self.pk)
 
     def audit_snapshot(self) -> dict:
         skip = {"id", "version", "created_at", "updated_at"}

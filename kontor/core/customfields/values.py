@@ -96,7 +96,7 @@ def clean_values(object_type: str, data: dict | None, *, user, instance=None) ->
             errors[error_key(name)] = [unknown_field_message()]
     result = {}
     for field in fields:
-        key = str(field.pk)
+        key = field.key
         before = stored.get(key)
         given = field.name in data and registry.may_see(user, field)
         if not given:
@@ -132,7 +132,7 @@ def values_for(user, obj, fields: list[CustomField] | None = None) -> dict:
     custom = obj.custom or {}
     if fields is None:
         fields = registry.visible_fields(user, obj._meta.label_lower)
-    return {f.name: custom.get(str(f.pk)) for f in fields}
+    return {f.name: custom.get(f.key) for f in fields}
 
 
 def search_text(obj) -> str:
@@ -144,7 +144,7 @@ def search_text(obj) -> str:
     custom = obj.custom or {}
     parts = []
     for field in registry.fields_of(obj._meta.label_lower):
-        value = custom.get(str(field.pk))
+        value = custom.get(field.key)
         if value is None or field.view_roles:
             continue
         if field.kind in kinds.TEXT_KINDS:
@@ -159,9 +159,9 @@ def audit_values(obj) -> dict:
     but for Decimal, which audit.json_safe turns to text."""
     custom = obj.custom or {}
     return {
-        error_key(f): custom.get(str(f.pk))
+        error_key(f): custom.get(f.key)
         for f in registry.fields_of(obj._meta.label_lower)
-        if str(f.pk) in custom
+        if f.key in custom
     }
 
 
@@ -171,7 +171,7 @@ def purge_removed(model) -> int:
     Reads never show such values (they are not in any definition) and a record's next
     save drops them; this clears the rest, e.g. from a scheduled job.
     """
-    live = {str(f.pk) for f in registry.fields_of(model._meta.label_lower)}
+    live = {f.key for f in registry.fields_of(model._meta.label_lower)}
     changed = 0
     rows = model._base_manager.exclude(custom={}).values_list("pk", "custom")
     for pk, custom in rows.iterator(chunk_size=2000):
