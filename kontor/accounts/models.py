@@ -214,7 +214,7 @@ class User(AbstractBaseUser):
     def get_short_name(self) -> str:
         return self.first_name or self.email
 
-    # The two methods below are the protocol kontor.core.access reads. Both cache on
+    # The methods below are the protocol kontor.core reads. Each caches on
     # the instance, which lives for one request: a grant change applies from the next.
     def access_grants(self) -> dict[tuple[str, str], Scope]:
         if not hasattr(self, "_access_grants"):
@@ -226,6 +226,12 @@ class User(AbstractBaseUser):
                 grants[key] = max(grants.get(key, Scope.NONE), Scope(scope))
             self._access_grants = grants
         return self._access_grants
+
+    def access_role_ids(self) -> list[int]:
+        """The user's role ids: custom fields name the roles that see or edit them."""
+        if not hasattr(self, "_role_ids"):
+            self._role_ids = list(self.roles.values_list("id", flat=True))
+        return self._role_ids
 
     def department_subtree_ids(self) -> list[int]:
         if not hasattr(self, "_subtree_ids"):

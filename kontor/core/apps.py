@@ -6,3 +6,19 @@ class CoreConfig(AppConfig):
     name = "kontor.core"
     label = "core"
     verbose_name = _("Kontor core")
+
+    def ready(self):
+        from django.db.models.signals import post_migrate
+
+        post_migrate.connect(_sync_custom_field_indexes, sender=self)
+
+
+def _sync_custom_field_indexes(using, **kwargs):
+    """A migration that rebuilds a SQLite table drops the indexes Django does not know of:
+    custom fields' indexes are put back after every ``migrate``."""
+    from django.db import connections
+
+    from .customfields import indexes
+
+    if connections[using].vendor in ("sqlite", "postgresql"):
+        indexes.sync()

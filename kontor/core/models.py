@@ -7,10 +7,12 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
 from .access import ScopedQuerySet
 from .context import Channel
+from .jsonnumbers import CustomValuesDecoder, CustomValuesEncoder
 
 
 class BusinessRecord(models.Model):
@@ -42,6 +44,14 @@ class BusinessRecord(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
+    # Custom field values by field id ("12": value); see kontor.core.customfields.
+    custom = models.JSONField(
+        default=dict,
+        blank=True,
+        editable=False,
+        encoder=CustomValuesEncoder,
+        decoder=CustomValuesDecoder,
+    )
 
     objects = ScopedQuerySet.as_manager()
 
@@ -197,3 +207,97 @@ class OutboxDelivery(models.Model):
     def idempotency_key(self) -> str:
         """Stable across attempts and dispatchers: a handler recognises a repeat by it."""
         return f"{self.event_id}:{self.handler}"
+
+
+class CustomField(models.Model):
+    """An admin-defined field of one object type; values live in the records' ``custom``.
+
+    Records store a value under the field's id (``"12"``), so renaming the label or API
+    name never touches data. See kontor.core.customfields for kinds and rules.
+    """
+
+    access_owner_field = None
+    access_department_field = None
+
+    object_type = models.CharField(_("object type"), max_length=100)
+    name = models.CharField(_("API name"), max_length=63)
+    label = models.CharField(_("label"), max_length=255)
+    kind = models.CharField(_("kind"), max_length=20)
+    help_text = models.CharField(_("help text"), max_length=500, blank=True)
+    required = models.BooleanField(_("required"), default=False)
+    unique = models.BooleanField(_("unique"), default=False)
+    default = models.JSONField(
+        _("default"),
+        null=True,
+        blank=True,
+        encoder=CustomValuesEncoder,
+        decoder=CustomValuesDecoder,
+    )
+    # Bounds: the value's for numbers and dates, its length for text, the count of
+    # options picked for a multiple choice.
+    minimum = models.JSONField(
+        _("minimum"),
+        null=True,
+        blank=True,
+        encoder=CustomValuesEncoder,
+        decoder=CustomValuesDecoder,
+    )
+    maximum = models.JSONField(
+        _("maximum"),
+        null=True,
+        blank=True,
+        encoder=CustomValuesEncoder,
+        decoder=CustomValuesDecoder,
+    )
+    pattern = models.CharField(_("pattern"), max_length=200, blank=True)
+    # [{"key": "gold", "label": "Gold"}, ...] in display order.
+    choices = models.JSONField(_("options"), default=list, blank=True)
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    related_type = models.CharField(_("related object type"), max_length=100, blank=True)
+    section = models.CharField(_("section"), max_length=100, blank=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    # Role ids; empty: everyone who sees the record sees (edits) the field.
+    view_roles = models.JSONField(_("roles that see it"), default=list, blank=True)
+    edit_roles = models.JSONField(_("roles that edit it"), default=list, blank=True)
+    version = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["object_type", "section", "position", "id"]
+        verbose_name = _("custom field")
+        verbose_name_plural = _("custom fields")
+        constraints = [
+            models.UniqueConstraint(fields=["object_type", "name"], name="custom_field_name_unique")
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @cached_property
+    def key(self) -> str:
+        """The key of this field's value in a record's ``custom`` (its id as text)."""
+        return str(self.pk)
+
+    def audit_snapshot(self) -> dict:
+        skip = {"id", "version", "created_at", "updated_at"}
+        return {
+            f.attname: getattr(self, f.attname)
+            for f in self._meta.concrete_fields
+            if f.attname not in skip
+        }
+
+
+class DefinitionStamp(models.Model):
+    """A token per kind of definition, replaced by a fresh random one on every change.
+
+    Each process caches definitions (custom fields) and reads this one row to learn
+    whether another process changed them: no restart after a field is added. Random,
+    not a counter: a rolled-back change must not leave a value a later change reuses.
+    """
+
+    name = models.CharField(max_length=50, primary_key=True)
+    value = models.CharField(max_length=32)
+
+    def __str__(self):
+        return f"{self.name}: {self.value}"

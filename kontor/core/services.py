@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from . import audit, events, search
+from . import audit, customfields, events, search
 from .access import (
     Action,
     may,
@@ -30,7 +30,7 @@ from .access import (
 )
 from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from .inputs import as_db_id, text_problem
-from .models import Attachment
+from .models import Attachment, BusinessRecord
 
 
 class FieldErrors:
@@ -143,15 +143,20 @@ def _after_write(obj, verb: str, *, actor, changes: dict) -> None:
 
 
 def snapshot(obj) -> dict:
-    """The audited state of ``obj``: its own ``audit_snapshot()`` or its concrete fields."""
+    """The audited state of ``obj``: its own ``audit_snapshot()`` or its concrete fields,
+    and its custom values as ``custom.<name>``."""
     if hasattr(obj, "audit_snapshot"):
-        return obj.audit_snapshot()
-    skip = {"id", "version", "created_at", "updated_at", "password"}
-    return {
-        f.attname: getattr(obj, f.attname)
-        for f in obj._meta.concrete_fields
-        if f.attname not in skip
-    }
+        snap = obj.audit_snapshot()
+    else:
+        skip = {"id", "version", "created_at", "updated_at", "password", "custom"}
+        snap = {
+            f.attname: getattr(obj, f.attname)
+            for f in obj._meta.concrete_fields
+            if f.attname not in skip
+        }
+    if isinstance(obj, BusinessRecord) and obj.custom:
+        snap.update(customfields.audit_values(obj))
+    return snap
 
 
 def create_record(obj, *, actor, save_related: Callable[[object], None] | None = None):

@@ -1,0 +1,37 @@
+"""Custom fields: admin-defined fields on every record type, without migrations.
+
+Definitions are ``kontor.core.models.CustomField`` rows; a record's values live in its
+``custom`` JSON column under the field's id. The parts:
+
+- kinds: the kinds, how each cleans, stores and shows a value;
+- registry: the per-process cache of definitions and field-level access;
+- values: cleaning a record's values on write, reading them for a reader;
+- queries: filter and sort expressions the field's index serves;
+- indexes: the per-field expression indexes, made and dropped at run time;
+- services: adding, changing and removing definitions.
+"""
+
+from .kinds import OPERATORS, Kind, display
+from .queries import CustomKey, filter_q, order_by
+from .registry import editable_fields, fields_of, may_edit, may_see, visible_field, visible_fields
+from .values import audit_values, clean_values, purge_removed, search_text, values_for
+
+__all__ = [
+    "OPERATORS",
+    "CustomKey",
+    "Kind",
+    "audit_values",
+    "clean_values",
+    "display",
+    "editable_fields",
+    "fields_of",
+    "filter_q",
+    "may_edit",
+    "may_see",
+    "order_by",
+    "purge_removed",
+    "search_text",
+    "values_for",
+    "visible_field",
+    "visible_fields",
+]

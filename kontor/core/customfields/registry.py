@@ -1,0 +1,85 @@
+"""Field definitions, cached per process and refreshed when another process changes them.
+
+Every read asks the database for one token (the "customfields" row of
+DefinitionStamp); only when it moved are the definitions loaded again. So a field
+added, renamed or removed in one server process is used by every other from its next
+call, without a restart.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+
+from django.db import connection
+
+from ..models import CustomField, DefinitionStamp
+
+STAMP = "customfields"
+# Both databases quote names with double quotes.
+_STAMP_SQL = 'SELECT value FROM "core_definitionstamp" WHERE name = %s'
+
+_lock = threading.Lock()
+_cache: dict = {"stamp": None, "by_type": {}}
+
+
+def current_stamp() -> str:
+    # Asked on every call: one primary-key read, written by hand (the ORM's query
+    # building cost more than the read itself).
+    with connection.cursor() as cursor:
+        cursor.execute(_STAMP_SQL, [STAMP])
+        row = cursor.fetchone()
+    return row[0] if row else ""
+
+
+def bump() -> None:
+    """Tell every process the definitions changed (called inside the changing transaction)."""
+    DefinitionStamp.objects.update_or_create(name=STAMP, defaults={"value": uuid.uuid4().hex})
+
+
+def fields_of(object_type: str) -> list[CustomField]:
+    """The type's fields in form order (section, position, id), as of the stamp now."""
+    stamp = current_stamp()
+    with _lock:
+        if _cache["stamp"] != stamp:
+            by_type: dict[str, list[CustomField]] = {}
+            for field in CustomField.objects.order_by("object_type", "section", "position", "id"):
+                by_type.setdefault(field.object_type, []).append(field)
+            _cache["stamp"], _cache["by_type"] = stamp, by_type
+        return list(_cache["by_type"].get(object_type, ()))
+
+
+def _role_ids(user) -> set[int]:
+    return set(user.access_role_ids()) if hasattr(user, "access_role_ids") else set()
+
+
+def may_see(user, field: CustomField) -> bool:
+    """Whether ``user`` gets the field's name and values (given they see the record)."""
+    if user is None or not user.is_authenticated:
+        return False
+    if user.is_superuser or not field.view_roles:
+        return True
+    roles = _role_ids(user)
+    # Who may edit a field also sees it.
+    return bool(roles & set(field.view_roles) or roles & set(field.edit_roles))
+
+
+def may_edit(user, field: CustomField) -> bool:
+    if not may_see(user, field):
+        return False
+    return (
+        user.is_superuser or not field.edit_roles or bool(_role_ids(user) & set(field.edit_roles))
+    )
+
+
+def visible_fields(user, object_type: str) -> list[CustomField]:
+    return [f for f in fields_of(object_type) if may_see(user, f)]
+
+
+def editable_fields(user, object_type: str) -> list[CustomField]:
+    return [f for f in fields_of(object_type) if may_edit(user, f)]
+
+
+def visible_field(user, object_type: str, name: str) -> CustomField | None:
+    """The field of that API name if ``user`` may see it; None for unknown and hidden alike."""
+    return next((f for f in visible_fields(user, object_type) if f.name == name), None)
