@@ -15,7 +15,11 @@ from django.utils import translation
 
 from kontor.accounts import services as accounts
 from kontor.accounts.models import Role
+from kontor.core import types as core_types
 from kontor.core.access import SYSTEM
+from kontor.objects import registry as object_registry
+from kontor.objects import services as object_services
+from kontor.objects.models import CustomRecord, ObjectTypeDefinition
 
 PASSWORD = "Kontor-test-pass-1"
 
@@ -71,3 +75,20 @@ def english_outside_requests():
     translation.activate("en")
     yield
     translation.deactivate()
+
+
+@pytest.fixture
+def define_type(org):
+    """Define custom object types for a test; they leave the registry when it ends
+    (the rollback removes the rows, but a process keeps its types until it syncs)."""
+
+    def define(slug: str, singular: str, plural: str, **extra):
+        object_services.create_definition(
+            {"slug": slug, "singular": singular, "plural": plural, **extra}, actor=org.admin
+        )
+        return core_types.get(f"objects.{slug}")
+
+    yield define
+    CustomRecord.objects.all().delete()
+    ObjectTypeDefinition.objects.all().delete()
+    object_registry.sync(force=True)

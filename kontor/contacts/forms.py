@@ -101,7 +101,7 @@ class RecordForm(BaseRecordForm):
         self.data["tags"] = [t.name for t in obj.tags.all()]
 
     def shows(self, key: str) -> bool:
-        return key in (*self.scalar_fields, "tags") or key.split(".")[0] in self.row_names
+        return super().shows(key) or key == "tags" or key.split(".")[0] in self.row_names
 
     @property
     def tags_text(self) -> str:

@@ -7,7 +7,7 @@ department are writable; the services decide whether the actor may place a recor
 """
 
 import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from ninja import Schema
 from pydantic import ConfigDict, Field
@@ -116,6 +116,7 @@ class ContactListItem(Schema):
     department: Ref | None
     phone: ListPhone | None = Field(description="The first phone")
     email: str | None = Field(description="The first email")
+    custom: dict[str, Any] = Field(description="Custom field values you may see, by API name")
     version: int
     updated_at: datetime.datetime
 
@@ -139,6 +140,9 @@ class PersonFields(StrictIn):
     family: list[FamilyMemberIn] = Field([], description="Replaces the whole list when sent")
     important_dates: list[ImportantDateIn] = []
     tags: list[str] = []
+    custom: dict[str, Any] = Field(
+        {}, description="Custom field values by API name; a name left out keeps its value"
+    )
 
 
 class PersonCreate(PersonFields):
@@ -176,6 +180,7 @@ class PersonOut(Schema):
     family: list[FamilyMemberOut]
     important_dates: list[ImportantDateOut]
     tags: list[str]
+    custom: dict[str, Any] = Field(description="Custom field values you may see, by API name")
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime
@@ -206,6 +211,9 @@ class CompanyFields(StrictIn):
     emails: list[EmailIn] = []
     addresses: list[AddressIn] = []
     tags: list[str] = []
+    custom: dict[str, Any] = Field(
+        {}, description="Custom field values by API name; a name left out keeps its value"
+    )
 
 
 class CompanyCreate(CompanyFields):
@@ -242,6 +250,7 @@ class CompanyOut(Schema):
     emails: list[EmailOut]
     addresses: list[AddressOut]
     tags: list[str]
+    custom: dict[str, Any] = Field(description="Custom field values you may see, by API name")
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime

@@ -18,7 +18,7 @@ from django.db.models import CharField, TextField
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kontor.core import customfields, phones, types
+from kontor.core import phones, types
 from kontor.core import services as records
 from kontor.core.access import (
     Action,
@@ -29,7 +29,7 @@ from kontor.core.access import (
     require_placement,
     scope_q,
 )
-from kontor.core.errors import KontorError, ValidationFailed
+from kontor.core.errors import KontorError
 from kontor.core.inputs import text_problem
 from kontor.core.services import FieldErrors as _Errors
 from kontor.core.services import default_placement as _default_placement
@@ -257,16 +257,7 @@ def _clean_record(obj, data: dict, fields, actor, errors: _Errors) -> dict:
         if len(data.get(name) or ()) > MAX_LIST_ROWS:
             errors.add(name, _("At most %(max)d entries.") % {"max": MAX_LIST_ROWS})
             data = {**data, name: []}  # reported once, not cleaned row by row
-    # Custom values: given ones cleaned, a new record's defaults and required ones checked.
-    if "custom" in data or obj.pk is None:
-        try:
-            obj.custom = customfields.clean_values(
-                obj._meta.label_lower, data.get("custom"), user=actor, instance=obj
-            )
-        except ValidationFailed as exc:
-            for field, messages in exc.errors.items():
-                for message in messages:
-                    errors.add(field, message)
+    records.apply_custom_values(obj, data, actor, errors)
     children = {}
     if "phones" in data:
         children["phones"] = _clean_phones(data["phones"], errors)

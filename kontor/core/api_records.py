@@ -13,7 +13,7 @@ from django.http import HttpResponse
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, create_model
 
-from . import exports
+from . import customfields, exports
 from .access import Action, may
 from .api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, Page, etag, expected_version, page
 from .api_routes import AuditPage, add_attachment_routes, audit_out
@@ -55,7 +55,11 @@ def to_list_filters(record_type: RecordType, sent) -> ListFilters:
 
 def list_page(rt: RecordType, request, filters: ListFilters, limit: int, offset: int) -> dict:
     result = page(rt.list_query(request.user, filters), limit, offset)
-    result["items"] = rt.list_items(result["items"])
+    fields = customfields.visible_fields(request.user, rt.object_type)
+    result["items"] = [
+        {**item, "custom": customfields.values_for(request.user, obj, fields)}
+        for obj, item in zip(result["items"], rt.list_items(result["items"]), strict=True)
+    ]
     return result
 
 
@@ -70,7 +74,8 @@ def export_file(rt: RecordType, request, filters: ListFilters, format: str):
 def get_one(rt: RecordType, request, record_id: int, response: HttpResponse) -> dict:
     obj = rt.one(request.user, record_id)
     response["ETag"] = etag(obj.version)
-    return rt.to_out(obj)
+    # Custom values for every type alike, only the fields this reader may see.
+    return {**rt.to_out(obj), "custom": customfields.values_for(request.user, obj)}
 
 
 def create_one(rt: RecordType, request, data: dict, response: HttpResponse):

@@ -99,6 +99,22 @@ def require_known_placement(obj, changed: set[str], action: str, actor, errors: 
         errors.add("department_id", str(PLACEMENT_UNKNOWN["department_id"]))
 
 
+def apply_custom_values(obj, data: dict, actor, errors: FieldErrors) -> None:
+    """Custom values from input onto ``obj``: those given cleaned, a new record's defaults
+    and required ones checked; messages keyed ``custom.<name>``. Every type's services
+    call it, so custom fields behave alike on every type."""
+    if "custom" not in data and obj.pk is not None:
+        return
+    try:
+        obj.custom = customfields.clean_values(
+            obj._meta.label_lower, data.get("custom"), user=actor, instance=obj
+        )
+    except ValidationFailed as exc:
+        for field, messages in exc.errors.items():
+            for message in messages:
+                errors.add(field, message)
+
+
 def default_placement(obj, actor) -> None:
     """A new record without owner or department goes to its creator and their department."""
     if obj.owner_id is None and getattr(actor, "pk", None) is not None:

@@ -7,7 +7,7 @@ as for people and companies.
 """
 
 import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from django.http import HttpResponse
 from ninja import File, Query, Router, Schema, Status, UploadedFile
@@ -37,6 +37,7 @@ class RecordIn(Schema):
     notes: str = ""
     owner_id: DbInt | None = Field(None, description="Defaults to you on create")
     department_id: DbInt | None = Field(None, description="Defaults to your department")
+    custom: dict[str, Any] = Field({}, description="Custom field values by API name")
 
 
 class RecordPatch(Schema):
@@ -46,6 +47,7 @@ class RecordPatch(Schema):
     notes: str = ""
     owner_id: DbInt | None = None
     department_id: DbInt | None = None
+    custom: dict[str, Any] = Field({}, description="Custom field values; a name left out stays")
     version: DbInt | None = Field(None, description="The version you edited; or If-Match")
 
 
@@ -56,6 +58,7 @@ class RecordOut(Schema):
     notes: str
     owner: Ref | None
     department: Ref | None
+    custom: dict[str, Any] = Field(description="Custom field values you may see, by API name")
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime

@@ -27,19 +27,20 @@ RECORD_FIELDS = ("name", "notes")
 # -- records ---------------------------------------------------------------------------------
 
 
-def _apply_fields(obj, data: dict, errors: records.FieldErrors) -> None:
+def _apply_fields(obj, data: dict, actor, errors: records.FieldErrors) -> None:
     for field in RECORD_FIELDS:
         if field in data:
             value = data[field]
             setattr(obj, field, "" if value is None else str(value).strip())
     if not obj.name:
         errors.add("name", _("This field is required."))
+    records.apply_custom_values(obj, data, actor, errors)
 
 
 def create_record(record_type, data: dict, *, actor):
     obj = record_type.model()
     errors = records.FieldErrors()
-    _apply_fields(obj, data, errors)
+    _apply_fields(obj, data, actor, errors)
     changed = records.place(obj, data, errors)
     records.default_placement(obj, actor)
     # Permission before validation: someone who may not create learns nothing from errors.
@@ -53,7 +54,7 @@ def create_record(record_type, data: dict, *, actor):
 def update_record(obj, data: dict, *, actor, expected_version=None):
     def apply(target):
         errors = records.FieldErrors()
-        _apply_fields(target, data, errors)
+        _apply_fields(target, data, actor, errors)
         department_before = target.department_id
         changed = records.place(target, data, errors)
         require_placement(

@@ -11,8 +11,9 @@ from django.utils.translation import gettext as _
 
 from kontor.core.inputs import as_db_id
 
-# Ids a form sends as text: an unparseable one is a field error, "" means none.
-ID_FIELDS = ("owner_id", "department_id")
+CUSTOM_PREFIX = "custom."
+# The names of the custom inputs that hold several values (multiple choice).
+MULTIPLE_MARK = "custom-multiple"
 
 
 class RecordForm:
@@ -28,11 +29,26 @@ class RecordForm:
         # A field the form did not send is left as it is, never cleared.
         data: dict = {f: post[f].strip() for f in cls.scalar_fields if f in post}
         form = cls(data, is_new=is_new)
+        form.read_custom(post)
         form.read_post(post)
         for key in data:
             if key.endswith("_id"):
                 form._read_id(key)
         return form
+
+    def read_custom(self, post) -> None:
+        """Custom field inputs (``custom.<name>``): a checkbox group or a yes/no box sends a
+        blank first, so an unticked one still says "empty" instead of "unchanged"."""
+        custom = {}
+        for key in post:
+            if key.startswith(CUSTOM_PREFIX):
+                values = [v for v in post.getlist(key) if v != ""]
+                name = key.removeprefix(CUSTOM_PREFIX)
+                custom[name] = (
+                    values if key in post.getlist(MULTIPLE_MARK) else (values[-1] if values else "")
+                )
+        if custom:
+            self.data["custom"] = custom
 
     def read_post(self, post) -> None:
         """Read what the type's form sends besides its scalar fields (rows, tags)."""
@@ -69,7 +85,7 @@ class RecordForm:
 
     def shows(self, key: str) -> bool:
         """Whether the form shows the messages of ``key`` beside a field."""
-        return key in self.scalar_fields
+        return key in self.scalar_fields or key.startswith(CUSTOM_PREFIX)
 
     def other_errors(self) -> list[str]:
         """Messages for keys no field on the form shows, so none is ever lost."""

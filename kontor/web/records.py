@@ -27,7 +27,7 @@ from django.views import View
 
 from kontor.accounts.models import Department
 from kontor.accounts.queries import assignable_owners, placement_department_tree
-from kontor.core import files, services
+from kontor.core import customfields, files, services
 from kontor.core.access import Action, may, record_in_scope, require
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
 from kontor.core.inputs import as_db_id
@@ -444,7 +444,9 @@ class DetailView(RecordView):
             "may_delete": record_in_scope(user, obj, Action.DELETE),
             "can": self.permissions(),
         }
-        if tab == "related":
+        if tab == "profile":
+            context["custom_values"] = custom_values(user, rt, obj)
+        elif tab == "related":
             context["related"] = related(user, rt, obj)
         elif tab == "documents":
             context["attachments"] = list(files.attachments_of(obj).select_related("uploaded_by"))
@@ -471,6 +473,7 @@ class FormView(RecordView):
         return {
             "rt": rt,
             "form": form,
+            "custom_sections": custom_inputs(user, rt, form, obj),
             "links": _link_labels(user, rt, form),
             "owners": assignable_owners(
                 user, rt.object_type, action, keep=getattr(obj, "owner_id", None)
@@ -498,6 +501,41 @@ class FormView(RecordView):
             return 403
         messages.success(self.request, done % {"name": obj})
         return redirect(self.rt.url("detail", obj.pk))
+
+
+def custom_inputs(user, rt: RecordType, form, obj) -> list[dict]:
+    """The custom fields a form shows ``user``, by section: each with its input's value
+    (what was posted, else the record's), its messages, and whether it may be changed."""
+    posted = form.data.get("custom")
+    stored = customfields.values_for(user, obj) if obj is not None else {}
+    sections: dict[str, list] = {}
+    for field in customfields.visible_fields(user, rt.object_type):
+        if posted is not None and field.name in posted:
+            value = posted[field.name]
+        elif obj is None:
+            value = field.default
+        else:
+            value = stored.get(field.name)
+        sections.setdefault(field.section, []).append(
+            {
+                "field": field,
+                "name": f"custom.{field.name}",
+                "value": customfields.input_value(field, value),
+                "errors": form.errors.get(f"custom.{field.name}", []),
+                "editable": customfields.may_edit(user, field),
+            }
+        )
+    return [{"title": title, "inputs": inputs} for title, inputs in sections.items()]
+
+
+def custom_values(user, rt: RecordType, obj) -> list[dict]:
+    """The custom values a detail page shows ``user``: label and text of each filled one."""
+    shown = []
+    for field in customfields.visible_fields(user, rt.object_type):
+        value = (obj.custom or {}).get(field.key)
+        if value is not None:
+            shown.append({"field": field, "text": customfields.reader_display(user, field, value)})
+    return shown
 
 
 def _link_labels(user, rt: RecordType, form) -> dict:

@@ -14,7 +14,15 @@ Definitions are ``kontor.core.models.CustomField`` rows; a record's values live 
 from .kinds import OPERATORS, Kind, display
 from .queries import CustomKey, filter_q, order_by
 from .registry import editable_fields, fields_of, may_edit, may_see, visible_field, visible_fields
-from .values import audit_values, clean_values, purge_removed, search_text, values_for
+from .values import (
+    audit_values,
+    clean_values,
+    input_value,
+    purge_removed,
+    reader_display,
+    search_text,
+    values_for,
+)
 
 __all__ = [
     "OPERATORS",
@@ -26,6 +34,8 @@ __all__ = [
     "editable_fields",
     "fields_of",
     "filter_q",
+    "input_value",
+    "reader_display",
     "may_edit",
     "may_see",
     "order_by",

@@ -8,6 +8,7 @@ from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db.models import lookups
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from ..errors import ValidationFailed
@@ -180,3 +181,36 @@ def purge_removed(model) -> int:
             model._base_manager.filter(pk=pk).update(custom=kept)
             changed += 1
     return changed
+
+
+def input_value(field: CustomField, stored):
+    """The value as a form's input takes it back ("" for none)."""
+    if kinds.is_empty(stored):
+        return [] if field.kind == Kind.MULTIPLE_CHOICE else ""
+    if field.kind == Kind.DATETIME:
+        moment = kinds.to_python(field, stored)
+        if isinstance(moment, str):  # typed by the user, not yet cleaned
+            return moment
+        return timezone.localtime(moment).strftime("%Y-%m-%dT%H:%M")
+    return stored
+
+
+def reader_display(user, field: CustomField, stored) -> str:
+    """``kinds.display``, with users and related records named for ``user``: a related
+    record only if they may see it (else the type's words for a hidden one)."""
+    if field.kind == Kind.USER:
+        found = get_user_model().objects.filter(pk=stored).first()
+        return str(found) if found else kinds.display(field, stored)
+    if field.kind == Kind.RELATION:
+        from .. import types
+
+        try:
+            model = apps.get_model(field.related_type)
+        except (LookupError, ValueError):
+            return kinds.display(field, stored)
+        entry = types.by_model(model)
+        record = entry.visible(user).filter(pk=stored).first() if entry else None
+        if record is not None:
+            return str(record)
+        return str(getattr(entry, "hidden_name", types.RecordType.hidden_name))
+    return kinds.display(field, stored)

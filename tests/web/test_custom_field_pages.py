@@ -1,0 +1,86 @@
+"""Custom fields in the engine's pages and API: typed inputs, messages, the detail card."""
+
+import pytest
+from django.urls import reverse
+
+from kontor.contacts.models import Person
+from kontor.core.customfields import services as field_services
+from kontor.objects.models import CustomRecord
+from tests.contacts.test_api import Api
+
+
+@pytest.fixture
+def person_fields(org):
+    make = field_services.create_field
+    return {
+        "tier": make(
+            actor=org.admin,
+            object_type="contacts.person",
+            name="tier",
+            label="Tier",
+            kind="choice",
+            required=True,
+            choices=[{"key": "gold", "label": "Gold"}, {"key": "silver", "label": "Silver"}],
+        ),
+        "budget": make(
+            actor=org.admin,
+            object_type="contacts.person",
+            name="budget",
+            label="Budget",
+            kind="money",
+            currency="EUR",
+            section="Money",
+        ),
+    }
+
+
+def test_a_person_form_takes_typed_custom_values_and_keeps_input_on_errors(
+    client, org, person_fields
+):
+    client.force_login(org.member_a)
+    form = client.get(reverse("contacts:person_create")).content.decode()
+    assert 'name="custom.tier"' in form and 'name="custom.budget"' in form and "Money" in form
+
+    refused = client.post(
+        reverse("contacts:person_create"),
+        {"first_name": "Ivan", "custom.tier": "", "custom.budget": "12.50"},
+    )
+    assert refused.status_code == 422
+    html = refused.content.decode()
+    assert "This field is required." in html and 'value="12.50"' in html
+
+    done = client.post(
+        reverse("contacts:person_create"),
+        {"first_name": "Ivan", "custom.tier": "gold", "custom.budget": "12.50"},
+    )
+    assert done.status_code == 302
+    person = Person.objects.get(first_name="Ivan")
+    detail = client.get(reverse("contacts:person_detail", args=[person.pk])).content.decode()
+    assert "Gold" in detail and "EUR" in detail
+
+    body = Api(org.member_a).get(f"/people/{person.pk}").json()
+    assert body["custom"]["tier"] == "gold"
+    listing = Api(org.member_a).get("/people").json()["items"][0]
+    assert listing["custom"]["tier"] == "gold"
+
+
+def test_the_api_writes_custom_values_and_names_a_bad_one(org, person_fields):
+    api = Api(org.member_a)
+    bad = api.post("/people", {"first_name": "Olga", "custom": {"tier": "bronze"}})
+    assert bad.status_code in (400, 422) and "custom.tier" in bad.json()["errors"]
+    unknown = api.post("/people", {"first_name": "Olga", "custom": {"tier": "gold", "nope": 1}})
+    assert "custom.nope" in unknown.json()["errors"]
+    ok = api.post("/people", {"first_name": "Olga", "custom": {"tier": "silver", "budget": "7"}})
+    assert ok.status_code == 201 and ok.json()["custom"]["tier"] == "silver"
+
+
+def test_a_custom_object_takes_its_own_custom_fields(client, org, define_type):
+    site_type = define_type("site", "site", "sites")
+    field_services.create_field(
+        actor=org.admin, object_type="objects.site", name="area", label="Area", kind="decimal"
+    )
+    client.force_login(org.member_a)
+    response = client.post(site_type.url("create"), {"name": "Pier", "custom.area": "120.5"})
+    assert response.status_code == 302
+    site = CustomRecord.objects.get(name="Pier")
+    assert "120" in client.get(site_type.url("detail", site.pk)).content.decode()
