@@ -25,7 +25,11 @@ def record(event) -> None:
         (runs,) = cursor.fetchone()
     entered, release = markers()
     if runs == 1 and not release.exists():
-        entered.write_text(event.idempotency_key)
+        # Written aside and renamed: the test may kill us the moment the marker exists,
+        # and must then read the whole key, never an empty file.
+        partial = entered.with_suffix(".partial")
+        partial.write_text(event.idempotency_key)
+        partial.rename(entered)
         deadline = time.monotonic() + WAIT_SECONDS
         while not release.exists() and time.monotonic() < deadline:
             time.sleep(0.02)
