@@ -11,7 +11,6 @@ import datetime
 import difflib
 import functools
 
-from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator, validate_email
 from django.db import connection, transaction
@@ -19,21 +18,18 @@ from django.db.models import CharField, TextField
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kontor.accounts.models import Department
 from kontor.core import phones
 from kontor.core import services as records
 from kontor.core.access import (
     Action,
     may,
     object_type_of,
-    placement_owners_q,
     record_in_scope,
-    require,
     require_placement,
     scope_q,
     sees_all,
 )
-from kontor.core.errors import KontorError, ValidationFailed
+from kontor.core.errors import FieldErrors, KontorError
 from kontor.core.inputs import as_db_id, text_problem
 
 from .models import Address, Company, Email, FamilyMember, ImportantDate, Person, Phone, Tag
@@ -64,21 +60,7 @@ _EMAIL_KINDS = frozenset(Email.Kind.values)
 _ADDRESS_KINDS = frozenset(Address.Kind.values)
 
 
-class _Errors:
-    """Collects field messages so a form shows every problem at once."""
-
-    def __init__(self):
-        self.by_field: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.by_field.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.by_field:
-            raise ValidationFailed(errors=self.by_field)
-
-
-def _row_fits(row, prefix: str, errors: _Errors) -> bool:
+def _row_fits(row, prefix: str, errors: FieldErrors) -> bool:
     """Check a child row's lengths and text as its record's are; errors as "prefix.field".
 
     The cleaners have checked kinds, numbers, emails and dates; this is what
@@ -104,7 +86,7 @@ def _text_fields(model) -> tuple:
     return tuple(f for f in model._meta.concrete_fields if isinstance(f, CharField | TextField))
 
 
-def _clean_phones(items, errors: _Errors) -> list[Phone]:
+def _clean_phones(items, errors: FieldErrors) -> list[Phone]:
     cleaned = []
     for i, item in enumerate(items or []):
         raw = _text(item.get("number"))
@@ -126,7 +108,7 @@ def _clean_phones(items, errors: _Errors) -> list[Phone]:
     return cleaned
 
 
-def _clean_emails(items, errors: _Errors) -> list[Email]:
+def _clean_emails(items, errors: FieldErrors) -> list[Email]:
     cleaned = []
     for i, item in enumerate(items or []):
         address = _text(item.get("address"))
@@ -150,7 +132,7 @@ def _clean_emails(items, errors: _Errors) -> list[Email]:
     return cleaned
 
 
-def _clean_addresses(items, errors: _Errors) -> list[Address]:
+def _clean_addresses(items, errors: FieldErrors) -> list[Address]:
     cleaned = []
     for i, item in enumerate(items or []):
         values = {f: _text(item.get(f)) for f in ADDRESS_FIELDS}
@@ -170,7 +152,7 @@ def _clean_addresses(items, errors: _Errors) -> list[Address]:
     return cleaned
 
 
-def _date(value, field: str, errors: _Errors) -> datetime.date | None:
+def _date(value, field: str, errors: FieldErrors) -> datetime.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime.date):
@@ -182,7 +164,7 @@ def _date(value, field: str, errors: _Errors) -> datetime.date | None:
         return None
 
 
-def _clean_family(items, errors: _Errors) -> list[FamilyMember]:
+def _clean_family(items, errors: FieldErrors) -> list[FamilyMember]:
     cleaned = []
     for i, item in enumerate(items or []):
         name = _text(item.get("name"))
@@ -198,7 +180,7 @@ def _clean_family(items, errors: _Errors) -> list[FamilyMember]:
     return cleaned
 
 
-def _clean_important_dates(items, errors: _Errors) -> list[ImportantDate]:
+def _clean_important_dates(items, errors: FieldErrors) -> list[ImportantDate]:
     cleaned = []
     for i, item in enumerate(items or []):
         label = _text(item.get("label"))
@@ -214,7 +196,7 @@ def _clean_important_dates(items, errors: _Errors) -> list[ImportantDate]:
     return cleaned
 
 
-def _clean_tags(names, errors: _Errors) -> list[str]:
+def _clean_tags(names, errors: FieldErrors) -> list[str]:
     """Tag names, once each."""
     seen: dict[str, str] = {}
     max_length = Tag._meta.get_field("name").max_length
@@ -231,64 +213,16 @@ def _clean_tags(names, errors: _Errors) -> list[str]:
     return list(seen.values())
 
 
-# Also the bulk import's words for an id it cannot place the record with.
-PLACEMENT_UNKNOWN = {
-    "owner_id": gettext_lazy("Unknown user."),
-    "department_id": gettext_lazy("Unknown department."),
-}
-
-
-def _place(obj, data: dict, errors: _Errors) -> set[str]:
-    """Put the owner and department ids from input on ``obj`` as given.
-
-    Answers the keys set to a new id: whether that user or department exists and may
-    be chosen is asked by ``_require_known_placement`` only after the scope check, so a
-    hidden id and an absent one get the same answer.
-    """
-    changed = set()
-    for key in ("owner_id", "department_id"):
-        if key not in data:
-            continue
-        value = data[key]
-        if value in (None, ""):
-            setattr(obj, key, None)
-            continue
-        pk = as_db_id(value)
-        if pk is None:
-            errors.add(key, str(PLACEMENT_UNKNOWN[key]))
-        elif pk != getattr(obj, key):
-            setattr(obj, key, pk)
-            changed.add(key)
-    return changed
-
-
-def _require_known_placement(obj, changed: set[str], action: str, actor, errors: _Errors):
-    """A new owner must be an active user the actor may choose, a new department exist.
-
-    Both say "unknown" whether the id names nothing or someone the actor may not choose
-    (``placement_owners_q``). The department is already inside the actor's reach
-    (``require_placement`` ran first), so only its existence is left to ask.
-    """
-    if "owner_id" in changed:
-        owners = placement_owners_q(actor, object_type_of(obj), action)
-        if (
-            owners is None
-            or not get_user_model().objects.filter(owners, pk=obj.owner_id, is_active=True).exists()
-        ):
-            errors.add("owner_id", str(PLACEMENT_UNKNOWN["owner_id"]))
-    if "department_id" in changed and not Department.objects.filter(pk=obj.department_id).exists():
-        errors.add("department_id", str(PLACEMENT_UNKNOWN["department_id"]))
-
-
-def _check_new_tags(names: list[str], errors: _Errors) -> None:
-    """Bound how many tags one write may create, and how many the install holds."""
+def _check_new_tags(names: list[str], errors: FieldErrors) -> None:
+    """Bound how many tags one write may create, and how many the install holds (the
+    import counts its own: ``contacts.bulk``)."""
     if not names:
         return
     if new := len(names) - Tag.objects.filter(name__in=names).count():
         _bound_new_tags(new, Tag.objects.count(), errors)
 
 
-def _bound_new_tags(new: int, existing: int, errors: _Errors) -> None:
+def _bound_new_tags(new: int, existing: int, errors: FieldErrors) -> None:
     """The tag rules, given ``new`` tags one write would create and ``existing`` ones.
 
     Also the bulk import's, which counts per batch instead of per record.
@@ -306,8 +240,14 @@ def _bound_new_tags(new: int, existing: int, errors: _Errors) -> None:
         )
 
 
-def _clean_record(obj, data: dict, fields, actor, errors: _Errors) -> dict:
-    """Apply scalar fields and placement to ``obj``; return the cleaned child lists."""
+def _clean_record(obj, data: dict, fields, errors: FieldErrors, *, company_of) -> dict:
+    """Apply scalar fields and the employer to ``obj``; return the cleaned child lists.
+
+    The one cleaning of a person's or company's input: single writes and the bulk import
+    (``contacts.bulk``) both call it. ``company_of(id)`` answers a company the actor can
+    see, or None. Tags are cleaned here and bounded by the caller (a write counts the
+    install's tags, an import its batch's).
+    """
     for field in fields:
         if field in data:
             value = data[field]
@@ -329,28 +269,44 @@ def _clean_record(obj, data: dict, fields, actor, errors: _Errors) -> dict:
         children["addresses"] = _clean_addresses(data["addresses"], errors)
     if "tags" in data:
         children["tags"] = _clean_tags(data["tags"], errors)
-        _check_new_tags(children["tags"], errors)
     if isinstance(obj, Person):
         if "company_id" in data:
-            company_id = data["company_id"]
-            if company_id in (None, ""):
-                obj.company = None
-                obj.company_name = ""
-            else:
-                # A company the actor cannot see cannot be linked: its name would leak.
-                company = (
-                    Company.objects.visible_to(actor).filter(pk=company_id).only("name").first()
-                )
-                if company is None:
-                    errors.add("company_id", _("Unknown company."))
-                else:
-                    obj.company = company
-                    obj.company_name = company.name
+            _link_employer(obj, data["company_id"], company_of, errors)
         if "family" in data:
             children["family"] = _clean_family(data["family"], errors)
         if "important_dates" in data:
             children["important_dates"] = _clean_important_dates(data["important_dates"], errors)
     return children
+
+
+_EMPLOYER = Person._meta.get_field("company")
+
+
+def _link_employer(person: Person, value, company_of, errors: FieldErrors) -> None:
+    if value in (None, ""):
+        person.company = None
+        person.company_name = ""
+        return
+    # A company the actor cannot see cannot be linked: its name would leak.
+    pk = as_db_id(value)
+    company = company_of(pk) if pk is not None else None
+    if company is None:
+        errors.add("company_id", _("Unknown company."))
+        return
+    # What ``person.company = company`` does, without the descriptor's checks (the
+    # company was just read from this database): an import links thousands.
+    person.company_id = company.pk
+    person.company_name = company.name
+    _EMPLOYER.set_cached_value(person, company)
+
+
+def _visible_company(actor):
+    """``company_of`` for one write: a query for the company, if the actor can see it."""
+
+    def company_of(pk: int):
+        return Company.objects.visible_to(actor).filter(pk=pk).only("name").first()
+
+    return company_of
 
 
 def _children_saver(children: dict):
@@ -373,40 +329,35 @@ def _children_saver(children: dict):
     return save
 
 
-def _default_placement(obj, actor) -> None:
-    if obj.owner_id is None and getattr(actor, "pk", None) is not None:
-        obj.owner_id = actor.pk
-    if obj.department_id is None:
-        obj.department_id = getattr(actor, "department_id", None)
-
-
 def _create(model, fields, data: dict, *, actor):
     obj = model()
-    errors = _Errors()
-    children = _clean_record(obj, data, fields, actor, errors)
-    changed = _place(obj, data, errors)
-    _default_placement(obj, actor)
+    errors = FieldErrors()
+    children = _clean_record(obj, data, fields, errors, company_of=_visible_company(actor))
+    _check_new_tags(children.get("tags"), errors)
+    changed = records.place(obj, data, errors)
+    records.default_placement(obj, actor)
     # Permission before validation: someone who may not create learns nothing from errors.
-    require(actor, Action.CREATE, obj)
-    require_placement(actor, Action.CREATE, obj)
-    _require_known_placement(obj, changed, Action.CREATE, actor, errors)
+    records.require_create(actor, obj)
+    records.require_known_placement(obj, changed, Action.CREATE, actor, errors)
     _require_name(obj, errors)
     errors.raise_if_any()
     return records.create_record(obj, actor=actor, save_related=_children_saver(children))
 
 
 def _update(obj, fields, data: dict, *, actor, expected_version):
-    errors = _Errors()
+    errors = FieldErrors()
     holder = {}
 
     def apply(target):
-        holder["children"] = _clean_record(target, data, fields, actor, errors)
+        children = _clean_record(target, data, fields, errors, company_of=_visible_company(actor))
+        _check_new_tags(children.get("tags"), errors)
+        holder["children"] = children
         department_before = target.department_id
-        changed = _place(target, data, errors)
+        changed = records.place(target, data, errors)
         require_placement(
             actor, Action.EDIT, target, department_changed=target.department_id != department_before
         )
-        _require_known_placement(target, changed, Action.EDIT, actor, errors)
+        records.require_known_placement(target, changed, Action.EDIT, actor, errors)
         _require_name(target, errors)
         errors.raise_if_any()
 
@@ -419,7 +370,7 @@ def _update(obj, fields, data: dict, *, actor, expected_version):
     )
 
 
-def _require_name(obj, errors: _Errors) -> None:
+def _require_name(obj, errors: FieldErrors) -> None:
     field = "first_name" if isinstance(obj, Person) else "name"
     if not getattr(obj, field):
         errors.add(field, _("This field is required."))

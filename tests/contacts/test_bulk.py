@@ -4,6 +4,7 @@ from django.utils import translation
 
 from kontor.contacts import bulk, services
 from kontor.contacts.models import Company, Person, Phone, Tag
+from kontor.core import bulk as core_bulk
 from kontor.core import search
 from kontor.core.errors import PermissionDenied, ValidationFailed
 from kontor.core.models import AuditEntry, SearchDocument
@@ -158,7 +159,7 @@ def test_a_large_import_refreshes_the_planners_statistics(org):
             "phones": [{"number": f"+7 916 2{i:06d}"}],
             "emails": [{"address": f"p{i}@stats.example"}],
         }
-        for i in range(bulk.STATISTICS_THRESHOLD)
+        for i in range(core_bulk.STATISTICS_THRESHOLD)
     ]
 
     bulk.import_people(rows, actor=org.member_a)
@@ -260,14 +261,14 @@ def test_an_import_collects_garbage_less_often_and_restores_the_collector(org):
         progress=lambda done: during.append(gc.get_threshold()),
     )
 
-    assert during[0][0] >= bulk.IMPORT_GC_THRESHOLD
+    assert during[0][0] >= core_bulk.IMPORT_GC_THRESHOLD
     assert gc.get_threshold() == before
 
 
 def test_rows_written_many_per_statement_all_land_and_are_searchable(org, company, monkeypatch):
     # 30 parameters: one person row per INSERT, ten search documents; batches of 12
     # leave full statements and a short last one in each table.
-    monkeypatch.setattr(bulk, "_PARAMETERS_PER_STATEMENT", 30)
+    monkeypatch.setattr(core_bulk, "_PARAMETERS_PER_STATEMENT", 30)
     rows = [
         {
             "first_name": f"Row{i}",
