@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "kontor.core",
     "kontor.accounts",
     "kontor.contacts",
+    "kontor.objects",
     "kontor.web",
 ]
 
@@ -84,6 +85,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "kontor.core.middleware.RequestContextMiddleware",
+    "kontor.objects.middleware.CustomTypesMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

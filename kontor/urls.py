@@ -22,6 +22,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("settings/", include("kontor.accounts.urls")),
     path("", include("kontor.contacts.urls")),
+    path("", include("kontor.objects.urls")),
     path("", include("kontor.web.urls")),
     # For clients that ask the conventional place instead of reading the page's <link>.
     path("favicon.ico", RedirectView.as_view(url=static("web/favicon.ico"), permanent=True)),

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
+from kontor.core import types
 from kontor.core.access import Action, Scope, may, record_in_scope, scope_for
 from kontor.core.errors import KontorError, NotFound, with_retry_after
 
@@ -50,6 +51,7 @@ def settings_sections(user) -> list[str]:
         sections.append("accounts:department_list")
     if _may_see_roles(user):
         sections.append("accounts:role_list")
+    sections += [page.url_name for page in types.settings_pages() if page.allowed(user)]
     sections += ["accounts:password_change", "accounts:token_list"]
     return sections
 
@@ -63,14 +65,17 @@ SECTION_LABELS = {
 }
 
 
-def _page(request, template: str, context: dict, *, status: int = 200):
+def settings_page(request, template: str, context: dict, *, status: int = 200):
+    """Render a settings page: its content beside the menu of sections ``request.user`` may
+    open (other apps' pages included, through ``core.types.register_settings_page``)."""
     # "user_edit" belongs to the "user_list" section, and so on.
+    labels = {**SECTION_LABELS, **{p.url_name: p.label for p in types.settings_pages()}}
     current = request.resolver_match.url_name.split("_")[0]
     context = {
         "settings_sections": [
             {
                 "url_name": name,
-                "label": SECTION_LABELS[name],
+                "label": labels[name],
                 "current": name.split(":")[1].startswith(current + "_"),
             }
             for name in settings_sections(request.user)
@@ -131,7 +136,7 @@ def user_list(request):
     }
     if request.htmx and request.htmx.target == "user-results":
         return render(request, "accounts/user_list.html#user_results", context)
-    return _page(request, "accounts/user_list.html", context)
+    return settings_page(request, "accounts/user_list.html", context)
 
 
 @login_required
@@ -158,7 +163,9 @@ def user_create(request):
             messages.success(request, _("User %(name)s created.") % {"name": user})
             return redirect("accounts:user_list")
     status = 422 if form.errors else 200
-    return _page(request, "accounts/user_form.html", {"form": form, "subject": None}, status=status)
+    return settings_page(
+        request, "accounts/user_form.html", {"form": form, "subject": None}, status=status
+    )
 
 
 @login_required
@@ -207,7 +214,7 @@ def _user_page(request, subject: User, *, form=None, password_form=None, status=
     }
     if status is None:
         status = 422 if form.errors or (password_form and password_form.errors) else 200
-    return _page(request, "accounts/user_form.html", context, status=status)
+    return settings_page(request, "accounts/user_form.html", context, status=status)
 
 
 @login_required
@@ -275,7 +282,7 @@ def password_change(request):
             return redirect("accounts:password_change")
     if form.errors and status == 200:
         status = 422
-    page = _page(request, "accounts/password_change.html", {"form": form}, status=status)
+    page = settings_page(request, "accounts/password_change.html", {"form": form}, status=status)
     return with_retry_after(page, retry_after)
 
 
@@ -330,7 +337,7 @@ def department_list(request):
         (parent.tree_children if parent else roots).append(department)
     context = {"tree": roots, "form": form}
     status = 422 if form is not None and form.errors else 200
-    return _page(request, "accounts/department_list.html", context, status=status)
+    return settings_page(request, "accounts/department_list.html", context, status=status)
 
 
 @login_required
@@ -367,7 +374,7 @@ def department_edit(request, pk: int):
         "department": department,
         "may_delete": record_in_scope(actor, department, Action.DELETE),
     }
-    return _page(
+    return settings_page(
         request, "accounts/department_form.html", context, status=422 if form.errors else 200
     )
 
@@ -395,7 +402,7 @@ def role_list(request):
     actor = request.user
     _require(_may_see_roles(actor))
     context = {"roles": queries.roles(actor), "may_manage": services.may_manage_roles(actor)}
-    return _page(request, "accounts/role_list.html", context)
+    return settings_page(request, "accounts/role_list.html", context)
 
 
 def _role_form_page(request, role: Role | None):
@@ -424,7 +431,9 @@ def _role_form_page(request, role: Role | None):
             messages.success(request, _("Role %(name)s saved.") % {"name": role.display_name})
             return redirect("accounts:role_list")
     context = {"form": form, "role": role, "actions": Action.choices}
-    return _page(request, "accounts/role_form.html", context, status=422 if form.errors else 200)
+    return settings_page(
+        request, "accounts/role_form.html", context, status=422 if form.errors else 200
+    )
 
 
 @login_required
@@ -466,7 +475,7 @@ def token_list(request):
         )
         form = TokenForm()
     context = {"tokens": queries.tokens_of(request.user), "form": form, "new_token": new_token}
-    response = _page(request, "accounts/token_list.html", context)
+    response = settings_page(request, "accounts/token_list.html", context)
     if new_token:
         response["Cache-Control"] = "no-store"
     return response

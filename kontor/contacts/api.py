@@ -27,7 +27,7 @@ def lookup_by_phone(request, phone: str):
                 "id": p.pk,
                 "name": p.full_name,
                 "position": p.position,
-                "company": ref(p.company),
+                "company": ref(p.visible_company),
             }
             for p in found["people"]
         ],

@@ -6,6 +6,7 @@ from django.utils.translation import pgettext_lazy
 
 from kontor.core import phones
 from kontor.core.models import BusinessRecord
+from kontor.core.types import visible_link
 
 
 class Tag(models.Model):
@@ -121,9 +122,8 @@ class Person(BusinessRecord):
 
     @property
     def visible_company(self):
-        """The employer, if the reader may see it: the reads in ``contacts.queries`` mark
-        that (``company_visible``); a person read without the mark shows no employer."""
-        return self.company if getattr(self, "company_visible", False) else None
+        """The employer, if the reader may see it (``core.types.visible_link``)."""
+        return visible_link(self, "company")
 
     @property
     def full_name(self) -> str:

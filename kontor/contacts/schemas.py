@@ -293,7 +293,7 @@ def person_out(person: Person) -> dict:
         "full_name": person.full_name,
         "position": person.position,
         # Annotated by queries.people: the employer only if the reader can see it.
-        "company": ref(person.company) if person.company_visible else None,
+        "company": ref(person.visible_company),
         "birthday": person.birthday,
         "source": person.source,
         "notes": person.notes,

@@ -18,7 +18,7 @@ from django.db.models import CharField, TextField
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kontor.core import phones
+from kontor.core import phones, types
 from kontor.core import services as records
 from kontor.core.access import (
     Action,
@@ -27,10 +27,13 @@ from kontor.core.access import (
     record_in_scope,
     require_placement,
     scope_q,
-    sees_all,
 )
-from kontor.core.errors import FieldErrors, KontorError
+from kontor.core.errors import KontorError
 from kontor.core.inputs import as_db_id, text_problem
+from kontor.core.services import FieldErrors as _Errors
+from kontor.core.services import default_placement as _default_placement
+from kontor.core.services import place as _place
+from kontor.core.services import require_known_placement as _require_known_placement
 
 from .models import Address, Company, Email, FamilyMember, ImportantDate, Person, Phone, Tag
 
@@ -60,7 +63,7 @@ _EMAIL_KINDS = frozenset(Email.Kind.values)
 _ADDRESS_KINDS = frozenset(Address.Kind.values)
 
 
-def _row_fits(row, prefix: str, errors: FieldErrors) -> bool:
+def _row_fits(row, prefix: str, errors: _Errors) -> bool:
     """Check a child row's lengths and text as its record's are; errors as "prefix.field".
 
     The cleaners have checked kinds, numbers, emails and dates; this is what
@@ -86,7 +89,7 @@ def _text_fields(model) -> tuple:
     return tuple(f for f in model._meta.concrete_fields if isinstance(f, CharField | TextField))
 
 
-def _clean_phones(items, errors: FieldErrors) -> list[Phone]:
+def _clean_phones(items, errors: _Errors) -> list[Phone]:
     cleaned = []
     for i, item in enumerate(items or []):
         raw = _text(item.get("number"))
@@ -108,7 +111,7 @@ def _clean_phones(items, errors: FieldErrors) -> list[Phone]:
     return cleaned
 
 
-def _clean_emails(items, errors: FieldErrors) -> list[Email]:
+def _clean_emails(items, errors: _Errors) -> list[Email]:
     cleaned = []
     for i, item in enumerate(items or []):
         address = _text(item.get("address"))
@@ -132,7 +135,7 @@ def _clean_emails(items, errors: FieldErrors) -> list[Email]:
     return cleaned
 
 
-def _clean_addresses(items, errors: FieldErrors) -> list[Address]:
+def _clean_addresses(items, errors: _Errors) -> list[Address]:
     cleaned = []
     for i, item in enumerate(items or []):
         values = {f: _text(item.get(f)) for f in ADDRESS_FIELDS}
@@ -152,7 +155,7 @@ def _clean_addresses(items, errors: FieldErrors) -> list[Address]:
     return cleaned
 
 
-def _date(value, field: str, errors: FieldErrors) -> datetime.date | None:
+def _date(value, field: str, errors: _Errors) -> datetime.date | None:
     if value in (None, ""):
         return None
     if isinstance(value, datetime.date):
@@ -164,7 +167,7 @@ def _date(value, field: str, errors: FieldErrors) -> datetime.date | None:
         return None
 
 
-def _clean_family(items, errors: FieldErrors) -> list[FamilyMember]:
+def _clean_family(items, errors: _Errors) -> list[FamilyMember]:
     cleaned = []
     for i, item in enumerate(items or []):
         name = _text(item.get("name"))
@@ -180,7 +183,7 @@ def _clean_family(items, errors: FieldErrors) -> list[FamilyMember]:
     return cleaned
 
 
-def _clean_important_dates(items, errors: FieldErrors) -> list[ImportantDate]:
+def _clean_important_dates(items, errors: _Errors) -> list[ImportantDate]:
     cleaned = []
     for i, item in enumerate(items or []):
         label = _text(item.get("label"))
@@ -196,7 +199,7 @@ def _clean_important_dates(items, errors: FieldErrors) -> list[ImportantDate]:
     return cleaned
 
 
-def _clean_tags(names, errors: FieldErrors) -> list[str]:
+def _clean_tags(names, errors: _Errors) -> list[str]:
     """Tag names, once each."""
     seen: dict[str, str] = {}
     max_length = Tag._meta.get_field("name").max_length
@@ -213,7 +216,7 @@ def _clean_tags(names, errors: FieldErrors) -> list[str]:
     return list(seen.values())
 
 
-def _check_new_tags(names: list[str], errors: FieldErrors) -> None:
+def _check_new_tags(names: list[str], errors: _Errors) -> None:
     """Bound how many tags one write may create, and how many the install holds (the
     import counts its own: ``contacts.bulk``)."""
     if not names:
@@ -222,7 +225,7 @@ def _check_new_tags(names: list[str], errors: FieldErrors) -> None:
         _bound_new_tags(new, Tag.objects.count(), errors)
 
 
-def _bound_new_tags(new: int, existing: int, errors: FieldErrors) -> None:
+def _bound_new_tags(new: int, existing: int, errors: _Errors) -> None:
     """The tag rules, given ``new`` tags one write would create and ``existing`` ones.
 
     Also the bulk import's, which counts per batch instead of per record.
@@ -240,7 +243,7 @@ def _bound_new_tags(new: int, existing: int, errors: FieldErrors) -> None:
         )
 
 
-def _clean_record(obj, data: dict, fields, errors: FieldErrors, *, company_of) -> dict:
+def _clean_record(obj, data: dict, fields, errors: _Errors, *, company_of) -> dict:
     """Apply scalar fields and the employer to ``obj``; return the cleaned child lists.
 
     The one cleaning of a person's or company's input: single writes and the bulk import
@@ -282,7 +285,7 @@ def _clean_record(obj, data: dict, fields, errors: FieldErrors, *, company_of) -
 _EMPLOYER = Person._meta.get_field("company")
 
 
-def _link_employer(person: Person, value, company_of, errors: FieldErrors) -> None:
+def _link_employer(person: Person, value, company_of, errors: _Errors) -> None:
     if value in (None, ""):
         person.company = None
         person.company_name = ""
@@ -331,21 +334,21 @@ def _children_saver(children: dict):
 
 def _create(model, fields, data: dict, *, actor):
     obj = model()
-    errors = FieldErrors()
+    errors = _Errors()
     children = _clean_record(obj, data, fields, errors, company_of=_visible_company(actor))
     _check_new_tags(children.get("tags"), errors)
-    changed = records.place(obj, data, errors)
-    records.default_placement(obj, actor)
+    changed = _place(obj, data, errors)
+    _default_placement(obj, actor)
     # Permission before validation: someone who may not create learns nothing from errors.
     records.require_create(actor, obj)
-    records.require_known_placement(obj, changed, Action.CREATE, actor, errors)
+    _require_known_placement(obj, changed, Action.CREATE, actor, errors)
     _require_name(obj, errors)
     errors.raise_if_any()
     return records.create_record(obj, actor=actor, save_related=_children_saver(children))
 
 
 def _update(obj, fields, data: dict, *, actor, expected_version):
-    errors = FieldErrors()
+    errors = _Errors()
     holder = {}
 
     def apply(target):
@@ -353,11 +356,11 @@ def _update(obj, fields, data: dict, *, actor, expected_version):
         _check_new_tags(children.get("tags"), errors)
         holder["children"] = children
         department_before = target.department_id
-        changed = records.place(target, data, errors)
+        changed = _place(target, data, errors)
         require_placement(
             actor, Action.EDIT, target, department_changed=target.department_id != department_before
         )
-        records.require_known_placement(target, changed, Action.EDIT, actor, errors)
+        _require_known_placement(target, changed, Action.EDIT, actor, errors)
         _require_name(target, errors)
         errors.raise_if_any()
 
@@ -370,7 +373,7 @@ def _update(obj, fields, data: dict, *, actor, expected_version):
     )
 
 
-def _require_name(obj, errors: FieldErrors) -> None:
+def _require_name(obj, errors: _Errors) -> None:
     field = "first_name" if isinstance(obj, Person) else "name"
     if not getattr(obj, field):
         errors.add(field, _("This field is required."))
@@ -571,8 +574,9 @@ def lookup_by_phone(text: str, *, actor) -> dict:
     The candidates (every record having the number) are narrowed by
     ``record_in_scope``, the Python twin of ``visible_to``: nothing outside the actor's
     view scope is returned. A person's employer comes with it (its id and name, as
-    ``select_related`` would give) if the actor may see it, else ``person.company`` is
-    None (``company_id`` stays: it is the person's own column).
+    ``select_related`` would give), marked visible or not like every read model's links
+    (``core.types.mark_visible_links``): ``person.visible_company`` is None when the
+    actor may not see it.
     """
     e164 = phones.to_e164(text)
     if e164 is None:
@@ -603,21 +607,6 @@ def lookup_by_phone(text: str, *, actor) -> dict:
             company = Company.from_db(db, _LOOKUP_COMPANY_FIELDS, row[split + 1 :])
             if record_in_scope(actor, company, Action.VIEW):
                 companies[company.pk] = company
-    _hide_unseen_employers(list(people.values()), companies, actor)
+    # The companies found are known visible; the others' visibility is asked once.
+    types.mark_visible_links(actor, list(people.values()), "company", known_visible=companies)
     return {"e164": e164, "people": list(people.values()), "companies": list(companies.values())}
-
-
-def _hide_unseen_employers(people: list[Person], seen: dict[int, Company], actor) -> None:
-    """Drop the employer of each person whose company ``actor`` cannot see.
-
-    The companies the lookup found are known visible; the others are asked in one query,
-    and not at all when the actor sees every company.
-    """
-    unseen = {p.company_id for p in people if p.company_id} - set(seen)
-    if unseen and not sees_all(actor, Company):
-        visible = Company.objects.visible_to(actor).filter(pk__in=unseen)
-        unseen -= set(visible.values_list("pk", flat=True))
-        employer_field = Person._meta.get_field("company")
-        for person in people:
-            if person.company_id in unseen:
-                employer_field.set_cached_value(person, None)

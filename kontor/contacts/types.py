@@ -161,7 +161,6 @@ class PersonType(ContactType):
     search = {
         "label": _("People"),
         "ordering": ("last_name", "first_name", "id"),
-        "url_name": "contacts:person_detail",
         "subtitle": lambda person: person.position,
         "match_fields": queries.person_match_fields,
         "prepare_hits": queries.people_hits,
@@ -267,7 +266,6 @@ class CompanyType(ContactType):
     search = {
         "label": _("Companies"),
         "ordering": ("name", "id"),
-        "url_name": "contacts:company_detail",
         "subtitle": lambda company: company.industry,
         "match_fields": queries.company_match_fields,
         "prepare_hits": queries.company_hits,

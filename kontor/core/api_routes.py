@@ -9,7 +9,7 @@ import datetime
 
 from django.db.models import Exists, OuterRef, Q
 from django.http import FileResponse
-from django.urls import NoReverseMatch, reverse
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
@@ -53,23 +53,13 @@ class SearchOut(Schema):
     groups: list[SearchGroup]
 
 
-def ui_url(url_name: str, pk: int) -> str | None:
-    """The record's UI page, if the UI defines one under that name."""
-    if not url_name:
-        return None
-    try:
-        return reverse(url_name, args=[pk])
-    except NoReverseMatch:
-        return None
-
-
 def _hit(entry: search.SearchType, obj) -> dict:
     return {
         "id": obj.pk,
         "type": entry.object_type,
         "title": str(obj),
         "subtitle": (entry.subtitle(obj) if entry.subtitle else "") or "",
-        "url": ui_url(entry.url_name, obj.pk),
+        "url": types.url_of(obj) or None,
         "matched": [
             {"field": m.field, "label": str(m.label), "text": m.text} for m in obj.match_reasons
         ],

@@ -37,9 +37,10 @@ from . import audit, search
 from . import services as records
 from .access import Action, may
 from .context import Channel, acting, current
-from .errors import FieldErrors, PermissionDenied
+from .errors import PermissionDenied
 from .inputs import text_problem
 from .models import AuditEntry, SearchDocument
+from .services import FieldErrors
 
 DEFAULT_BATCH_SIZE = 10_000
 
@@ -539,8 +540,12 @@ class _Plan:
         self.entry_slots = tuple(
             self.entries.slot[name] for name in ("object_id", "object_repr", "changes")
         )
-        # Placement is checked against the import's lookups (records.PlacementChoices).
-        self.validator = _Validator(model, ["owner", "department", *importer.checked_elsewhere])
+        # Placement is checked against the import's lookups (records.PlacementChoices);
+        # a link the record sets itself (a custom record's definition) is no input.
+        own_links = [f.name for f in model._meta.fields if f.is_relation and not f.editable]
+        self.validator = _Validator(
+            model, ["owner", "department", *importer.checked_elsewhere, *own_links]
+        )
 
 
 @dataclass

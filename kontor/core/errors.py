@@ -20,21 +20,6 @@ class ValidationFailed(KontorError):
     default_message = _("Please correct the errors below.")
 
 
-class FieldErrors:
-    """Collects field messages so a form shows every problem at once (a bulk import: a
-    row's every problem)."""
-
-    def __init__(self):
-        self.by_field: dict[str, list[str]] = {}
-
-    def add(self, field: str, message: str) -> None:
-        self.by_field.setdefault(field, []).append(message)
-
-    def raise_if_any(self) -> None:
-        if self.by_field:
-            raise ValidationFailed(errors=self.by_field)
-
-
 class TooManyAttempts(ValidationFailed):
     """A throttled guess (e.g. of a password): refused unseen until the cool-off passes.
 

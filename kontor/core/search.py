@@ -43,8 +43,6 @@ class SearchType:
     model: type
     label: str
     ordering: tuple[str, ...]
-    # URL name of the record's UI page, reversed with its id; core imports no domain urls.
-    url_name: str = ""
     # Reads only the record's own columns: a page of hits must stay one query.
     subtitle: Callable[[object], str] | None = None
     # Why a hit matched: the fields of the hit the reader may see, in the order to try.
@@ -69,7 +67,6 @@ def register(
     *,
     label,
     ordering: tuple[str, ...],
-    url_name: str = "",
     subtitle: Callable[[object], str] | None = None,
     match_fields: Callable[[object], list[MatchField]] | None = None,
     prepare_hits: Callable[[object, object], object] | None = None,
@@ -81,8 +78,12 @@ def register(
     its linked record's document contains, if the reader can see that record.
     """
     _registry[model._meta.label_lower] = SearchType(
-        model, label, ordering, url_name, subtitle, match_fields, prepare_hits, links
+        model, label, ordering, subtitle, match_fields, prepare_hits, links
     )
+
+
+def unregister(model) -> None:
+    _registry.pop(model._meta.label_lower, None)
 
 
 def search_type(object_type: str) -> SearchType | None:

@@ -17,45 +17,42 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_lazy
 
 from . import audit, events, search
-from .access import Action, may, object_type_of, placement_owners_q, require, require_placement
-from .errors import Conflict, FieldErrors, NotFound, PermissionDenied, ValidationFailed
+from .access import (
+    Action,
+    may,
+    object_type_of,
+    placement_owners_q,
+    require,
+    require_placement,
+)
+from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from .inputs import as_db_id, text_problem
 from .models import Attachment
 
 
-def field_errors(obj, *, exclude: list[str] | None = None, validate_unique: bool = True) -> dict:
-    """The model's own validation of ``obj`` as field messages (empty: valid).
+class FieldErrors:
+    """Collects field messages so a form shows every problem at once."""
 
-    Text the database could not store (NUL, unpaired surrogates) is a field error too.
-    A bulk import leaves uniqueness to the database (a query per row otherwise).
-    """
-    errors = {}
-    try:
-        obj.full_clean(exclude=exclude, validate_unique=validate_unique, validate_constraints=True)
-    except DjangoValidationError as exc:
-        errors = exc.message_dict
-    for field in obj._meta.concrete_fields:
-        value = getattr(obj, field.attname)
-        if isinstance(value, str) and (problem := text_problem(value)):
-            errors.setdefault(field.name, []).append(problem)
-    return errors
+    def __init__(self):
+        self.by_field: dict[str, list[str]] = {}
+
+    def add(self, field: str, message: str) -> None:
+        self.by_field.setdefault(field, []).append(message)
+
+    def raise_if_any(self) -> None:
+        if self.by_field:
+            raise ValidationFailed(errors=self.by_field)
 
 
-def validate(obj, *, exclude: list[str] | None = None) -> None:
-    """Run the model's own validation; a failure becomes ValidationFailed with field messages."""
-    if errors := field_errors(obj, exclude=exclude):
-        raise ValidationFailed(errors=errors)
+# -- placement: owner and department from input ----------------------------------------------
 
-
-# -- placement: the owner and department a record is written with ----------------------
-
-# What a service or an import says of an owner or department id it cannot place with.
+# Also the bulk import's words for an id it cannot place the record with.
 PLACEMENT_UNKNOWN = {
-    "owner_id": _("Unknown user."),
-    "department_id": _("Unknown department."),
+    "owner_id": gettext_lazy("Unknown user."),
+    "department_id": gettext_lazy("Unknown department."),
 }
 
 
@@ -83,19 +80,11 @@ def place(obj, data: dict, errors: FieldErrors) -> set[str]:
     return changed
 
 
-def default_placement(obj, actor) -> None:
-    """A new record nobody placed belongs to its creator, in the creator's department."""
-    if obj.owner_id is None and getattr(actor, "pk", None) is not None:
-        obj.owner_id = actor.pk
-    if obj.department_id is None:
-        obj.department_id = getattr(actor, "department_id", None)
-
-
 class PlacementChoices:
     """Whom ``actor`` may make owner for ``action``, and which departments exist.
 
     Asked per id by default (a single write names one of each); ``preload()`` reads
-    both sets once, for an import that asks for every row.
+    both sets once, for a bulk import that asks for every row.
     """
 
     def __init__(self, actor, object_type: str, action: str):
@@ -142,6 +131,7 @@ def require_known_placement(
     Both say "unknown" whether the id names nothing or someone the actor may not choose
     (``placement_owners_q``). The department is already inside the actor's reach
     (``require_placement`` ran first), so only its existence is left to ask.
+    ``choices``: a ``PlacementChoices`` the caller keeps (preloaded by an import).
     """
     if not changed:
         return
@@ -150,6 +140,38 @@ def require_known_placement(
         errors.add("owner_id", str(PLACEMENT_UNKNOWN["owner_id"]))
     if "department_id" in changed and not choices.department_known(obj.department_id):
         errors.add("department_id", str(PLACEMENT_UNKNOWN["department_id"]))
+
+
+def default_placement(obj, actor) -> None:
+    """A new record without owner or department goes to its creator and their department."""
+    if obj.owner_id is None and getattr(actor, "pk", None) is not None:
+        obj.owner_id = actor.pk
+    if obj.department_id is None:
+        obj.department_id = getattr(actor, "department_id", None)
+
+
+def field_errors(obj, *, exclude: list[str] | None = None, validate_unique: bool = True) -> dict:
+    """The model's own validation of ``obj`` as field messages (empty: valid).
+
+    Text the database could not store (NUL, unpaired surrogates) is a field error too.
+    A bulk import leaves uniqueness to the database (a query per row otherwise).
+    """
+    errors = {}
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=validate_unique, validate_constraints=True)
+    except DjangoValidationError as exc:
+        errors = exc.message_dict
+    for field in obj._meta.concrete_fields:
+        value = getattr(obj, field.attname)
+        if isinstance(value, str) and (problem := text_problem(value)):
+            errors.setdefault(field.name, []).append(problem)
+    return errors
+
+
+def validate(obj, *, exclude: list[str] | None = None) -> None:
+    """Run the model's own validation; a failure becomes ValidationFailed with field messages."""
+    if errors := field_errors(obj, exclude=exclude):
+        raise ValidationFailed(errors=errors)
 
 
 def _event_type(obj, verb: str) -> str:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth import get_user_model
-from django.contrib.auth.mixins import LoginRequiredMixin
+from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import FieldDoesNotExist
 from django.db import DEFAULT_DB_ALIAS, router
 from django.db.models.deletion import Collector
@@ -33,7 +33,7 @@ from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied
 from kontor.core.inputs import as_db_id
 from kontor.core.models import Attachment, AuditEntry
 from kontor.core.pagination import CappedPaginator
-from kontor.core.types import FilterKind, ListFilters, RecordType
+from kontor.core.types import AuditedType, CellKind, FilterKind, ListFilters, RecordType
 from kontor.core.types import by_name as type_by_name
 
 from .errors import service_errors
@@ -46,11 +46,21 @@ RELATED_LIMIT = 200
 SKIPPED_NAMES_SHOWN = 10
 
 
-class RecordView(LoginRequiredMixin, View):
-    """A page of one record type; ``record_type`` is set by ``record_urls``."""
+class RecordView(View):
+    """A page of one record type: ``record_type`` is set by ``record_urls``, or (for
+    types defined at run time) ``resolve_type`` finds it from the URL's ``type_slug``."""
 
     record_type: RecordType = None
-    raise_exception = False
+    resolve_type = None  # slug -> RecordType or None
+
+    def dispatch(self, request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if self.resolve_type is not None:
+            self.record_type = self.resolve_type(kwargs.pop("type_slug"))
+            if self.record_type is None:
+                raise Http404()
+        return super().dispatch(request, *args, **kwargs)
 
     @property
     def rt(self) -> RecordType:
@@ -92,9 +102,25 @@ def list_filters(params, rt: RecordType) -> ListFilters:
     )
 
 
-def _sort_columns(request, rt: RecordType, current: str) -> list[dict]:
+COLUMNS_SESSION_KEY = "list_columns:{}"
+
+
+def chosen_columns(request, rt: RecordType) -> list:
+    """The columns the user chose for this type's list (``cols``, kept in the session);
+    the title column always shows, and a key the type lacks is ignored."""
+    title = [c for c in rt.columns if c.kind == CellKind.TITLE]
+    key = COLUMNS_SESSION_KEY.format(rt.object_type)
+    if "cols" in request.GET:
+        wanted = set(request.GET.getlist("cols"))
+        request.session[key] = sorted(wanted)
+    else:
+        wanted = set(request.session.get(key, [c.key for c in rt.columns]))
+    return [c for c in rt.columns if c in title or c.key in wanted]
+
+
+def _sort_columns(request, rt: RecordType, current: str, shown: list) -> list[dict]:
     columns = []
-    for column in rt.columns:
+    for column in shown:
         entry = {"column": column, "label": column.label, "state": None, "url": ""}
         if column.sort:
             key = column.sort
@@ -146,9 +172,9 @@ class ListView(RecordView):
         qs = rt.list_query(user, filters).prefetch_related(*rt.list_prefetch)
         page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         may_edit = may(user, rt.object_type, Action.EDIT)
+        shown = chosen_columns(request, rt)
         rows = [
-            {"obj": obj, "cells": [(c, c.value(obj)) for c in rt.columns]}
-            for obj in page.object_list
+            {"obj": obj, "cells": [(c, c.value(obj)) for c in shown]} for obj in page.object_list
         ]
         context = {
             "rt": rt,
@@ -156,7 +182,11 @@ class ListView(RecordView):
             "rows": rows,
             "filters": filters,
             "filter_widgets": _filter_widgets(request, rt, filters),
-            "columns": _sort_columns(request, rt, filters.sort),
+            "columns": _sort_columns(request, rt, filters.sort, shown),
+            "column_choices": [
+                {"column": c, "shown": c in shown, "fixed": c.kind == CellKind.TITLE}
+                for c in rt.columns
+            ],
             "can": self.permissions(),
             "tags": rt.tags_in_use(user),
             # Filters offer whom and where the user can see; bulk changes, where they may put.
@@ -293,7 +323,7 @@ def _field_label(model, field: str) -> str:
     return str(model_field.verbose_name)
 
 
-def _reference_names(user, rt: RecordType, entries) -> tuple[dict, dict]:
+def _reference_names(user, rt: AuditedType, entries) -> tuple[dict, dict]:
     """Names of the ids the history holds: owners and departments, and linked records
     (of registered types) only if ``user`` can see them; and what to say of the others."""
     readers = {
@@ -331,7 +361,8 @@ def _display(field: str, value, names: dict, hidden: dict) -> str:
     return str(value)
 
 
-def history(user, rt: RecordType, obj) -> list[dict]:
+def history(user, rt: AuditedType, obj) -> list[dict]:
+    """The object's audit entries, newest first, with names for the ids they hold."""
     entries = list(AuditEntry.objects.for_object(obj)[:HISTORY_LIMIT])
     names, hidden = _reference_names(user, rt, entries)
     items = []
@@ -465,15 +496,13 @@ def _link_labels(user, rt: RecordType, form) -> dict:
 
 
 class CreateView(FormView):
-    @method_decorator(service_errors)
-    def dispatch(self, request, *args, **kwargs):
-        if request.user.is_authenticated and not may(
-            request.user, self.rt.object_type, Action.CREATE
-        ):
+    def require_create(self):
+        if not may(self.request.user, self.rt.object_type, Action.CREATE):
             raise PermissionDenied()
-        return super().dispatch(request, *args, **kwargs)
 
+    @method_decorator(service_errors)
     def get(self, request):
+        self.require_create()
         data = {}
         for name in self.rt.initial_fields:
             if (value := as_db_id(request.GET.get(name))) is not None:
@@ -481,7 +510,9 @@ class CreateView(FormView):
         form = self.rt.form_class(data, is_new=True)
         return render(request, self.template_name, self.form_context(form))
 
+    @method_decorator(service_errors)
     def post(self, request):
+        self.require_create()
         rt = self.rt
         form = rt.form_class.from_post(request.POST, is_new=True)
         status = 200
@@ -647,13 +678,17 @@ class UploadView(RecordView):
         return redirect(self.rt.url("tab", pk, "documents"))
 
 
-def record_urls(rt: RecordType) -> list:
-    """The UI's URLs of a record type, named ``<name>_list``, ``<name>_detail``, ..."""
+def record_urls(rt: RecordType | None = None, *, prefix="", name="", resolve=None) -> list:
+    """The UI's URLs of a record type, named ``<name>_list``, ``<name>_detail``, ...
+
+    For types defined at run time: ``prefix`` holds ``<slug:type_slug>`` and ``resolve``
+    turns the slug into the type.
+    """
 
     def view(cls):
-        return cls.as_view(record_type=rt)
+        return cls.as_view(record_type=rt, resolve_type=resolve)
 
-    prefix, name = rt.path, rt.name
+    prefix, name = (rt.path, rt.name) if rt else (prefix, name)
     return [
         path(f"{prefix}/", view(ListView), name=f"{name}_list"),
         path(f"{prefix}/new/", view(CreateView), name=f"{name}_create"),

@@ -22,6 +22,7 @@ urlpatterns = [
     ),
     path("search/", views.search_page, name="search"),
     path("search/suggest/", views.search_suggest, name="search_suggest"),
+    path("history/<str:object_type>/<int:pk>/", views.object_history, name="history"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
 ]

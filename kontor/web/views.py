@@ -5,9 +5,9 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse
+from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
-from django.urls import NoReverseMatch, reverse, reverse_lazy
+from django.urls import reverse_lazy
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
@@ -21,6 +21,7 @@ from kontor.core import search as core_search
 from kontor.core.access import Action, may
 from kontor.core.pagination import capped_count
 
+from . import records
 from .errors import service_errors
 
 SUGGEST_LIMIT = 5
@@ -77,13 +78,6 @@ class PasswordResetCompleteView(auth_views.PasswordResetCompleteView):
     template_name = "web/password_reset_complete.html"
 
 
-def _hit_url(entry, obj) -> str:
-    try:
-        return reverse(entry.url_name, args=[obj.pk]) if entry.url_name else ""
-    except NoReverseMatch:
-        return ""
-
-
 def _why(obj) -> str:
     """ "matched: phone +7 916 123-45-67": the fields that matched, but the title itself."""
     title = str(obj)
@@ -97,7 +91,7 @@ def _grouped_results(user, q: str, limit: int) -> list[dict]:
         hits = [
             {
                 "obj": obj,
-                "url": _hit_url(entry, obj),
+                "url": types.url_of(obj),
                 "subtitle": entry.subtitle(obj) if entry.subtitle else "",
                 "why": _why(obj),
             }
@@ -155,6 +149,25 @@ def search_page(request):
             "groups": groups,
             "total": sum(len(g["hits"]) for g in groups),
         },
+    )
+
+
+@login_required
+@require_GET
+@service_errors
+def object_history(request, object_type: str, pk: int):
+    """The history of anything registered (a user, a role, a department, a record), to
+    whoever may view it; 404 otherwise, as for an unknown id."""
+    entry = types.get(object_type)
+    if entry is None:
+        raise Http404()
+    obj = entry.visible(request.user).get_visible(request.user, pk)
+    if isinstance(entry, types.RecordType):
+        return redirect(entry.url("tab", pk, "history"))
+    return render(
+        request,
+        "web/history.html",
+        {"obj": obj, "entry": entry, "history": records.history(request.user, entry, obj)},
     )
 
 

@@ -1,0 +1,198 @@
+"""Every write of custom object types and of their records.
+
+Records go through the engine's one path (``kontor.core.services``): permission and
+placement first, then validation, write, audit, search document and event in one
+transaction. Definitions are audited like users and roles; a type with records is
+archived, never deleted with them.
+"""
+
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kontor.core import audit, bulk
+from kontor.core import services as records
+from kontor.core.access import Action, Scope, require, require_placement, scope_for
+from kontor.core.errors import Conflict, ValidationFailed
+
+from . import registry
+from .models import ObjectTypeDefinition
+
+DEFINITION_TYPE = "objects.objecttypedefinition"
+RECORD_FIELDS = ("name", "notes")
+
+
+# -- records ---------------------------------------------------------------------------------
+
+
+def _apply_fields(obj, data: dict, errors: records.FieldErrors) -> None:
+    for field in RECORD_FIELDS:
+        if field in data:
+            value = data[field]
+            setattr(obj, field, "" if value is None else str(value).strip())
+    if not obj.name:
+        errors.add("name", _("This field is required."))
+
+
+def create_record(record_type, data: dict, *, actor):
+    obj = record_type.model()
+    errors = records.FieldErrors()
+    _apply_fields(obj, data, errors)
+    changed = records.place(obj, data, errors)
+    records.default_placement(obj, actor)
+    # Permission before validation: someone who may not create learns nothing from errors.
+    records.require_create(actor, obj)
+    records.require_known_placement(obj, changed, Action.CREATE, actor, errors)
+    errors.raise_if_any()
+    return records.create_record(obj, actor=actor)
+
+
+class RecordImporter(bulk.Importer):
+    """A custom record's row in a bulk import (``kontor.core.bulk``): the cleaning of a
+    single write; everything else is the generic import's."""
+
+    fields = RECORD_FIELDS
+
+    def clean(self, obj, data, errors):
+        _apply_fields(obj, data, errors)
+        return {}
+
+
+def update_record(obj, data: dict, *, actor, expected_version=None):
+    def apply(target):
+        errors = records.FieldErrors()
+        _apply_fields(target, data, errors)
+        department_before = target.department_id
+        changed = records.place(target, data, errors)
+        require_placement(
+            actor, Action.EDIT, target, department_changed=target.department_id != department_before
+        )
+        records.require_known_placement(target, changed, Action.EDIT, actor, errors)
+        errors.raise_if_any()
+
+    return records.update_record(obj, apply, actor=actor, expected_version=expected_version)
+
+
+def delete_record(obj, *, actor, expected_version=None) -> None:
+    records.delete_record(obj, actor=actor, expected_version=expected_version)
+
+
+# -- definitions -----------------------------------------------------------------------------
+
+DEFINITION_FIELDS = ("singular", "plural", "icon", "description")
+
+
+def _require_definer(actor, action: str, definition=None) -> None:
+    target = definition or ObjectTypeDefinition()
+    require(actor, action, target)
+
+
+def _snapshot(definition: ObjectTypeDefinition) -> dict:
+    return {
+        "slug": definition.slug,
+        **{f: getattr(definition, f) for f in DEFINITION_FIELDS},
+        "archived_at": definition.archived_at.isoformat() if definition.archived_at else None,
+    }
+
+
+def create_definition(data: dict, *, actor) -> ObjectTypeDefinition:
+    """Define a new object type; it is live in every process at their next request."""
+    _require_definer(actor, Action.CREATE)
+    definition = ObjectTypeDefinition(
+        slug=str(data.get("slug", "")).strip().lower(),
+        **{f: str(data.get(f) or "").strip() for f in DEFINITION_FIELDS},
+    )
+    with transaction.atomic():
+        records.validate(definition)
+        definition.save()
+        audit.record(
+            "objects.objecttypedefinition.created",
+            definition,
+            actor=actor,
+            changes=audit.diff({}, _snapshot(definition)),
+        )
+    registry.sync(force=True)
+    return definition
+
+
+def update_definition(definition, data: dict, *, actor, expected_version=None):
+    """Rename or redescribe a type (its API name stays: addresses and grants use it)."""
+    _require_definer(actor, Action.EDIT, definition)
+    with transaction.atomic():
+        before = _snapshot(definition)
+        _bump(definition, expected_version)
+        for field in DEFINITION_FIELDS:
+            if field in data:
+                setattr(definition, field, str(data[field] or "").strip())
+        records.validate(definition)
+        definition.save()
+        audit.record(
+            "objects.objecttypedefinition.updated",
+            definition,
+            actor=actor,
+            changes=audit.diff(before, _snapshot(definition)),
+        )
+    registry.sync(force=True)
+    return definition
+
+
+def _bump(definition, expected_version) -> None:
+    expected = definition.version if expected_version is None else expected_version
+    bumped = ObjectTypeDefinition.objects.filter(pk=definition.pk, version=expected).update(
+        version=expected + 1, updated_at=timezone.now()
+    )
+    if not bumped:
+        raise Conflict()
+    definition.version = expected + 1
+    definition.updated_at = timezone.now()
+
+
+def delete_definition(definition, *, actor, archive: bool = False, expected_version=None) -> str:
+    """Delete a type without records; one with records only by archiving it (``archive``).
+
+    Answers "deleted" or "archived". An archived type leaves menus, search and the API;
+    its records and their history stay in the database.
+    """
+    _require_definer(actor, Action.DELETE, definition)
+    count = definition.records.count()
+    if count and not archive:
+        raise ValidationFailed(
+            _(
+                "This type has %(count)d records: it cannot be deleted. Archive it instead: "
+                "its records are kept but hidden."
+            )
+            % {"count": count}
+        )
+    with transaction.atomic():
+        before = _snapshot(definition)
+        if count:
+            _bump(definition, expected_version)
+            definition.archived_at = timezone.now()
+            definition.save()
+            verb, result = "archived", "archived"
+        else:
+            if expected_version is not None and expected_version != definition.version:
+                raise Conflict()
+            pk = definition.pk
+            definition.delete()
+            definition.pk = pk  # the audit entry names the type deleted
+            verb, result = "deleted", "deleted"
+        audit.record(
+            f"objects.objecttypedefinition.{verb}",
+            definition,
+            actor=actor,
+            changes=audit.diff(before, _snapshot(definition) if count else {}),
+        )
+    registry.sync(force=True)
+    return result
+
+
+def may_define(actor) -> bool:
+    # Definitions belong to no owner or department: only an "everything" scope reaches them.
+    return scope_for(actor, DEFINITION_TYPE, Action.CREATE) == Scope.ALL
+
+
+def may_view_definitions(actor) -> bool:
+    return scope_for(actor, DEFINITION_TYPE, Action.VIEW) == Scope.ALL
