@@ -197,6 +197,9 @@ def _clean_row(plan: _Plan, importer: Importer, placement, data: dict, actor):
         return errors
     records.require_known_placement(obj, changed, Action.CREATE, actor, errors, choices=placement)
     importer.check(obj, related, errors)
+    # As a single write: validation only for input that passed the service's own checks.
+    if errors.by_field:
+        return errors
     for name, messages in plan.validator.errors(obj).items():
         for message in messages:
             errors.add(name, message)
