@@ -1,4 +1,4 @@
-"""The ``kontor`` command: serve, demo, createuser, token, check, and Django's own commands."""
+"""The ``kontor`` command: serve, worker, events, demo, createuser, token, check, and Django's."""
 
 from __future__ import annotations
 
@@ -28,6 +28,10 @@ def cmd_serve(args) -> int:
     import uvicorn
 
     _migrate()
+    if not args.no_dispatcher:
+        # Read by kontor.asgi in each server process: one event dispatcher per process,
+        # sharing the outbox safely because every delivery is claimed.
+        os.environ[DISPATCHER_ENV] = "1"
     url = f"http://{args.host}:{args.port}/"
     print(_("Kontor is running at %(url)s (Ctrl+C to stop)") % {"url": url}, flush=True)
     uvicorn.run(
@@ -37,6 +41,62 @@ def cmd_serve(args) -> int:
         workers=args.workers,
         log_level="warning",
         lifespan="off",
+    )
+    return 0
+
+
+DISPATCHER_ENV = "KONTOR_SERVE_DISPATCHER"
+
+
+def cmd_worker(args) -> int:
+    import signal
+    import threading
+
+    from kontor.core import events
+
+    if args.once:
+        ran = events.deliver_pending()
+        print(ngettext("%(count)d delivery run", "%(count)d deliveries run", ran) % {"count": ran})
+        return 0
+    stop = threading.Event()
+
+    def finish(_signum, _frame):
+        # The delivery under way completes; the next one waits for the next worker.
+        stop.set()
+        events.nudge()
+
+    signal.signal(signal.SIGTERM, finish)
+    print(_("Kontor worker delivering events (Ctrl+C to stop)"), flush=True)
+    events.run_dispatcher(stop)
+    return 0
+
+
+def cmd_events_list(args) -> int:
+    from kontor.core import events
+    from kontor.core.access import SYSTEM
+
+    rows = events.deliveries(SYSTEM, args.status)[: args.limit]
+    for delivery in rows:
+        error = delivery.last_error.strip().splitlines()[-1:] or [""]
+        print(
+            f"{delivery.pk}\t{delivery.event.type}\t{delivery.handler}\t"
+            f"{delivery.attempts}\t{delivery.due_at:%Y-%m-%d %H:%M:%S}\t{error[0]}"
+        )
+    return 0
+
+
+def cmd_events_retry(args) -> int:
+    from kontor.core import events
+    from kontor.core.access import SYSTEM
+    from kontor.core.context import Channel, acting
+
+    with acting(Channel.SYSTEM):
+        count = events.retry(SYSTEM, args.ids or None)
+    print(
+        ngettext(
+            "%(count)d delivery will be retried", "%(count)d deliveries will be retried", count
+        )
+        % {"count": count}
     )
     return 0
 
@@ -168,7 +228,37 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to bind (default 8000)")
     serve.add_argument("--workers", type=int, default=1, help="server processes (default 1)")
+    serve.add_argument(
+        "--no-dispatcher",
+        action="store_true",
+        help="deliver no events here (a separate `kontor worker` does)",
+    )
     serve.set_defaults(func=cmd_serve)
+
+    worker = _command(sub, "worker", "deliver domain events to their handlers until stopped")
+    worker.add_argument("--once", action="store_true", help="deliver what is due, then exit")
+    worker.set_defaults(func=cmd_worker)
+
+    events = _command(sub, "events", "see and retry event deliveries")
+    events_sub = events.add_subparsers(dest="events_command", metavar="ACTION")
+    events_sub.required = True
+    events_list = _command(
+        events_sub, "list", "list deliveries: id, event, handler, attempts, due, last error"
+    )
+    events_list.add_argument(
+        "--status", choices=["failed", "pending"], default="failed", help="default: failed"
+    )
+    events_list.add_argument("--limit", type=int, default=100, help="at most (default 100)")
+    events_list.set_defaults(func=cmd_events_list)
+    events_retry = _command(events_sub, "retry", "run failed deliveries again, now")
+    events_retry.add_argument(
+        "ids",
+        nargs="*",
+        type=int,
+        metavar="ID",
+        help="these deliveries (default: every failed one)",
+    )
+    events_retry.set_defaults(func=cmd_events_retry)
 
     demo = _command(sub, "demo", "load the demo company B. Company (idempotent)")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")

@@ -254,6 +254,15 @@ WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 KONTOR_MAX_ATTACHMENT_BYTES = int(os.environ.get("KONTOR_MAX_ATTACHMENT_MB", "25")) * 1024 * 1024
 
+# Domain events (kontor.core.events): how the outbox dispatcher retries a failing handler
+# (exponential backoff from the first delay up to the cap, then "failed") and how long a
+# claimed delivery stays its own before another dispatcher may take it over.
+KONTOR_EVENTS_MAX_ATTEMPTS = int(os.environ.get("KONTOR_EVENTS_MAX_ATTEMPTS", "10"))
+KONTOR_EVENTS_RETRY_SECONDS = float(os.environ.get("KONTOR_EVENTS_RETRY_SECONDS", "10"))
+KONTOR_EVENTS_RETRY_CAP_SECONDS = float(os.environ.get("KONTOR_EVENTS_RETRY_CAP_SECONDS", "3600"))
+KONTOR_EVENTS_LEASE_SECONDS = float(os.environ.get("KONTOR_EVENTS_LEASE_SECONDS", "300"))
+KONTOR_EVENTS_POLL_SECONDS = float(os.environ.get("KONTOR_EVENTS_POLL_SECONDS", "1"))
+
 # Phones typed without a country code are read in this region (ISO 3166 alpha-2).
 KONTOR_PHONE_REGION = os.environ.get("KONTOR_PHONE_REGION", "RU")
 

@@ -20,6 +20,8 @@ urlpatterns = [
     path("roles/new/", views.role_create, name="role_create"),
     path("roles/<int:pk>/", views.role_edit, name="role_edit"),
     path("roles/<int:pk>/delete/", views.role_delete, name="role_delete"),
+    path("events/", views.event_list, name="event_list"),
+    path("events/retry/", views.event_retry, name="event_retry"),
     path("tokens/", views.token_list, name="token_list"),
     path("tokens/<int:pk>/revoke/", views.token_revoke, name="token_revoke"),
 ]

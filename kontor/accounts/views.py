@@ -1,4 +1,4 @@
-"""Settings pages: users, departments, roles and my API tokens.
+"""Settings pages: users, departments, roles, event deliveries and my API tokens.
 
 Thin: reads through queries, writes through services. A page the user may not use is
 404, like a record outside their scope.
@@ -12,13 +12,15 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from kontor.core import types
+from kontor.core import events, types
 from kontor.core.access import Action, Scope, may, record_in_scope, scope_for
 from kontor.core.errors import KontorError, NotFound, with_retry_after
+from kontor.core.models import OutboxDelivery
 
 from . import queries, services
 from .forms import (
@@ -52,6 +54,8 @@ def settings_sections(user) -> list[str]:
     if _may_see_roles(user):
         sections.append("accounts:role_list")
     sections += [page.url_name for page in types.settings_pages() if page.allowed(user)]
+    if events.may_view_deliveries(user):
+        sections.append("accounts:event_list")
     sections += ["accounts:password_change", "accounts:token_list"]
     return sections
 
@@ -60,6 +64,7 @@ SECTION_LABELS = {
     "accounts:user_list": gettext_lazy("Users"),
     "accounts:department_list": gettext_lazy("Departments"),
     "accounts:role_list": gettext_lazy("Roles"),
+    "accounts:event_list": gettext_lazy("Event deliveries"),
     "accounts:password_change": gettext_lazy("My password"),
     "accounts:token_list": gettext_lazy("My API tokens"),
 }
@@ -459,6 +464,65 @@ def role_delete(request, pk: int):
         return redirect("accounts:role_edit", pk=pk)
     messages.success(request, _("Role %(name)s deleted.") % {"name": role.display_name})
     return redirect("accounts:role_list")
+
+
+# -- event deliveries --------------------------------------------------------------------
+
+DELIVERIES_PER_PAGE = 50
+DELIVERY_TABS = {
+    OutboxDelivery.Status.FAILED: gettext_lazy("Failed"),
+    OutboxDelivery.Status.PENDING: gettext_lazy("Waiting"),
+}
+
+
+@login_required
+def event_list(request):
+    """Deliveries of domain events to handlers that failed, or still wait to run."""
+    actor = request.user
+    _require(events.may_view_deliveries(actor))
+    status = request.GET.get("status")
+    if status not in DELIVERY_TABS:
+        status = OutboxDelivery.Status.FAILED
+    page = Paginator(events.deliveries(actor, status), DELIVERIES_PER_PAGE).get_page(
+        request.GET.get("page")
+    )
+    context = {
+        "page": page,
+        "status": status,
+        "tabs": [(key, label, f"?status={key}") for key, label in DELIVERY_TABS.items()],
+        "may_retry": events.may_retry(actor),
+        "query_string": f"status={status}",
+    }
+    return settings_page(request, "accounts/event_list.html", context)
+
+
+@login_required
+@require_POST
+def event_retry(request):
+    """Retry one delivery (``delivery`` in the form) or, without it, every failed one."""
+    actor = request.user
+    _require(events.may_retry(actor))
+    status = request.POST.get("status")
+    back = f"{reverse('accounts:event_list')}?status={status if status in DELIVERY_TABS else ''}"
+    chosen = request.POST.get("delivery")
+    try:
+        count = events.retry(actor, None if chosen is None else [int(chosen)])
+    except ValueError:
+        raise Http404() from None
+    except NotFound as exc:
+        # Done or started meanwhile (another admin, a dispatcher): the list tells which.
+        messages.error(request, str(exc.message))
+        return redirect(back)
+    messages.success(
+        request,
+        ngettext(
+            "%(count)d delivery will be retried now.",
+            "%(count)d deliveries will be retried now.",
+            count,
+        )
+        % {"count": count},
+    )
+    return redirect(back)
 
 
 # -- my API tokens -----------------------------------------------------------------------

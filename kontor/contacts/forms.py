@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import re
 
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from kontor.core.inputs import as_db_id
+from kontor.web.forms import RecordForm as BaseRecordForm
 
 from .models import Address, Company, Email, Person, Phone
 
@@ -84,55 +83,25 @@ def _rows_from_record(obj, name: str) -> list[dict]:
     return rows
 
 
-class RecordForm:
-    """What a person or company form shows: values, row lists and messages per field."""
+class RecordForm(BaseRecordForm):
+    """A person or company form: the engine's, plus repeated rows and tags."""
 
-    scalar_fields: tuple[str, ...] = ()
     row_names: tuple[str, ...] = ()
     # Rows offered empty on a new record, so the common case needs no "add another".
     blank_rows: tuple[str, ...] = ("phones", "emails")
 
-    def __init__(self, data: dict | None = None, *, errors: dict | None = None, is_new=True):
-        self.data = data or {}
-        self.errors: dict[str, list[str]] = dict(errors or {})
-        self.is_new = is_new
+    def read_post(self, post) -> None:
+        for name in self.row_names:
+            self.data[name] = _rows_from_post(post, name)
+        self.data["tags"] = [t.strip() for t in post.get("tags", "").split(",") if t.strip()]
 
-    @classmethod
-    def from_post(cls, post, *, is_new: bool) -> RecordForm:
-        # A field the form did not send is left as it is, never cleared.
-        data: dict = {f: post[f].strip() for f in cls.scalar_fields if f in post}
-        for name in cls.row_names:
-            data[name] = _rows_from_post(post, name)
-        data["tags"] = [t.strip() for t in post.get("tags", "").split(",") if t.strip()]
-        form = cls(data, is_new=is_new)
-        for key in ("owner_id", "department_id", "company_id"):
-            if key in data:
-                form._read_id(key)
-        return form
+    def read_record(self, obj) -> None:
+        for name in self.row_names:
+            self.data[name] = _rows_from_record(obj, name)
+        self.data["tags"] = [t.name for t in obj.tags.all()]
 
-    @classmethod
-    def from_record(cls, obj) -> RecordForm:
-        data: dict = {}
-        for f in cls.scalar_fields:
-            value = getattr(obj, f)
-            data[f] = "" if value is None else (value.isoformat() if f == "birthday" else value)
-        for name in cls.row_names:
-            data[name] = _rows_from_record(obj, name)
-        data["tags"] = [t.name for t in obj.tags.all()]
-        return cls(data, is_new=False)
-
-    def _read_id(self, key: str) -> None:
-        raw = self.data.get(key, "")
-        if raw == "":
-            self.data[key] = None
-        elif (number := as_db_id(raw)) is not None:
-            self.data[key] = number
-        else:
-            self.errors[key] = [_("Choose from the list.")]
-
-    def value(self, field: str):
-        value = self.data.get(field)
-        return "" if value is None else value
+    def shows(self, key: str) -> bool:
+        return key in (*self.scalar_fields, "tags") or key.split(".")[0] in self.row_names
 
     @property
     def tags_text(self) -> str:
@@ -150,16 +119,6 @@ class RecordForm:
             }
             for i, row in enumerate(rows)
         ]
-
-    def other_errors(self) -> list[str]:
-        """Messages for keys no field on the form shows, so none is ever lost."""
-        shown = set(self.scalar_fields) | {"tags"}
-        messages = []
-        for key, msgs in self.errors.items():
-            if key in shown or key.split(".")[0] in self.row_names:
-                continue
-            messages += msgs
-        return messages
 
     def row_sections(self) -> list[dict]:
         """Each repeated section with its rows and a blank row that "add another" copies."""

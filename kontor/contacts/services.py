@@ -486,25 +486,39 @@ def _lookalikes(records, data: dict, *, actor, limit: int) -> list:
     if numbers:
         for obj in records.filter(phones__e164__in=numbers).distinct()[:limit]:
             found[obj.pk] = obj
-    if model is Person:
-        name = " ".join(_text(data.get(f)) for f in ("first_name", "last_name")).casefold()
-        company_id = data.get("company_id")
-        if name.strip() and company_id:
-            employer = Company.objects.visible_to(actor).filter(pk=company_id).values("pk")
-            for obj in records.filter(company_id__in=employer)[:500]:
-                other = f"{obj.first_name} {obj.last_name}".casefold()
-                if difflib.SequenceMatcher(None, name, other).ratio() >= 0.85:
-                    found[obj.pk] = obj
-    else:
-        tax_id = _text(data.get("tax_id"))
-        if tax_id:
-            for obj in records.filter(tax_id=tax_id)[:limit]:
-                found[obj.pk] = obj
-        name = _text(data.get("name"))
-        if name:
-            for obj in records.filter(name__iexact=name)[:limit]:
-                found[obj.pk] = obj
+    for obj in _SIMILAR_BY_NAME[model](records, data, actor=actor, limit=limit):
+        found[obj.pk] = obj
     return list(found.values())[:limit]
+
+
+def _people_named_alike(records, data: dict, *, actor, limit: int):
+    """A very similar name at the same company (one the actor can see)."""
+    name = " ".join(_text(data.get(f)) for f in ("first_name", "last_name")).casefold()
+    company_id = data.get("company_id")
+    if not name.strip() or not company_id:
+        return []
+    employer = Company.objects.visible_to(actor).filter(pk=company_id).values("pk")
+    return [
+        obj
+        for obj in records.filter(company_id__in=employer)[:500]
+        if difflib.SequenceMatcher(
+            None, name, f"{obj.first_name} {obj.last_name}".casefold()
+        ).ratio()
+        >= 0.85
+    ]
+
+
+def _companies_named_alike(records, data: dict, *, actor, limit: int):
+    """The same tax id, or the same name but for case."""
+    found = []
+    if tax_id := _text(data.get("tax_id")):
+        found += records.filter(tax_id=tax_id)[:limit]
+    if name := _text(data.get("name")):
+        found += records.filter(name__iexact=name)[:limit]
+    return found
+
+
+_SIMILAR_BY_NAME = {Person: _people_named_alike, Company: _companies_named_alike}
 
 
 def _in_field_order(model, attnames: set[str]) -> tuple[str, ...]:

@@ -50,6 +50,57 @@ def to_list_filters(record_type: RecordType, sent) -> ListFilters:
     return ListFilters(**values, extra=extra)
 
 
+# -- what each route does, for a type known statically or named in the path ----------------
+
+
+def list_page(rt: RecordType, request, filters: ListFilters, limit: int, offset: int) -> dict:
+    qs = rt.list_query(request.user, filters)
+    result = page(qs.prefetch_related(*rt.api_prefetch), limit, offset)
+    result["items"] = [rt.to_list_item(obj) for obj in result["items"]]
+    return result
+
+
+def export_file(rt: RecordType, request, filters: ListFilters, format: str):
+    if not may(request.user, rt.object_type, Action.EXPORT):
+        raise PermissionDenied()
+    qs = rt.list_query(request.user, filters, action=Action.EXPORT)
+    respond = exports.xlsx_response if format == "xlsx" else exports.csv_response
+    return respond(qs, rt, stem=rt.export_stem)
+
+
+def get_one(rt: RecordType, request, record_id: int, response: HttpResponse) -> dict:
+    obj = rt.one(request.user, record_id)
+    response["ETag"] = etag(obj.version)
+    return rt.to_out(obj)
+
+
+def create_one(rt: RecordType, request, data: dict, response: HttpResponse):
+    obj = rt.create(data, actor=request.user)
+    return Status(201, get_one(rt, request, obj.pk, response))
+
+
+def update_one(rt: RecordType, request, record_id: int, data: dict, response: HttpResponse):
+    version = expected_version(request, data.pop("version", None))
+    obj = rt.one(request.user, record_id)
+    rt.update(obj, data, actor=request.user, expected_version=version)
+    return get_one(rt, request, record_id, response)
+
+
+def delete_one(rt: RecordType, request, record_id: int, version: int | None):
+    obj = rt.one(request.user, record_id)
+    rt.delete(
+        obj, actor=request.user, expected_version=expected_version(request, version, required=False)
+    )
+    return Status(204, None)
+
+
+def history_page(rt: RecordType, request, record_id: int, limit: int, offset: int) -> dict:
+    obj = rt.one(request.user, record_id)
+    result = page(AuditEntry.objects.for_object(obj).order_by("-at", "-id"), limit, offset)
+    result["items"] = [audit_out(e) for e in result["items"]]
+    return result
+
+
 def add_record_routes(router: Router, record_type: RecordType) -> None:
     """List, export, get, create, update, delete, history and attachments of a type."""
     rt = record_type
@@ -66,34 +117,22 @@ def add_record_routes(router: Router, record_type: RecordType) -> None:
         limit: int = Query(50, ge=1, le=MAX_LIMIT),
         offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ):
-        qs = rt.list_query(request.user, to_list_filters(rt, filters))
-        result = page(qs.prefetch_related(*rt.api_prefetch), limit, offset)
-        result["items"] = [rt.to_list_item(obj) for obj in result["items"]]
-        return result
+        return list_page(rt, request, to_list_filters(rt, filters), limit, offset)
 
     @router.get(
         f"{path}/export", operation_id=f"{name}_export", response={200: None, 403: ErrorOut}
     )
     def export_records(request, filters: Query[filters_in], format: Literal["csv", "xlsx"] = "csv"):
         """The list's rows (same filters and sort, no paging) within your export scope."""
-        if not may(request.user, rt.object_type, Action.EXPORT):
-            raise PermissionDenied()
-        qs = rt.list_query(request.user, to_list_filters(rt, filters), action=Action.EXPORT)
-        respond = exports.xlsx_response if format == "xlsx" else exports.csv_response
-        return respond(qs, rt, stem=rt.path)
+        return export_file(rt, request, to_list_filters(rt, filters), format)
 
     @router.get(f"{path}/{{int:record_id}}", response=rt.out_schema, operation_id=f"{name}_get")
     def get_record(request, record_id: int, response: HttpResponse):
-        obj = rt.one(request.user, record_id)
-        response["ETag"] = etag(obj.version)
-        return rt.to_out(obj)
+        return get_one(rt, request, record_id, response)
 
     @router.post(path, response={201: rt.out_schema}, operation_id=f"{name}_create")
     def create_record(request, payload: rt.create_schema, response: HttpResponse):
-        obj = rt.create(payload.model_dump(exclude_unset=True), actor=request.user)
-        obj = rt.one(request.user, obj.pk)
-        response["ETag"] = etag(obj.version)
-        return Status(201, rt.to_out(obj))
+        return create_one(rt, request, payload.model_dump(exclude_unset=True), response)
 
     @router.patch(
         f"{path}/{{int:record_id}}", response=rt.out_schema, operation_id=f"{name}_update"
@@ -101,23 +140,12 @@ def add_record_routes(router: Router, record_type: RecordType) -> None:
     def update_record(request, record_id: int, payload: rt.patch_schema, response: HttpResponse):
         """Change the sent fields; lists sent replace the whole list. 409 if someone saved first."""
         data = payload.model_dump(exclude_unset=True)
-        version = expected_version(request, data.pop("version", None))
-        obj = rt.one(request.user, record_id)
-        rt.update(obj, data, actor=request.user, expected_version=version)
-        obj = rt.one(request.user, record_id)
-        response["ETag"] = etag(obj.version)
-        return rt.to_out(obj)
+        return update_one(rt, request, record_id, data, response)
 
     @router.delete(f"{path}/{{int:record_id}}", response={204: None}, operation_id=f"{name}_delete")
     def delete_record(request, record_id: int, version: DbInt | None = None):
         """Delete the record; with ``version`` (or If-Match), only if nobody changed it since."""
-        obj = rt.one(request.user, record_id)
-        rt.delete(
-            obj,
-            actor=request.user,
-            expected_version=expected_version(request, version, required=False),
-        )
-        return Status(204, None)
+        return delete_one(rt, request, record_id, version)
 
     @router.get(
         f"{path}/{{int:record_id}}/history", response=AuditPage, operation_id=f"{name}_history"
@@ -129,9 +157,6 @@ def add_record_routes(router: Router, record_type: RecordType) -> None:
         offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ):
         """The record's audit entries, newest first (404 unless you can see the record)."""
-        obj = rt.one(request.user, record_id)
-        result = page(AuditEntry.objects.for_object(obj).order_by("-at", "-id"), limit, offset)
-        result["items"] = [audit_out(e) for e in result["items"]]
-        return result
+        return history_page(rt, request, record_id, limit, offset)
 
     add_attachment_routes(router, rt.model, path=path, load=rt.one)

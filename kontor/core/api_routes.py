@@ -181,7 +181,7 @@ class AttachmentOut(Schema):
     download_url: str
 
 
-def _attachment_out(attachment: Attachment) -> dict:
+def attachment_out(attachment: Attachment) -> dict:
     return {
         "id": attachment.pk,
         "name": attachment.name,
@@ -205,12 +205,12 @@ def add_attachment_routes(domain_router: Router, model, *, path: str, load) -> N
     def list_attachments(request, record_id: int):
         record = load(request.user, record_id)
         rows = files.attachments_of(record).select_related("uploaded_by")
-        return [_attachment_out(a) for a in rows]
+        return [attachment_out(a) for a in rows]
 
     def upload_attachment(request, record_id: int, file: File[UploadedFile]):
         record = load(request.user, record_id)
         attachment = files.add_attachment(record, file, actor=request.user)
-        return Status(201, _attachment_out(attachment))
+        return Status(201, attachment_out(attachment))
 
     domain_router.add_api_operation(
         f"{path}/{{int:record_id}}/attachments",

@@ -24,7 +24,7 @@ import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from functools import cached_property, partial
+from functools import cached_property
 from itertools import islice
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -33,7 +33,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transac
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit, search
+from . import audit, events, search
 from . import services as records
 from .access import Action, may
 from .context import Channel, acting, current
@@ -161,7 +161,7 @@ def import_rows(
                 else:
                     cleaned.append(record)
             if cleaned:
-                result.ids += _write(plan, _prepare(plan, cleaned, actor), actor)
+                result.ids += _write(plan, _prepare(plan, cleaned, actor))
                 result.created += len(cleaned)
             if progress:
                 progress(row_number)
@@ -563,7 +563,6 @@ class _Prepared:
     related: list  # per plan.related: its rows
     documents: list
     entries: list
-    changes: list  # per record, for its domain event
 
 
 def _prepare(plan: _Plan, cleaned: list, actor) -> _Prepared:
@@ -579,7 +578,7 @@ def _prepare(plan: _Plan, cleaned: list, actor) -> _Prepared:
     if plan.documents is not None:
         document = plan.documents.template(object_type=object_type)
         doc_body = plan.document_slots[1]
-    prepared = _Prepared([], [[] for _ in plan.related], [], [], [])
+    prepared = _Prepared([], [[] for _ in plan.related], [], [])
     for index, (obj, related) in enumerate(cleaned):
         # One batch, one transaction, one moment: the rows share it.
         obj.created_at = obj.updated_at = now
@@ -603,7 +602,6 @@ def _prepare(plan: _Plan, cleaned: list, actor) -> _Prepared:
             row[doc_body] = search.document_body(obj)
             prepared.documents.append(row)
         changes = records.created_changes(obj)
-        prepared.changes.append(changes)
         row = entry.copy()
         row[entry_repr] = audit.object_repr(obj)
         row[entry_changes] = plan.entries.convert("changes", changes)
@@ -611,12 +609,7 @@ def _prepare(plan: _Plan, cleaned: list, actor) -> _Prepared:
     return prepared
 
 
-def _emit_created(object_type: str, actor, ids: list[int], changes: list[dict]) -> None:
-    for pk, record_changes in zip(ids, changes, strict=True):
-        records.emit_record_event(object_type, "created", pk, actor=actor, changes=record_changes)
-
-
-def _write(plan: _Plan, prepared: _Prepared, actor) -> list[int]:
+def _write(plan: _Plan, prepared: _Prepared) -> list[int]:
     """Insert a prepared batch in one transaction; returns the new records' ids."""
     with transaction.atomic():
         ids = _reserve_ids(plan.model, len(prepared.records))
@@ -638,10 +631,7 @@ def _write(plan: _Plan, prepared: _Prepared, actor) -> list[int]:
         for row, pk in zip(prepared.entries, ids, strict=True):
             row[entry_id] = pk
         plan.entries.insert(prepared.entries)
-        # One commit hook per batch emits the batch's events once it has committed:
-        # each ``events.emit`` then dispatches at once, as it does outside a
-        # transaction, and the write lock is not held while the hooks are queued.
-        transaction.on_commit(
-            partial(_emit_created, plan.object_type, actor, ids, prepared.changes)
-        )
+        # The batch's events, in its transaction (the outbox delivers them after commit),
+        # built by the database from the audit entries just written.
+        events.emit_audited(f"{plan.object_type}.created", plan.object_type, ids)
     return ids

@@ -3,7 +3,9 @@
 import os
 
 from django.conf import settings
+from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -128,3 +130,70 @@ class SearchDocument(models.Model):
 
     def __str__(self):
         return f"{self.object_type}:{self.object_id}"
+
+
+class OutboxEvent(models.Model):
+    """A domain event, written in the transaction of the change it reports.
+
+    ``fanned_out`` turns true once the dispatcher has made the event's deliveries (one
+    per subscribed handler); the catalogue of types and payloads is docs/events.md.
+    """
+
+    type = models.CharField(max_length=100)
+    payload = models.JSONField(encoder=DjangoJSONEncoder)
+    occurred_at = models.DateTimeField(default=timezone.now)
+    fanned_out = models.BooleanField(default=False)
+
+    class Meta:
+        indexes = [
+            # Only the events still to fan out: the dispatcher's scan stays small.
+            models.Index(fields=["id"], condition=Q(fanned_out=False), name="outbox_event_new")
+        ]
+
+    def __str__(self):
+        return f"{self.type} #{self.pk}"
+
+
+class OutboxDelivery(models.Model):
+    """One event to one handler: run at least once, retried with backoff until done.
+
+    A dispatcher claims a due delivery by setting ``claimed_until`` (its lease) and
+    ``claim_token``; when the lease lapses (the dispatcher died) another claims it again.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    event = models.ForeignKey(OutboxEvent, on_delete=models.CASCADE, related_name="deliveries")
+    handler = models.CharField(max_length=200)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    due_at = models.DateTimeField(default=timezone.now)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_attempt_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.TextField(blank=True)
+    done_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["event", "handler"], name="outbox_delivery_unique")
+        ]
+        indexes = [
+            models.Index(
+                fields=["due_at", "id"],
+                condition=Q(status="pending"),
+                name="outbox_delivery_due",
+            ),
+            models.Index(fields=["status", "id"], name="outbox_delivery_status"),
+        ]
+
+    def __str__(self):
+        return self.idempotency_key
+
+    @property
+    def idempotency_key(self) -> str:
+        """Stable across attempts and dispatchers: a handler recognises a repeat by it."""
+        return f"{self.event_id}:{self.handler}"

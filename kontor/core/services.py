@@ -1,8 +1,8 @@
 """The lifecycle every business record shares: create, update, delete.
 
 Each runs in one transaction: check permission, validate, write, audit, re-index for
-search, emit a domain event (delivered after commit). Domain services call these with
-their own field handling; they never write a record any other way.
+search, write a domain event to the outbox (delivered after commit). Domain services
+call these with their own field handling; they never write a record any other way.
 """
 
 from __future__ import annotations
@@ -185,20 +185,9 @@ def _after_write(obj, verb: str, *, actor, changes: dict) -> None:
             search.unindex(obj)
         else:
             search.index(obj)
-    emit_record_event(obj._meta.label_lower, verb, obj.pk, actor=actor, changes=changes)
-
-
-def emit_record_event(object_type: str, verb: str, object_id: int, *, actor, changes: dict):
-    """Announce a record's write ("contacts.person.created"); also the bulk import's.
-
-    Payload: object_type, object_id, actor_id, changes ({field: [old, new]}).
-    """
     events.emit(
-        f"{object_type}.{verb}",
-        object_type=object_type,
-        object_id=object_id,
-        actor_id=getattr(actor, "pk", None),
-        changes=changes,
+        _event_type(obj, verb),
+        **events.record_payload(obj._meta.label_lower, obj.pk, actor, changes),
     )
 
 

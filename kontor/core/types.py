@@ -295,6 +295,11 @@ class RecordType(AuditedType):
     search_description: str = "Name and other text"
 
     @property
+    def export_stem(self) -> str:
+        """The export file's name before its date: "people-2026-12-01.csv"."""
+        return self.path.rsplit("/", 1)[-1]
+
+    @property
     def list_schema(self) -> type:
         """One row of the API list."""
         return self.out_schema

@@ -3,47 +3,16 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from kontor.accounts.forms import AccessibleForm
-from kontor.core.inputs import as_db_id
-
-RECORD_FIELDS = ("name", "notes")
+from kontor.web.forms import RecordForm as BaseRecordForm
 
 
-class RecordForm:
-    """A custom record's form as the engine's views use it (see contacts.forms.RecordForm)."""
+class RecordForm(BaseRecordForm):
+    """A custom record's form (the engine's, with the record's own fields)."""
 
-    def __init__(self, data: dict | None = None, *, errors: dict | None = None, is_new=True):
-        self.data = data or {}
-        self.errors: dict[str, list[str]] = dict(errors or {})
-        self.is_new = is_new
-
-    @classmethod
-    def from_post(cls, post, *, is_new: bool) -> RecordForm:
-        data = {
-            f: post[f].strip() for f in (*RECORD_FIELDS, "owner_id", "department_id") if f in post
-        }
-        form = cls(data, is_new=is_new)
-        for key in ("owner_id", "department_id"):
-            if key in data:
-                raw = data[key]
-                if raw == "":
-                    data[key] = None
-                elif (number := as_db_id(raw)) is not None:
-                    data[key] = number
-                else:
-                    form.errors[key] = [_("Choose from the list.")]
-        return form
-
-    @classmethod
-    def from_record(cls, obj) -> RecordForm:
-        return cls({f: getattr(obj, f) for f in RECORD_FIELDS}, is_new=False)
-
-    def other_errors(self) -> list[str]:
-        shown = {*RECORD_FIELDS, "owner_id", "department_id"}
-        return [m for key, msgs in self.errors.items() if key not in shown for m in msgs]
+    scalar_fields = ("name", "notes", "owner_id", "department_id")
 
 
 class DefinitionForm(AccessibleForm):

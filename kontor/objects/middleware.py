@@ -11,5 +11,8 @@ class CustomTypesMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        registry.sync()
+        # Only for someone signed in (a session or a token): a login page or a health
+        # check reads no type, and may run before the tables exist.
+        if "authorization" in request.headers or request.user.is_authenticated:
+            registry.sync()
         return self.get_response(request)

@@ -122,6 +122,11 @@ class CustomObjectType(RecordType):
         ExportColumn(_("Created"), lambda obj, extra: obj.created_at),
     )
 
+    def to_out(self, obj) -> dict:
+        from .api import record_out
+
+        return record_out(obj)
+
     def url(self, suffix: str, *args) -> str:
         from django.urls import reverse
 

@@ -58,6 +58,7 @@ def settings_pages(org):
         reverse("accounts:role_edit", args=[role.pk]): "Role Member",
         reverse("accounts:token_list"): "My API tokens",
         reverse("accounts:password_change"): "Change password",
+        reverse("accounts:event_list"): "Event deliveries",
     }
 
 
@@ -73,6 +74,8 @@ def test_every_settings_page_has_its_title_and_the_settings_menu(client, org):
             "/settings/users/",
             "/settings/departments/",
             "/settings/roles/",
+            "/settings/objects/",
+            "/settings/events/",
             "/settings/password/",
             "/settings/tokens/",
         ]

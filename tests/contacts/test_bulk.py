@@ -199,29 +199,28 @@ def test_unknown_owner_department_and_tags_are_handled(org):
     assert person.owner == org.admin and person.department == org.dept.root
 
 
-def test_each_imported_record_announces_itself_once_its_batch_has_committed(
-    org, company, django_capture_on_commit_callbacks
-):
+def test_each_imported_record_announces_itself_through_the_outbox(org, company):
     from kontor.core import events
 
     seen = []
-    events.subscribe("contacts.person.created", lambda **event: seen.append(event))
+    events.subscribe("contacts.person.created", seen.append, name="test.bulk.seen")
     try:
-        with django_capture_on_commit_callbacks(execute=True):
-            result = bulk.import_people(
-                [_person_data(company), {"first_name": "Vera"}, {"first_name": "Olga"}],
-                actor=org.member_a,
-                batch_size=2,
-            )
-            assert seen == []  # nothing before the commit
+        result = bulk.import_people(
+            [_person_data(company), {"first_name": "Vera"}, {"first_name": "Olga"}],
+            actor=org.member_a,
+            batch_size=2,
+        )
+        assert seen == []  # written with the batch, delivered only by the dispatcher
+        assert events.deliver_pending() == 3
     finally:
-        events._handlers["contacts.person.created"].pop()
+        events.unsubscribe("test.bulk.seen")
 
-    assert [e["object_id"] for e in seen] == result.ids
-    assert {e["event_type"] for e in seen} == {"contacts.person.created"}
-    assert {e["actor_id"] for e in seen} == {org.member_a.pk}
+    assert [e.payload["object_id"] for e in seen] == result.ids
+    assert {e.type for e in seen} == {"contacts.person.created"}
+    assert {e.payload["actor_id"] for e in seen} == {org.member_a.pk}
+    assert len({e.idempotency_key for e in seen}) == 3
     ivan = Person.objects.get(pk=result.ids[0])
-    assert seen[0]["changes"] == AuditEntry.objects.for_object(ivan).get().changes
+    assert seen[0].payload["changes"] == AuditEntry.objects.for_object(ivan).get().changes
 
 
 def test_bulk_validation_reports_what_full_clean_reports(org):

@@ -10,7 +10,6 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from kontor.contacts import services
-from kontor.core.api_routes import ui_url
 from kontor.core.models import Attachment, AuditEntry
 from tests.contacts.test_api import Api
 
@@ -128,10 +127,13 @@ def test_search_finds_a_phone_by_its_national_number_and_any_part(org, q):
     assert [h["id"] for h in people["items"]] == [rome.pk]
 
 
-def test_ui_url_reverses_known_names_only():
-    assert ui_url("api:attachment_download", 5) == reverse("api:attachment_download", args=[5])
-    assert ui_url("nowhere:nothing", 5) is None
-    assert ui_url("", 5) is None
+def test_a_hits_url_is_its_types_page_and_none_for_a_type_without_pages(org):
+    from kontor.contacts import services as contacts
+    from kontor.core import types
+
+    person = contacts.create_person({"first_name": "Ivan"}, actor=org.admin)
+    assert types.url_of(person) == reverse("contacts:person_detail", args=[person.pk])
+    assert types.url_of(org.admin) == ""  # users are audited, but have no record page
 
 
 # -- audit -----------------------------------------------------------------------------------

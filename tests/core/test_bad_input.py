@@ -12,6 +12,7 @@ from django.urls import reverse
 from kontor.contacts import services
 from kontor.contacts.models import Person, Tag
 from kontor.core import files
+from kontor.core.errors import ValidationFailed
 from tests.contacts.test_api import Api
 from tests.core.test_api_routes import media_in_tmp, upload  # noqa: F401 (autouse: files in tmp)
 
@@ -124,7 +125,7 @@ def test_text_no_database_can_store_is_a_field_error(org, body, field):
     ],
 )
 def test_the_service_refuses_nul_for_the_ui_too(org, data, field):
-    with pytest.raises(services.ValidationFailed) as refused:
+    with pytest.raises(ValidationFailed) as refused:
         services.create_person(data, actor=org.admin)
     assert set(refused.value.errors) == {field}
 

@@ -38,14 +38,12 @@ def _body(obj):
 @pytest.fixture
 def created_events():
     seen = []
-    events.subscribe("contacts.company.created", lambda **event: seen.append(event))
+    events.subscribe("contacts.company.created", seen.append, name="test.core_bulk.seen")
     yield seen
-    events._handlers["contacts.company.created"].pop()
+    events.unsubscribe("test.core_bulk.seen")
 
 
-def test_a_type_without_importer_hooks_writes_records_audit_search_and_events(
-    org, created_events, django_capture_on_commit_callbacks
-):
+def test_a_type_without_importer_hooks_writes_records_audit_search_and_events(org, created_events):
     rows = [
         {
             "name": "Beton Plus",
@@ -61,8 +59,8 @@ def test_a_type_without_importer_hooks_writes_records_audit_search_and_events(
         {"name": "Second", "tax_id": "7701"},
     ]
 
-    with django_capture_on_commit_callbacks(execute=True):
-        result = bulk.import_rows(BARE, rows, actor=org.sales_head, batch_size=4)
+    result = bulk.import_rows(BARE, rows, actor=org.sales_head, batch_size=4)
+    events.deliver_pending()
 
     assert {(e.row, e.field) for e in result.errors} == {
         (2, "name"),
@@ -89,10 +87,9 @@ def test_a_type_without_importer_hooks_writes_records_audit_search_and_events(
     )
     assert entry.changes == AuditEntry.objects.for_object(single).get().changes
     assert _body(beton) == _body(single)
-    imported = [e for e in created_events if e["object_id"] in result.ids]
-    assert [e["object_id"] for e in imported] == result.ids
-    assert imported[0]["changes"] == entry.changes
-    assert {e["actor_id"] for e in imported} == {org.sales_head.pk}
+    assert [e.payload["object_id"] for e in created_events] == result.ids
+    assert created_events[0].payload["changes"] == entry.changes
+    assert {e.payload["actor_id"] for e in created_events} == {org.sales_head.pk}
 
 
 def test_the_generic_importer_takes_a_records_own_values_only(org):

@@ -109,3 +109,41 @@ def test_the_admin_pages_keep_input_and_explain_errors(client, org, define_type)
     assert types.get("objects.vehicle") is not None
     listing = client.get(reverse("objects:definition_list")).content.decode()
     assert "vehicle" in listing
+
+
+def test_the_api_serves_a_custom_type_like_a_built_in_one(org, site_type):
+    from tests.contacts.test_api import Api
+
+    member = Api(org.member_a)
+    created = member.post("/objects/construction_site", {"name": "Harbour pier"})
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["type"] == "construction_site" and body["owner"]["id"] == org.member_a.pk
+    site_id = body["id"]
+    assert member.get(f"/objects/construction_site/{site_id}").json()["name"] == "Harbour pier"
+    patched = member.patch(
+        f"/objects/construction_site/{site_id}", {"notes": "Pile driving", "version": 1}
+    )
+    assert patched.status_code == 200 and patched.json()["version"] == 2
+    assert member.patch(f"/objects/construction_site/{site_id}", {"version": 1}).status_code == 409
+    listing = member.get("/objects/construction_site?q=harbour").json()
+    assert [item["id"] for item in listing["items"]] == [site_id]
+    assert member.get("/objects/construction_site?sort=nonsense").status_code == 422
+    history = member.get(f"/objects/construction_site/{site_id}/history").json()
+    assert history["count"] == 2
+
+    outsider = Api(org.support_member)
+    for path in (
+        f"/objects/construction_site/{site_id}",
+        f"/objects/construction_site/{site_id}/history",
+    ):
+        assert outsider.get(path).status_code == 404
+    assert outsider.get("/objects/construction_site").json()["count"] == 0
+    assert outsider.get(f"/objects/construction_site/{10**9}").status_code == 404
+    assert member.get("/objects/no_such_type").status_code == 404
+    export = Api(org.admin).get("/objects/construction_site/export")
+    assert (
+        export.status_code == 200 and "Harbour pier" in b"".join(export.streaming_content).decode()
+    )
+    assert member.delete(f"/objects/construction_site/{site_id}").status_code == 403  # no grant
+    assert Api(org.admin).delete(f"/objects/construction_site/{site_id}").status_code == 204

@@ -13,11 +13,9 @@ def site_type(define_type):
     return define_type("construction_site", "construction site", "construction sites")
 
 
-def test_a_custom_object_type_imports_with_the_single_writes_rules(
-    org, site_type, django_capture_on_commit_callbacks
-):
+def test_a_custom_object_type_imports_with_the_single_writes_rules(org, site_type):
     seen = []
-    events.subscribe("objects.construction_site.created", lambda **event: seen.append(event))
+    events.subscribe("objects.construction_site.created", seen.append, name="test.import.seen")
     rows = [
         {"name": "  Riverside tower  ", "notes": "phase 1"},
         {"name": ""},
@@ -26,10 +24,10 @@ def test_a_custom_object_type_imports_with_the_single_writes_rules(
         {"name": "Depot"},
     ]
     try:
-        with django_capture_on_commit_callbacks(execute=True):
-            result = bulk.import_rows(site_type, rows, actor=org.sales_head, batch_size=2)
+        result = bulk.import_rows(site_type, rows, actor=org.sales_head, batch_size=2)
+        events.deliver_pending()
     finally:
-        events._handlers["objects.construction_site.created"].pop()
+        events.unsubscribe("test.import.seen")
 
     imported = {}
     for error in result.errors:
@@ -55,5 +53,5 @@ def test_a_custom_object_type_imports_with_the_single_writes_rules(
     )
     found = search.search_model(org.sales_head, site_type.model, "riverside")
     assert [r.pk for r in found] == [riverside.pk]
-    assert [e["object_id"] for e in seen] == result.ids
-    assert seen[0]["changes"] == entry.changes
+    assert [e.payload["object_id"] for e in seen] == result.ids
+    assert seen[0].payload["changes"] == entry.changes

@@ -1,0 +1,76 @@
+"""What every record form shares: a browser POST read into the dict a type's services take.
+
+The services validate; a form only reads the form's names, keeps what the user typed for
+re-display, and places the services' field messages beside the field they concern. A
+type's form lists its ``scalar_fields`` and may add repeated rows (contacts' phones).
+"""
+
+from __future__ import annotations
+
+from django.utils.translation import gettext as _
+
+from kontor.core.inputs import as_db_id
+
+# Ids a form sends as text: an unparseable one is a field error, "" means none.
+ID_FIELDS = ("owner_id", "department_id")
+
+
+class RecordForm:
+    scalar_fields: tuple[str, ...] = ()
+
+    def __init__(self, data: dict | None = None, *, errors: dict | None = None, is_new=True):
+        self.data = data or {}
+        self.errors: dict[str, list[str]] = dict(errors or {})
+        self.is_new = is_new
+
+    @classmethod
+    def from_post(cls, post, *, is_new: bool) -> RecordForm:
+        # A field the form did not send is left as it is, never cleared.
+        data: dict = {f: post[f].strip() for f in cls.scalar_fields if f in post}
+        form = cls(data, is_new=is_new)
+        form.read_post(post)
+        for key in data:
+            if key.endswith("_id"):
+                form._read_id(key)
+        return form
+
+    def read_post(self, post) -> None:
+        """Read what the type's form sends besides its scalar fields (rows, tags)."""
+
+    @classmethod
+    def from_record(cls, obj) -> RecordForm:
+        data = {}
+        for f in cls.scalar_fields:
+            value = getattr(obj, f)
+            data[f] = (
+                ""
+                if value is None
+                else (value.isoformat() if hasattr(value, "isoformat") else value)
+            )
+        form = cls(data, is_new=False)
+        form.read_record(obj)
+        return form
+
+    def read_record(self, obj) -> None:
+        """Read what the type's form shows besides its scalar fields."""
+
+    def _read_id(self, key: str) -> None:
+        raw = self.data.get(key, "")
+        if raw == "":
+            self.data[key] = None
+        elif (number := as_db_id(raw)) is not None:
+            self.data[key] = number
+        else:
+            self.errors[key] = [_("Choose from the list.")]
+
+    def value(self, field: str):
+        value = self.data.get(field)
+        return "" if value is None else value
+
+    def shows(self, key: str) -> bool:
+        """Whether the form shows the messages of ``key`` beside a field."""
+        return key in self.scalar_fields
+
+    def other_errors(self) -> list[str]:
+        """Messages for keys no field on the form shows, so none is ever lost."""
+        return [m for key, msgs in self.errors.items() if not self.shows(key) for m in msgs]

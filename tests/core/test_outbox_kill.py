@@ -1,0 +1,188 @@
+"""A dispatcher killed with SIGKILL between commit and delivery loses no event.
+
+A real ``kontor worker`` runs against a database of this test's own: a SQLite file, or
+on PostgreSQL (when the suite runs there) a fresh database on the suite's server. The
+probe's handler (tests/core/outbox_probe) records each idempotency key it sees in a
+table keyed by it, counting repeats, and blocks on its first sight of a key; the test
+then kills the worker, after the handler's effect and before the delivery is marked
+done, and starts another. Twenty times; then a last worker delivers the rest.
+"""
+
+import os
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import closing, contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from django.conf import settings
+
+from tests.core.outbox_probe.handler import SEEN_TABLE
+
+KONTOR = Path(sys.executable).with_name("kontor")
+REPO = Path(__file__).resolve().parents[2]
+EVENTS = 30
+KILLS = 20
+ROUND_SECONDS = 20
+
+
+@pytest.fixture
+def database(tmp_path):
+    """(DATABASE_URL for the subprocesses, a DB-API connection factory for the test)."""
+    db = settings.DATABASES["default"]
+    if db["ENGINE"] == "django.db.backends.sqlite3":
+        path = tmp_path / "outbox.sqlite3"
+        yield f"sqlite:///{path}", lambda: sqlite3.connect(path)
+        return
+    import psycopg
+
+    name = f"kontor_outbox_{uuid.uuid4().hex[:12]}"
+    server = {
+        "host": db["HOST"],
+        "port": db["PORT"] or 5432,
+        "user": db["USER"],
+        "password": db["PASSWORD"],
+    }
+    with closing(psycopg.connect(dbname="postgres", autocommit=True, **server)) as admin:
+        admin.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield (
+            f"postgres://{quote(server['user'])}:{quote(server['password'])}"
+            f"@{server['host']}:{server['port']}/{name}",
+            lambda: psycopg.connect(dbname=name, autocommit=True, **server),
+        )
+    finally:
+        with closing(psycopg.connect(dbname="postgres", autocommit=True, **server)) as admin:
+            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def rows(connect, sql: str) -> list[tuple]:
+    with closing(connect()) as connection:
+        cursor = connection.cursor()
+        cursor.execute(sql)
+        return cursor.fetchall()
+
+
+def wait_until(condition, worker: subprocess.Popen, log: Path, what: str) -> None:
+    deadline = time.monotonic() + ROUND_SECONDS
+    while not condition():
+        if worker.poll() is not None:
+            pytest.fail(
+                f"the worker exited ({worker.returncode}) before {what}:\n{log.read_text()}"
+            )
+        if time.monotonic() > deadline:
+            pytest.fail(f"no {what} within {ROUND_SECONDS} s:\n{log.read_text()}")
+        time.sleep(0.02)
+
+
+@contextmanager
+def worker(env: dict, log: Path, command: tuple[str, ...] = ("worker",)):
+    with log.open("a") as output:
+        process = subprocess.Popen(
+            [str(KONTOR), *command], env=env, cwd=REPO, stdout=output, stderr=output
+        )
+    try:
+        yield process
+    finally:
+        if process.poll() is None:
+            process.kill()
+        process.wait(timeout=10)
+
+
+def probe_env(url: str, tmp_path: Path) -> dict:
+    return {
+        **{k: v for k, v in os.environ.items() if k != "KONTOR_SECRET_KEY"},
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "tests.core.outbox_settings",
+        "PYTHONPATH": str(REPO),
+        "KONTOR_VAR_DIR": str(tmp_path / "var"),
+        "KONTOR_PROBE_DIR": str(tmp_path),
+        # A killed worker's claim lapses in a second; an idle worker looks every 50 ms.
+        "KONTOR_EVENTS_LEASE_SECONDS": "1",
+        "KONTOR_EVENTS_POLL_SECONDS": "0.05",
+    }
+
+
+def prepare(env: dict) -> None:
+    """Migrate the database, make the probe's table and commit the events."""
+    prepared = subprocess.run(
+        [sys.executable, "-m", "tests.core.outbox_probe", str(EVENTS)],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert prepared.returncode == 0, prepared.stderr
+
+
+OPEN_WORK = (
+    "SELECT (SELECT COUNT(*) FROM core_outboxevent WHERE NOT fanned_out)"
+    " + (SELECT COUNT(*) FROM core_outboxdelivery WHERE status <> 'done')"
+)
+
+
+def test_no_event_is_lost_when_the_worker_is_killed_between_commit_and_delivery(database, tmp_path):
+    url, connect = database
+    env = probe_env(url, tmp_path)
+    prepare(env)
+    entered, release = tmp_path / "entered", tmp_path / "release"
+    log = tmp_path / "worker.log"
+
+    killed_keys = []
+    for _round in range(KILLS):
+        with worker(env, log) as process:
+            wait_until(entered.exists, process, log, "handler run")
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+        assert process.returncode == -signal.SIGKILL
+        killed_keys.append(entered.read_text())
+        entered.unlink()
+
+    release.touch()
+    with worker(env, log) as process:
+        wait_until(lambda: rows(connect, OPEN_WORK) == [(0,)], process, log, "empty outbox")
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0, log.read_text()  # a stop, not a crash
+
+    event_ids = [pk for (pk,) in rows(connect, "SELECT id FROM core_outboxevent")]
+    deliveries = rows(
+        connect, "SELECT event_id, handler, status, attempts FROM core_outboxdelivery"
+    )
+    seen = dict(rows(connect, f"SELECT idempotency_key, runs FROM {SEEN_TABLE}"))
+    assert len(event_ids) == EVENTS
+    assert sorted((e, h, s) for e, h, s, _a in deliveries) == [
+        (pk, "probe.record", "done") for pk in sorted(event_ids)
+    ]
+    # Every event reached the handler, under the key of its one delivery.
+    assert set(seen) == {f"{pk}:probe.record" for pk in event_ids}
+    # Each kill interrupted a different delivery after its effect: that one ran twice and
+    # the handler recognised the repeat by its key; the rest ran once.
+    assert len(set(killed_keys)) == KILLS
+    assert {key for key, runs in seen.items() if runs > 1} == set(killed_keys)
+    assert {seen[key] for key in killed_keys} == {2}
+    attempts = {f"{e}:{h}": a for e, h, _s, a in deliveries}
+    assert {key: attempts[key] for key in seen} == {key: seen[key] for key in seen}
+
+
+def test_kontor_serve_delivers_events_in_process(database, tmp_path):
+    url, connect = database
+    env = {**probe_env(url, tmp_path), "KONTOR_EVENTS_POLL_SECONDS": "1"}
+    (tmp_path / "release").touch()  # the probe's handler returns at once
+    prepare(env)
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+
+    log = tmp_path / "serve.log"
+    with worker(env, log, ("serve", "--port", str(port))) as process:
+        wait_until(lambda: rows(connect, OPEN_WORK) == [(0,)], process, log, "empty outbox")
+
+    runs = rows(connect, f"SELECT runs FROM {SEEN_TABLE}")
+    assert runs == [(1,)] * EVENTS
