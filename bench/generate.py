@@ -4,7 +4,7 @@
     .venv/bin/python bench/generate.py --people 100000 --companies 10000 \
         --database-url postgres://bench@127.0.0.1:55432/bench
 
-The data goes through the bulk import service (kontor.contacts.bulk), the same path as
+The data goes through the bulk import service (kontor.core.bulk), the same path as
 the spreadsheet importer and the demo: validation, E.164 phones, search documents and
 one audit entry per record included. The printed import time is the number compared
 with the 3-minute goal in docs/benchmarks.md.
@@ -233,8 +233,8 @@ def main(argv=None) -> int:
     from django.core.management import call_command
     from django.db import connection
 
-    from kontor.contacts import bulk
     from kontor.contacts.models import Company
+    from kontor.core import bulk
 
     args.batch_size = args.batch_size or bulk.DEFAULT_BATCH_SIZE
     call_command("migrate", interactive=False, verbosity=0)

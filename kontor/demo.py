@@ -8,7 +8,7 @@ marks a database that has it. It loads alongside an install's own data: a depart
 role whose name is taken gets the suffix " (B. Company)".
 
 Staff and departments go through the accounts services, clients through the bulk import
-service (kontor.contacts.bulk): the same rules, audit and search index as any import.
+service (kontor.core.bulk): the same rules, audit and search index as any import.
 """
 
 from __future__ import annotations
@@ -27,6 +27,7 @@ from kontor.accounts.models import Department, Role, User
 from kontor.contacts import bulk
 from kontor.contacts.models import Company, Person
 from kontor.core.access import SYSTEM, Action, Scope
+from kontor.core.bulk import ImportResult
 from kontor.core.context import Channel, acting
 
 DEMO_DOMAIN = "bcompany.example"
@@ -157,7 +158,7 @@ def load_demo(
     )
 
 
-def _refuse_rejected_rows(result: bulk.ImportResult) -> None:
+def _refuse_rejected_rows(result: ImportResult) -> None:
     # Demo data is ours: a rejected row is a bug here, not bad input.
     if result.errors:
         raise RuntimeError(f"demo data rejected: {result.errors[:5]}")

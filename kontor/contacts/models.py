@@ -163,7 +163,7 @@ def _related(obj, name: str):
     """``obj.<name>.all()``, read straight from a prefetch when there is one.
 
     The same rows either way; it skips building a related manager per list, which was
-    a measurable part of the bulk import (kontor.contacts.bulk primes every list).
+    a measurable part of the bulk import (kontor.core.bulk primes every list).
     """
     cache = getattr(obj, "_prefetched_objects_cache", None)
     if cache is not None and name in cache:

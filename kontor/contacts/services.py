@@ -25,12 +25,11 @@ from kontor.core.access import (
     may,
     object_type_of,
     record_in_scope,
-    require,
     require_placement,
     scope_q,
 )
 from kontor.core.errors import KontorError
-from kontor.core.inputs import text_problem
+from kontor.core.inputs import as_db_id, text_problem
 from kontor.core.services import FieldErrors as _Errors
 from kontor.core.services import default_placement as _default_placement
 from kontor.core.services import place as _place
@@ -218,7 +217,8 @@ def _clean_tags(names, errors: _Errors) -> list[str]:
 
 
 def _check_new_tags(names: list[str], errors: _Errors) -> None:
-    """Bound how many tags one write may create, and how many the install holds."""
+    """Bound how many tags one write may create, and how many the install holds (the
+    import counts its own: ``contacts.bulk``)."""
     if not names:
         return
     if new := len(names) - Tag.objects.filter(name__in=names).count():
@@ -243,8 +243,14 @@ def _bound_new_tags(new: int, existing: int, errors: _Errors) -> None:
         )
 
 
-def _clean_record(obj, data: dict, fields, actor, errors: _Errors) -> dict:
-    """Apply scalar fields and placement to ``obj``; return the cleaned child lists."""
+def _clean_record(obj, data: dict, fields, errors: _Errors, *, company_of) -> dict:
+    """Apply scalar fields and the employer to ``obj``; return the cleaned child lists.
+
+    The one cleaning of a person's or company's input: single writes and the bulk import
+    (``contacts.bulk``) both call it. ``company_of(id)`` answers a company the actor can
+    see, or None. Tags are cleaned here and bounded by the caller (a write counts the
+    install's tags, an import its batch's).
+    """
     for field in fields:
         if field in data:
             value = data[field]
@@ -267,28 +273,44 @@ def _clean_record(obj, data: dict, fields, actor, errors: _Errors) -> dict:
         children["addresses"] = _clean_addresses(data["addresses"], errors)
     if "tags" in data:
         children["tags"] = _clean_tags(data["tags"], errors)
-        _check_new_tags(children["tags"], errors)
     if isinstance(obj, Person):
         if "company_id" in data:
-            company_id = data["company_id"]
-            if company_id in (None, ""):
-                obj.company = None
-                obj.company_name = ""
-            else:
-                # A company the actor cannot see cannot be linked: its name would leak.
-                company = (
-                    Company.objects.visible_to(actor).filter(pk=company_id).only("name").first()
-                )
-                if company is None:
-                    errors.add("company_id", _("Unknown company."))
-                else:
-                    obj.company = company
-                    obj.company_name = company.name
+            _link_employer(obj, data["company_id"], company_of, errors)
         if "family" in data:
             children["family"] = _clean_family(data["family"], errors)
         if "important_dates" in data:
             children["important_dates"] = _clean_important_dates(data["important_dates"], errors)
     return children
+
+
+_EMPLOYER = Person._meta.get_field("company")
+
+
+def _link_employer(person: Person, value, company_of, errors: _Errors) -> None:
+    if value in (None, ""):
+        person.company = None
+        person.company_name = ""
+        return
+    # A company the actor cannot see cannot be linked: its name would leak.
+    pk = as_db_id(value)
+    company = company_of(pk) if pk is not None else None
+    if company is None:
+        errors.add("company_id", _("Unknown company."))
+        return
+    # What ``person.company = company`` does, without the descriptor's checks (the
+    # company was just read from this database): an import links thousands.
+    person.company_id = company.pk
+    person.company_name = company.name
+    _EMPLOYER.set_cached_value(person, company)
+
+
+def _visible_company(actor):
+    """``company_of`` for one write: a query for the company, if the actor can see it."""
+
+    def company_of(pk: int):
+        return Company.objects.visible_to(actor).filter(pk=pk).only("name").first()
+
+    return company_of
 
 
 def _children_saver(children: dict):
@@ -314,12 +336,12 @@ def _children_saver(children: dict):
 def _create(model, fields, data: dict, *, actor):
     obj = model()
     errors = _Errors()
-    children = _clean_record(obj, data, fields, actor, errors)
+    children = _clean_record(obj, data, fields, errors, company_of=_visible_company(actor))
+    _check_new_tags(children.get("tags"), errors)
     changed = _place(obj, data, errors)
     _default_placement(obj, actor)
     # Permission before validation: someone who may not create learns nothing from errors.
-    require(actor, Action.CREATE, obj)
-    require_placement(actor, Action.CREATE, obj)
+    records.require_create(actor, obj)
     _require_known_placement(obj, changed, Action.CREATE, actor, errors)
     _require_name(obj, errors)
     errors.raise_if_any()
@@ -331,7 +353,9 @@ def _update(obj, fields, data: dict, *, actor, expected_version):
     holder = {}
 
     def apply(target):
-        holder["children"] = _clean_record(target, data, fields, actor, errors)
+        children = _clean_record(target, data, fields, errors, company_of=_visible_company(actor))
+        _check_new_tags(children.get("tags"), errors)
+        holder["children"] = children
         department_before = target.department_id
         changed = _place(target, data, errors)
         require_placement(

@@ -19,7 +19,7 @@ from kontor.core.types import (
     RecordType,
 )
 
-from . import queries, schemas, services
+from . import bulk, queries, schemas, services
 from .forms import CompanyForm, PersonForm
 from .models import Company, Email, Person, Phone
 
@@ -296,6 +296,9 @@ class PersonType(ContactType):
     def delete(self, obj, *, actor, expected_version=None):
         services.delete_person(obj, actor=actor, expected_version=expected_version)
 
+    def importer(self, actor):
+        return bulk.PersonImporter(self, actor)
+
 
 class CompanyType(ContactType):
     model = Company
@@ -382,6 +385,9 @@ class CompanyType(ContactType):
 
     def delete(self, obj, *, actor, expected_version=None):
         services.delete_company(obj, actor=actor, expected_version=expected_version)
+
+    def importer(self, actor):
+        return bulk.ContactImporter(self, actor)
 
 
 PERSON = PersonType()

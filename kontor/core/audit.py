@@ -29,16 +29,30 @@ def diff(before: dict, after: dict) -> dict:
     }
 
 
-def record(action: str, obj, *, actor, changes: dict) -> AuditEntry:
+def entry_columns(action: str, object_type: str, *, actor) -> dict:
+    """What every audit entry of one write shares: who, through which channel, what.
+
+    Also the bulk import's (kontor.core.bulk), which writes a batch's entries at once.
+    """
     ctx = current()
+    return {
+        "actor_id": getattr(actor, "pk", None),
+        "actor_label": actor.get_username() if actor is not None else "",
+        "channel": ctx.channel,
+        "request_id": ctx.request_id,
+        "action": action,
+        "object_type": object_type,
+    }
+
+
+def object_repr(obj) -> str:
+    return str(obj)[:255]
+
+
+def record(action: str, obj, *, actor, changes: dict) -> AuditEntry:
     return AuditEntry.objects.create(
-        actor=actor if getattr(actor, "pk", None) is not None else None,
-        actor_label=actor.get_username() if actor is not None else "",
-        channel=ctx.channel,
-        request_id=ctx.request_id,
-        action=action,
-        object_type=obj._meta.label_lower,
+        **entry_columns(action, obj._meta.label_lower, actor=actor),
         object_id=obj.pk,
-        object_repr=str(obj)[:255],
+        object_repr=object_repr(obj),
         changes=changes,
     )

@@ -16,6 +16,8 @@ _DIGITS = re.compile(r"[0-9]{1,19}")
 
 def as_db_id(value) -> int | None:
     """``value`` (a form or query string) as a positive id the database can hold, else None."""
+    if type(value) is int:  # as parsed JSON and an import's rows give it: no text to read
+        return value if 0 < value <= DB_INT_MAX else None
     text = str(value or "").strip()
     if not _DIGITS.fullmatch(text):
         return None

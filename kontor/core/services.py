@@ -80,22 +80,65 @@ def place(obj, data: dict, errors: FieldErrors) -> set[str]:
     return changed
 
 
-def require_known_placement(obj, changed: set[str], action: str, actor, errors: FieldErrors):
+class PlacementChoices:
+    """Whom ``actor`` may make owner for ``action``, and which departments exist.
+
+    Asked per id by default (a single write names one of each); ``preload()`` reads
+    both sets once, for a bulk import that asks for every row.
+    """
+
+    def __init__(self, actor, object_type: str, action: str):
+        self.owners = placement_owners_q(actor, object_type, action)
+        self.owner_ids: set[int] | None = None
+        self.department_ids: set[int] | None = None
+
+    def preload(self) -> PlacementChoices:
+        self.owner_ids = (
+            set()
+            if self.owners is None
+            else set(
+                get_user_model()
+                .objects.filter(self.owners, is_active=True)
+                .values_list("pk", flat=True)
+            )
+        )
+        self.department_ids = set(_departments().values_list("pk", flat=True))
+        return self
+
+    def owner_known(self, pk: int) -> bool:
+        if self.owner_ids is not None:
+            return pk in self.owner_ids
+        return (
+            self.owners is not None
+            and get_user_model().objects.filter(self.owners, pk=pk, is_active=True).exists()
+        )
+
+    def department_known(self, pk: int) -> bool:
+        if self.department_ids is not None:
+            return pk in self.department_ids
+        return _departments().filter(pk=pk).exists()
+
+
+def _departments():
+    return apps.get_model(settings.KONTOR_DEPARTMENT_MODEL).objects
+
+
+def require_known_placement(
+    obj, changed: set[str], action: str, actor, errors: FieldErrors, *, choices=None
+) -> None:
     """A new owner must be an active user the actor may choose, a new department exist.
 
     Both say "unknown" whether the id names nothing or someone the actor may not choose
     (``placement_owners_q``). The department is already inside the actor's reach
     (``require_placement`` ran first), so only its existence is left to ask.
+    ``choices``: a ``PlacementChoices`` the caller keeps (preloaded by an import).
     """
-    if "owner_id" in changed:
-        owners = placement_owners_q(actor, object_type_of(obj), action)
-        if (
-            owners is None
-            or not get_user_model().objects.filter(owners, pk=obj.owner_id, is_active=True).exists()
-        ):
-            errors.add("owner_id", str(PLACEMENT_UNKNOWN["owner_id"]))
-    departments = apps.get_model(settings.KONTOR_DEPARTMENT_MODEL)
-    if "department_id" in changed and not departments.objects.filter(pk=obj.department_id).exists():
+    if not changed:
+        return
+    choices = choices or PlacementChoices(actor, object_type_of(obj), action)
+    if "owner_id" in changed and not choices.owner_known(obj.owner_id):
+        errors.add("owner_id", str(PLACEMENT_UNKNOWN["owner_id"]))
+    if "department_id" in changed and not choices.department_known(obj.department_id):
         errors.add("department_id", str(PLACEMENT_UNKNOWN["department_id"]))
 
 
@@ -123,21 +166,27 @@ def default_placement(obj, actor) -> None:
         obj.department_id = getattr(actor, "department_id", None)
 
 
-def validate(obj, *, exclude: list[str] | None = None) -> None:
-    """Run the model's own validation; a failure becomes ValidationFailed with field messages.
+def field_errors(obj, *, exclude: list[str] | None = None, validate_unique: bool = True) -> dict:
+    """The model's own validation of ``obj`` as field messages (empty: valid).
 
     Text the database could not store (NUL, unpaired surrogates) is a field error too.
+    A bulk import leaves uniqueness to the database (a query per row otherwise).
     """
     errors = {}
     try:
-        obj.full_clean(exclude=exclude, validate_unique=True, validate_constraints=True)
+        obj.full_clean(exclude=exclude, validate_unique=validate_unique, validate_constraints=True)
     except DjangoValidationError as exc:
         errors = exc.message_dict
     for field in obj._meta.concrete_fields:
         value = getattr(obj, field.attname)
         if isinstance(value, str) and (problem := text_problem(value)):
             errors.setdefault(field.name, []).append(problem)
-    if errors:
+    return errors
+
+
+def validate(obj, *, exclude: list[str] | None = None) -> None:
+    """Run the model's own validation; a failure becomes ValidationFailed with field messages."""
+    if errors := field_errors(obj, exclude=exclude):
         raise ValidationFailed(errors=errors)
 
 
@@ -175,19 +224,43 @@ def snapshot(obj) -> dict:
     return snap
 
 
+def require_create(actor, obj) -> None:
+    """Raise PermissionDenied unless ``actor`` may create ``obj`` (new) where it is placed."""
+    require(actor, Action.CREATE, obj)
+    require_placement(actor, Action.CREATE, obj)
+
+
 def create_record(obj, *, actor, save_related: Callable[[object], None] | None = None):
     """Insert ``obj`` (unsaved) and, through ``save_related``, its child rows."""
     with transaction.atomic():
-        require(actor, Action.CREATE, obj)
-        require_placement(actor, Action.CREATE, obj)
+        require_create(actor, obj)
         validate(obj)
         obj.save(force_insert=True)
         if save_related:
             save_related(obj)
-        # Empty fields of a new record say nothing: only what was filled in is logged.
-        filled = {k: v for k, v in snapshot(obj).items() if v not in (None, "", [], {})}
-        _after_write(obj, "created", actor=actor, changes=audit.diff({}, filled))
+        _after_write(obj, "created", actor=actor, changes=created_changes(obj))
     return obj
+
+
+def created_changes(obj) -> dict:
+    """A new record's audit changes: each filled-in field as ``[None, value]``.
+
+    Empty fields of a new record say nothing. ``audit.diff({}, filled)``, for less (a
+    bulk import logs every row): most values are strings or lists of strings, JSON-safe
+    as they are; the rest go through ``audit.json_safe``.
+    """
+    filled = snapshot(obj)
+    changes = {}
+    for key in sorted(filled):
+        value = filled[key]
+        if value in (None, "", [], {}):
+            continue
+        if type(value) is list and all(type(item) is str for item in value):
+            value = list(value)
+        elif type(value) is not str:
+            value = audit.json_safe(value)
+        changes[key] = [None, value]
+    return changes
 
 
 def update_record(

@@ -278,6 +278,14 @@ class RecordType(AuditedType):
         """Before creating: what the form warns of (records that look like ``data``)."""
         return {}
 
+    def importer(self, actor):
+        """This type's part of a bulk import (``kontor.core.bulk.Importer``): how an input
+        row becomes a record and the rows written with it. The default takes the record's
+        own columns only, which is all a type without child rows needs."""
+        from .bulk import Importer
+
+        return Importer(self, actor)
+
     # -- API (kontor.core.api_records) ----------------------------------------------------
 
     out_schema: type  # the whole record: detail, create and update answers

@@ -150,6 +150,11 @@ class CustomObjectType(RecordType):
     def one(self, user, pk, *, action=Action.VIEW):
         return self.base_queryset(user, Action.VIEW).get_visible(user, pk, action)
 
+    def importer(self, actor):
+        from . import services
+
+        return services.RecordImporter(self, actor)
+
 
 def _current_stamp() -> tuple:
     row = ObjectTypeDefinition.objects.aggregate(count=Count("id"), latest=Max("updated_at"))

@@ -4,6 +4,7 @@ from django.utils import translation
 
 from kontor.contacts import bulk, services
 from kontor.contacts.models import Company, Person, Phone, Tag
+from kontor.core import bulk as core_bulk
 from kontor.core import search
 from kontor.core.errors import PermissionDenied, ValidationFailed
 from kontor.core.models import AuditEntry, SearchDocument
@@ -158,7 +159,7 @@ def test_a_large_import_refreshes_the_planners_statistics(org):
             "phones": [{"number": f"+7 916 2{i:06d}"}],
             "emails": [{"address": f"p{i}@stats.example"}],
         }
-        for i in range(bulk.STATISTICS_THRESHOLD)
+        for i in range(core_bulk.STATISTICS_THRESHOLD)
     ]
 
     bulk.import_people(rows, actor=org.member_a)
@@ -259,14 +260,14 @@ def test_an_import_collects_garbage_less_often_and_restores_the_collector(org):
         progress=lambda done: during.append(gc.get_threshold()),
     )
 
-    assert during[0][0] >= bulk.IMPORT_GC_THRESHOLD
+    assert during[0][0] >= core_bulk.IMPORT_GC_THRESHOLD
     assert gc.get_threshold() == before
 
 
 def test_rows_written_many_per_statement_all_land_and_are_searchable(org, company, monkeypatch):
     # 30 parameters: one person row per INSERT, ten search documents; batches of 12
     # leave full statements and a short last one in each table.
-    monkeypatch.setattr(bulk, "_PARAMETERS_PER_STATEMENT", 30)
+    monkeypatch.setattr(core_bulk, "_PARAMETERS_PER_STATEMENT", 30)
     rows = [
         {
             "first_name": f"Row{i}",
@@ -334,3 +335,30 @@ def test_tags_are_bounded_per_row_and_in_all_as_on_the_single_path(org, monkeypa
     named = {p.first_name: sorted(t.name for t in p.tags.all()) for p in Person.objects.all()}
     assert named["Old ones"] == ["VIP", "a"]
     assert named["Two new"] == ["a", "b"]
+
+
+def test_an_import_row_gets_the_single_paths_answer_on_long_lists_and_unstorable_text(org):
+    """One path: the list bound, the text check and the order of checks apply to imports."""
+    rows = [
+        {
+            "first_name": "Many",
+            "phones": [{"number": f"+7 916 3{i:06d}"} for i in range(services.MAX_LIST_ROWS + 1)],
+        },
+        {"first_name": "Nul\x00byte"},
+        # The service stops at its own checks before the model's validation.
+        {"first_name": "", "last_name": "x" * 101},
+        {"first_name": "Fine"},
+    ]
+
+    result = bulk.import_people(rows, actor=org.member_a)
+
+    for number, row in enumerate(rows[:3], start=1):
+        with pytest.raises(ValidationFailed) as single:
+            services.create_person(row, actor=org.member_a)
+        imported = {}
+        for error in result.errors:
+            if error.row == number:
+                imported.setdefault(error.field, []).append(error.message)
+        assert imported == single.value.errors
+    assert result.created == 1
+    assert not Phone.objects.exists()
