@@ -40,7 +40,9 @@ class ContactImporter(Importer):
         self.tags = dict(Tag.objects.values_list("name", "pk"))
 
     def clean(self, obj, data, errors):
-        return services._clean_record(obj, data, self.fields, errors, company_of=self.companies.get)
+        return services._clean_record(
+            obj, data, self.fields, errors, actor=self.actor, company_of=self.companies.get
+        )
 
     def check(self, obj, related, errors):
         services._require_name(obj, errors)

@@ -243,7 +243,7 @@ def _bound_new_tags(new: int, existing: int, errors: _Errors) -> None:
         )
 
 
-def _clean_record(obj, data: dict, fields, errors: _Errors, *, company_of) -> dict:
+def _clean_record(obj, data: dict, fields, errors: _Errors, *, actor, company_of) -> dict:
     """Apply scalar fields and the employer to ``obj``; return the cleaned child lists.
 
     The one cleaning of a person's or company's input: single writes and the bulk import
@@ -336,7 +336,9 @@ def _children_saver(children: dict):
 def _create(model, fields, data: dict, *, actor):
     obj = model()
     errors = _Errors()
-    children = _clean_record(obj, data, fields, errors, company_of=_visible_company(actor))
+    children = _clean_record(
+        obj, data, fields, errors, actor=actor, company_of=_visible_company(actor)
+    )
     _check_new_tags(children.get("tags"), errors)
     changed = _place(obj, data, errors)
     _default_placement(obj, actor)
@@ -353,7 +355,9 @@ def _update(obj, fields, data: dict, *, actor, expected_version):
     holder = {}
 
     def apply(target):
-        children = _clean_record(target, data, fields, errors, company_of=_visible_company(actor))
+        children = _clean_record(
+            target, data, fields, errors, actor=actor, company_of=_visible_company(actor)
+        )
         _check_new_tags(children.get("tags"), errors)
         holder["children"] = children
         department_before = target.department_id

@@ -57,7 +57,7 @@ class RecordImporter(bulk.Importer):
     fields = RECORD_FIELDS
 
     def clean(self, obj, data, errors):
-        _apply_fields(obj, data, errors)
+        _apply_fields(obj, data, self.actor, errors)
         return {}
 
 
