@@ -17,6 +17,9 @@ from kontor.accounts import services as accounts
 from kontor.accounts.models import Role
 from kontor.core.access import SYSTEM
 
+# The shared test helpers assert too: show what differed, as in a test module.
+pytest.register_assert_rewrite("tests.utils")
+
 PASSWORD = "Kontor-test-pass-1"
 
 
