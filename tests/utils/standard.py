@@ -75,7 +75,7 @@ class StandardObjectTests:
         return self.record_type
 
     @property
-    def input(self) -> Sample:
+    def sample_data(self) -> Sample:
         return self.sample or sample_for(self.rt)
 
     @property
@@ -84,14 +84,14 @@ class StandardObjectTests:
 
     def make(self, owner, mark: str | None = None):
         """A record carrying ``mark``, owned by ``owner`` in their department."""
-        data = self.input.data(mark or fresh_mark()) | placed_with(owner)
+        data = self.sample_data.data(mark or fresh_mark()) | placed_with(owner)
         return self.rt.create(data, actor=SYSTEM)
 
     def fetch(self, pk):
         return self.rt.model.objects.filter(pk=pk).first()
 
     def created(self, mark: str):
-        return self.rt.model.objects.filter(**{self.input.marker_field: mark}).first()
+        return self.rt.model.objects.filter(**{self.sample_data.marker_field: mark}).first()
 
     def link_to(self, obj) -> str:
         return f'href="{self.rt.url("detail", obj.pk)}"'
@@ -107,10 +107,10 @@ class StandardObjectTests:
 
     def test_api_create_read_update_delete(self, org):
         api, head = Api(org.member_a), Api(org.sales_head)
-        field, value = self.input.change
+        field, value = self.sample_data.change
         mark = fresh_mark()
 
-        made = api.post(self.api_path, self.input.data(mark))
+        made = api.post(self.api_path, self.sample_data.data(mark))
         assert made.status_code == 201, made.content
         record = made.json()
         assert self.created(mark).pk == record["id"]
@@ -147,9 +147,9 @@ class StandardObjectTests:
 
     def test_api_invalid_input_is_422_naming_the_field(self, org):
         api = Api(org.member_a)
-        fault, field = self.input.invalid
+        fault, field = self.sample_data.invalid
         mark = fresh_mark()
-        made = api.post(self.api_path, self.input.data(mark) | fault)
+        made = api.post(self.api_path, self.sample_data.data(mark) | fault)
         assert made.status_code == 422, made.content
         assert field in made.json()["errors"] and made.json()["detail"]
         assert self.created(mark) is None
@@ -164,11 +164,11 @@ class StandardObjectTests:
 
     def test_ui_create_edit_delete(self, org):
         member, head = browser(org.member_a), browser(org.sales_head)
-        field, value = self.input.change
+        field, value = self.sample_data.change
         mark = fresh_mark()
 
         assert member.get(self.rt.url("create")).status_code == 200
-        form = self.input.form(mark)
+        form = self.sample_data.form(mark)
         made = member.post(self.rt.url("create"), form | {"save_anyway": "1"})
         record = self.created(mark)
         assert record is not None, made.content.decode()
@@ -199,9 +199,9 @@ class StandardObjectTests:
 
     def test_ui_invalid_input_is_422_with_the_input_kept(self, org):
         member = browser(org.member_a)
-        fault, field, typed = self.input.invalid_form
+        fault, field, typed = self.sample_data.invalid_form
         mark = fresh_mark()
-        page = member.post(self.rt.url("create"), self.input.form(mark) | fault)
+        page = member.post(self.rt.url("create"), self.sample_data.form(mark) | fault)
         assert page.status_code == 422
         html = page.content.decode()
         assert f'id="err_{field}"' in html and f'value="{typed}"' in html
@@ -209,7 +209,7 @@ class StandardObjectTests:
         assert self.created(mark) is None
 
         record = self.make(org.member_a)
-        edit = self.input.form(mark) | fault | {"version": record.version}
+        edit = self.sample_data.form(mark) | fault | {"version": record.version}
         page = member.post(self.rt.url("edit", record.pk), edit)
         assert page.status_code == 422 and f'id="err_{field}"' in page.content.decode()
         assert self.fetch(record.pk).version == record.version
@@ -217,7 +217,7 @@ class StandardObjectTests:
     def test_detail_tabs_render(self, org):
         record = self.make(org.member_a)
         files.add_attachment(record, SimpleUploadedFile("terms.txt", b"terms"), actor=SYSTEM)
-        self.rt.update(record, {self.input.change[0]: "Second version"}, actor=org.member_a)
+        self.rt.update(record, {self.sample_data.change[0]: "Second version"}, actor=org.member_a)
         member = browser(org.member_a)
         pages = {tab: member.get(self.tab_url(record.pk, tab)) for tab in self.tabs()}
         for tab, page in pages.items():
@@ -241,7 +241,7 @@ class StandardObjectTests:
         record = self.make(org.member_a)
         attachment_name = "hidden-terms.txt"
         files.add_attachment(record, SimpleUploadedFile(attachment_name, b"x"), actor=SYSTEM)
-        field, value = self.input.change
+        field, value = self.sample_data.change
         outsider_api, outsider = Api(org.support_member), browser(org.support_member)
         insider_api, insider = Api(org.member_a), browser(org.member_a)
 
@@ -267,7 +267,7 @@ class StandardObjectTests:
             assert api_calls(record.pk)[channel](insider_api).status_code == 200, channel
 
         def page_calls(pk):
-            edit = self.input.form(fresh_mark()) | {"version": record.version}
+            edit = self.sample_data.form(fresh_mark()) | {"version": record.version}
             calls = {f"tab {tab}": ("get", self.tab_url(pk, tab), None) for tab in self.tabs()}
             calls |= {
                 "edit": ("get", self.rt.url("edit", pk), None),
@@ -342,11 +342,11 @@ class StandardObjectTests:
     # -- audit ------------------------------------------------------------------------------
 
     def test_every_write_is_audited_with_actor_and_channel(self, org):
-        field, value = self.input.change
+        field, value = self.sample_data.change
         mark = fresh_mark()
-        made = Api(org.member_a).post(self.api_path, self.input.data(mark))
+        made = Api(org.member_a).post(self.api_path, self.sample_data.data(mark))
         pk = made.json()["id"]
-        edit = self.input.form(mark) | {field: value, "version": made.json()["version"]}
+        edit = self.sample_data.form(mark) | {field: value, "version": made.json()["version"]}
         assert browser(org.member_a).post(self.rt.url("edit", pk), edit).status_code == 302
         assert Api(org.sales_head).delete(f"{self.api_path}/{pk}").status_code == 204
 
@@ -361,7 +361,7 @@ class StandardObjectTests:
 
     def test_history_shows_the_audit_to_who_sees_the_record(self, org):
         record = self.make(org.member_a)
-        field, value = self.input.change
+        field, value = self.sample_data.change
         self.rt.update(record, {field: value}, actor=org.member_a)
         history = Api(org.member_b).get(f"{self.api_path}/{record.pk}/history")
         assert history.status_code == 200
