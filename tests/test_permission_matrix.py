@@ -41,6 +41,7 @@ from kontor.core.access import SYSTEM, Action, Scope, record_in_scope
 from kontor.core.types import RecordType
 from tests.utils.clients import contains_hit, exported_rows
 from tests.utils.samples import Sample, sample_for
+from tests.utils.standard import detail_tabs
 
 POSITIONS = [
     "owner",
@@ -272,7 +273,7 @@ def view_channels(world: World, viewer: Viewer) -> dict[str, bool]:
     # The link to the record, not the needle: pages echo the query in their search box.
     link = f'href="{detail_url}"'
     seen["ui.detail"] = ui.get(detail_url).status_code == 200
-    for tab in detail_tabs(world):
+    for tab in tabs_beside_profile(world):
         seen[f"ui.{tab}"] = ui.get(world.url("tab", record.pk, tab)).status_code == 200
     page = ui.get(world.url("list"), {"q": needle})
     seen["ui.list"] = page.status_code == 200 and link in page.content.decode()
@@ -288,11 +289,8 @@ def view_channels(world: World, viewer: Viewer) -> dict[str, bool]:
     return seen
 
 
-def detail_tabs(world: World) -> list[str]:
-    """The detail page's tabs beside the profile: related (if any type links), documents,
-    history."""
-    related = ["related"] if world.rt.links() or world.rt.linked_from() else []
-    return [*related, "documents", "history"]
+def tabs_beside_profile(world: World) -> list[str]:
+    return [tab for tab in detail_tabs(world.rt) if tab != "profile"]
 
 
 # -- export --------------------------------------------------------------------------------
@@ -454,7 +452,9 @@ def channel_count(world: World) -> int:
     """How many channels each viewer must be tried through: none may drop out unseen."""
     action = world.rule.action
     if action == Action.VIEW:
-        return ENGINE_VIEW_CHANNELS + len(detail_tabs(world)) + len(world.sample.view_channels)
+        return (
+            ENGINE_VIEW_CHANNELS + len(tabs_beside_profile(world)) + len(world.sample.view_channels)
+        )
     if action == Action.EDIT:
         return 3 if world.rt.has_tags else 2
     return {Action.EXPORT: 3, Action.CREATE: 2, Action.DELETE: 3}[action]

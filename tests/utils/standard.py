@@ -48,6 +48,12 @@ def placed_with(user) -> dict:
     return {"owner_id": user.pk, "department_id": user.department_id}
 
 
+def detail_tabs(record_type: RecordType) -> list[str]:
+    """The detail page's tabs: related only if a registered type links to or from it."""
+    related = ["related"] if record_type.links() or record_type.linked_from() else []
+    return ["profile", *related, "documents", "history"]
+
+
 def _page(response, record_id: int) -> tuple[int, str]:
     """Status and page, less what differs between two requests (CSRF tokens) and the id
     the request named (echoed in the page's links)."""
@@ -97,8 +103,7 @@ class StandardObjectTests:
         return f'href="{self.rt.url("detail", obj.pk)}"'
 
     def tabs(self) -> list[str]:
-        related = ["related"] if self.rt.links() or self.rt.linked_from() else []
-        return ["profile", *related, "documents", "history"]
+        return detail_tabs(self.rt)
 
     def tab_url(self, pk, tab: str) -> str:
         return self.rt.url("detail", pk) if tab == "profile" else self.rt.url("tab", pk, tab)
