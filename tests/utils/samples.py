@@ -33,9 +33,9 @@ class Sample:
     change: tuple[str, object]  # one update (field, value): API body, form field, model
     # A create input with one fault, merged over ``data``, and the field the error names.
     invalid: tuple[dict, str]
-    # The same fault in the form: merged over ``form``; the input the message is beside,
-    # and the value typed that the re-shown form must keep.
-    invalid_form: tuple[dict, str, str]
+    # The same fault in the form, merged over ``form``, and the input the message is
+    # beside; the re-shown form must keep every value typed.
+    invalid_form: tuple[dict, str]
     # Read channels of the type's own (beyond the engine's), tried by the permission
     # matrix: name -> (record, mark, api client, browser) -> did the record come out?
     view_channels: dict[str, Callable] = field(default_factory=dict)
@@ -99,7 +99,7 @@ PERSON = Sample(
     marker_field="last_name",
     change=CONTACT_CHANGE,
     invalid=({"phones": [{"number": BAD_PHONE}]}, "phones.0.number"),
-    invalid_form=({"phones-0-number": BAD_PHONE}, "phones-0-number", BAD_PHONE),
+    invalid_form=({"phones-0-number": BAD_PHONE}, "phones-0-number"),
     view_channels={"api.lookup": _phone_lookup, "api.duplicates": _duplicates("people")},
 )
 
@@ -113,7 +113,7 @@ COMPANY = Sample(
     marker_field="name",
     change=CONTACT_CHANGE,
     invalid=({"emails": [{"address": "not-an-email"}]}, "emails.0.address"),
-    invalid_form=({"emails-0-address": "not-an-email"}, "emails-0-address", "not-an-email"),
+    invalid_form=({"emails-0-address": "not-an-email"}, "emails-0-address"),
     view_channels={
         "api.lookup": _phone_lookup,
         "api.duplicates": _duplicates("companies"),
