@@ -21,6 +21,9 @@ from kontor.objects import registry as object_registry
 from kontor.objects import services as object_services
 from kontor.objects.models import CustomRecord, ObjectTypeDefinition
 
+# The shared test helpers assert too: show what differed, as in a test module.
+pytest.register_assert_rewrite("tests.utils")
+
 PASSWORD = "Kontor-test-pass-1"
 
 

@@ -1,5 +1,3 @@
-import json
-
 import pytest
 from django.db import connection
 from django.middleware.csrf import _get_new_csrf_string
@@ -10,38 +8,9 @@ from kontor.accounts import services as accounts
 from kontor.accounts.models import ApiToken
 from kontor.contacts import services
 from kontor.contacts.models import Company, Person
-from kontor.core.access import SYSTEM
 from kontor.core.errors import Conflict
 from kontor.core.models import AuditEntry
-
-
-class Api:
-    """The Django test client speaking JSON with one user's bearer token (or none)."""
-
-    def __init__(self, user=None, *, client=None):
-        self.client = client or Client()
-        self.headers = {}
-        if user is not None:
-            self.token = accounts.issue_token(user, name="tests", actor=SYSTEM)
-            self.headers["Authorization"] = f"Bearer {self.token}"
-
-    def send(self, method, path, body=None, **headers):
-        kwargs = {"headers": {**self.headers, **headers}}
-        if body is not None:
-            kwargs.update(data=json.dumps(body), content_type="application/json")
-        return getattr(self.client, method)(f"/api/v1{path}", **kwargs)
-
-    def get(self, path, **headers):
-        return self.send("get", path, **headers)
-
-    def post(self, path, body=None, **headers):
-        return self.send("post", path, {} if body is None else body, **headers)
-
-    def patch(self, path, body, **headers):
-        return self.send("patch", path, body, **headers)
-
-    def delete(self, path, **headers):
-        return self.send("delete", path, **headers)
+from tests.utils.clients import Api
 
 
 def person_of(user, **data):
