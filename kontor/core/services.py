@@ -25,6 +25,7 @@ def validate(obj, *, exclude: list[str] | None = None) -> None:
     """Run the model's own validation; a failure becomes ValidationFailed with field messages.
 
     Text the database could not store (NUL, unpaired surrogates) is a field error too.
+    ``exclude`` names fields the caller has checked itself (a link it read the record of).
     """
     errors = {}
     try:
@@ -49,7 +50,7 @@ def _after_write(obj, verb: str, *, actor, changes: dict) -> None:
         if verb == "deleted":
             search.unindex(obj)
         else:
-            search.index(obj)
+            search.index(obj, new=verb == "created")
     # Payload: object_type, object_id, actor_id, changes ({field: [old, new]}).
     events.emit(
         _event_type(obj, verb),
@@ -72,12 +73,22 @@ def snapshot(obj) -> dict:
     }
 
 
-def create_record(obj, *, actor, save_related: Callable[[object], None] | None = None):
-    """Insert ``obj`` (unsaved) and, through ``save_related``, its child rows."""
+def create_record(
+    obj,
+    *,
+    actor,
+    save_related: Callable[[object], None] | None = None,
+    checked_links: tuple[str, ...] = (),
+):
+    """Insert ``obj`` (unsaved) and, through ``save_related``, its child rows.
+
+    ``checked_links``: foreign keys the caller has made sure of (it read the linked
+    record, or took the actor's own placement), so validation does not read them again.
+    """
     with transaction.atomic():
         require(actor, Action.CREATE, obj)
         require_placement(actor, Action.CREATE, obj)
-        validate(obj)
+        validate(obj, exclude=list(checked_links))
         obj.save(force_insert=True)
         if save_related:
             save_related(obj)
