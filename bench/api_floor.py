@@ -512,20 +512,24 @@ def _database(people: int) -> Path:
     return _setup.OUT_DIR / f"kontor-{people // 1000}k.sqlite3"
 
 
-def _timed_pair(kontor, floor, inputs, iterations: int, same=None):
-    """Every input once on both sides, then ``iterations`` alternating calls, timed."""
+def _timed(sides: dict, inputs, iterations: int, same=None) -> dict[str, list[float]]:
+    """Every input once on every side, then ``iterations`` rounds calling each side in turn.
+
+    ``same(answer)`` must agree across sides for every input, or the comparison is void.
+    """
     for value in inputs:
-        k, f = kontor(value), floor(value)
+        answers = {label: call(value) for label, call in sides.items()}
         if same is not None:
-            assert same(k) == same(f), (value, same(k), same(f))
-    kontor_times, floor_times = [], []
+            seen = {label: same(answer) for label, answer in answers.items()}
+            assert len(set(map(repr, seen.values()))) == 1, (value, seen)
+    times = {label: [] for label in sides}
     for i in range(iterations):
         value = inputs[i % len(inputs)]
-        for fn, times in ((kontor, kontor_times), (floor, floor_times)):
+        for label, call in sides.items():
             start = time.perf_counter()
-            fn(value)
-            times.append((time.perf_counter() - start) * 1000)
-    return kontor_times, floor_times
+            call(value)
+            times[label].append((time.perf_counter() - start) * 1000)
+    return times
 
 
 def _new_person(i: int, company_id: int) -> dict:
@@ -564,6 +568,13 @@ def main(argv=None) -> int:
     parser.add_argument("--workers", type=int, default=1, help="as `kontor serve` (default 1)")
     parser.add_argument("--iterations", type=int, default=200)
     parser.add_argument("--only", help="run only cases whose name contains this")
+    parser.add_argument(
+        "--kontor",
+        action="append",
+        metavar="LABEL=COMMAND",
+        help="a `kontor` command to serve and its column name, e.g. "
+        "main=/work/main/.venv/bin/kontor (repeatable; default: the one beside this python)",
+    )
     parser.add_argument("--label", default="", help="a name for this run in the output file")
     parser.add_argument("--serve-floor", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -572,6 +583,8 @@ def main(argv=None) -> int:
     if args.serve_floor:
         return serve_floor(args)
 
+    bin_dir = Path(sys.executable).parent
+    kontors = dict(k.split("=", 1) for k in args.kontor or [f"kontor={bin_dir / 'kontor'}"])
     db = _database(args.people)
     url = f"sqlite:///{db}"
     if not db.exists():
@@ -601,49 +614,32 @@ def main(argv=None) -> int:
     connection.close()
 
     env = dict(os.environ)
-    bin_dir = Path(sys.executable).parent
     token = subprocess.run(
-        [str(bin_dir / "kontor"), "token", "create", "--user", ADMIN, "--name", "api floor bench"],
+        [next(iter(kontors.values())), "token", "create", "--user", ADMIN, "--name", "api floor"],
         env=env,
         check=True,
         capture_output=True,
         text=True,
     ).stdout.strip()
-    kontor_port, floor_port = _free_port(), _free_port()
+    ports = {label: _free_port() for label in ["floor", *kontors]}
     servers = {
-        "kontor": _start(
-            [
-                str(bin_dir / "kontor"),
-                "serve",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(kontor_port),
-                "--workers",
-                str(args.workers),
-            ],
-            env,
-        ),
         "floor": _start(
-            [
-                sys.executable,
-                __file__,
-                "--serve-floor",
-                "--db",
-                str(db),
-                "--port",
-                str(floor_port),
-                "--workers",
-                str(args.workers),
-            ],
+            [sys.executable, __file__, "--serve-floor", "--db", str(db)]
+            + ["--port", str(ports["floor"]), "--workers", str(args.workers)],
             env,
-        ),
+        )
     }
+    for label, command in kontors.items():
+        servers[label] = _start(
+            [command, "serve", "--host", "127.0.0.1", "--port", str(ports[label])]
+            + ["--workers", str(args.workers)],
+            env,
+        )
     results = []
     try:
-        _wait_until_up(kontor_port, token, servers["kontor"], "kontor")
-        _wait_until_up(floor_port, token, servers["floor"], "floor")
-        kontor, floor = Client(kontor_port, token), Client(floor_port, token)
+        for label, process in servers.items():
+            _wait_until_up(ports[label], token, process, label)
+        clients = {label: Client(port, token) for label, port in ports.items()}
 
         def get(client, path):
             status, body = client.call("GET", path)
@@ -660,11 +656,8 @@ def main(argv=None) -> int:
         stamp = int(time.time()) % 100_000
 
         def create(client):
-            status, body = client.call(
-                "POST",
-                "/api/v1/people",
-                _new_person(stamp * 1000 + next(created) % 1000, first_company),
-            )
+            person = _new_person(stamp * 1000 + next(created) % 1000, first_company)
+            status, body = client.call("POST", "/api/v1/people", person)
             assert status == 201, (status, body)
             return body
 
@@ -692,58 +685,49 @@ def main(argv=None) -> int:
                 n,
                 ids_of,
             ),
-            (
-                "create a person",
-                lambda c, _v: create(c),
-                [None],
-                n // 4,
-                lambda p: (p["full_name"], len(p["phones"])),
-            ),
+            ("create a person", lambda c, _v: create(c), [None], n // 4, None),
         ]
         for name, call, inputs, iterations, same in cases:
             if args.only and args.only not in name:
                 continue
-            kontor_times, floor_times = _timed_pair(
-                lambda v, call=call: call(kontor, v),
-                lambda v, call=call: call(floor, v),
-                inputs,
-                iterations,
-                same if "create" not in name else None,
-            )
-            r = {
-                "case": name,
-                "iterations": iterations,
-                "kontor_median_ms": statistics.median(kontor_times),
-                "kontor_p95_ms": p95(kontor_times),
-                "floor_median_ms": statistics.median(floor_times),
-                "floor_p95_ms": p95(floor_times),
+            sides = {
+                label: (lambda v, c=client, f=call: f(c, v)) for label, client in clients.items()
             }
+            times = _timed(sides, inputs, iterations, same)
+            r = {"case": name, "iterations": iterations}
+            for label, values in times.items():
+                r[label] = {"median_ms": statistics.median(values), "p95_ms": p95(values)}
             results.append(r)
-            print(
-                f"{name:22s} kontor {r['kontor_median_ms']:8.2f} ms (p95 {r['kontor_p95_ms']:8.2f})"
-                f"  floor {r['floor_median_ms']:7.2f} ms (p95 {r['floor_p95_ms']:7.2f})"
-                f"  x{r['kontor_median_ms'] / r['floor_median_ms']:.1f}",
-                flush=True,
-            )
-        kontor.close()
-        floor.close()
+            print(f"{name:20s}", _cells(r, ["floor", *kontors]), flush=True)
+        for client in clients.values():
+            client.close()
     finally:
         for process in servers.values():
             _stop(process)
 
     print(f"\nSQLite, {people_count:,} people, {companies:,} companies, {args.workers} worker(s)\n")
-    print("| case | Kontor median (p95) | floor median (p95) | ratio (median) |")
-    print("| --- | --- | --- | --- |")
+    print(
+        "| case | floor median (p95) | " + " | ".join(f"{k} median (p95), ratio" for k in kontors)
+    )
+    print("| --- | --- | " + " | ".join("---" for _ in kontors) + " |")
     for r in results:
-        print(
-            f"| {r['case']} | {r['kontor_median_ms']:.2f} ms ({r['kontor_p95_ms']:.2f}) "
-            f"| {r['floor_median_ms']:.2f} ms ({r['floor_p95_ms']:.2f}) "
-            f"| {r['kontor_median_ms'] / r['floor_median_ms']:.1f}× |"
-        )
+        print(f"| {r['case']} | {_cells(r, ['floor', *kontors], sep=' | ')} |")
     suffix = f"-{args.label}" if args.label else ""
     out = _setup.OUT_DIR / f"api-floor-{people_count // 1000}k{suffix}.json"
     out.write_text(json.dumps({"people": people_count, "results": results}, indent=2))
     return 0
+
+
+def _cells(result: dict, labels: list[str], sep: str = "  ") -> str:
+    floor = result["floor"]["median_ms"]
+    cells = []
+    for label in labels:
+        times = result[label]
+        cell = f"{times['median_ms']:.2f} ms ({times['p95_ms']:.2f})"
+        if label != "floor":
+            cell += f", {times['median_ms'] / floor:.1f}×"
+        cells.append(cell)
+    return sep.join(cells)
 
 
 if __name__ == "__main__":
