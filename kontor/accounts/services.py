@@ -633,6 +633,19 @@ def _token_sql(vendor: str) -> str:
     )
 
 
+@functools.cache
+def _user_converters(vendor: str) -> list[tuple[int, list]]:
+    """For each user column that needs it, the converters a query of the ORM would apply
+    to its raw database value (text to datetime and 0/1 to bool on SQLite)."""
+    found = []
+    for i, field in enumerate(User._meta.concrete_fields):
+        col = field.get_col(User._meta.db_table)
+        converters = connection.ops.get_db_converters(col) + col.get_db_converters(connection)
+        if converters:
+            found.append((i, converters))
+    return found
+
+
 def user_for_token(raw: str) -> User | None:
     """The active user owning the active token ``raw``, or None.
 
@@ -643,15 +656,21 @@ def user_for_token(raw: str) -> User | None:
         return None
     now = timezone.now()
     stale_before = now - datetime.timedelta(seconds=LAST_USED_RESOLUTION_SECONDS)
-    rows = list(User.objects.raw(_token_sql(connection.vendor), [stale_before, hash_token(raw)]))
-    if not rows or not rows[0].is_active:
+    with connection.cursor() as cursor:
+        cursor.execute(_token_sql(connection.vendor), [stale_before, hash_token(raw)])
+        rows = cursor.fetchall()
+    if not rows:
         return None
-    user = rows[0]
-    user.set_access_grants(
-        (row.grant_object_type, row.grant_action, row.grant_scope)
-        for row in rows
-        if row.grant_object_type is not None
-    )
-    if user.token_stale:
-        ApiToken.objects.filter(pk=user.token_id).update(last_used_at=now)
+    fields = User._meta.concrete_fields
+    values = list(rows[0][: len(fields)])
+    for i, converters in _user_converters(connection.vendor):
+        for convert in converters:
+            values[i] = convert(values[i], fields[i].get_col(User._meta.db_table), connection)
+    user = User.from_db(connection.alias, [f.attname for f in fields], values)
+    if not user.is_active:
+        return None
+    token_id, stale = rows[0][len(fields)], rows[0][len(fields) + 1]
+    user.set_access_grants(row[-3:] for row in rows if row[-3] is not None)
+    if stale:
+        ApiToken.objects.filter(pk=token_id).update(last_used_at=now)
     return user
