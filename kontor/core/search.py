@@ -14,15 +14,12 @@ nothing.
 
 from __future__ import annotations
 
-import operator
 from collections.abc import Callable
 from dataclasses import dataclass
-from functools import reduce
 
 from django.db import connection
-from django.db.models import BigIntegerField, Exists, ExpressionWrapper, F, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
-from django.db.models.lookups import In
 
 from . import phones
 from .access import sees_all
@@ -231,23 +228,21 @@ def narrow(qs, q: str, user):
     if not terms:
         return qs.none()
     long_terms = [t for t in terms if len(t) >= MIN_INDEXED_LENGTH]
-    # Each entry of ``matches``: (column, ids) alternatives of which a record must meet one.
-    own_terms, matches, found = [], [], {field: Q(pk__in=[]) for field in entry.links}
+    own_terms, either, found = [], [], {field: Q(pk__in=[]) for field in entry.links}
     for term in long_terms:
-        linked = []
+        linked = Q()
         for field in entry.links:
             link = model._meta.get_field(field)
             ids = _linked_matches(link.related_model, [term], user)
             if not isinstance(ids, list) or ids:
-                linked.append((link.attname, ids))
+                linked |= Q(**{f"{link.attname}__in": ids})
                 found[field] |= Q(object_id__in=ids)
         if linked:
-            matches.append([("pk", _own_matches(model, [term], always=True)), *linked])
+            either.append(Q(pk__in=_own_matches(model, [term], always=True)) | linked)
         else:
             own_terms.append(term)
-    if not matches:
-        return _within(qs, [[("pk", _own_matches(model, terms))]])
-    short_clauses = []
+    if not either:
+        return qs.filter(pk__in=_own_matches(model, terms))
     for term in terms:
         if term in long_terms:
             continue
@@ -257,43 +252,12 @@ def narrow(qs, q: str, user):
             link = model._meta.get_field(field)
             docs = matching_documents([term], link.related_model._meta.label_lower)
             short |= Q(**{f"{link.attname}__in": docs.filter(among).values("object_id")})
-        short_clauses.append(short)
+        either.append(short)
     if own_terms:
-        matches.insert(0, [("pk", _own_matches(model, own_terms))])
-    return _within(qs, matches, short_clauses)
-
-
-def _within(qs, matches: list[list[tuple[str, object]]], clauses: tuple = ()):
-    """``qs`` narrowed to rows meeting one alternative of each entry of ``matches``.
-
-    Few matches (up to FEW_MATCHES) are read by id through the columns' indexes and
-    sorted: cheap. Many, on SQLite, would mean reading and sorting every match to return
-    one page (a common name or a company word: 125,000 people at a million, 150-180
-    ms), so the columns are tested per row instead (``id + 0`` keeps SQLite off their
-    indexes): SQLite then walks the list's sort index and stops at the page, reading
-    about page × scope / matches rows. The rows and their order are the same either way.
-    """
-
-    def narrowed(walk: bool):
-        out = qs
-        for alternatives in matches:
-            out = out.filter(
-                reduce(operator.or_, (_is_in(c, ids, walk) for c, ids in alternatives))
-            )
-        for clause in clauses:
-            out = out.filter(clause)
-        return out
-
-    by_id = narrowed(walk=False)
-    if connection.vendor == "sqlite" and by_id.order_by()[: FEW_MATCHES + 1].count() > FEW_MATCHES:
-        return narrowed(walk=True)
-    return by_id
-
-
-def _is_in(column: str, ids, walk: bool) -> Q:
-    if not walk:
-        return Q(**{f"{column}__in": ids})
-    return Q(In(ExpressionWrapper(F(column) + 0, output_field=BigIntegerField()), ids))
+        qs = qs.filter(pk__in=_own_matches(model, own_terms))
+    for clause in either:
+        qs = qs.filter(clause)
+    return qs
 
 
 def search_model(user, model, q: str, *, limit: int = 20):
