@@ -50,6 +50,29 @@ def raw_e164(typed: str) -> str | None:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+def sample_inputs(connection) -> tuple[list[int], list[str], list[str]]:
+    """Varied inputs from the benchmark database: 300 random person ids, their Russian
+    numbers each typed one way or another, and search terms (last names of four letters
+    or more, every other one cut to its first four letters, as someone typing)."""
+    rng = random.Random(SEED)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT MAX(id) FROM contacts_person")
+        max_id = cursor.fetchone()[0]
+        ids = [rng.randint(1, max_id) for _ in range(300)]
+        marks = ", ".join(["%s"] * len(ids))
+        cursor.execute(
+            f"SELECT e164 FROM contacts_phone WHERE person_id IN ({marks}) AND e164 LIKE '+7%%'",
+            ids,
+        )
+        numbers = [row[0] for row in cursor.fetchall()]
+        cursor.execute(f"SELECT last_name FROM contacts_person WHERE id IN ({marks})", ids)
+        names = sorted({row[0] for row in cursor.fetchall() if len(row[0]) >= 4})
+    rng.shuffle(names)
+    typed = [rng.choice(typed_forms(e164)) for e164 in numbers]
+    search_terms = [n if i % 2 else n[:4] for i, n in enumerate(names)]
+    return ids, typed, search_terms
+
+
 def timed(fn, inputs, iterations: int) -> list[float]:
     # Every input once first, so that neither side is timed on pages the other one
     # brought into memory.
@@ -207,24 +230,8 @@ def main(argv=None) -> int:
     from kontor.contacts.models import Person
     from kontor.contacts.queries import ListFilters
 
-    rng = random.Random(SEED)
     people_count = Person.objects.count()
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT MAX(id) FROM contacts_person")
-        max_id = cursor.fetchone()[0]
-        ids = [rng.randint(1, max_id) for _ in range(300)]
-        marks = ", ".join(["%s"] * len(ids))
-        cursor.execute(
-            f"SELECT e164 FROM contacts_phone WHERE person_id IN ({marks}) AND e164 LIKE '+7%%'",
-            ids,
-        )
-        numbers = [row[0] for row in cursor.fetchall()]
-        cursor.execute(f"SELECT last_name FROM contacts_person WHERE id IN ({marks})", ids)
-        names = sorted({row[0] for row in cursor.fetchall() if len(row[0]) >= 4})
-    rng.shuffle(names)
-    typed = [rng.choice(typed_forms(e164)) for e164 in numbers]
-    # Whole names, and their first four letters (a prefix match as someone types).
-    search_terms = [n if i % 2 else n[:4] for i, n in enumerate(names)]
+    ids, typed, search_terms = sample_inputs(connection)
 
     n = args.iterations
     results = []

@@ -113,6 +113,12 @@ DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{VAR_DIR / 'kontor.
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60)}
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     KONTOR_SQLITE_MMAP_BYTES = int(os.environ.get("KONTOR_SQLITE_MMAP_MB", "4096")) * 1024 * 1024
+    # Django's backend with a pool of idle connections (kontor/core/sqlite/base.py): under
+    # ASGI a request cannot keep its connection (CONN_MAX_AGE 0), the next one reuses it.
+    DATABASES["default"]["ENGINE"] = "kontor.core.sqlite"
+    # Tests in memory, as Django does for its own SQLite engine (pytest-django recognises
+    # that engine by name only, and would otherwise name a file per test worker).
+    DATABASES["default"]["TEST"] = {"NAME": ":memory:"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     DATABASES["default"]["OPTIONS"] = {
         # IMMEDIATE: a writer takes the lock at BEGIN, so two writers queue on the

@@ -70,7 +70,7 @@ def test_an_empty_database_url_means_the_embedded_default(tmp_path):
         DATABASE_URL="",
     )
 
-    assert out == f"django.db.backends.sqlite3 {tmp_path / 'kontor.sqlite3'}"
+    assert out == f"kontor.core.sqlite {tmp_path / 'kontor.sqlite3'}"
 
 
 def test_sqlite_database_url_selects_that_file(tmp_path):
@@ -82,7 +82,7 @@ def test_sqlite_database_url_selects_that_file(tmp_path):
         DATABASE_URL=f"sqlite:///{path}",
     )
 
-    assert out == f"django.db.backends.sqlite3 {path}"
+    assert out == f"kontor.core.sqlite {path}"
 
 
 def test_postgres_database_url_selects_the_postgresql_engine(tmp_path):

@@ -218,13 +218,11 @@ class User(AbstractBaseUser):
     # the instance, which lives for one request: a grant change applies from the next.
     def access_grants(self) -> dict[tuple[str, str], Scope]:
         if not hasattr(self, "_access_grants"):
-            grants: dict[tuple[str, str], Scope] = {}
-            for object_type, action, scope in RoleGrant.objects.filter(
-                role__users=self
-            ).values_list("object_type", "action", "scope"):
-                key = (object_type, action)
-                grants[key] = max(grants.get(key, Scope.NONE), Scope(scope))
-            self._access_grants = grants
+            self.set_access_grants(
+                RoleGrant.objects.filter(role__users=self).values_list(
+                    "object_type", "action", "scope"
+                )
+            )
         return self._access_grants
 
     def access_role_ids(self) -> list[int]:
@@ -232,6 +230,17 @@ class User(AbstractBaseUser):
         if not hasattr(self, "_role_ids"):
             self._role_ids = list(self.roles.values_list("id", flat=True))
         return self._role_ids
+
+    def set_access_grants(self, rows) -> None:
+        """Take the user's grants from (object_type, action, scope) rows of all their roles.
+
+        For a reader that loaded them with the user (the API token's one query).
+        """
+        grants: dict[tuple[str, str], Scope] = {}
+        for object_type, action, scope in rows:
+            key = (object_type, action)
+            grants[key] = max(grants.get(key, Scope.NONE), Scope(scope))
+        self._access_grants = grants
 
     def department_subtree_ids(self) -> list[int]:
         if not hasattr(self, "_subtree_ids"):

@@ -313,24 +313,50 @@ def _visible_company(actor):
     return company_of
 
 
-def _children_saver(children: dict):
+def _children_saver(children: dict, *, new: bool = False):
+    """Save the cleaned child lists of a record; lists absent from ``children`` stay.
+
+    ``new``: the record was just inserted, so it has no rows to replace, and its lists
+    are known: they are left on it as its prefetch (in the models' order) for the audit
+    snapshot and the search document, instead of being read back.
+    """
+
     def save(obj):
         owner_kw = {"person": obj} if isinstance(obj, Person) else {"company": obj}
+        written = {}
         for name in ("phones", "emails", "addresses", "family", "important_dates"):
+            if not hasattr(obj, name):
+                continue
+            rows = written[name] = children.get(name, [])
             if name not in children:
                 continue
             manager = getattr(obj, name)
-            manager.all().delete()
-            for row in children[name]:
+            if not new:
+                manager.all().delete()
+            for row in rows:
                 for key, value in owner_kw.items():
                     setattr(row, key, value)
-            manager.model.objects.bulk_create(children[name])
+            manager.model.objects.bulk_create(rows)
+        written["tags"] = [Tag.objects.get_or_create(name=n)[0] for n in children.get("tags", [])]
         if "tags" in children:
-            obj.tags.set([Tag.objects.get_or_create(name=n)[0] for n in children["tags"]])
-        # Cached prefetches would make the audit snapshot read stale rows.
-        getattr(obj, "_prefetched_objects_cache", {}).clear()
+            obj.tags.set(written["tags"])
+        if new:
+            obj._prefetched_objects_cache = {
+                name: _in_model_order(rows) for name, rows in written.items()
+            }
+        else:
+            # Cached prefetches would make the audit snapshot read stale rows.
+            getattr(obj, "_prefetched_objects_cache", {}).clear()
 
     return save
+
+
+def _in_model_order(rows: list) -> list:
+    """Rows of one model sorted as its ``Meta.ordering`` (ascending fields) reads them."""
+    if not rows:
+        return rows
+    ordering = type(rows[0])._meta.ordering
+    return sorted(rows, key=lambda row: tuple(getattr(row, field) for field in ordering))
 
 
 def _create(model, fields, data: dict, *, actor):
@@ -347,7 +373,15 @@ def _create(model, fields, data: dict, *, actor):
     _require_known_placement(obj, changed, Action.CREATE, actor, errors)
     _require_name(obj, errors)
     errors.raise_if_any()
-    return records.create_record(obj, actor=actor, save_related=_children_saver(children))
+    # Every link was read above or is the actor's own placement: not read again.
+    links = ("owner", "department") + (("company",) if isinstance(obj, Person) else ())
+    obj = records.create_record(
+        obj, actor=actor, save_related=_children_saver(children, new=True), checked_links=links
+    )
+    # The lists were left for the audit and the search document; whoever holds the
+    # record from here on reads them live.
+    obj._prefetched_objects_cache.clear()
+    return obj
 
 
 def _update(obj, fields, data: dict, *, actor, expected_version):

@@ -108,8 +108,17 @@ def document_body(obj) -> str:
     return normalize(obj.search_text())
 
 
-def index(obj) -> None:
-    """Write (or rewrite) the search document of ``obj``; call inside the write's transaction."""
+def index(obj, *, new: bool = False) -> None:
+    """Write (or rewrite) the search document of ``obj``; call inside the write's transaction.
+
+    ``new``: the record was just created, so it has no document yet (one INSERT instead
+    of a read and two savepoints).
+    """
+    if new:
+        SearchDocument.objects.create(
+            object_type=obj._meta.label_lower, object_id=obj.pk, body=document_body(obj)
+        )
+        return
     SearchDocument.objects.update_or_create(
         object_type=obj._meta.label_lower,
         object_id=obj.pk,

@@ -171,6 +171,7 @@ def field_errors(obj, *, exclude: list[str] | None = None, validate_unique: bool
 
     Text the database could not store (NUL, unpaired surrogates) is a field error too.
     A bulk import leaves uniqueness to the database (a query per row otherwise).
+    ``exclude`` names fields the caller has checked itself (a link it read the record of).
     """
     errors = {}
     try:
@@ -200,7 +201,7 @@ def _after_write(obj, verb: str, *, actor, changes: dict) -> None:
         if verb == "deleted":
             search.unindex(obj)
         else:
-            search.index(obj)
+            search.index(obj, new=verb == "created")
     events.emit(
         _event_type(obj, verb),
         **events.record_payload(obj._meta.label_lower, obj.pk, actor, changes),
@@ -230,11 +231,21 @@ def require_create(actor, obj) -> None:
     require_placement(actor, Action.CREATE, obj)
 
 
-def create_record(obj, *, actor, save_related: Callable[[object], None] | None = None):
-    """Insert ``obj`` (unsaved) and, through ``save_related``, its child rows."""
+def create_record(
+    obj,
+    *,
+    actor,
+    save_related: Callable[[object], None] | None = None,
+    checked_links: tuple[str, ...] = (),
+):
+    """Insert ``obj`` (unsaved) and, through ``save_related``, its child rows.
+
+    ``checked_links``: foreign keys the caller has made sure of (it read the linked
+    record, or took the actor's own placement), so validation does not read them again.
+    """
     with transaction.atomic():
         require_create(actor, obj)
-        validate(obj)
+        validate(obj, exclude=list(checked_links))
         obj.save(force_insert=True)
         if save_related:
             save_related(obj)

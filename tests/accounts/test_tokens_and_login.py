@@ -93,3 +93,23 @@ def test_five_wrong_passwords_lock_the_sixth_attempt_even_when_right(org):
     for _ in range(5):
         assert login_attempt("anna@example.com", "wrong password") is None
     assert login_attempt("anna@example.com", PASSWORD) is None
+
+
+@pytest.mark.parametrize("roles", [[], ["member"], ["member", "head"]])
+def test_a_token_brings_its_user_with_the_grants_of_all_their_roles_in_one_query(
+    org, make_user, roles
+):
+    user = make_user("tokens@example.com", department=org.dept.team1, roles=roles)
+    raw = services.issue_token(user, actor=user)
+    services.user_for_token(raw)  # the first use writes last_used_at
+
+    with CaptureQueriesContext(connection) as queries:
+        found = services.user_for_token(raw)
+        grants = found.access_grants()
+    assert len(queries.captured_queries) == 1
+
+    fresh = type(user).objects.get(pk=user.pk)
+    assert found == user and found.email == user.email and found.is_active is True
+    assert found.date_joined == fresh.date_joined
+    assert grants == fresh.access_grants()
+    assert bool(grants) == bool(roles)

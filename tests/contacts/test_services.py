@@ -1,15 +1,18 @@
 """Company changes that reach the company's people: search by its name, their
 ``company_name`` (the list's sort), and the employer link the database clears when the
-company is deleted."""
+company is deleted; and what creating a person writes beside it."""
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from kontor.contacts import bulk, queries, services
 from kontor.contacts.models import Company, Person
 from kontor.contacts.queries import ListFilters
-from kontor.core import search
+from kontor.core import audit, search
 from kontor.core.context import Channel, acting
 from kontor.core.models import AuditEntry, SearchDocument
+from kontor.core.services import snapshot
 
 pytestmark = pytest.mark.django_db
 
@@ -134,3 +137,42 @@ def test_people_sort_by_company_then_last_name_both_ways(org, employer):
     # Vera and Oleg share company and (empty) last name: the id decides.
     assert order("company") == ["Free", "Anna", "Ilya", "Vera", "Oleg"]
     assert order("-company") == ["Oleg", "Vera", "Ilya", "Anna", "Free"]
+
+
+def test_a_new_persons_audit_and_search_document_are_those_of_the_record_read_back(org, employer):
+    data = {
+        "first_name": "Vera",
+        "last_name": "Lebedeva",
+        "company_id": employer[0].pk,
+        "phones": [{"number": "+7 916 123-45-67"}, {"number": "8 (495) 765-43-21", "kind": "work"}],
+        "emails": [{"address": "vera@example.com"}],
+        "addresses": [{"city": "Kazan", "country": "ru"}],
+        "family": [{"relation": "son", "name": "Ilya"}, {"relation": "wife", "name": "Olga"}],
+        # Not in date order: the audit lists them as the database returns them.
+        "important_dates": [
+            {"label": "founded", "date": "2020-05-01"},
+            {"label": "met", "date": "2019-01-02"},
+        ],
+        "tags": ["VIP", "Fair 2026"],
+    }
+    with CaptureQueriesContext(connection) as queries_run:
+        person = services.create_person(data, actor=org.admin)
+    # The lists just written are not read back, nor the links just checked.
+    read_back = [
+        q["sql"]
+        for q in queries_run.captured_queries
+        if q["sql"].startswith("SELECT")
+        and any(t in q["sql"] for t in ("contacts_phone", "contacts_email", "accounts_department"))
+    ]
+    assert read_back == []
+
+    fresh = Person.objects.get(pk=person.pk)
+    entry = AuditEntry.objects.get(object_type="contacts.person", object_id=person.pk)
+    filled = {k: v for k, v in snapshot(fresh).items() if v not in (None, "", [], {})}
+    assert entry.changes == audit.diff({}, filled)
+    assert entry.changes["important_dates"][1] == ["met: 2019-01-02", "founded: 2020-05-01"]
+    document = SearchDocument.objects.get(object_type="contacts.person", object_id=person.pk)
+    assert document.body == search.document_body(fresh)
+    # The record handed back reads its lists live, not as they were when written.
+    fresh.phones.all().delete()
+    assert list(person.phones.all()) == []

@@ -22,6 +22,7 @@ from urllib.parse import quote
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from tests.core.outbox_probe.handler import SEEN_TABLE
 
@@ -36,7 +37,7 @@ ROUND_SECONDS = 20
 def database(tmp_path):
     """(DATABASE_URL for the subprocesses, a DB-API connection factory for the test)."""
     db = settings.DATABASES["default"]
-    if db["ENGINE"] == "django.db.backends.sqlite3":
+    if connection.vendor == "sqlite":
         path = tmp_path / "outbox.sqlite3"
         yield f"sqlite:///{path}", lambda: sqlite3.connect(path)
         return
