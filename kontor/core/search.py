@@ -21,7 +21,7 @@ from django.db import connection
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
-from . import phones
+from . import customfields, phones
 from .access import sees_all
 from .models import SearchDocument
 
@@ -104,8 +104,12 @@ def normalize(text: str) -> str:
 
 
 def document_body(obj) -> str:
-    """The indexed text of ``obj``; the one definition for single writes and bulk imports."""
-    return normalize(obj.search_text())
+    """The indexed text of ``obj``: its own text and the text of its custom fields that
+    every reader may see; the one definition for single writes and bulk imports."""
+    text = obj.search_text()
+    if getattr(obj, "custom", None):
+        text = f"{text} {customfields.search_text(obj)}"
+    return normalize(text)
 
 
 def index(obj, *, new: bool = False) -> None:

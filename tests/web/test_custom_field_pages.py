@@ -84,3 +84,31 @@ def test_a_custom_object_takes_its_own_custom_fields(client, org, define_type):
     assert response.status_code == 302
     site = CustomRecord.objects.get(name="Pier")
     assert "120" in client.get(site_type.url("detail", site.pk)).content.decode()
+
+
+def test_search_finds_a_record_by_a_custom_text_everyone_may_see_only(org, person_fields):
+    from kontor.contacts import services as contacts
+    from kontor.core.customfields import services as fields
+
+    fields.create_field(
+        actor=org.admin, object_type="contacts.person", name="site", label="Site", kind="text"
+    )
+    fields.create_field(
+        actor=org.admin,
+        object_type="contacts.person",
+        name="secret",
+        label="Secret",
+        kind="text",
+        view_roles=[org.admin.roles.first().pk],
+    )
+    person = contacts.create_person(
+        {
+            "first_name": "Ivan",
+            "custom": {"tier": "gold", "site": "Riverside", "secret": "Quokka"},
+        },
+        actor=org.admin,
+    )
+    api = Api(org.admin)
+    assert [p["id"] for p in api.get("/people?q=riverside").json()["items"]] == [person.pk]
+    # A field some roles may not see is not in the shared document: no one finds by it.
+    assert api.get("/people?q=quokka").json()["items"] == []
