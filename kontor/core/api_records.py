@@ -10,6 +10,7 @@ version the client edited (body ``version`` or ``If-Match``).
 from typing import Literal
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, create_model
 
@@ -17,7 +18,7 @@ from . import customfields, exports
 from .access import Action, may
 from .api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, Page, etag, expected_version, page
 from .api_routes import AuditPage, add_attachment_routes, audit_out
-from .errors import PermissionDenied
+from .errors import PermissionDenied, ValidationFailed
 from .models import AuditEntry
 from .types import FilterKind, ListFilters, RecordType
 
@@ -33,7 +34,23 @@ def filters_schema(record_type: RecordType) -> type[Schema]:
         "owner_id": (DbInt | None, None),
         "department_id": (DbInt | None, None),
         "mine": (bool, Field(False, description="Only the records you own")),
-        "sort": (Literal[tuple(record_type.sorts)], record_type.default_sort),
+        "sort": (
+            str,
+            Field(
+                record_type.default_sort,
+                description=f"One of {', '.join(record_type.sorts)}, or cf.<custom field>;"
+                " a leading - reverses it",
+            ),
+        ),
+        "custom": (
+            list[str],
+            Field(
+                [],
+                description="Custom field conditions, repeatable: name:value or name__op:value"
+                " (op: eq, lt, lte, gt, gte, range a,b, in a,b, contains, icontains, has,"
+                " empty, not_empty)",
+            ),
+        ),
     }
     if record_type.has_tags:
         fields["tag"] = (str, "")
@@ -44,8 +61,11 @@ def filters_schema(record_type: RecordType) -> type[Schema]:
     return create_model(f"{_class_name(record_type)}Filters", __base__=Schema, **fields)
 
 
-def to_list_filters(record_type: RecordType, sent) -> ListFilters:
+def to_list_filters(record_type: RecordType, sent, user) -> ListFilters:
+    """The list's filters as the API received them; an unknown sort is a 422."""
     values = sent.model_dump()
+    if not record_type.sort_allowed(user, values["sort"]):
+        raise ValidationFailed(errors={"sort": [_("Unknown sort.")]})
     extra = {spec.name: values.pop(spec.name) for spec in record_type.filters}
     return ListFilters(**values, extra=extra)
 
@@ -121,14 +141,14 @@ def add_record_routes(router: Router, record_type: RecordType) -> None:
         limit: int = Query(50, ge=1, le=MAX_LIMIT),
         offset: int = Query(0, ge=0, le=MAX_OFFSET),
     ):
-        return list_page(rt, request, to_list_filters(rt, filters), limit, offset)
+        return list_page(rt, request, to_list_filters(rt, filters, request.user), limit, offset)
 
     @router.get(
         f"{path}/export", operation_id=f"{name}_export", response={200: None, 403: ErrorOut}
     )
     def export_records(request, filters: Query[filters_in], format: Literal["csv", "xlsx"] = "csv"):
         """The list's rows (same filters and sort, no paging) within your export scope."""
-        return export_file(rt, request, to_list_filters(rt, filters), format)
+        return export_file(rt, request, to_list_filters(rt, filters, request.user), format)
 
     @router.get(f"{path}/{{int:record_id}}", response=rt.out_schema, operation_id=f"{name}_get")
     def get_record(request, record_id: int, response: HttpResponse):

@@ -24,7 +24,9 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
+from . import customfields
 from .access import Action, sees_all
+from .errors import ValidationFailed
 
 # -- lists: filters, sorts, columns ---------------------------------------------------------
 
@@ -44,6 +46,10 @@ class ListFilters:
     mine: bool = False
     sort: str = ""
     extra: dict = field(default_factory=dict)
+    # Custom field conditions, each "name:value" or "name__op:value" (op: eq, lt, gte,
+    # contains, has, empty...; see core.customfields.OPERATORS). A sort "cf.<name>"
+    # ("-cf.<name>") sorts by a custom field.
+    custom: list[str] = field(default_factory=list)
 
     def get(self, name: str, default=None):
         return self.extra.get(name, default)
@@ -57,6 +63,7 @@ class ListFilters:
             or self.department_id
             or self.mine
             or any(v not in (None, "") for v in self.extra.values())
+            or self.custom
         )
 
 
@@ -241,8 +248,25 @@ class RecordType(AuditedType):
             qs = qs.filter(department_id=filters.department_id)
         if filters.mine:
             qs = qs.filter(owner_id=user.pk)
+        for condition in filters.custom:
+            qs = qs.filter(custom_condition(user, self.object_type, condition))
+        if filters.sort.lstrip("-").startswith(CUSTOM_SORT):
+            name = filters.sort.lstrip("-").removeprefix(CUSTOM_SORT)
+            descending = filters.sort.startswith("-")
+            return qs.order_by(
+                *customfields.order_by(_custom_field(user, self, name), descending=descending)
+            )
         sorts = self.sorts_for(user)
         return qs.order_by(*sorts.get(filters.sort, sorts[self.default_sort]))
+
+    def sort_allowed(self, user, sort: str) -> bool:
+        """Whether ``sort`` is one of the type's sorts or a custom field ``user`` may sort by."""
+        bare = sort.lstrip("-")
+        if bare.startswith(CUSTOM_SORT):
+            name = bare.removeprefix(CUSTOM_SORT)
+            found = customfields.visible_field(user, self.object_type, name)
+            return found is not None and found.kind in customfields.SORTABLE_KINDS
+        return sort in self.sorts
 
     def one(self, user, pk, *, action: str = Action.VIEW):
         """One record with what its detail page and API answer read, or NotFound."""
@@ -333,6 +357,31 @@ class RecordType(AuditedType):
             for name, target in other.links()
             if target is self
         ]
+
+
+# -- custom fields in lists ------------------------------------------------------------------
+
+CUSTOM_SORT = "cf."
+
+
+def _custom_field(user, record_type, name: str):
+    found = customfields.visible_field(user, record_type.object_type, name)
+    if found is None:  # hidden and absent alike
+        raise ValidationFailed(errors={f"custom.{name}": [customfields.unknown_field_message()]})
+    return found
+
+
+def custom_condition(user, object_type: str, condition: str) -> Q:
+    """The filter "name[__op]:value" on a custom field ``user`` may see, else a 422."""
+    head, sep, value = condition.partition(":")
+    name, _sep, op = head.partition("__")
+    found = customfields.visible_field(user, object_type, name) if sep else None
+    if found is None:
+        raise ValidationFailed(errors={f"custom.{name}": [customfields.unknown_field_message()]})
+    op = op or "eq"
+    if op == "range" or op == "in":
+        value = value.split(",")
+    return customfields.filter_q(found, op, value if op not in ("empty", "not_empty") else None)
 
 
 # -- the registry ---------------------------------------------------------------------------

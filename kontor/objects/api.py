@@ -10,6 +10,7 @@ import datetime
 from typing import Any, Literal
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict, Field
 
@@ -73,7 +74,10 @@ class RecordFilters(Schema):
     owner_id: DbInt | None = None
     department_id: DbInt | None = None
     mine: bool = Field(False, description="Only the records you own")
-    sort: str = Field("name", description="name, created, updated; '-' first for descending")
+    sort: str = Field(
+        "name", description="name, created, updated or cf.<custom field>; '-' first reverses"
+    )
+    custom: list[str] = Field([], description="Custom field conditions: name[__op]:value")
 
 
 def _ref(obj):
@@ -101,10 +105,11 @@ def _type(type_slug: str):
     return record_type
 
 
-def _filters(record_type, sent: RecordFilters) -> ListFilters:
-    if sent.sort not in record_type.sorts:
+def _filters(record_type, sent: RecordFilters, user) -> ListFilters:
+    if not record_type.sort_allowed(user, sent.sort):
+        choices = ", ".join(record_type.sorts)
         raise ValidationFailed(
-            errors={"sort": [f"Sort by one of: {', '.join(record_type.sorts)}."]}
+            errors={"sort": [_("Sort by one of: %(sorts)s.") % {"sorts": choices}]}
         )
     return ListFilters(**sent.model_dump())
 
@@ -118,7 +123,7 @@ def list_records(
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ):
     rt = _type(type_slug)
-    return api_records.list_page(rt, request, _filters(rt, filters), limit, offset)
+    return api_records.list_page(rt, request, _filters(rt, filters, request.user), limit, offset)
 
 
 @router.get(f"{PATH}/export", operation_id="object_export", response={200: None, 403: ErrorOut})
@@ -127,7 +132,7 @@ def export_records(
 ):
     """The list's rows (same filters and sort, no paging) within your export scope."""
     rt = _type(type_slug)
-    return api_records.export_file(rt, request, _filters(rt, filters), format)
+    return api_records.export_file(rt, request, _filters(rt, filters, request.user), format)
 
 
 @router.get(f"{PATH}/{{int:record_id}}", response=RecordOut, operation_id="object_get")

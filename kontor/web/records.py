@@ -83,7 +83,7 @@ class RecordView(View):
 # -- list ------------------------------------------------------------------------------------
 
 
-def list_filters(params, rt: RecordType) -> ListFilters:
+def list_filters(params, rt: RecordType, user) -> ListFilters:
     """The list's filters as the browser sends them; a bad id or sort is ignored."""
     sort = params.get("sort", rt.default_sort)
     extra = {}
@@ -97,8 +97,9 @@ def list_filters(params, rt: RecordType) -> ListFilters:
         department_id=as_db_id(params.get("department_id")),
         # The last value: the list form sends "false" before its checkbox's "true".
         mine=params.get("mine") == "true",
-        sort=sort if sort in rt.sorts else rt.default_sort,
+        sort=sort if rt.sort_allowed(user, sort) else rt.default_sort,
         extra=extra,
+        custom=[c for c in params.getlist("custom") if c.partition(":")[2] or "__" in c],
     )
 
 
@@ -157,8 +158,38 @@ def _filter_widgets(request, rt: RecordType, filters: ListFilters) -> list[dict]
             except NotFound:
                 continue  # a hidden record filters like an unknown one, and shows no chip
         else:
-            widget["options"] = list(spec.options(user))
+            widget["options"] = [(option, option) for option in spec.options(user)]
         widgets.append(widget)
+    return widgets + _custom_filter_widgets(request, rt, filters)
+
+
+# Custom fields offered as a select on the list: their values are few and named.
+FILTERED_KINDS = {"choice": "eq", "multiple_choice": "has", "boolean": "eq"}
+
+
+def _custom_filter_widgets(request, rt: RecordType, filters: ListFilters) -> list[dict]:
+    widgets = []
+    for field in customfields.visible_fields(request.user, rt.object_type):
+        op = FILTERED_KINDS.get(field.kind)
+        if op is None:
+            continue
+        head = field.name if op == "eq" else f"{field.name}__{op}"
+        if field.kind == "boolean":
+            pairs = [("true", _("Yes")), ("false", _("No"))]
+        else:
+            pairs = [(choice["key"], choice["label"]) for choice in field.choices]
+        options = [(f"{head}:{key}", label) for key, label in pairs]
+        chosen = next((c for c in filters.custom if c in dict(options)), "")
+        others = [c for c in filters.custom if c != chosen]
+        widgets.append(
+            {
+                "spec": {"name": "custom", "label": field.label},
+                "value": chosen,
+                "record": None,
+                "options": options,
+                "clear_url": query_string(request.GET, custom=others or None, page=None),
+            }
+        )
     return widgets
 
 
@@ -168,8 +199,15 @@ class ListView(RecordView):
     def get(self, request):
         rt = self.rt
         user = request.user
-        filters = list_filters(request.GET, rt)
-        qs = rt.list_query(user, filters).prefetch_related(*rt.list_prefetch)
+        filters = list_filters(request.GET, rt, user)
+        try:
+            qs = rt.list_query(user, filters)
+        except ValidationFailed as exc:  # a custom filter that does not apply: said, dropped
+            for message in [m for msgs in exc.errors.values() for m in msgs]:
+                messages.warning(request, message)
+            filters.custom = []
+            qs = rt.list_query(user, filters)
+        qs = qs.prefetch_related(*rt.list_prefetch)
         page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         may_edit = may(user, rt.object_type, Action.EDIT)
         shown = chosen_columns(request, rt)

@@ -112,3 +112,33 @@ def test_search_finds_a_record_by_a_custom_text_everyone_may_see_only(org, perso
     assert [p["id"] for p in api.get("/people?q=riverside").json()["items"]] == [person.pk]
     # A field some roles may not see is not in the shared document: no one finds by it.
     assert api.get("/people?q=quokka").json()["items"] == []
+
+
+def test_lists_filter_and_sort_by_custom_fields_in_the_api_and_the_page(client, org, person_fields):
+    from kontor.contacts import services as contacts
+
+    ids = {}
+    for name, tier, budget in (
+        ("Anna", "gold", "30"),
+        ("Boris", "silver", "10"),
+        ("Clara", "gold", "20"),
+    ):
+        person = contacts.create_person(
+            {"first_name": name, "custom": {"tier": tier, "budget": budget}}, actor=org.member_a
+        )
+        ids[name] = person.pk
+    api = Api(org.member_a)
+    gold = api.get("/people?custom=tier:gold&sort=cf.budget").json()["items"]
+    assert [p["first_name"] for p in gold] == ["Clara", "Anna"]
+    rich = api.get("/people?custom=budget__gte:15&sort=-cf.budget").json()["items"]
+    assert [p["first_name"] for p in rich] == ["Anna", "Clara"]
+    assert api.get("/people?custom=nope:1").status_code == 422
+    assert api.get("/people?sort=cf.nope").status_code == 422
+    assert api.get("/people?custom=budget__gte:lots").status_code == 422
+
+    client.force_login(org.member_a)
+    page = client.get(reverse("contacts:person_list"), {"custom": "tier:silver"}).content.decode()
+    assert "Boris" in page and "Anna" not in page
+    assert '<option value="tier:silver" selected>Silver</option>' in page
+    bad = client.get(reverse("contacts:person_list"), {"custom": "budget__gte:lots"})
+    assert bad.status_code == 200 and "Anna" in bad.content.decode()  # said, and dropped

@@ -11,6 +11,7 @@ Definitions are ``kontor.core.models.CustomField`` rows; a record's values live 
 - services: adding, changing and removing definitions.
 """
 
+from .kinds import INDEXED_KINDS as SORTABLE_KINDS
 from .kinds import OPERATORS, Kind, display
 from .queries import CustomKey, filter_q, order_by
 from .registry import editable_fields, fields_of, may_edit, may_see, visible_field, visible_fields
@@ -21,11 +22,13 @@ from .values import (
     purge_removed,
     reader_display,
     search_text,
+    unknown_field_message,
     values_for,
 )
 
 __all__ = [
     "OPERATORS",
+    "SORTABLE_KINDS",
     "CustomKey",
     "Kind",
     "audit_values",
@@ -41,6 +44,7 @@ __all__ = [
     "order_by",
     "purge_removed",
     "search_text",
+    "unknown_field_message",
     "values_for",
     "visible_field",
     "visible_fields",

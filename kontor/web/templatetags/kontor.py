@@ -23,8 +23,10 @@ def query_string(querydict, **changes) -> str:
     if "page" not in changes:
         params.pop("page", None)
     for key, value in changes.items():
-        if value in (None, ""):
+        if value in (None, "", []):
             params.pop(key, None)
+        elif isinstance(value, list):
+            params.setlist(key, value)
         else:
             params[key] = value
     encoded = urlencode(sorted(params.lists()), doseq=True)
