@@ -88,7 +88,7 @@ def export_file(rt: RecordType, request, filters: ListFilters, format: str):
         raise PermissionDenied()
     qs = rt.list_query(request.user, filters, action=Action.EXPORT)
     respond = exports.xlsx_response if format == "xlsx" else exports.csv_response
-    return respond(qs, rt, stem=rt.export_stem)
+    return respond(qs, rt, user=request.user, stem=rt.export_stem)
 
 
 def get_one(rt: RecordType, request, record_id: int, response: HttpResponse) -> dict:

@@ -55,9 +55,9 @@ def xlsx_cell(sheet, value):
     return value
 
 
-def rows(queryset, record_type) -> Iterator[list]:
+def rows(queryset, record_type, user) -> Iterator[list]:
     """The header, then one row of typed values per record, read in chunks (memory stays flat)."""
-    columns = record_type.export_columns
+    columns = record_type.export_columns_for(user)
     yield [str(c.header) for c in columns]
     records = queryset.iterator(chunk_size=CHUNK_ROWS)
     while chunk := list(itertools.islice(records, CHUNK_ROWS)):
@@ -77,13 +77,13 @@ def _filename(stem: str, extension: str) -> str:
     return f"{stem}-{timezone.localdate():%Y-%m-%d}.{extension}"
 
 
-def csv_response(queryset, record_type, *, stem: str) -> StreamingHttpResponse:
+def csv_response(queryset, record_type, *, user, stem: str) -> StreamingHttpResponse:
     writer = csv.writer(_Echo())
 
     def lines():
         # The BOM makes Excel read the file as UTF-8 (Cyrillic names stay readable).
         yield "\ufeff"
-        for row in rows(queryset, record_type):
+        for row in rows(queryset, record_type, user):
             yield writer.writerow([neutralise(value) for value in row])
 
     response = StreamingHttpResponse(lines(), content_type="text/csv; charset=utf-8")
@@ -91,12 +91,12 @@ def csv_response(queryset, record_type, *, stem: str) -> StreamingHttpResponse:
     return response
 
 
-def xlsx_response(queryset, record_type, *, stem: str) -> FileResponse:
+def xlsx_response(queryset, record_type, *, user, stem: str) -> FileResponse:
     # write_only keeps openpyxl's memory flat; the workbook goes to a temporary file
     # that FileResponse streams and closes (deleting it) when sent.
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=stem[:31])
-    for row in rows(queryset, record_type):
+    for row in rows(queryset, record_type, user):
         sheet.append([xlsx_cell(sheet, value) for value in row])
     target = tempfile.TemporaryFile()
     workbook.save(target)

@@ -272,6 +272,34 @@ class RecordType(AuditedType):
         """One record with what its detail page and API answer read, or NotFound."""
         return self.base_queryset(user, Action.VIEW).get_visible(user, pk, action)
 
+    def list_columns(self, user) -> list[Column]:
+        """The list's columns for ``user``: the type's own, then one per custom field they
+        may see (shown when chosen in the list's column menu)."""
+        columns = list(self.columns)
+        for found in customfields.visible_fields(user, self.object_type):
+            sortable = found.kind in customfields.SORTABLE_KINDS
+            columns.append(
+                Column(
+                    f"{CUSTOM_SORT}{found.name}",
+                    found.label,
+                    CellKind.TEXT,
+                    _custom_cell(user, found),
+                    sort=f"{CUSTOM_SORT}{found.name}" if sortable else "",
+                )
+            )
+        return columns
+
+    def export_columns_for(self, user) -> list[ExportColumn]:
+        """The export's columns for ``user``: the type's own, then the custom fields they
+        may see, as typed values (numbers, dates, yes/no; choices by their labels)."""
+        return [
+            *self.export_columns,
+            *(
+                ExportColumn(found.label, _custom_export(user, found))
+                for found in customfields.visible_fields(user, self.object_type)
+            ),
+        ]
+
     def export_extra(self, ids: list[int]) -> dict[int, dict]:
         """What export columns read besides the row, for a chunk of ids (one dict per id)."""
         return {pk: {} for pk in ids}
@@ -362,6 +390,22 @@ class RecordType(AuditedType):
 # -- custom fields in lists ------------------------------------------------------------------
 
 CUSTOM_SORT = "cf."
+
+
+def _custom_cell(user, found):
+    def cell(obj):
+        stored = (obj.custom or {}).get(found.key)
+        return "" if stored is None else customfields.reader_display(user, found, stored)
+
+    return cell
+
+
+def _custom_export(user, found):
+    def value(obj, extra):
+        stored = (obj.custom or {}).get(found.key)
+        return None if stored is None else customfields.export_value(user, found, stored)
+
+    return value
 
 
 def _custom_field(user, record_type, name: str):

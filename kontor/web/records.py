@@ -109,14 +109,15 @@ COLUMNS_SESSION_KEY = "list_columns:{}"
 def chosen_columns(request, rt: RecordType) -> list:
     """The columns the user chose for this type's list (``cols``, kept in the session);
     the title column always shows, and a key the type lacks is ignored."""
-    title = [c for c in rt.columns if c.kind == CellKind.TITLE]
+    available = rt.list_columns(request.user)
     key = COLUMNS_SESSION_KEY.format(rt.object_type)
     if "cols" in request.GET:
         wanted = set(request.GET.getlist("cols"))
         request.session[key] = sorted(wanted)
     else:
+        # The type's own columns until the user chooses; custom ones when chosen.
         wanted = set(request.session.get(key, [c.key for c in rt.columns]))
-    return [c for c in rt.columns if c in title or c.key in wanted]
+    return available, [c for c in available if c.kind == CellKind.TITLE or c.key in wanted]
 
 
 def _sort_columns(request, rt: RecordType, current: str, shown: list) -> list[dict]:
@@ -210,7 +211,7 @@ class ListView(RecordView):
         qs = qs.prefetch_related(*rt.list_prefetch)
         page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         may_edit = may(user, rt.object_type, Action.EDIT)
-        shown = chosen_columns(request, rt)
+        available, shown = chosen_columns(request, rt)
         rows = [
             {"obj": obj, "cells": [(c, c.value(obj)) for c in shown]} for obj in page.object_list
         ]
@@ -223,7 +224,7 @@ class ListView(RecordView):
             "columns": _sort_columns(request, rt, filters.sort, shown),
             "column_choices": [
                 {"column": c, "shown": c in shown, "fixed": c.kind == CellKind.TITLE}
-                for c in rt.columns
+                for c in available
             ],
             "can": self.permissions(),
             "tags": rt.tags_in_use(user),

@@ -142,3 +142,27 @@ def test_lists_filter_and_sort_by_custom_fields_in_the_api_and_the_page(client, 
     assert '<option value="tier:silver" selected>Silver</option>' in page
     bad = client.get(reverse("contacts:person_list"), {"custom": "budget__gte:lots"})
     assert bad.status_code == 200 and "Anna" in bad.content.decode()  # said, and dropped
+
+
+def test_custom_fields_are_list_columns_when_chosen_and_export_columns(client, org, person_fields):
+    import csv
+    import io
+    from decimal import Decimal
+
+    from kontor.contacts import services as contacts
+
+    contacts.create_person(
+        {"first_name": "Anna", "custom": {"tier": "gold", "budget": "30"}}, actor=org.admin
+    )
+    client.force_login(org.admin)
+    url = reverse("contacts:person_list")
+    assert 'data-label="Tier"' not in client.get(url).content.decode()  # until chosen
+    chosen = client.get(url, {"cols": ["", "cf.tier", "cf.budget"]}).content.decode()
+    assert 'data-label="Tier"' in chosen and "Gold" in chosen
+    assert "sort=cf.budget" in chosen  # a sortable column links its sort
+
+    export = Api(org.admin).get("/people/export?format=csv")
+    text = b"".join(export.streaming_content).decode("utf-8-sig")
+    header, row = list(csv.reader(io.StringIO(text)))[:2]
+    assert row[header.index("Tier")] == "Gold"
+    assert Decimal(row[header.index("Budget")]) == Decimal("30")  # a number, not "30 EUR"

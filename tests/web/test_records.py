@@ -38,3 +38,13 @@ def test_the_delete_preview_counts_what_the_database_will_delete_or_unlink(org):
     assert "Phones: 1 will be deleted" in effects
     assert "People: 2 will be kept without “company”" in effects
     assert Phone.objects.filter(company=company).count() == 1  # a preview deletes nothing
+
+
+def test_sortable_columns_link_their_sort_both_ways(client, org):
+    contacts.create_person({"first_name": "Ivan"}, actor=org.admin)
+    client.force_login(org.admin)
+    url = reverse("contacts:person_list")
+    page = client.get(url).content.decode()
+    assert "?sort=-name" in page and "?sort=company" in page  # name is the current sort
+    descending = client.get(url, {"sort": "-name"}).content.decode()
+    assert 'aria-sort="descending"' in descending and "?sort=name" in descending

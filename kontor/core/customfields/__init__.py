@@ -18,6 +18,7 @@ from .registry import editable_fields, fields_of, may_edit, may_see, visible_fie
 from .values import (
     audit_values,
     clean_values,
+    export_value,
     input_value,
     purge_removed,
     reader_display,
@@ -36,6 +37,7 @@ __all__ = [
     "display",
     "editable_fields",
     "fields_of",
+    "export_value",
     "filter_q",
     "input_value",
     "reader_display",

@@ -214,3 +214,14 @@ def reader_display(user, field: CustomField, stored) -> str:
             return str(record)
         return str(getattr(entry, "hidden_name", types.RecordType.hidden_name))
     return kinds.display(field, stored)
+
+
+def export_value(user, field: CustomField, stored):
+    """The value as an export cell: numbers, dates and yes/no typed, the rest as text."""
+    if field.kind in kinds.NUMBER_KINDS - kinds.ID_KINDS or field.kind in (
+        Kind.DATE,
+        Kind.DATETIME,
+        Kind.BOOLEAN,
+    ):
+        return kinds.to_python(field, stored)
+    return reader_display(user, field, stored)
