@@ -8,14 +8,13 @@ archived, never deleted with them.
 
 from __future__ import annotations
 
-from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kontor.core import audit, bulk
+from kontor.core import bulk
 from kontor.core import services as records
 from kontor.core.access import Action, Scope, require, require_placement, scope_for
-from kontor.core.errors import Conflict, ValidationFailed
+from kontor.core.errors import ValidationFailed
 
 from . import registry
 from .models import ObjectTypeDefinition
@@ -90,30 +89,18 @@ def _require_definer(actor, action: str, definition=None) -> None:
     require(actor, action, target)
 
 
-def _snapshot(definition: ObjectTypeDefinition) -> dict:
-    return {
-        "slug": definition.slug,
-        **{f: getattr(definition, f) for f in DEFINITION_FIELDS},
-        "archived_at": definition.archived_at.isoformat() if definition.archived_at else None,
-    }
+def _apply_definition(definition, data: dict) -> None:
+    for field in DEFINITION_FIELDS:
+        if field in data:
+            setattr(definition, field, str(data[field] or "").strip())
 
 
 def create_definition(data: dict, *, actor) -> ObjectTypeDefinition:
     """Define a new object type; it is live in every process at their next request."""
     _require_definer(actor, Action.CREATE)
-    definition = ObjectTypeDefinition(
-        slug=str(data.get("slug", "")).strip().lower(),
-        **{f: str(data.get(f) or "").strip() for f in DEFINITION_FIELDS},
-    )
-    with transaction.atomic():
-        records.validate(definition)
-        definition.save()
-        audit.record(
-            "objects.objecttypedefinition.created",
-            definition,
-            actor=actor,
-            changes=audit.diff({}, _snapshot(definition)),
-        )
+    definition = ObjectTypeDefinition(slug=str(data.get("slug", "")).strip().lower())
+    _apply_definition(definition, {f: data.get(f) for f in DEFINITION_FIELDS})
+    records.create_record(definition, actor=actor)
     registry.sync(force=True)
     return definition
 
@@ -121,33 +108,13 @@ def create_definition(data: dict, *, actor) -> ObjectTypeDefinition:
 def update_definition(definition, data: dict, *, actor, expected_version=None):
     """Rename or redescribe a type (its API name stays: addresses and grants use it)."""
     _require_definer(actor, Action.EDIT, definition)
-    with transaction.atomic():
-        before = _snapshot(definition)
-        _bump(definition, expected_version)
-        for field in DEFINITION_FIELDS:
-            if field in data:
-                setattr(definition, field, str(data[field] or "").strip())
-        records.validate(definition)
-        definition.save()
-        audit.record(
-            "objects.objecttypedefinition.updated",
-            definition,
-            actor=actor,
-            changes=audit.diff(before, _snapshot(definition)),
-        )
+
+    def apply(target):
+        _apply_definition(target, data)
+
+    records.update_record(definition, apply, actor=actor, expected_version=expected_version)
     registry.sync(force=True)
     return definition
-
-
-def _bump(definition, expected_version) -> None:
-    expected = definition.version if expected_version is None else expected_version
-    bumped = ObjectTypeDefinition.objects.filter(pk=definition.pk, version=expected).update(
-        version=expected + 1, updated_at=timezone.now()
-    )
-    if not bumped:
-        raise Conflict()
-    definition.version = expected + 1
-    definition.updated_at = timezone.now()
 
 
 def delete_definition(definition, *, actor, archive: bool = False, expected_version=None) -> str:
@@ -166,26 +133,18 @@ def delete_definition(definition, *, actor, archive: bool = False, expected_vers
             )
             % {"count": count}
         )
-    with transaction.atomic():
-        before = _snapshot(definition)
-        if count:
-            _bump(definition, expected_version)
-            definition.archived_at = timezone.now()
-            definition.save()
-            verb, result = "archived", "archived"
-        else:
-            if expected_version is not None and expected_version != definition.version:
-                raise Conflict()
-            pk = definition.pk
-            definition.delete()
-            definition.pk = pk  # the audit entry names the type deleted
-            verb, result = "deleted", "deleted"
-        audit.record(
-            f"objects.objecttypedefinition.{verb}",
-            definition,
-            actor=actor,
-            changes=audit.diff(before, _snapshot(definition) if count else {}),
+    if count:
+
+        def archive_it(target):
+            target.archived_at = timezone.now()
+
+        records.update_record(
+            definition, archive_it, actor=actor, expected_version=expected_version
         )
+        result = "archived"
+    else:
+        records.delete_record(definition, actor=actor, expected_version=expected_version)
+        result = "deleted"
     registry.sync(force=True)
     return result
 

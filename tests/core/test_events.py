@@ -271,6 +271,7 @@ CATALOGUE = Path(__file__).parents[2] / "docs" / "events.md"
 
 def test_the_catalogue_lists_exactly_the_events_the_services_emit(org):
     from kontor.accounts import services as accounts
+    from kontor.objects import services as object_types
 
     admin = org.admin
     company = contacts.create_company({"name": "Acme"}, actor=admin)
@@ -287,6 +288,11 @@ def test_the_catalogue_lists_exactly_the_events_the_services_emit(org):
     accounts.delete_role(role, actor=admin)
     user = accounts.create_user(email="new@example.com", password=None, actor=admin)
     accounts.update_user(user, {"first_name": "New"}, actor=admin)
+    definition = object_types.create_definition(
+        {"slug": "catalogue_site", "singular": "site", "plural": "sites"}, actor=admin
+    )
+    object_types.update_definition(definition, {"plural": "building sites"}, actor=admin)
+    object_types.delete_definition(definition, actor=admin)
 
     emitted = set(OutboxEvent.objects.values_list("type", flat=True))
     catalogue = CATALOGUE.read_text().split("## Catalogue", 1)[1]
