@@ -65,7 +65,10 @@ def to_list_filters(record_type: RecordType, sent, user) -> ListFilters:
     """The list's filters as the API received them; an unknown sort is a 422."""
     values = sent.model_dump()
     if not record_type.sort_allowed(user, values["sort"]):
-        raise ValidationFailed(errors={"sort": [_("Unknown sort.")]})
+        choices = ", ".join([*record_type.sorts, "cf.<field>"])
+        raise ValidationFailed(
+            errors={"sort": [_("Sort by one of: %(sorts)s.") % {"sorts": choices}]}
+        )
     extra = {spec.name: values.pop(spec.name) for spec in record_type.filters}
     return ListFilters(**values, extra=extra)
 

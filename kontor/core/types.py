@@ -253,9 +253,8 @@ class RecordType(AuditedType):
         if filters.sort.lstrip("-").startswith(CUSTOM_SORT):
             name = filters.sort.lstrip("-").removeprefix(CUSTOM_SORT)
             descending = filters.sort.startswith("-")
-            return qs.order_by(
-                *customfields.order_by(_custom_field(user, self, name), descending=descending)
-            )
+            found = _custom_field(user, self.object_type, name)
+            return qs.order_by(*customfields.order_by(found, descending=descending))
         sorts = self.sorts_for(user)
         return qs.order_by(*sorts.get(filters.sort, sorts[self.default_sort]))
 
@@ -408,20 +407,26 @@ def _custom_export(user, found):
     return value
 
 
-def _custom_field(user, record_type, name: str):
-    found = customfields.visible_field(user, record_type.object_type, name)
-    if found is None:  # hidden and absent alike
-        raise ValidationFailed(errors={f"custom.{name}": [customfields.unknown_field_message()]})
+def _custom_field(user, object_type: str, name: str):
+    """The custom field ``name`` of the type that ``user`` may see; a hidden one answers as
+    an absent one (422 "Unknown field.")."""
+    found = customfields.visible_field(user, object_type, name)
+    if found is None:
+        raise _unknown_field(name)
     return found
+
+
+def _unknown_field(name: str) -> ValidationFailed:
+    return ValidationFailed(errors={f"custom.{name}": [customfields.unknown_field_message()]})
 
 
 def custom_condition(user, object_type: str, condition: str) -> Q:
     """The filter "name[__op]:value" on a custom field ``user`` may see, else a 422."""
     head, sep, value = condition.partition(":")
     name, _sep, op = head.partition("__")
-    found = customfields.visible_field(user, object_type, name) if sep else None
-    if found is None:
-        raise ValidationFailed(errors={f"custom.{name}": [customfields.unknown_field_message()]})
+    if not sep:  # names no value: answered as a field that is not there
+        raise _unknown_field(name)
+    found = _custom_field(user, object_type, name)
     op = op or "eq"
     if op == "range" or op == "in":
         value = value.split(",")

@@ -10,15 +10,13 @@ import datetime
 from typing import Any, Literal
 
 from django.http import HttpResponse
-from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict, Field
 
 from kontor.core import api_records, files
 from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, Page
 from kontor.core.api_routes import AttachmentOut, AuditPage, attachment_out
-from kontor.core.errors import NotFound, ValidationFailed
-from kontor.core.types import ListFilters
+from kontor.core.errors import NotFound
 
 from . import registry
 
@@ -105,15 +103,6 @@ def _type(type_slug: str):
     return record_type
 
 
-def _filters(record_type, sent: RecordFilters, user) -> ListFilters:
-    if not record_type.sort_allowed(user, sent.sort):
-        choices = ", ".join(record_type.sorts)
-        raise ValidationFailed(
-            errors={"sort": [_("Sort by one of: %(sorts)s.") % {"sorts": choices}]}
-        )
-    return ListFilters(**sent.model_dump())
-
-
 @router.get(PATH, response=RecordPage, operation_id="object_list")
 def list_records(
     request,
@@ -123,7 +112,9 @@ def list_records(
     offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ):
     rt = _type(type_slug)
-    return api_records.list_page(rt, request, _filters(rt, filters, request.user), limit, offset)
+    return api_records.list_page(
+        rt, request, api_records.to_list_filters(rt, filters, request.user), limit, offset
+    )
 
 
 @router.get(f"{PATH}/export", operation_id="object_export", response={200: None, 403: ErrorOut})
@@ -132,7 +123,9 @@ def export_records(
 ):
     """The list's rows (same filters and sort, no paging) within your export scope."""
     rt = _type(type_slug)
-    return api_records.export_file(rt, request, _filters(rt, filters, request.user), format)
+    return api_records.export_file(
+        rt, request, api_records.to_list_filters(rt, filters, request.user), format
+    )
 
 
 @router.get(f"{PATH}/{{int:record_id}}", response=RecordOut, operation_id="object_get")

@@ -20,7 +20,7 @@ from django.db.models import Count, Manager, Max
 from django.utils.translation import gettext_lazy as _
 
 from kontor.core import search, types
-from kontor.core.access import Action, ScopedQuerySet
+from kontor.core.access import ScopedQuerySet
 from kontor.core.types import CellKind, Column, ExportColumn, MenuEntry, RecordType
 
 from .models import CustomRecord, ObjectTypeDefinition
@@ -146,9 +146,6 @@ class CustomObjectType(RecordType):
         from . import services
 
         services.delete_record(obj, actor=actor, expected_version=expected_version)
-
-    def one(self, user, pk, *, action=Action.VIEW):
-        return self.base_queryset(user, Action.VIEW).get_visible(user, pk, action)
 
     def importer(self, actor):
         from . import services
