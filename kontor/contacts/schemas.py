@@ -12,7 +12,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import ConfigDict, Field
 
-from kontor.core.api import DbInt, IsoDate
+from kontor.core.api import DbInt, IsoDate, Ref, ref
 
 from .models import Address, Company, Email, Person, Phone
 
@@ -89,13 +89,6 @@ class ImportantDateIn(StrictIn):
 class ImportantDateOut(Schema):
     label: str
     date: datetime.date
-
-
-class Ref(Schema):
-    """A linked record or user, by id and display name."""
-
-    id: int
-    name: str
 
 
 # -- people ----------------------------------------------------------------------------------
@@ -281,10 +274,6 @@ class DuplicateOut(Schema):
 
 
 # -- output ----------------------------------------------------------------------------------
-
-
-def ref(obj) -> dict | None:
-    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
 
 
 def _contact_points(obj) -> dict:

@@ -283,6 +283,18 @@ def on_http_error(request, exc: HttpError):
     return api.create_response(request, error_body(exc.message), status=exc.status_code)
 
 
+class Ref(Schema):
+    """A linked record or user, by id and display name."""
+
+    id: int
+    name: str
+
+
+def ref(obj) -> dict | None:
+    """``Ref`` of ``obj``; None for no link."""
+    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
+
+
 class Page(Schema):
     """The envelope of every list; subclasses name the type of ``items``."""
 

@@ -209,6 +209,17 @@ class OutboxDelivery(models.Model):
         return f"{self.event_id}:{self.handler}"
 
 
+def _value_field(verbose_name):
+    """A JSON column holding one custom value (a default or a bound), typed as values are."""
+    return models.JSONField(
+        verbose_name,
+        null=True,
+        blank=True,
+        encoder=CustomValuesEncoder,
+        decoder=CustomValuesDecoder,
+    )
+
+
 class CustomField(models.Model):
     """An admin-defined field of one object type; values live in the records' ``custom``.
 
@@ -226,29 +237,11 @@ class CustomField(models.Model):
     help_text = models.CharField(_("help text"), max_length=500, blank=True)
     required = models.BooleanField(_("required"), default=False)
     unique = models.BooleanField(_("unique"), default=False)
-    default = models.JSONField(
-        _("default"),
-        null=True,
-        blank=True,
-        encoder=CustomValuesEncoder,
-        decoder=CustomValuesDecoder,
-    )
+    default = _value_field(_("default"))
     # Bounds: the value's for numbers and dates, its length for text, the count of
     # options picked for a multiple choice.
-    minimum = models.JSONField(
-        _("minimum"),
-        null=True,
-        blank=True,
-        encoder=CustomValuesEncoder,
-        decoder=CustomValuesDecoder,
-    )
-    maximum = models.JSONField(
-        _("maximum"),
-        null=True,
-        blank=True,
-        encoder=CustomValuesEncoder,
-        decoder=CustomValuesDecoder,
-    )
+    minimum = _value_field(_("minimum"))
+    maximum = _value_field(_("maximum"))
     pattern = models.CharField(_("pattern"), max_length=200, blank=True)
     # [{"key": "gold", "label": "Gold"}, ...] in display order.
     choices = models.JSONField(_("options"), default=list, blank=True)

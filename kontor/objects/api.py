@@ -14,7 +14,7 @@ from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import ConfigDict, Field
 
 from kontor.core import api_records, files
-from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, Page
+from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, Page, Ref, ref
 from kontor.core.api_routes import AttachmentOut, AuditPage, attachment_out
 from kontor.core.errors import NotFound
 
@@ -22,11 +22,6 @@ from . import registry
 
 router = Router(tags=["objects"])
 PATH = "/objects/{type_slug}"
-
-
-class Ref(Schema):
-    id: int
-    name: str
 
 
 class RecordIn(Schema):
@@ -78,18 +73,14 @@ class RecordFilters(Schema):
     custom: list[str] = Field([], description="Custom field conditions: name[__op]:value")
 
 
-def _ref(obj):
-    return {"id": obj.pk, "name": str(obj)} if obj is not None else None
-
-
 def record_out(obj) -> dict:
     return {
         "id": obj.pk,
         "type": obj.definition.slug,
         "name": obj.name,
         "notes": obj.notes,
-        "owner": _ref(obj.owner),
-        "department": _ref(obj.department),
+        "owner": ref(obj.owner),
+        "department": ref(obj.department),
         "version": obj.version,
         "created_at": obj.created_at,
         "updated_at": obj.updated_at,
