@@ -232,11 +232,11 @@ def main(argv=None) -> int:
         # The member's page is slow on SQLite (see below): fewer rounds of it.
         iterations = args.member_iterations if raw.scope_sql else args.iterations
 
-        def kontor_page(segment, user=user):
+        def page_of(people, segment, user=user):
+            """Page 1 of ``people`` filtered on one custom field and sorted by another."""
             visible = customfields.visible_fields(user, "contacts.person")
             page = (
-                Person.objects.visible_to(user)
-                .filter(customfields.filter_q(fields["segment"], "eq", segment))
+                people.filter(customfields.filter_q(fields["segment"], "eq", segment))
                 .order_by(*customfields.order_by(fields["score"]))
                 .only("id", "first_name", "last_name", "custom")[:50]
             )
@@ -244,6 +244,9 @@ def main(argv=None) -> int:
                 (p.pk, p.first_name, p.last_name, customfields.values_for(user, p, visible))
                 for p in page
             ]
+
+        def kontor_page(segment, user=user):
+            return page_of(Person.objects.visible_to(user), segment)
 
         for segment in segments:
             mine = [row[0] for row in kontor_page(segment)]
@@ -272,18 +275,8 @@ def main(argv=None) -> int:
                 Exact(Unindexed(F("department_id")), user.department_id)
             )
 
-            def proposal_page(segment, user=user, scope=scope):
-                visible = customfields.visible_fields(user, "contacts.person")
-                page = (
-                    Person.objects.filter(scope)
-                    .filter(customfields.filter_q(fields["segment"], "eq", segment))
-                    .order_by(*customfields.order_by(fields["score"]))
-                    .only("id", "first_name", "last_name", "custom")[:50]
-                )
-                return [
-                    (p.pk, p.first_name, p.last_name, customfields.values_for(user, p, visible))
-                    for p in page
-                ]
+            def proposal_page(segment, scope=scope):
+                return page_of(Person.objects.filter(scope), segment)
 
             def raw_proposal(segment, raw=raw):
                 return raw.page(segment, unindexed_scope=True)
