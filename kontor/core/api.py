@@ -7,6 +7,7 @@ database could not take (a query parameter the operation does not know, NUL char
 unpaired surrogates) is refused with 422 before a route's code runs (``_check_input``).
 """
 
+import contextvars
 import datetime
 import functools
 import json
@@ -123,8 +124,30 @@ def _error_statuses(method: str, operation: dict, components: dict) -> set[int]:
     return statuses
 
 
+# Who asks for the OpenAPI document: it describes the custom fields that reader may see.
+_document_reader = contextvars.ContextVar("openapi_reader", default=None)
+
+
+def _for_its_reader(view):
+    """ninja's docs_decorator: the document's views know their reader (session or token)."""
+
+    @functools.wraps(view)
+    def described_for_reader(request, **kwargs):
+        reader = request.user if request.user.is_authenticated else None
+        if reader is None and "authorization" in request.headers:
+            reader = TokenAuth()(request)
+        token = _document_reader.set(reader)
+        try:
+            return view(request, **kwargs)
+        finally:
+            _document_reader.reset(token)
+
+    return described_for_reader
+
+
 class KontorAPI(NinjaAPI):
-    """Ninja's API whose OpenAPI document lists every error status an operation answers.
+    """Ninja's API whose OpenAPI document lists every error status an operation answers,
+    and each type's custom fields as its reader may see them.
 
     Routes declare their success responses, and any unusual error (an export's 403, the
     audit's 404) in their decorator; the statuses that follow from an operation's shape
@@ -132,7 +155,12 @@ class KontorAPI(NinjaAPI):
     """
 
     def get_openapi_schema(self, *, path_prefix=None, path_params=None):
+        from .customfields import openapi as custom_field_docs
+
         schema = super().get_openapi_schema(path_prefix=path_prefix, path_params=path_params)
+        reader = _document_reader.get()
+        if reader is not None:
+            custom_field_docs.describe(schema, reader)
         components = schema.setdefault("components", {}).setdefault("schemas", {})
         components["ErrorOut"] = ErrorOut.model_json_schema()
         ref = {"$ref": "#/components/schemas/ErrorOut"}
@@ -158,6 +186,7 @@ api = KontorAPI(
     urls_namespace="api",
     docs_url="/docs",
     openapi_url="/openapi.json",
+    docs_decorator=_for_its_reader,
 )
 
 

@@ -17,7 +17,7 @@ from pydantic import Field, create_model
 from . import customfields, exports
 from .access import Action, may
 from .api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, Page, etag, expected_version, page
-from .api_routes import AuditPage, add_attachment_routes, audit_out
+from .api_routes import AuditPage, add_attachment_routes, audit_page
 from .errors import PermissionDenied, ValidationFailed
 from .models import AuditEntry
 from .types import FilterKind, ListFilters, RecordType
@@ -123,9 +123,7 @@ def delete_one(rt: RecordType, request, record_id: int, version: int | None):
 
 def history_page(rt: RecordType, request, record_id: int, limit: int, offset: int) -> dict:
     obj = rt.one(request.user, record_id)
-    result = page(AuditEntry.objects.for_object(obj).order_by("-at", "-id"), limit, offset)
-    result["items"] = [audit_out(e) for e in result["items"]]
-    return result
+    return audit_page(AuditEntry.objects.for_object(obj), request.user, limit, offset)
 
 
 def add_record_routes(router: Router, record_type: RecordType) -> None:

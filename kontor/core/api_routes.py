@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
-from . import files, search, types
+from . import customfields, files, search, types
 from .api import MAX_LIMIT, MAX_OFFSET, ErrorOut, Page, page
 from .errors import NotFound, ValidationFailed
 from .models import Attachment, AuditEntry
@@ -100,7 +100,15 @@ class AuditPage(Page):
     items: list[AuditOut]
 
 
-def audit_out(entry: AuditEntry) -> dict:
+def audit_page(entries, user, limit: int, offset: int) -> dict:
+    """A page of audit rows, each with only the changes ``user`` may read."""
+    result = page(entries.order_by("-at", "-id"), limit, offset)
+    reader = customfields.ChangeReader(user)
+    result["items"] = [audit_out(e, reader) for e in result["items"]]
+    return result
+
+
+def audit_out(entry: AuditEntry, reader: customfields.ChangeReader) -> dict:
     return {
         "id": entry.pk,
         "at": entry.at,
@@ -111,7 +119,7 @@ def audit_out(entry: AuditEntry) -> dict:
         "object_type": entry.object_type,
         "object_id": entry.object_id,
         "object_repr": entry.object_repr,
-        "changes": entry.changes,
+        "changes": reader.changes(entry.object_type, entry.changes),
     }
 
 
@@ -163,9 +171,7 @@ def audit_log(
         entries = AuditEntry.objects.for_object(record)
     else:
         entries = _visible_audit(request.user)
-    result = page(entries.order_by("-at", "-id"), limit, offset)
-    result["items"] = [audit_out(e) for e in result["items"]]
-    return result
+    return audit_page(entries, request.user, limit, offset)
 
 
 # -- attachments ---------------------------------------------------------------------------

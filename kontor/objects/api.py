@@ -6,56 +6,22 @@ type is 404 like an unknown record. Lists, filters, sorts, history and attachmen
 as for people and companies.
 """
 
-import datetime
-from typing import Any, Literal
+from typing import Literal
 
 from django.http import HttpResponse
 from ninja import File, Query, Router, Schema, Status, UploadedFile
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
 from kontor.core import api_records, files
-from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, Page, Ref, ref
+from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, Page, ref
 from kontor.core.api_routes import AttachmentOut, AuditPage, attachment_out
 from kontor.core.errors import NotFound
 
 from . import registry
+from .schemas import RecordIn, RecordOut, RecordPatch
 
 router = Router(tags=["objects"])
 PATH = "/objects/{type_slug}"
-
-
-class RecordIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str
-    notes: str = ""
-    owner_id: DbInt | None = Field(None, description="Defaults to you on create")
-    department_id: DbInt | None = Field(None, description="Defaults to your department")
-    custom: dict[str, Any] = Field({}, description="Custom field values by API name")
-
-
-class RecordPatch(Schema):
-    model_config = ConfigDict(extra="forbid")
-
-    name: str = ""
-    notes: str = ""
-    owner_id: DbInt | None = None
-    department_id: DbInt | None = None
-    custom: dict[str, Any] = Field({}, description="Custom field values; a name left out stays")
-    version: DbInt | None = Field(None, description="The version you edited; or If-Match")
-
-
-class RecordOut(Schema):
-    id: int
-    type: str = Field(description="The type's API name")
-    name: str
-    notes: str
-    owner: Ref | None
-    department: Ref | None
-    custom: dict[str, Any] = Field(description="Custom field values you may see, by API name")
-    version: int
-    created_at: datetime.datetime
-    updated_at: datetime.datetime
 
 
 class RecordPage(Page):

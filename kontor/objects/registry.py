@@ -24,6 +24,7 @@ from kontor.core.access import ScopedQuerySet
 from kontor.core.types import CellKind, Column, ExportColumn, MenuEntry, RecordType
 
 from .models import CustomRecord, ObjectTypeDefinition
+from .schemas import RecordIn, RecordOut, RecordPatch
 
 _lock = threading.Lock()
 _stamp: tuple | None = None
@@ -86,6 +87,9 @@ class CustomObjectType(RecordType):
     form_template = "objects/_record_fields.html"
     profile_template = "objects/_record_profile.html"
     search_description = "Name"
+    out_schema = RecordOut
+    create_schema = RecordIn
+    patch_schema = RecordPatch
 
     def __init__(self, definition: ObjectTypeDefinition, model: type):
         self.definition = definition

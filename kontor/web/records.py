@@ -403,6 +403,9 @@ def _display(field: str, value, names: dict, hidden: dict) -> str:
 def history(user, rt: AuditedType, obj) -> list[dict]:
     """The object's audit entries, newest first, with names for the ids they hold."""
     entries = list(AuditEntry.objects.for_object(obj)[:HISTORY_LIMIT])
+    reader = customfields.ChangeReader(user)
+    for entry in entries:
+        entry.changes = reader.changes(rt.object_type, entry.changes)
     names, hidden = _reference_names(user, rt, entries)
     items = []
     for entry in entries:
@@ -411,7 +414,7 @@ def history(user, rt: AuditedType, obj) -> list[dict]:
             old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
             changes.append(
                 {
-                    "label": _field_label(rt.model, field),
+                    "label": reader.label(rt.object_type, field) or _field_label(rt.model, field),
                     "old": _display(field, old, names, hidden),
                     "new": _display(field, new, names, hidden),
                 }

@@ -2,6 +2,7 @@
 
 import datetime
 import decimal
+import json
 
 import pytest
 from django.db import connection
@@ -22,8 +23,9 @@ PERSON = "contacts.person"
 
 
 def add_field(name, kind, *, actor=SYSTEM, object_type=PERSON, **options):
+    options.setdefault("label", name.title())
     return field_services.create_field(
-        actor=actor, object_type=object_type, name=name, label=name.title(), kind=kind, **options
+        actor=actor, object_type=object_type, name=name, kind=kind, **options
     )
 
 
@@ -207,6 +209,46 @@ def test_values_are_audited_by_api_name_and_only_open_text_is_searchable(org):
     assert created.changes["custom.nickname"] == [None, "Ann"]
     assert updated.changes == {"custom.price": ["10.5", "11"]}
     assert customfields.search_text(reloaded(record)) == "Ann"
+
+
+def test_history_names_a_restricted_field_only_to_those_who_may_see_it(org):
+    from django.urls import reverse
+
+    from tests.utils.clients import Api, browser
+
+    head_role = Role.objects.get(name="head")
+    add_field("nickname", "text")
+    secret = add_field("secret_code", "text", label="Code word", view_roles=[head_role.pk])
+    record = person(org.sales_head, {"nickname": "Ann", "secret_code": "Quokka"})
+    services.update_person(record, {"owner_id": org.member_a.pk}, actor=org.sales_head)
+    paths = (f"/people/{record.pk}/history", f"/audit?object=contacts.person:{record.pk}")
+
+    def api_changes(user, path):
+        return [e["changes"] for e in Api(user).get(path).json()["items"]]
+
+    def page(user):
+        html = browser(user).get(
+            reverse("contacts:person_detail", args=[record.pk]) + "?tab=history"
+        )
+        assert html.status_code == 200
+        return html.content.decode()
+
+    for path in paths:
+        assert all("custom.secret_code" not in c for c in api_changes(org.member_a, path))
+        assert any(
+            c.get("custom.nickname") == [None, "Ann"] for c in api_changes(org.member_a, path)
+        )
+        assert any(
+            c.get("custom.secret_code") == [None, "Quokka"]
+            for c in api_changes(org.sales_head, path)
+        )
+    assert "Quokka" not in page(org.member_a) and "Code word" not in page(org.member_a)
+    assert "Quokka" in page(org.sales_head) and "Code word" in page(org.sales_head)
+
+    # Renamed, its old key belongs to no current field: only a field manager reads it.
+    field_services.update_field(secret, actor=org.admin, name="password", view_roles=[])
+    assert all("custom.secret_code" not in c for c in api_changes(org.sales_head, paths[0]))
+    assert any("custom.secret_code" in c for c in api_changes(org.admin, paths[0]))
 
 
 def test_field_definitions_are_validated_permitted_and_audited(org):
@@ -472,3 +514,59 @@ def test_companies_carry_their_own_fields(org):
     with pytest.raises(ValidationFailed):
         person(org.admin, {"tier": "gold"})
     assert Company.objects.filter(customfields.filter_q(field, "eq", "gold")).count() == 1
+
+
+def test_the_api_document_describes_the_fields_its_reader_may_see(org):
+    from tests.utils.clients import Api
+
+    head_role = Role.objects.get(name="head")
+    add_field("tier", "choice", choices=[{"key": "gold", "label": "Gold"}], required=True)
+    add_field("budget", "money", currency="EUR", minimum="0")
+    add_field("secret_code", "text", view_roles=[head_role.pk])
+    add_field("rating", "integer", edit_roles=[head_role.pk])
+
+    def document(user):
+        response = Api(user).get("/openapi.json")
+        assert response.status_code == 200
+        return response.json()["components"]["schemas"]
+
+    member, head = document(org.member_a), document(org.sales_head)
+    read = member["CustomFields.contacts.person"]["properties"]
+    assert sorted(read) == ["budget", "rating", "tier"]
+    assert read["tier"]["anyOf"][0] == {"type": "string", "enum": ["gold"]}
+    assert read["budget"]["anyOf"][0] == {
+        "type": "number",
+        "minimum": 0.0,
+        "description": "Amount in EUR",
+    }
+    # What the member may not change is not in what the API takes from them.
+    assert sorted(member["CustomFieldsInput.contacts.person"]["properties"]) == ["budget", "tier"]
+    assert member["PersonOut"]["properties"]["custom"]["allOf"] == [
+        {"$ref": "#/components/schemas/CustomFields.contacts.person"}
+    ]
+    assert member["PersonCreate"]["properties"]["custom"]["allOf"] == [
+        {"$ref": "#/components/schemas/CustomFieldsInput.contacts.person"}
+    ]
+    assert "secret_code" in head["CustomFields.contacts.person"]["properties"]
+    # Neither the name nor anything of a hidden field reaches the member's document.
+    member_text = json.dumps(member)
+    assert "secret_code" not in member_text and "Secret_Code" not in member_text
+    # Without a reader (the anonymous document) no custom field is described at all.
+    from django.test import Client
+
+    anonymous = json.loads(Client().get("/api/v1/openapi.json").content)
+    assert "CustomFields.contacts.person" not in anonymous["components"]["schemas"]
+
+
+def test_custom_object_types_share_schemas_and_each_is_described(org, define_type):
+    from tests.utils.clients import Api
+
+    define_type("site", "Site", "Sites")
+    define_type("vessel", "Vessel", "Vessels")
+    add_field("area", "decimal", object_type="objects.site")
+    schemas = Api(org.admin).get("/openapi.json").json()["components"]["schemas"]
+    assert sorted(schemas["CustomFields.objects.site"]["properties"]) == ["area"]
+    assert schemas["CustomFields.objects.vessel"]["properties"] == {}
+    assert {"$ref": "#/components/schemas/CustomFields.objects.site"} in schemas["RecordOut"][
+        "properties"
+    ]["custom"]["anyOf"]

@@ -8,13 +8,23 @@ Definitions are ``kontor.core.models.CustomField`` rows; a record's values live 
 - values: cleaning a record's values on write, reading them for a reader;
 - queries: filter and sort expressions the field's index serves;
 - indexes: the per-field expression indexes, made and dropped at run time;
-- services: adding, changing and removing definitions.
+- services: adding, changing and removing definitions;
+- openapi: each type's fields in the API document, as its reader may see them.
 """
 
 from .kinds import INDEXED_KINDS as SORTABLE_KINDS
 from .kinds import OPERATORS, Kind, display
 from .queries import CustomKey, filter_q, order_by
-from .registry import editable_fields, fields_of, may_edit, may_see, visible_field, visible_fields
+from .registry import (
+    ChangeReader,
+    editable_fields,
+    fields_of,
+    may_edit,
+    may_manage_fields,
+    may_see,
+    visible_field,
+    visible_fields,
+)
 from .values import (
     audit_values,
     clean_values,
@@ -30,6 +40,7 @@ from .values import (
 __all__ = [
     "OPERATORS",
     "SORTABLE_KINDS",
+    "ChangeReader",
     "CustomKey",
     "Kind",
     "audit_values",
@@ -42,6 +53,7 @@ __all__ = [
     "input_value",
     "reader_display",
     "may_edit",
+    "may_manage_fields",
     "may_see",
     "order_by",
     "purge_removed",

@@ -13,9 +13,13 @@ import uuid
 
 from django.db import connection
 
+from ..access import Action, Scope, scope_for
 from ..models import CustomField, DefinitionStamp
 
 STAMP = "customfields"
+FIELD_TYPE = "core.customfield"
+# How audit rows and error messages name a custom field: "custom.<name>".
+KEY_PREFIX = "custom."
 # Both databases quote names with double quotes.
 _STAMP_SQL = 'SELECT value FROM "core_definitionstamp" WHERE name = %s'
 
@@ -83,3 +87,57 @@ def editable_fields(user, object_type: str) -> list[CustomField]:
 def visible_field(user, object_type: str, name: str) -> CustomField | None:
     """The field of that API name if ``user`` may see it; None for unknown and hidden alike."""
     return next((f for f in visible_fields(user, object_type) if f.name == name), None)
+
+
+def may_manage_fields(user) -> bool:
+    """Superusers and roles granted "edit" on core.customfield with scope "all" (admin)."""
+    return scope_for(user, FIELD_TYPE, Action.EDIT) == Scope.ALL
+
+
+class ChangeReader:
+    """An audit row's changes as one reader may read them.
+
+    A custom field's key ("custom.<name>") is kept only if the reader may see a field of
+    that name now. A key no current field has (renamed or removed since) is kept only for
+    whoever manages fields: its past restriction is no longer known, so nobody else gets it.
+    """
+
+    def __init__(self, user):
+        self.user = user
+        self._names: dict[str, tuple[set[str], set[str]]] = {}
+        self._manager: bool | None = None
+
+    def _fields(self, object_type: str) -> tuple[set[str], set[str]]:
+        if object_type not in self._names:
+            fields = fields_of(object_type)
+            self._names[object_type] = (
+                {f.name for f in fields if may_see(self.user, f)},
+                {f.name for f in fields},
+            )
+        return self._names[object_type]
+
+    def _readable(self, object_type: str, key: str) -> bool:
+        if not key.startswith(KEY_PREFIX):
+            return True
+        name = key.removeprefix(KEY_PREFIX)
+        visible, current = self._fields(object_type)
+        if name in visible:
+            return True
+        if name in current:
+            return False
+        if self._manager is None:
+            self._manager = may_manage_fields(self.user)
+        return self._manager
+
+    def changes(self, object_type: str, changes: dict) -> dict:
+        if not any(key.startswith(KEY_PREFIX) for key in changes):
+            return changes
+        return {k: v for k, v in changes.items() if self._readable(object_type, k)}
+
+    def label(self, object_type: str, key: str) -> str | None:
+        """The field's label for its audit key, or None when the key is not a custom field's."""
+        if not key.startswith(KEY_PREFIX):
+            return None
+        name = key.removeprefix(KEY_PREFIX)
+        field = next((f for f in fields_of(object_type) if f.name == name), None)
+        return field.label if field is not None else name.replace("_", " ")

@@ -18,15 +18,14 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from .. import audit, events
-from ..access import Action, Scope, scope_for
 from ..errors import Conflict, PermissionDenied, ValidationFailed
 from ..inputs import text_problem
 from ..models import CustomField
 from . import indexes, kinds, registry
 from .kinds import Kind
 from .queries import CustomEmpty, CustomKey, filter_q
+from .registry import FIELD_TYPE, may_manage_fields
 
-FIELD_TYPE = "core.customfield"
 ATTRIBUTES = (
     "name",
     "label",
@@ -54,11 +53,6 @@ CHOICES_LIMIT = 200
 FIELDS_PER_TYPE_LIMIT = 200
 # Nested repetition ("(a+)+") can take exponential time on a crafted value.
 _NESTED_REPEAT = re.compile(r"\([^)]*[+*}][^)]*\)\s*[+*{]")
-
-
-def may_manage_fields(actor) -> bool:
-    """Superusers and roles granted "edit" on core.customfield with scope "all" (admin)."""
-    return scope_for(actor, FIELD_TYPE, Action.EDIT) == Scope.ALL
 
 
 def _require_manager(actor) -> None:

@@ -20,7 +20,7 @@ from .queries import CustomKey, db_value
 
 def error_key(field_or_name) -> str:
     name = field_or_name if isinstance(field_or_name, str) else field_or_name.name
-    return f"custom.{name}"
+    return f"{registry.KEY_PREFIX}{name}"
 
 
 def unknown_field_message() -> str:
