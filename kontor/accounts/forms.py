@@ -8,7 +8,8 @@ from django.contrib.auth import password_validation
 from django.utils import translation
 from django.utils.translation import gettext_lazy as _
 
-from kontor.core.access import Action, Scope
+from kontor.core import types as core_types
+from kontor.core.access import ANY_OBJECT_TYPE, Action, Scope
 from kontor.core.errors import KontorError
 from kontor.core.inputs import DB_INT_MAX, as_db_id
 
@@ -216,6 +217,7 @@ class RoleForm(AccessibleForm):
         return [
             (
                 object_type,
+                "" if object_type == ANY_OBJECT_TYPE else core_types.label_of(object_type),
                 [(label, self[self.cell_name(object_type, a)]) for a, label in Action.choices],
             )
             for object_type in self.object_types

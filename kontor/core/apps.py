@@ -10,7 +10,12 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from . import events, types
+        from .customfields import registry
+
         post_migrate.connect(_sync_custom_field_indexes, sender=self)
+        types.register_admin_area(events.OBJECT_TYPE, _("Event deliveries"))
+        types.register_admin_area(registry.FIELD_TYPE, _("Custom fields"))
 
 
 def _sync_custom_field_indexes(using, **kwargs):

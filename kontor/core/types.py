@@ -482,10 +482,21 @@ def record_types() -> list[RecordType]:
 
 
 def grantable() -> list[str]:
-    """Every object type a role may grant on: record types (by name), then the others."""
-    return sorted(t.object_type for t in record_types()) + [
+    """Every object type a role may grant on: record types (by name), then the other
+    audited types, then the admin areas guarded by a grant."""
+    names = sorted(t.object_type for t in record_types()) + [
         t.object_type for t in _types.values() if not isinstance(t, RecordType)
     ]
+    return names + [name for name in _admin_areas if name not in names]
+
+
+# Names a grant may carry that are no record: an admin area its holders open (the event
+# deliveries, custom field definitions) with the label the roles editor shows.
+_admin_areas: dict[str, str] = {}
+
+
+def register_admin_area(object_type: str, label) -> None:
+    _admin_areas[object_type] = label
 
 
 def menu(user) -> list[tuple[RecordType, str]]:
@@ -503,7 +514,9 @@ def url_of(obj) -> str:
 
 def label_of(object_type: str) -> str:
     entry = get(object_type)
-    return str(entry.plural) if entry else object_type
+    if entry is not None:
+        return str(entry.plural)
+    return str(_admin_areas.get(object_type, object_type))
 
 
 # -- settings pages other apps add ----------------------------------------------------------

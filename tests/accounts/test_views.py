@@ -247,6 +247,28 @@ def test_role_editor_shows_the_matrix_and_saves_grants(as_user, org):
     assert not Role.objects.filter(pk=auditor.pk).exists()
 
 
+def test_role_editor_grants_the_admin_areas_by_their_names(as_user, org, make_user):
+    from kontor.core import customfields, events
+
+    client = as_user(org.admin)
+    page = text(client.get("/settings/roles/new/"))
+    for object_type, label in (
+        ("core.event", "Event deliveries"),
+        ("core.customfield", "Custom fields"),
+    ):
+        assert f'name="grant:{object_type}:edit"' in page
+        assert f"{label} <code>{object_type}</code>" in page
+    assert "People <code>contacts.person</code>" in page
+    response = client.post(
+        "/settings/roles/new/",
+        {"name": "Field keeper", "grant:core.customfield:edit": "4", "grant:core.event:view": "4"},
+    )
+    assert response.status_code == 302
+    keeper = make_user("keeper@example.com", roles=["Field keeper"])
+    assert customfields.may_manage_fields(keeper) and events.may_view_deliveries(keeper)
+    assert not customfields.may_manage_fields(org.member_a)
+
+
 def test_builtin_role_cannot_be_deleted_from_the_ui(as_user, org):
     admin_role = Role.objects.get(name="admin")
     as_user(org.admin).post(f"/settings/roles/{admin_role.pk}/delete/")
