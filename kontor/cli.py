@@ -101,6 +101,17 @@ def cmd_events_retry(args) -> int:
     return 0
 
 
+def cmd_events_purge(args) -> int:
+    from kontor.core import events
+
+    count = events.purge_delivered(keep_days=args.days)
+    print(
+        ngettext("%(count)d delivered event removed", "%(count)d delivered events removed", count)
+        % {"count": count}
+    )
+    return 0
+
+
 def cmd_demo(args) -> int:
     from kontor.demo import load_demo
 
@@ -259,6 +270,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="these deliveries (default: every failed one)",
     )
     events_retry.set_defaults(func=cmd_events_retry)
+    events_purge = _command(
+        events_sub, "purge", "remove events whose deliveries are all done, older than N days"
+    )
+    events_purge.add_argument(
+        "--days", type=float, default=None, help="default: KONTOR_EVENTS_KEEP_DAYS (30)"
+    )
+    events_purge.set_defaults(func=cmd_events_purge)
 
     demo = _command(sub, "demo", "load the demo company B. Company (idempotent)")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")

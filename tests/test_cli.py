@@ -116,6 +116,7 @@ def test_kontor_help_lists_every_command():
         (["events"], "retry event deliveries"),
         (["events", "list"], "last error"),
         (["events", "retry"], "failed deliveries again"),
+        (["events", "purge"], "older than N days"),
         (["demo"], "demo company"),
         (["createuser"], "Create a user"),
         (["token"], "API tokens"),
@@ -255,6 +256,10 @@ def test_events_lists_and_retries_a_failed_delivery_and_the_worker_runs_it(var_d
     assert (worked.returncode, worked.stdout) == (0, "1 delivery run\n")
     pending = run_kontor(var_dir, "events", "list", "--status", "pending").stdout
     assert "\t1\t" in pending and "LookupError" in pending
+    # Undelivered, the event stays whatever its age; events with no handler go.
+    purged = run_kontor(var_dir, "events", "purge", "--days", "0")
+    assert purged.returncode == 0 and purged.stdout.endswith("delivered events removed\n")
+    assert run_kontor(var_dir, "events", "list", "--status", "pending").stdout == pending
 
 
 def test_events_retry_of_an_unknown_delivery_is_a_one_line_error(var_dir):

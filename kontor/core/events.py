@@ -25,7 +25,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import F, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -315,15 +315,45 @@ def _record_failure(delivery: OutboxDelivery, error: str) -> None:
     )
 
 
+def purge_delivered(*, keep_days: float | None = None, batch: int = 1000) -> int:
+    """Remove events older than ``keep_days`` whose every delivery is done (or that had
+    no handler), with their deliveries; returns how many events went. A pending or
+    failed delivery keeps its event, whatever its age."""
+    days = settings.KONTOR_EVENTS_KEEP_DAYS if keep_days is None else keep_days
+    cutoff = timezone.now() - timedelta(days=days)
+    unfinished = OutboxDelivery.objects.filter(event=OuterRef("pk")).exclude(
+        status=OutboxDelivery.Status.DONE
+    )
+    purgeable = OutboxEvent.objects.filter(fanned_out=True, occurred_at__lt=cutoff).exclude(
+        Exists(unfinished)
+    )
+    removed = 0
+    while ids := list(purgeable.order_by("id").values_list("id", flat=True)[:batch]):
+        # Small transactions: SQLite's one write lock is never held long.
+        with transaction.atomic():
+            OutboxDelivery.objects.filter(event_id__in=ids).delete()
+            OutboxEvent.objects.filter(id__in=ids).delete()
+        removed += len(ids)
+    return removed
+
+
+_PURGE_EVERY = timedelta(hours=1)
+
+
 def run_dispatcher(stop: threading.Event, *, poll_seconds: float | None = None) -> None:
-    """Deliver until ``stop`` is set: at once when nudged, else every ``poll_seconds``."""
+    """Deliver until ``stop`` is set: at once when nudged, else every ``poll_seconds``;
+    purge what was delivered long ago once an hour."""
     poll = settings.KONTOR_EVENTS_POLL_SECONDS if poll_seconds is None else poll_seconds
+    next_purge = timezone.now()
     while not stop.is_set():
         _wakeup.clear()
         ran = 0
         try:
             close_old_connections()
             ran = deliver_pending(stop=stop)
+            if timezone.now() >= next_purge:
+                next_purge = timezone.now() + _PURGE_EVERY
+                purge_delivered()
         except Exception:  # a lost database must not end the dispatcher: retry next poll
             log.exception("Event dispatch failed; retrying in %s s", poll)
         if not ran:

@@ -136,6 +136,29 @@ def test_a_failing_handler_is_retried_with_growing_delays_then_marked_failed(org
     assert events.deliver_pending() == 0  # failed stays failed until someone retries
 
 
+def test_old_delivered_events_are_purged_and_undelivered_ones_kept(org, received, failing):
+    errors, _calls = failing
+    contacts.create_person({"first_name": "Ivan"}, actor=org.member_a)
+    contacts.create_company({"name": "Acme"}, actor=org.member_a)
+    events.deliver_pending()
+    delivered = OutboxDelivery.objects.get(handler="test.received").event_id
+    waiting = OutboxDelivery.objects.get(handler="test.failing")
+    failed = waiting.event_id
+    assert events.purge_delivered(keep_days=30) == 0  # too young
+    OutboxEvent.objects.update(occurred_at=timezone.now() - timedelta(days=31))
+    # Every event but the failed delivery's: the person's, and the set-up's (no handler).
+    written = OutboxEvent.objects.count()
+    assert events.purge_delivered(keep_days=30) == written - 1
+    assert list(OutboxEvent.objects.values_list("id", flat=True)) == [failed]
+    assert not OutboxDelivery.objects.filter(event_id=delivered).exists()
+    # Retried and delivered, it goes too.
+    errors.clear()
+    events.retry(org.admin, [waiting.pk])
+    events.deliver_pending()
+    assert events.purge_delivered(keep_days=30, batch=1) == 1
+    assert not OutboxEvent.objects.exists()
+
+
 def test_a_lapsed_lease_is_claimed_again_and_a_live_one_is_not(org, received):
     contacts.create_person({"first_name": "Ivan"}, actor=org.member_a)
     events._fan_out(1000)
