@@ -132,6 +132,41 @@ CUSTOM_OBJECT = Sample(
     invalid_form=({"name": "  "}, "name"),
 )
 
+# The example: a site with a client (relation to companies, left empty here: a
+# client must be a company its writer sees), a budget (money) and a stage (choice).
+CONSTRUCTION_SITE_FIELDS = (
+    ("client", "Client", "relation", {"related_type": "contacts.company"}),
+    ("budget", "Budget", "money", {"currency": "EUR", "minimum": "0"}),
+    (
+        "stage",
+        "Stage",
+        "choice",
+        {
+            "choices": [
+                {"key": "planning", "label": "Planning"},
+                {"key": "building", "label": "Building"},
+            ]
+        },
+    ),
+)
+CONSTRUCTION_SITE = Sample(
+    data=lambda mark: {
+        "name": mark,
+        "notes": "Fenced",
+        "custom": {"budget": "125000.50", "stage": "building"},
+    },
+    form=lambda mark: {
+        "name": mark,
+        "notes": "Fenced",
+        "custom.budget": "125000.50",
+        "custom.stage": "building",
+    },
+    marker_field="name",
+    change=("notes", "Changed by the standard tests"),
+    invalid=({"custom": {"budget": "-5"}}, "custom.budget"),
+    invalid_form=({"custom.budget": "-5"}, "custom.budget"),
+)
+
 SAMPLES: dict[str, Sample] = {
     "contacts.person": PERSON,
     "contacts.company": COMPANY,
