@@ -198,6 +198,7 @@ class RecordType(AuditedType):
     hidden_name: str = _("a record you cannot see")
     unknown_text: str = _("Unknown record.")
     empty_text: str = ""  # the empty list's invitation
+    search_placeholder: str = _("Search by name…")  # the list's search box
 
     # Phrases naming the type. A language declines a type's name ("нет людей"), so a
     # built-in type spells each one out; these defaults serve types named at run time.
