@@ -10,7 +10,15 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
+        from . import events, types
+        from .customfields import reindex
+        from .models import CustomField
+
         post_migrate.connect(_sync_custom_field_indexes, sender=self)
+        types.register(types.AuditedType.of(CustomField, _("custom field"), _("custom fields")))
+        events.subscribe(
+            reindex.EVENTS, reindex.rebuild_search_documents, name=reindex.HANDLER_NAME
+        )
 
 
 def _sync_custom_field_indexes(using, **kwargs):
