@@ -27,7 +27,7 @@ from django.views import View
 
 from kontor.accounts.models import Department
 from kontor.accounts.queries import assignable_owners, placement_department_tree
-from kontor.core import customfields, files, services
+from kontor.core import customfields, files, services, types
 from kontor.core.access import Action, may, record_in_scope, require
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
 from kontor.core.inputs import as_db_id
@@ -556,24 +556,52 @@ def custom_inputs(user, rt: RecordType, form, obj) -> list[dict]:
         else:
             value = stored.get(field.name)
         sections.setdefault(field.section, []).append(
-            {
-                "field": field,
-                "name": f"custom.{field.name}",
-                "value": customfields.input_value(field, value),
-                "errors": form.errors.get(f"custom.{field.name}", []),
-                "editable": customfields.may_edit(user, field),
-            }
+            custom_input(
+                user,
+                field,
+                value,
+                errors=form.errors.get(f"custom.{field.name}", []),
+                editable=customfields.may_edit(user, field),
+            )
         )
     return [{"title": title, "inputs": inputs} for title, inputs in sections.items()]
 
 
+def custom_input(user, field, value, *, errors=(), editable=True) -> dict:
+    """One custom field's input as web/records/_custom_fields.html draws it (record forms
+    and the field's preview on its settings page): a user field offers the active users,
+    a relation names the chosen record if ``user`` may see it."""
+    shown = customfields.input_value(field, value)
+    entry = {
+        "field": field,
+        "name": f"custom.{field.name}",
+        "value": shown,
+        "errors": list(errors),
+        "editable": editable,
+    }
+    if field.kind == customfields.Kind.USER:
+        entry["users"] = customfields.pickable_users(keep=shown)
+        entry["value"] = str(shown)
+    elif field.kind == customfields.Kind.RELATION:
+        entry["target"] = types.get(field.related_type)
+        record = customfields.related_record(user, field, shown) if shown else None
+        entry["label"] = str(record) if record is not None else ""
+    return entry
+
+
 def custom_values(user, rt: RecordType, obj) -> list[dict]:
-    """The custom values a detail page shows ``user``: label and text of each filled one."""
+    """The custom values a detail page shows ``user``: label and text of each filled one,
+    and a related record's page if they may see it."""
     shown = []
     for field in customfields.visible_fields(user, rt.object_type):
         value = (obj.custom or {}).get(field.key)
-        if value is not None:
-            shown.append({"field": field, "text": customfields.reader_display(user, field, value)})
+        if value is None:
+            continue
+        item = {"field": field, "text": customfields.reader_display(user, field, value)}
+        if field.kind == customfields.Kind.RELATION:
+            record = customfields.related_record(user, field, value)
+            item["url"] = types.url_of(record) if record is not None else ""
+        shown.append(item)
     return shown
 
 
