@@ -35,18 +35,6 @@ from kontor.core.models import CustomField
 
 from .records import custom_input
 
-# The kinds each kind-dependent option applies to (the form shows it for those only;
-# a value sent for another kind is ignored).
-OPTION_KINDS = {
-    "choices": set(kinds.CHOICE_KINDS),
-    "currency": {Kind.MONEY},
-    "related_type": {Kind.RELATION},
-    "pattern": set(kinds.PATTERN_KINDS),
-    "minimum": set(kinds.ORDERED_KINDS) | set(kinds.TEXT_KINDS) | {Kind.MULTIPLE_CHOICE},
-    "maximum": set(kinds.ORDERED_KINDS) | set(kinds.TEXT_KINDS) | {Kind.MULTIPLE_CHOICE},
-    "unique": set(kinds.UNIQUE_KINDS),
-    "default": set(Kind) - set(kinds.ID_KINDS),
-}
 _NAME_LIMIT = 63
 _CHOICE_KEY_LIMIT = 50
 _KEYED_OPTION = re.compile(r"([A-Za-z0-9_-]{1,50})\s*:\s*(.+)")
@@ -255,17 +243,19 @@ class FieldForm(AccessibleForm):
         return [
             {
                 "field": self[name],
-                "kinds": " ".join(sorted(OPTION_KINDS[name])),
-                "shown": self.chosen_kind in OPTION_KINDS[name],
+                "kinds": " ".join(sorted(applicable)),
+                "shown": self.chosen_kind in applicable,
             }
-            for name in OPTION_KINDS
+            for name, (applicable, _empty) in kinds.OPTION_KINDS.items()
         ]
 
     def attributes(self) -> dict:
         """The service's attributes from the cleaned form; options of other kinds ignored."""
         data = self.cleaned_data
         kind = data["kind"]
-        applies = {name: kind in applicable for name, applicable in OPTION_KINDS.items()}
+        applies = {
+            name: kind in applicable for name, (applicable, _e) in kinds.OPTION_KINDS.items()
+        }
         choices = parse_choices(data["choices"]) if applies["choices"] else []
         attributes = {
             "label": data["label"],
