@@ -165,10 +165,11 @@ class FieldForm(AccessibleForm):
         help_text=gettext_lazy("The heading the field appears under on the form."),
     )
     position = forms.IntegerField(
-        label=gettext_lazy("Order in the section"),
+        label=gettext_lazy("Sort order"),
         min_value=0,
         max_value=100_000,
         required=False,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
         help_text=gettext_lazy("Smaller numbers come first within the section."),
     )
     view_roles = forms.MultipleChoiceField(

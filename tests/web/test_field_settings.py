@@ -156,7 +156,7 @@ def test_preview_shows_the_record_forms_input_and_a_value_without_saving(admin_c
         {"label": "Starts", "kind": "date", "position": "0", "preview": "1"},
         headers={"HX-Request": "true", "HX-Target": "field-preview"},
     ).content.decode()
-    assert partial.lstrip().startswith('<section class="card" id="field-preview"')
+    assert partial.lstrip().startswith('<section class="card record-form" id="field-preview"')
     assert 'type="date"' in partial and "<form" not in partial
 
 
