@@ -17,7 +17,7 @@ from django.db import DEFAULT_DB_ALIAS, router
 from django.db.models.deletion import Collector
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
@@ -29,6 +29,7 @@ from kontor.accounts.models import Department
 from kontor.accounts.queries import assignable_owners, placement_department_tree
 from kontor.core import customfields, files, services, types
 from kontor.core.access import Action, may, record_in_scope, require
+from kontor.core.customfields.services import may_manage_fields
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
 from kontor.core.inputs import as_db_id
 from kontor.core.models import Attachment, AuditEntry
@@ -227,6 +228,10 @@ class ListView(RecordView):
                 for c in available
             ],
             "can": self.permissions(),
+            # The column menu links an administrator to the type's custom fields.
+            "fields_url": (
+                reverse("web:field_type", args=[rt.object_type]) if may_manage_fields(user) else ""
+            ),
             "tags": rt.tags_in_use(user),
             # Filters offer whom and where the user can see; bulk changes, where they may put.
             "owners": assignable_owners(user, rt.object_type, Action.VIEW),

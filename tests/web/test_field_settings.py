@@ -235,3 +235,11 @@ def test_an_object_types_page_links_to_its_fields(admin_client, define_type):
     definition = ObjectTypeDefinition.objects.get(slug="site")
     page = admin_client.get(reverse("objects:definition_edit", args=[definition.pk]))
     assert reverse("web:field_type", args=["objects.site"]) in page.content.decode()
+
+
+def test_a_list_links_an_administrator_to_its_types_fields(client, org):
+    fields_url = reverse("web:field_type", args=[PEOPLE])
+    client.force_login(org.member_a)
+    assert fields_url not in client.get(reverse("contacts:person_list")).content.decode()
+    client.force_login(org.admin)
+    assert fields_url in client.get(reverse("contacts:person_list")).content.decode()
