@@ -70,3 +70,25 @@ def test_a_change_search_does_not_read_leaves_documents_alone(org, nickname):
     change(nickname, org.admin, label="Alias", help_text="What friends call them")
     assert dict(SearchDocument.objects.values_list("object_id", "body")) == before
     assert search.rebuild_documents(Person) == 0  # every document already current
+
+
+def test_a_worker_that_never_loaded_a_custom_type_still_rebuilds_its_documents(org, define_type):
+    from kontor.objects import registry as object_registry
+
+    site = define_type("site", "Construction site", "Construction sites")
+    field = field_services.create_field(
+        actor=org.admin, object_type="objects.site", name="code", label="Code", kind="text"
+    )
+    record = site.create({"name": "Tower", "custom": {"code": "Quokka"}}, actor=org.member_a)
+    model = type(record)
+    assert [r.name for r in search.search_model(org.member_a, model, "quokka")] == ["Tower"]
+    head = Role.objects.get(name="head")
+    field_services.update_field(field, actor=org.admin, view_roles=[head.pk])
+    # As in a worker started before the type was defined: the type is not in this process.
+    object_registry._drop("site")
+    object_registry._stamp = None
+    events.deliver_pending()
+    assert not SearchDocument.objects.filter(body__contains="quokka").exists()
+    assert SearchDocument.objects.filter(
+        object_type="objects.site", body__contains="tower"
+    ).exists()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 
-from .. import search
+from .. import search, types
 from ..models import CustomField
 from .kinds import CHOICE_KINDS, TEXT_KINDS
 
@@ -50,6 +50,7 @@ def rebuild_search_documents(event) -> None:
     states = _states(event.type, payload["field_id"], payload.get("changes") or {})
     if not any(searched(kind, roles) for kind, roles in states):
         return
+    types.refresh()  # the worker may not have loaded a custom type defined since it started
     model = record_model(payload["object_type"])
     if model is None:
         # A custom type this process has not loaded yet: retried (and visible) later.
