@@ -18,7 +18,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404
 from django.shortcuts import redirect
 from django.utils import timezone
-from django.utils.text import slugify
+from django.utils.text import capfirst, slugify
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
@@ -188,7 +188,7 @@ class FieldForm(AccessibleForm):
         super().__init__(*args, **kwargs)
         self.field = field
         self.fields["related_type"].choices = [("", "—")] + [
-            (rt.object_type, str(rt.plural).capitalize()) for rt in record_types_with_fields()
+            (rt.object_type, capfirst(rt.plural)) for rt in record_types_with_fields()
         ]
         roles = [(str(r.pk), r.display_name) for r in Role.objects.order_by("name")]
         self.fields["view_roles"].choices = self.fields["edit_roles"].choices = roles
