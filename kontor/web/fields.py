@@ -195,7 +195,12 @@ class FieldForm(AccessibleForm):
         if field is None:
             self.initial.setdefault("position", position)
             self.fields["name"].widget.attrs["data-name-from-label"] = ""
-        elif not self.is_bound:
+        else:
+            self.fields["name"].help_text = _(
+                "Programs that use the API, and import or export files, name the field by "
+                "its API name: if you change it, change them too."
+            )
+        if field is not None and not self.is_bound:
             self.initial.update(
                 {
                     attribute: getattr(field, attribute)
@@ -228,8 +233,10 @@ class FieldForm(AccessibleForm):
     def _default_text(field: CustomField) -> str:
         if field.default is None:
             return ""
-        if field.kind == Kind.MULTIPLE_CHOICE:
-            return ", ".join(field.default)
+        if field.kind in kinds.CHOICE_KINDS:
+            labels = {c["key"]: c["label"] for c in field.choices}
+            keys = field.default if isinstance(field.default, list) else [field.default]
+            return ", ".join(labels.get(key, key) for key in keys)
         return customfields.input_value(field, field.default)
 
     @property

@@ -109,6 +109,8 @@ def test_creating_a_field_suggests_its_api_name_and_derives_option_keys(admin_cl
     assert field.default == "gold"
     assert (field.currency, field.related_type, field.pattern) == ("", "", "")
     assert AuditEntry.objects.filter(object_type="core.customfield", object_id=field.pk).exists()
+    edit = admin_client.get(reverse("web:field_edit", args=[field.pk])).content.decode()
+    assert 'name="default" value="Gold"' in edit  # the default shown by its label
 
 
 def test_service_errors_show_beside_their_inputs_and_the_input_stays(admin_client):
@@ -164,7 +166,7 @@ def test_editing_keeps_the_keys_and_a_failed_kind_change_says_why(admin_client, 
     contacts.create_person({"first_name": "Ivan", "custom": {"tier": "gold"}}, actor=org.admin)
     url = reverse("web:field_edit", args=[tier.pk])
     page = admin_client.get(url).content.decode()
-    assert "gold: Gold" in page and "name-warning" in page
+    assert "gold: Gold" in page and "if you change it, change them too" in page
     assert 'name="custom.tier"' in page  # the preview of the stored field
 
     refused = post_field(
