@@ -8,12 +8,14 @@ from kontor.accounts.api import router as accounts_router
 from kontor.contacts.api import router as contacts_router
 from kontor.core.api import api, unknown_endpoint
 from kontor.core.api_routes import router as core_router
+from kontor.core.customfields.api import router as fields_router
 from kontor.objects.api import router as objects_router
 from kontor.web.views import set_language
 
 api.add_router("/", accounts_router)
 api.add_router("/", contacts_router)
 api.add_router("/", core_router)
+api.add_router("/", fields_router)
 api.add_router("/", objects_router)
 
 urlpatterns = [

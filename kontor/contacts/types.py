@@ -225,6 +225,7 @@ class PersonType(ContactType):
         # The employer's name is not in a person's own document: a reader who cannot
         # see the company must not find its people by its name.
         "links": ("company",),
+        "document_reads": ("phones", "emails"),
     }
 
     @property
@@ -335,6 +336,7 @@ class CompanyType(ContactType):
         "subtitle": lambda company: company.industry,
         "match_fields": queries.company_match_fields,
         "prepare_hits": queries.company_hits,
+        "document_reads": ("phones", "emails"),
     }
 
     @property

@@ -11,11 +11,15 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import events, types
-        from .customfields import registry
+        from .customfields import reindex
+        from .models import CustomField
 
         post_migrate.connect(_sync_custom_field_indexes, sender=self)
+        types.register(types.AuditedType.of(CustomField, _("custom field"), _("custom fields")))
         types.register_admin_area(events.OBJECT_TYPE, _("Event deliveries"))
-        types.register_admin_area(registry.FIELD_TYPE, _("Custom fields"))
+        events.subscribe(
+            reindex.EVENTS, reindex.rebuild_search_documents, name=reindex.HANDLER_NAME
+        )
 
 
 def _sync_custom_field_indexes(using, **kwargs):

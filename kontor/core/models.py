@@ -256,6 +256,9 @@ class CustomField(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
+    # Placed nowhere: only an "all" scope on core.customfield reaches a definition.
+    objects = ScopedQuerySet.as_manager()
+
     class Meta:
         ordering = ["object_type", "section", "position", "id"]
         verbose_name = _("custom field")

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from django.db import connection
+from django.db import connection, transaction
 from django.db.models import Exists, OuterRef, Q
 from django.db.models.expressions import RawSQL
 
@@ -53,6 +53,9 @@ class SearchType:
     prepare_hits: Callable[[object, object], object] | None = None
     # Foreign keys whose record's document also answers for this one ("company").
     links: tuple[str, ...] = ()
+    # Related lists ``search_text()`` reads ("phones"): prefetched when many documents
+    # are rebuilt at once.
+    document_reads: tuple[str, ...] = ()
 
     @property
     def object_type(self) -> str:
@@ -71,6 +74,7 @@ def register(
     match_fields: Callable[[object], list[MatchField]] | None = None,
     prepare_hits: Callable[[object, object], object] | None = None,
     links: tuple[str, ...] = (),
+    document_reads: tuple[str, ...] = (),
 ) -> None:
     """Make ``model`` searchable; it must define ``search_text()``.
 
@@ -78,7 +82,7 @@ def register(
     its linked record's document contains, if the reader can see that record.
     """
     _registry[model._meta.label_lower] = SearchType(
-        model, label, ordering, subtitle, match_fields, prepare_hits, links
+        model, label, ordering, subtitle, match_fields, prepare_hits, links, document_reads
     )
 
 
@@ -128,6 +132,37 @@ def index(obj, *, new: bool = False) -> None:
         object_id=obj.pk,
         defaults={"body": document_body(obj)},
     )
+
+
+REBUILD_CHUNK = 500
+
+
+def rebuild_documents(model, only: Q | None = None, *, chunk_size: int = REBUILD_CHUNK) -> int:
+    """Rewrite the documents of ``model``'s records (those matching ``only``) whose text
+    changed, a chunk per transaction: after a change to what documents hold, e.g. a custom
+    field hidden from some roles. Returns how many documents were rewritten."""
+    object_type = model._meta.label_lower
+    entry = search_type(object_type)
+    records = model.objects.filter(only or Q()).order_by("pk")
+    if entry is not None and entry.document_reads:
+        records = records.prefetch_related(*entry.document_reads)
+    last, rewritten = 0, 0
+    while chunk := list(records.filter(pk__gt=last)[:chunk_size]):
+        last = chunk[-1].pk
+        with transaction.atomic():
+            stored = dict(
+                SearchDocument.objects.filter(
+                    object_type=object_type, object_id__in=[obj.pk for obj in chunk]
+                ).values_list("object_id", "body")
+            )
+            for obj in chunk:
+                body = document_body(obj)
+                if stored.get(obj.pk) != body:
+                    SearchDocument.objects.update_or_create(
+                        object_type=object_type, object_id=obj.pk, defaults={"body": body}
+                    )
+                    rewritten += 1
+    return rewritten
 
 
 def unindex(obj) -> None:

@@ -457,6 +457,24 @@ def unregister(entry: AuditedType) -> None:
         del _types[entry.object_type]
 
 
+_refreshers: list[Callable[[], None]] = []
+
+
+def register_refresher(refresh: Callable[[], None]) -> None:
+    """Add a source of types defined at run time (custom objects): ``refresh()`` brings
+    this process's registry in step with it."""
+    if refresh not in _refreshers:
+        _refreshers.append(refresh)
+
+
+def refresh() -> None:
+    """Load the run-time types other processes defined since this one last looked. A
+    request does it on its way in; code that serves no request (an event handler in the
+    worker) calls this before naming a type."""
+    for refresher in _refreshers:
+        refresher()
+
+
 def get(object_type: str) -> AuditedType | None:
     """The type registered as "app.model" ("contacts.person"), or None."""
     return _types.get(object_type)

@@ -10,12 +10,13 @@ class ObjectsConfig(AppConfig):
     def ready(self):
         from kontor.core import types
 
-        from . import services
+        from . import registry, services
         from .models import ObjectTypeDefinition
 
         types.register(
             types.AuditedType.of(ObjectTypeDefinition, _("object type"), _("object types"))
         )
+        types.register_refresher(registry.sync)
         types.register_settings_page(
             types.SettingsPage(
                 "objects:definition_list",

@@ -16,6 +16,7 @@ from django.views.decorators.http import require_http_methods
 from kontor.accounts.forms import add_service_error
 from kontor.accounts.views import settings_page
 from kontor.core.access import Action, record_in_scope
+from kontor.core.customfields.services import may_manage_fields
 from kontor.core.errors import KontorError, NotFound
 
 from . import services
@@ -108,6 +109,7 @@ def definition_edit(request, pk: int):
     context = {
         "form": form,
         "definition": definition,
+        "may_manage_fields": may_manage_fields(request.user),
         "preview": _preview({**data, "slug": definition.slug}),
     }
     return settings_page(request, "objects/definition_form.html", context, status=status)

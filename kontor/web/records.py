@@ -17,7 +17,7 @@ from django.db import DEFAULT_DB_ALIAS, router
 from django.db.models.deletion import Collector
 from django.http import Http404
 from django.shortcuts import redirect, render
-from django.urls import path
+from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import capfirst
@@ -27,8 +27,9 @@ from django.views import View
 
 from kontor.accounts.models import Department
 from kontor.accounts.queries import assignable_owners, placement_department_tree
-from kontor.core import customfields, files, services
+from kontor.core import customfields, files, services, types
 from kontor.core.access import Action, may, record_in_scope, require
+from kontor.core.customfields.services import may_manage_fields
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
 from kontor.core.inputs import as_db_id
 from kontor.core.models import Attachment, AuditEntry
@@ -227,6 +228,10 @@ class ListView(RecordView):
                 for c in available
             ],
             "can": self.permissions(),
+            # The column menu links an administrator to the type's custom fields.
+            "fields_url": (
+                reverse("web:field_type", args=[rt.object_type]) if may_manage_fields(user) else ""
+            ),
             "tags": rt.tags_in_use(user),
             # Filters offer whom and where the user can see; bulk changes, where they may put.
             "owners": assignable_owners(user, rt.object_type, Action.VIEW),
@@ -559,24 +564,52 @@ def custom_inputs(user, rt: RecordType, form, obj) -> list[dict]:
         else:
             value = stored.get(field.name)
         sections.setdefault(field.section, []).append(
-            {
-                "field": field,
-                "name": f"custom.{field.name}",
-                "value": customfields.input_value(field, value),
-                "errors": form.errors.get(f"custom.{field.name}", []),
-                "editable": customfields.may_edit(user, field),
-            }
+            custom_input(
+                user,
+                field,
+                value,
+                errors=form.errors.get(f"custom.{field.name}", []),
+                editable=customfields.may_edit(user, field),
+            )
         )
     return [{"title": title, "inputs": inputs} for title, inputs in sections.items()]
 
 
+def custom_input(user, field, value, *, errors=(), editable=True) -> dict:
+    """One custom field's input as web/records/_custom_fields.html draws it (record forms
+    and the field's preview on its settings page): a user field offers the active users,
+    a relation names the chosen record if ``user`` may see it."""
+    shown = customfields.input_value(field, value)
+    entry = {
+        "field": field,
+        "name": f"custom.{field.name}",
+        "value": shown,
+        "errors": list(errors),
+        "editable": editable,
+    }
+    if field.kind == customfields.Kind.USER:
+        entry["users"] = customfields.pickable_users(keep=shown)
+        entry["value"] = str(shown)
+    elif field.kind == customfields.Kind.RELATION:
+        entry["target"] = types.get(field.related_type)
+        record = customfields.related_record(user, field, shown) if shown else None
+        entry["label"] = str(record) if record is not None else ""
+    return entry
+
+
 def custom_values(user, rt: RecordType, obj) -> list[dict]:
-    """The custom values a detail page shows ``user``: label and text of each filled one."""
+    """The custom values a detail page shows ``user``: label and text of each filled one,
+    and a related record's page if they may see it."""
     shown = []
     for field in customfields.visible_fields(user, rt.object_type):
         value = (obj.custom or {}).get(field.key)
-        if value is not None:
-            shown.append({"field": field, "text": customfields.reader_display(user, field, value)})
+        if value is None:
+            continue
+        item = {"field": field, "text": customfields.reader_display(user, field, value)}
+        if field.kind == customfields.Kind.RELATION:
+            record = customfields.related_record(user, field, value)
+            item["url"] = types.url_of(record) if record is not None else ""
+        shown.append(item)
     return shown
 
 

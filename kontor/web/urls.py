@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import fields, views
 
 app_name = "web"
 
@@ -23,6 +23,12 @@ urlpatterns = [
     path("search/", views.search_page, name="search"),
     path("search/suggest/", views.search_suggest, name="search_suggest"),
     path("history/<str:object_type>/<int:pk>/", views.object_history, name="history"),
+    path("records/<str:object_type>/options/", views.record_options, name="record_options"),
+    path("settings/fields/", fields.field_list, name="field_list"),
+    path("settings/fields/<str:object_type>/", fields.field_type, name="field_type"),
+    path("settings/fields/<str:object_type>/new/", fields.field_create, name="field_create"),
+    path("settings/fields/edit/<int:pk>/", fields.field_edit, name="field_edit"),
+    path("settings/fields/edit/<int:pk>/delete/", fields.field_delete, name="field_delete"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
 ]

@@ -171,6 +171,23 @@ def object_history(request, object_type: str, pk: int):
     )
 
 
+RECORD_OPTIONS_LIMIT = 10
+
+
+@login_required
+@require_GET
+def record_options(request, object_type: str):
+    """The first records of a type matching ``q`` that the user may see: the options of a
+    relation field's picker (any registered record type, custom objects included)."""
+    rt = types.get(object_type)
+    if not isinstance(rt, types.RecordType):
+        raise Http404()
+    q = request.GET.get("q", "").strip()
+    found = rt.list_query(request.user, types.ListFilters(q=q))[:RECORD_OPTIONS_LIMIT]
+    options = [{"pk": r.pk, "label": str(r), "subtitle": rt.row_subtitle(r)} for r in found]
+    return render(request, "web/records/_record_options.html", {"options": options, "q": q})
+
+
 @login_required
 @require_GET
 @service_errors

@@ -59,6 +59,9 @@ def settings_pages(org):
         reverse("accounts:token_list"): "My API tokens",
         reverse("accounts:password_change"): "Change password",
         reverse("accounts:event_list"): "Event deliveries",
+        reverse("web:field_list"): "Fields",
+        reverse("web:field_type", args=["contacts.person"]): "Fields: People",
+        reverse("web:field_create", args=["contacts.person"]): "New field: People",
     }
 
 
@@ -75,6 +78,7 @@ def test_every_settings_page_has_its_title_and_the_settings_menu(client, org):
             "/settings/departments/",
             "/settings/roles/",
             "/settings/objects/",
+            "/settings/fields/",
             "/settings/events/",
             "/settings/password/",
             "/settings/tokens/",

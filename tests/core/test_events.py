@@ -294,6 +294,7 @@ CATALOGUE = Path(__file__).parents[2] / "docs" / "events.md"
 
 def test_the_catalogue_lists_exactly_the_events_the_services_emit(org):
     from kontor.accounts import services as accounts
+    from kontor.core.customfields import services as field_services
     from kontor.objects import services as object_types
 
     admin = org.admin
@@ -316,6 +317,11 @@ def test_the_catalogue_lists_exactly_the_events_the_services_emit(org):
     )
     object_types.update_definition(definition, {"plural": "building sites"}, actor=admin)
     object_types.delete_definition(definition, actor=admin)
+    field = field_services.create_field(
+        actor=admin, object_type="contacts.person", name="tier", label="Tier", kind="text"
+    )
+    field = field_services.update_field(field, actor=admin, label="Level")
+    field_services.delete_field(field, actor=admin)
 
     emitted = set(OutboxEvent.objects.values_list("type", flat=True))
     catalogue = CATALOGUE.read_text().split("## Catalogue", 1)[1]

@@ -67,6 +67,19 @@ INDEXED_KINDS = set(Kind) - {Kind.LONG_TEXT, Kind.MULTIPLE_CHOICE}
 UNIQUE_KINDS = INDEXED_KINDS - {Kind.BOOLEAN}
 PATTERN_KINDS = {Kind.TEXT, Kind.LONG_TEXT}
 
+# The definition's options that apply to some kinds only, the kinds of each, and the
+# option's empty value (what a field of another kind holds).
+OPTION_KINDS = {
+    "choices": (CHOICE_KINDS, []),
+    "currency": ({Kind.MONEY}, ""),
+    "related_type": ({Kind.RELATION}, ""),
+    "pattern": (PATTERN_KINDS, ""),
+    "minimum": (ORDERED_KINDS | TEXT_KINDS | {Kind.MULTIPLE_CHOICE}, None),
+    "maximum": (ORDERED_KINDS | TEXT_KINDS | {Kind.MULTIPLE_CHOICE}, None),
+    "unique": (UNIQUE_KINDS, False),
+    "default": (set(Kind) - ID_KINDS, None),
+}
+
 # Filter operators per kind: eq, text search, ranges, options, and emptiness.
 _EMPTINESS = ("empty", "not_empty")
 _RANGE = ("eq", "lt", "lte", "gt", "gte", "range", *_EMPTINESS)

@@ -338,6 +338,32 @@ def _holding(model, field: CustomField):
     return model._base_manager.exclude(CustomEmpty(field))
 
 
+def records_holding(field: CustomField) -> int:
+    """How many records of the field's type hold a value of it (every record counted:
+    only an administrator, who may manage fields, is told)."""
+    model = record_model(field.object_type)
+    return _holding(model, field).count() if model is not None else 0
+
+
+def check_field(*, actor, object_type: str, field: CustomField | None = None, **attributes):
+    """The definition ``attributes`` would make (a new field, or ``field`` changed), cleaned
+    but not saved: what a form previews. ValidationFailed keyed by attribute, as on save."""
+    unknown = set(attributes) - set(ATTRIBUTES)
+    if unknown:
+        raise ValidationFailed(errors={name: [_("Unknown attribute.")] for name in sorted(unknown)})
+    _require_manager(actor)
+    if field is None:
+        draft = CustomField(object_type=object_type, **attributes)
+    else:
+        draft = CustomField(
+            **{f.attname: getattr(field, f.attname) for f in field._meta.concrete_fields}
+        )
+        for attribute, value in attributes.items():
+            setattr(draft, attribute, value)
+    _clean_definition(draft, creating=field is None)
+    return draft
+
+
 def _convert_values(model, old: CustomField, new: CustomField) -> None:
     key = str(new.pk)
     converted, failed, example = {}, 0, None

@@ -7,7 +7,7 @@ import re
 from django.apps import apps
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.db.models import lookups
+from django.db.models import Q, lookups
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -195,6 +195,29 @@ def input_value(field: CustomField, stored):
     return stored
 
 
+def related_record(user, field: CustomField, stored):
+    """The record a relation value names, if ``user`` may see it; else None."""
+    from .. import types
+
+    try:
+        model = apps.get_model(field.related_type)
+    except (LookupError, ValueError):
+        return None
+    entry = types.by_model(model)
+    if entry is None or not isinstance(stored, int | str) or not str(stored).isdigit():
+        return None
+    return entry.visible(user).filter(pk=stored).first()
+
+
+def pickable_users(keep=None) -> list:
+    """The users a user field offers: the active ones (what its values accept), and the
+    one it holds (``keep``, an id) even if they left."""
+    users = get_user_model().objects.filter(is_active=True)
+    if keep not in (None, "") and str(keep).isdigit():
+        users = get_user_model().objects.filter(Q(is_active=True) | Q(pk=keep))
+    return list(users.order_by("first_name", "last_name", "email"))
+
+
 def reader_display(user, field: CustomField, stored) -> str:
     """``kinds.display``, with users and related records named for ``user``: a related
     record only if they may see it (else the type's words for a hidden one)."""
@@ -204,14 +227,10 @@ def reader_display(user, field: CustomField, stored) -> str:
     if field.kind == Kind.RELATION:
         from .. import types
 
-        try:
-            model = apps.get_model(field.related_type)
-        except (LookupError, ValueError):
-            return kinds.display(field, stored)
-        entry = types.by_model(model)
-        record = entry.visible(user).filter(pk=stored).first() if entry else None
+        record = related_record(user, field, stored)
         if record is not None:
             return str(record)
+        entry = types.get(field.related_type)
         return str(getattr(entry, "hidden_name", types.RecordType.hidden_name))
     return kinds.display(field, stored)
 

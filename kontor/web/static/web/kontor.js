@@ -127,7 +127,31 @@
     }
   });
 
-  // Company autocomplete: picking an option fills the hidden id; typing clears it.
+  // A custom field's settings form: the options of the chosen kind show, the others hide
+  // (the server ignores them); a new field's API name follows its label until typed in.
+  document.addEventListener("change", function (event) {
+    if (!event.target.matches("[data-field-kind]")) return;
+    var kind = event.target.value;
+    closest(event.target, "form").querySelectorAll("[data-kinds]").forEach(function (el) {
+      el.hidden = el.getAttribute("data-kinds").split(" ").indexOf(kind) < 0;
+    });
+  });
+  document.addEventListener("input", function (event) {
+    var form = closest(event.target, "[data-field-form]");
+    if (!form) return;
+    var name = form.querySelector("[data-name-from-label]");
+    if (!name) return;
+    if (event.target === name) {
+      name.removeAttribute("data-name-from-label");
+    } else if (event.target.matches("[data-label-source]")) {
+      var slug = event.target.value.normalize("NFKD").replace(/[\u0300-\u036f]/g, "")
+        .toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 63);
+      name.value = slug && /^[0-9]/.test(slug) ? "field_" + slug : slug;
+    }
+  });
+
+  // Record autocompletes (a person's company, a relation field): picking an option fills
+  // the hidden id; typing clears it.
   document.addEventListener("click", function (event) {
     var option = closest(event.target, "[data-ac-id]");
     if (!option) return;
