@@ -220,6 +220,15 @@ def _value_field(verbose_name):
     )
 
 
+class CustomFieldQuerySet(ScopedQuerySet):
+    def visible_to(self, user, action: str = "view"):
+        """Definitions are read (their history included) by whoever manages fields, and by
+        nobody else: a definition names a field some readers may not know of."""
+        from .customfields.registry import may_manage_fields
+
+        return self if may_manage_fields(user) else self.none()
+
+
 class CustomField(models.Model):
     """An admin-defined field of one object type; values live in the records' ``custom``.
 
@@ -256,8 +265,7 @@ class CustomField(models.Model):
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     updated_at = models.DateTimeField(default=timezone.now, editable=False)
 
-    # Placed nowhere: only an "all" scope on core.customfield reaches a definition.
-    objects = ScopedQuerySet.as_manager()
+    objects = CustomFieldQuerySet.as_manager()
 
     class Meta:
         ordering = ["object_type", "section", "position", "id"]

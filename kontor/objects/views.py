@@ -74,10 +74,18 @@ def definition_create(request):
             except KontorError as exc:
                 add_service_error(form, exc)
             else:
+                if not may_manage_fields(request.user):
+                    messages.success(
+                        request, _("“%(name)s” is ready: it is in the menu.") % {"name": definition}
+                    )
+                    return redirect("objects:definition_list")
+                # A new type has a name only: its fields are what the admin adds next.
                 messages.success(
-                    request, _("“%(name)s” is ready: it is in the menu.") % {"name": definition}
+                    request,
+                    _("“%(name)s” is ready: it is in the menu. Now add its fields.")
+                    % {"name": definition},
                 )
-                return redirect("objects:definition_list")
+                return redirect("web:field_type", definition.object_type)
     context = {"form": form, "preview": _preview(form.data or {})}
     return settings_page(request, "objects/definition_form.html", context, status=status)
 

@@ -570,3 +570,24 @@ def test_custom_object_types_share_schemas_and_each_is_described(org, define_typ
     assert {"$ref": "#/components/schemas/CustomFields.objects.site"} in schemas["RecordOut"][
         "properties"
     ]["custom"]["anyOf"]
+
+
+def test_definitions_and_their_history_are_read_only_by_field_managers(org, make_user):
+    from kontor.accounts.models import RoleGrant
+    from kontor.core.access import Action, Scope
+    from tests.utils.clients import Api, browser
+
+    auditor_role = Role.objects.create(name="Auditor")
+    RoleGrant.objects.create(
+        role=auditor_role, object_type="*", action=Action.VIEW, scope=int(Scope.ALL)
+    )
+    auditor = make_user("audrey@example.com", roles=["Auditor"])
+    head_role = Role.objects.get(name="head")
+    field = add_field("secret_code", "text", actor=org.admin, view_roles=[head_role.pk])
+    page = f"/history/core.customfield/{field.pk}/"
+    assert browser(org.admin).get(page).status_code == 200
+    assert browser(auditor).get(page).status_code == 404
+    everything = Api(auditor).get("/audit?limit=200").json()["items"]
+    assert everything and all(e["object_type"] != "core.customfield" for e in everything)
+    assert "secret_code" not in json.dumps(everything)
+    assert Api(auditor).get(f"/audit?object=core.customfield:{field.pk}").status_code == 404
