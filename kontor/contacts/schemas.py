@@ -10,19 +10,15 @@ import datetime
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from kontor.core.api import DbInt, IsoDate, Ref, ref
+from kontor.core.api import DbInt, IsoDate, PlacedIn, Ref, StrictIn, VersionedIn, ref
 
 from .models import Address, Company, Email, Person, Phone
 
 PhoneKind = Literal[tuple(Phone.Kind.values)]
 EmailKind = Literal[tuple(Email.Kind.values)]
 AddressKind = Literal[tuple(Address.Kind.values)]
-
-
-class StrictIn(Schema):
-    model_config = ConfigDict(extra="forbid")
 
 
 # -- nested ----------------------------------------------------------------------------------
@@ -114,7 +110,7 @@ class ContactListItem(Schema):
     updated_at: datetime.datetime
 
 
-class PersonFields(StrictIn):
+class PersonFields(PlacedIn):
     """Every writable field of a person; on PATCH, absent keys stay as they are."""
 
     first_name: str = ""
@@ -125,27 +121,20 @@ class PersonFields(StrictIn):
     birthday: IsoDate | None = None
     source: str = ""
     notes: str = ""
-    owner_id: DbInt | None = Field(None, description="Defaults to you on create")
-    department_id: DbInt | None = Field(None, description="Defaults to your department on create")
     phones: list[PhoneIn] = []
     emails: list[EmailIn] = []
     addresses: list[AddressIn] = []
     family: list[FamilyMemberIn] = Field([], description="Replaces the whole list when sent")
     important_dates: list[ImportantDateIn] = []
     tags: list[str] = []
-    custom: dict[str, Any] = Field(
-        {}, description="Custom field values by API name; a name left out keeps its value"
-    )
 
 
 class PersonCreate(PersonFields):
     first_name: str
 
 
-class PersonPatch(PersonFields):
-    version: DbInt | None = Field(
-        None, description="The version you edited; or send it as the If-Match header"
-    )
+class PersonPatch(PersonFields, VersionedIn):
+    pass
 
 
 class PersonDraft(PersonFields):
@@ -191,32 +180,25 @@ class PersonListItem(ContactListItem):
     company: Ref | None = Field(description="Null also when the company is outside your scope")
 
 
-class CompanyFields(StrictIn):
+class CompanyFields(PlacedIn):
     name: str = ""
     legal_name: str = ""
     tax_id: str = ""
     industry: str = ""
     website: str = ""
     notes: str = ""
-    owner_id: DbInt | None = Field(None, description="Defaults to you on create")
-    department_id: DbInt | None = Field(None, description="Defaults to your department on create")
     phones: list[PhoneIn] = []
     emails: list[EmailIn] = []
     addresses: list[AddressIn] = []
     tags: list[str] = []
-    custom: dict[str, Any] = Field(
-        {}, description="Custom field values by API name; a name left out keeps its value"
-    )
 
 
 class CompanyCreate(CompanyFields):
     name: str
 
 
-class CompanyPatch(CompanyFields):
-    version: DbInt | None = Field(
-        None, description="The version you edited; or send it as the If-Match header"
-    )
+class CompanyPatch(CompanyFields, VersionedIn):
+    pass
 
 
 class CompanyDraft(CompanyFields):

@@ -12,7 +12,7 @@ import datetime
 import functools
 import json
 import re
-from typing import Annotated
+from typing import Annotated, Any
 
 from django.conf import settings
 from django.http import Http404, JsonResponse
@@ -22,7 +22,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
-from pydantic import BeforeValidator, Field
+from pydantic import BeforeValidator, ConfigDict, Field
 
 from .errors import KontorError, ValidationFailed, with_retry_after
 from .inputs import DB_INT_MAX, text_problem
@@ -322,6 +322,30 @@ class Ref(Schema):
 def ref(obj) -> dict | None:
     """``Ref`` of ``obj``; None for no link."""
     return {"id": obj.pk, "name": str(obj)} if obj is not None else None
+
+
+class StrictIn(Schema):
+    """A request body that refuses keys it does not know (a typo is a 422, not ignored)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+class PlacedIn(StrictIn):
+    """What every record type's create and update take beside its own fields."""
+
+    owner_id: DbInt | None = Field(None, description="Defaults to you on create")
+    department_id: DbInt | None = Field(None, description="Defaults to your department on create")
+    custom: dict[str, Any] = Field(
+        {}, description="Custom field values by API name; a name left out keeps its value"
+    )
+
+
+class VersionedIn(Schema):
+    """An update's optimistic lock."""
+
+    version: DbInt | None = Field(
+        None, description="The version you edited; or send it as the If-Match header"
+    )
 
 
 class Page(Schema):

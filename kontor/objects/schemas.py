@@ -4,30 +4,19 @@ import datetime
 from typing import Any
 
 from ninja import Schema
-from pydantic import ConfigDict, Field
+from pydantic import Field
 
-from kontor.core.api import DbInt, Ref
+from kontor.core.api import PlacedIn, Ref, VersionedIn
 
 
-class RecordIn(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class RecordIn(PlacedIn):
     name: str
     notes: str = ""
-    owner_id: DbInt | None = Field(None, description="Defaults to you on create")
-    department_id: DbInt | None = Field(None, description="Defaults to your department")
-    custom: dict[str, Any] = Field({}, description="Custom field values by API name")
 
 
-class RecordPatch(Schema):
-    model_config = ConfigDict(extra="forbid")
-
+class RecordPatch(PlacedIn, VersionedIn):
     name: str = ""
     notes: str = ""
-    owner_id: DbInt | None = None
-    department_id: DbInt | None = None
-    custom: dict[str, Any] = Field({}, description="Custom field values; a name left out stays")
-    version: DbInt | None = Field(None, description="The version you edited; or If-Match")
 
 
 class RecordOut(Schema):
