@@ -322,8 +322,8 @@ class FieldForm(AccessibleForm):
         return picked if kind == Kind.MULTIPLE_CHOICE else picked[0]
 
 
-# A value the preview shows for each kind when the field has no default.
 def _sample(field: CustomField, user):
+    """A value of the field's kind for the preview to show, when it has no default."""
     now = timezone.now()
     samples = {
         Kind.TEXT: _("Sample text"),
