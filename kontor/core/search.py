@@ -147,9 +147,14 @@ def rebuild_documents(model, only: Q | None = None, *, chunk_size: int = REBUILD
     if entry is not None and entry.document_reads:
         records = records.prefetch_related(*entry.document_reads)
     last, rewritten = 0, 0
-    while chunk := list(records.filter(pk__gt=last)[:chunk_size]):
-        last = chunk[-1].pk
+    while True:
         with transaction.atomic():
+            # Locked while their documents are rewritten: a save of one of them waits, so
+            # its own fresher document is never overwritten by text read before it.
+            chunk = list(records.filter(pk__gt=last).select_for_update()[:chunk_size])
+            if not chunk:
+                break
+            last = chunk[-1].pk
             stored = dict(
                 SearchDocument.objects.filter(
                     object_type=object_type, object_id__in=[obj.pk for obj in chunk]

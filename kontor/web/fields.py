@@ -60,12 +60,33 @@ def _require_manager(user) -> None:
         raise Http404()
 
 
+# Russian letters in Latin ones, so that a label typed in Russian still gives a readable
+# API name ("Регион" -> "region"); other scripts fall back to "field".
+_CYRILLIC = {
+    letter: latin.strip("'")
+    for letter, latin in zip(
+        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
+        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch ' y ' e yu ya".split(),
+        strict=True,
+    )
+}
+
+
 def api_name(text: str, *, limit: int = _NAME_LIMIT, fallback: str = "field") -> str:
     """An API name suggested from a label: "Contract value" -> "contract_value"."""
+    text = "".join(_CYRILLIC.get(letter, letter) for letter in text.lower()).replace("-", " ")
     slug = slugify(text).replace("-", "_").strip("_")[:limit].strip("_")
     if not slug:
         return fallback
     return slug if slug[0].isalpha() else f"{fallback}_{slug}"[:limit]
+
+
+def _free(name: str, taken: set[str]) -> str:
+    """``name``, or with the first number suffix no other field of the type has."""
+    suffix, free = 2, name
+    while free in taken:
+        free, suffix = f"{name[: _NAME_LIMIT - 4]}_{suffix}", suffix + 1
+    return free
 
 
 def parse_choices(text: str) -> list[dict]:
@@ -257,7 +278,7 @@ class FieldForm(AccessibleForm):
             for name, (applicable, _empty) in kinds.OPTION_KINDS.items()
         ]
 
-    def attributes(self) -> dict:
+    def attributes(self, taken: set[str] = frozenset()) -> dict:
         """The service's attributes from the cleaned form; options of other kinds ignored."""
         data = self.cleaned_data
         kind = data["kind"]
@@ -267,7 +288,7 @@ class FieldForm(AccessibleForm):
         choices = parse_choices(data["choices"]) if applies["choices"] else []
         attributes = {
             "label": data["label"],
-            "name": data["name"].strip() or api_name(data["label"]),
+            "name": data["name"].strip() or _free(api_name(data["label"]), taken),
             "kind": kind,
             "help_text": data["help_text"],
             "required": data["required"],
@@ -301,8 +322,8 @@ class FieldForm(AccessibleForm):
         return picked if kind == Kind.MULTIPLE_CHOICE else picked[0]
 
 
-# A value the preview shows for each kind when the field has no default.
 def _sample(field: CustomField, user):
+    """A value of the field's kind for the preview to show, when it has no default."""
     now = timezone.now()
     samples = {
         Kind.TEXT: _("Sample text"),
@@ -393,7 +414,8 @@ def _submit(request, rt, form, *, field=None):
     previewing = "preview" in request.POST
     if not form.is_valid():
         return _form_page(request, rt, form, field=field, status=200 if previewing else 422)
-    attributes = form.attributes()
+    others = {f.name for f in customfields.fields_of(rt.object_type) if f != field}
+    attributes = form.attributes(taken=others)
     try:
         if previewing:
             form.draft = field_services.check_field(

@@ -9,12 +9,19 @@ from kontor.contacts.models import Person
 from kontor.core import events, search
 from kontor.core.customfields import services as field_services
 from kontor.core.models import CustomField, SearchDocument
+from tests.utils.clients import Api
 
 pytestmark = pytest.mark.django_db
 
 
 def found(user, q):
     return [p.first_name for p in search.search_model(user, Person, q)]
+
+
+def api_hits(user, q):
+    """The titles the global search API answers ``user`` for ``q``."""
+    groups = Api(user).get(f"/search?q={q}").json()["groups"]
+    return [hit["title"] for group in groups for hit in group["items"]]
 
 
 @pytest.fixture
@@ -46,10 +53,12 @@ def change(field, actor, **changes):
 
 def test_a_field_given_view_roles_stops_finding_records_for_other_roles(org, nickname):
     assert found(org.member_a, "zephyr") == ["Ivan"]
+    assert api_hits(org.member_a, "zephyr") == ["Ivan"]
     head = Role.objects.get(name="head")
 
     change(nickname, org.admin, view_roles=[head.pk])
     assert found(org.member_a, "zephyr") == []
+    assert api_hits(org.member_a, "zephyr") == []
     assert found(org.sales_head, "zephyr") == []  # a shared document holds no hidden text
     # The rest of the document is rebuilt with it: the phone still finds the person.
     assert found(org.member_a, "916 123") == ["Ivan"]

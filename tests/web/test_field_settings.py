@@ -245,3 +245,10 @@ def test_a_list_links_an_administrator_to_its_types_fields(client, org):
     assert fields_url not in client.get(reverse("contacts:person_list")).content.decode()
     client.force_login(org.admin)
     assert fields_url in client.get(reverse("contacts:person_list")).content.decode()
+
+
+def test_a_suggested_api_name_reads_a_russian_label_and_never_repeats_one(admin_client):
+    for _attempt in range(2):
+        assert post_field(admin_client, new_field_url(), label="Регион продаж").status_code == 302
+    names = CustomField.objects.order_by("id").values_list("name", flat=True)
+    assert list(names) == ["region_prodazh", "region_prodazh_2"]

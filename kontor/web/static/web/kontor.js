@@ -144,8 +144,10 @@
     if (event.target === name) {
       name.removeAttribute("data-name-from-label");
     } else if (event.target.matches("[data-label-source]")) {
-      var slug = event.target.value.normalize("NFKD").replace(/[\u0300-\u036f]/g, "")
-        .toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 63);
+      var latin = event.target.value.normalize("NFKD").replace(/[\u0300-\u036f]/g, "");
+      // Other scripts (a Russian label) are left to the server, which transliterates.
+      if (/[^\x00-\x7f]/.test(latin)) { name.value = ""; return; }
+      var slug = latin.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").slice(0, 63);
       name.value = slug && /^[0-9]/.test(slug) ? "field_" + slug : slug;
     }
   });
