@@ -12,6 +12,7 @@ import datetime
 import decimal
 import re
 
+from anyascii import anyascii
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -60,21 +61,10 @@ def _require_manager(user) -> None:
         raise Http404()
 
 
-# Russian letters in Latin ones, so that a label typed in Russian still gives a readable
-# API name ("Регион" -> "region"); other scripts fall back to "field".
-_CYRILLIC = {
-    letter: latin.strip("'")
-    for letter, latin in zip(
-        "абвгдеёжзийклмнопрстуфхцчшщъыьэюя",
-        "a b v g d e e zh z i y k l m n o p r s t u f kh ts ch sh shch ' y ' e yu ya".split(),
-        strict=True,
-    )
-}
-
-
 def api_name(text: str, *, limit: int = _NAME_LIMIT, fallback: str = "field") -> str:
     """An API name suggested from a label: "Contract value" -> "contract_value"."""
-    text = "".join(_CYRILLIC.get(letter, letter) for letter in text.lower()).replace("-", " ")
+    # Any script in Latin letters first: "Регион продаж" -> "region_prodazh".
+    text = anyascii(text).lower().replace("-", " ")
     slug = slugify(text).replace("-", "_").strip("_")[:limit].strip("_")
     if not slug:
         return fallback

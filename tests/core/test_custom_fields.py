@@ -535,9 +535,9 @@ def test_the_api_document_describes_the_fields_its_reader_may_see(org):
     assert sorted(read) == ["budget", "rating", "tier"]
     assert read["tier"]["anyOf"][0] == {"type": "string", "enum": ["gold"]}
     assert read["budget"]["anyOf"][0] == {
-        "type": "number",
-        "minimum": 0.0,
-        "description": "Amount in EUR",
+        "type": "string",
+        "format": "decimal",
+        "description": "Amount in EUR; at least 0",
     }
     # What the member may not change is not in what the API takes from them.
     assert sorted(member["CustomFieldsInput.contacts.person"]["properties"]) == ["budget", "tier"]

@@ -10,6 +10,8 @@ in the document: neither its name nor its options.
 
 from __future__ import annotations
 
+import decimal
+
 from .. import types
 from ..access import Action, Scope, scope_for
 from . import kinds, registry
@@ -46,15 +48,26 @@ def _value_schema(field, *, taking: bool) -> dict:
     elif kind in kinds.ID_KINDS:
         target = "a user" if kind == Kind.USER else f"a record of {field.related_type}"
         schema = {"type": "integer", "description": f"The id of {target}"}
-    else:
-        schema = {"type": "integer" if kind == Kind.INTEGER else "number"}
+    elif kind == Kind.INTEGER:
+        schema = {"type": "integer"}
         for bound, key in ((field.minimum, "minimum"), (field.maximum, "maximum")):
             if bound is not None:
-                schema[key] = float(bound) if kind != Kind.INTEGER else int(bound)
-        if kind == Kind.MONEY and field.currency:
-            schema["description"] = f"Amount in {field.currency}"
+                schema[key] = int(bound)
         if taking:
             schema = {"anyOf": [schema, {"type": "string"}]}
+    else:
+        # Decimals are answered as text ("1500.5"), exact; taken as a number or text.
+        schema = {"type": "string", "format": "decimal"}
+        notes = [f"Amount in {field.currency}"] if kind == Kind.MONEY and field.currency else []
+        notes += [
+            f"{word} {decimal.Decimal(bound).normalize():f}"
+            for word, bound in (("at least", field.minimum), ("at most", field.maximum))
+            if bound is not None
+        ]
+        if notes:
+            schema["description"] = "; ".join(notes)
+        if taking:
+            schema = {"anyOf": [{"type": "number"}, schema]}
     return schema
 
 
