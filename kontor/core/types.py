@@ -271,6 +271,11 @@ class RecordType(AuditedType):
         """One record with what its detail page and API answer read, or NotFound."""
         return self.base_queryset(user, Action.VIEW).get_visible(user, pk, action)
 
+    def api_one(self, user, pk):
+        """One record to view, read for ``to_out`` (the API's answer), or NotFound; a type
+        whose ``to_out`` reads its own lists reads less here than the detail page does."""
+        return self.one(user, pk)
+
     def list_columns(self, user) -> list[Column]:
         """The list's columns for ``user``: the type's own, then one per custom field they
         may see (shown when chosen in the list's column menu)."""
