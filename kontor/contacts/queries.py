@@ -46,13 +46,15 @@ COMPANY_SORTS = {
 }
 
 
-def people_base(user, action: str = Action.VIEW):
+def people_base(user, action: str = Action.VIEW, *, sorted_page: bool = False):
     """People ``user`` may ``action``, each marked with whether its employer is visible.
 
     A person visible does not make their employer visible: its name is shown, and
     sorts, only for a reader who can see it (a hidden one sorts as if empty).
+    ``sorted_page``: see ``access.scope_q``.
     """
-    qs = Person.objects.visible_to(user, action).select_related("company", "owner", "department")
+    qs = Person.objects.visible_to(user, action, sorted_page=sorted_page)
+    qs = qs.select_related("company", "owner", "department")
     qs = types.with_visible_links(qs, user, ["company"])
     employer_visible = types.link_visible_q(user, Person, "company")
     if employer_visible is not None:

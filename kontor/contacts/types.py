@@ -275,8 +275,8 @@ class PersonType(ContactType):
     def to_out(self, obj):
         return schemas.person_out(obj, queries.record_lists(Person, obj.pk, queries.PERSON_LISTS))
 
-    def base_queryset(self, user, action):
-        return queries.people_base(user, action)
+    def base_queryset(self, user, action, *, sorted_page=False):
+        return queries.people_base(user, action, sorted_page=sorted_page)
 
     def sorts_for(self, user):
         return queries.person_sorts(user)
@@ -372,8 +372,9 @@ class CompanyType(ContactType):
         lists = queries.record_lists(Company, obj.pk, queries.COMPANY_LISTS)
         return schemas.company_out(obj, lists)
 
-    def base_queryset(self, user, action):
-        return Company.objects.visible_to(user, action).select_related("owner", "department")
+    def base_queryset(self, user, action, *, sorted_page=False):
+        qs = Company.objects.visible_to(user, action, sorted_page=sorted_page)
+        return qs.select_related("owner", "department")
 
     def one(self, user, pk, *, action=Action.VIEW):
         return queries.company(user, pk, action=action)

@@ -148,8 +148,9 @@ class AuditedType:
         entry.model, entry.singular, entry.plural = model, singular, plural
         return entry
 
-    def visible(self, user, action: str = Action.VIEW):
-        return self.model.objects.visible_to(user, action)
+    def visible(self, user, action: str = Action.VIEW, *, sorted_page: bool = False):
+        """``sorted_page``: read as pages sorted along an index (see ``access.scope_q``)."""
+        return self.model.objects.visible_to(user, action, sorted_page=sorted_page)
 
     def url_of(self, obj) -> str:
         """The object's page in the UI, or "" if it has none."""
@@ -215,11 +216,12 @@ class RecordType(AuditedType):
 
     # -- reads ---------------------------------------------------------------------------
 
-    def base_queryset(self, user, action: str):
+    def base_queryset(self, user, action: str, *, sorted_page: bool = False):
         """The records ``user`` may ``action``, with what every channel's rows read: each
         link marked visible or not (``visible_link``), its record read in the same query."""
         links = [name for name, _target in self.links()]
-        qs = self.visible(user, action).select_related("owner", "department", *links)
+        qs = self.visible(user, action, sorted_page=sorted_page)
+        qs = qs.select_related("owner", "department", *links)
         return with_visible_links(qs, user, links)
 
     def sorts_for(self, user) -> dict[str, tuple[str, ...]]:
@@ -233,7 +235,8 @@ class RecordType(AuditedType):
         from . import search
 
         filters = filters or ListFilters()
-        qs = self.base_queryset(user, action)
+        sorted_page = action == Action.VIEW and self._sorts_along_index(user, filters.sort)
+        qs = self.base_queryset(user, action, sorted_page=sorted_page)
         for spec in self.filters:
             value = filters.get(spec.name)
             if value not in (None, ""):
@@ -257,6 +260,17 @@ class RecordType(AuditedType):
             return qs.order_by(*customfields.order_by(found, descending=descending))
         sorts = self.sorts_for(user)
         return qs.order_by(*sorts.get(filters.sort, sorts[self.default_sort]))
+
+    def _sorts_along_index(self, user, sort: str) -> bool:
+        """Whether an index serves the list's order for ``sort``: every sort the type
+        declares does (``sorts``), a custom field's sort walks the field's own index; a
+        reader's variant of a sort that is not in ``sorts`` (a hidden employer sorted as
+        empty) does not."""
+        bare = sort.lstrip("-")
+        if bare.startswith(CUSTOM_SORT):
+            return self.sort_allowed(user, sort)
+        sorts = self.sorts_for(user)
+        return sorts.get(sort, sorts[self.default_sort]) in self.sorts.values()
 
     def sort_allowed(self, user, sort: str) -> bool:
         """Whether ``sort`` is one of the type's sorts or a custom field ``user`` may sort by."""
