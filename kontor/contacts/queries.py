@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
+from django.db import connections
 from django.db.models import (
     Case,
+    DateField,
     Exists,
     F,
     OuterRef,
@@ -58,7 +62,9 @@ def people_base(user, action: str = Action.VIEW, *, sorted_page: bool = False):
     qs = types.with_visible_links(qs, user, ["company"])
     employer_visible = types.link_visible_q(user, Person, "company")
     if employer_visible is not None:
-        qs = qs.annotate(
+        # Computed only where a sort names it (alias, not annotate): every row it is
+        # selected in would read the reader's visible companies first.
+        qs = qs.alias(
             company_name_seen=Case(
                 When(employer_visible, then=F("company_name")), default=Value("")
             )
@@ -132,23 +138,55 @@ _LIST_READS = {
 }
 
 
+@functools.cache
+def _list_read(vendor: str, model, name: str) -> tuple[str, list]:
+    """The SQL reading list ``name`` of one ``model`` record, and the fields it reads
+    (None for tag names); written once per process from the models' metadata."""
+    qn = connections[model.objects.db].ops.quote_name
+    link = qn(f"{model._meta.model_name}_id")
+    if name == "tags":
+        links = model.tags.through._meta.db_table
+        return (
+            f"SELECT t.{qn('name')} FROM {qn(Tag._meta.db_table)} t JOIN {qn(links)} l "
+            f"ON l.{qn('tag_id')} = t.{qn('id')} WHERE l.{link} = %s ORDER BY t.{qn('name')}",
+            None,
+        )
+    child, columns, order, _item = _LIST_READS[name]
+    fields = [child._meta.get_field(c) for c in columns]
+    order_by = ", ".join(qn(child._meta.get_field(o).column) for o in order)
+    return (
+        f"SELECT {', '.join(qn(f.column) for f in fields)} FROM {qn(child._meta.db_table)} "
+        f"WHERE {link} = %s ORDER BY {order_by}",
+        fields,
+    )
+
+
 def record_lists(model, pk: int, names: tuple[str, ...]) -> dict[str, list]:
     """The child lists ``names`` of one person or company, as the API answers them.
 
-    One flat query per list and no model instances: prefetching them (a queryset and a
-    related manager per list) was half of an API get (docs/benchmarks.md). The orders
-    are the models' own, as a prefetch reads them.
+    One plain query per list, no queryset and no model instances: prefetching them (a
+    queryset and a related manager per list) was half of an API get, and building six
+    querysets still most of it (docs/benchmarks.md). The orders are the models' own,
+    as a prefetch reads them.
     """
-    link = f"{model._meta.model_name}_id"
+    connection = connections[model.objects.db]
     lists = {}
-    for name in names:
-        if name == "tags":
-            links = model.tags.through.objects.filter(**{link: pk})
-            lists[name] = list(links.order_by("tag__name").values_list("tag__name", flat=True))
-            continue
-        child, columns, order, item = _LIST_READS[name]
-        rows = child.objects.filter(**{link: pk}).order_by(*order).values_list(*columns)
-        lists[name] = [item(*row) if item else dict(zip(columns, row, strict=True)) for row in rows]
+    with connection.cursor() as cursor:
+        for name in names:
+            sql, fields = _list_read(connection.vendor, model, name)
+            cursor.execute(sql, [pk])
+            if fields is None:
+                lists[name] = [tag for (tag,) in cursor.fetchall()]
+                continue
+            item = _LIST_READS[name][3]
+            columns = [f.name for f in fields]
+            dates = [i for i, f in enumerate(fields) if isinstance(f, DateField)]
+            lists[name] = []
+            for values in cursor.fetchall():
+                row = list(values)
+                for i in dates:  # SQLite hands dates back as text: read as Django would
+                    row[i] = fields[i].to_python(row[i])
+                lists[name].append(item(*row) if item else dict(zip(columns, row, strict=True)))
     return lists
 
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, ExpressionWrapper, ForeignKey, Q, Value
+from django.db.models import BooleanField, Exists, ForeignKey, OuterRef, Q, Value
 from django.urls import NoReverseMatch, reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -242,7 +242,7 @@ class RecordType(AuditedType):
             if value not in (None, ""):
                 qs = spec.apply(qs, user, value)
         if filters.q:
-            qs = search.narrow(qs, filters.q, user)
+            qs = search.narrow(qs, filters.q, user, sorted_page=sorted_page)
         if filters.tag and self.has_tags:
             qs = qs.filter(tags__name__iexact=filters.tag)
         if filters.owner_id:
@@ -569,14 +569,21 @@ def link_visible_q(user, model, field: str) -> Q | None:
 
 def with_visible_links(qs, user, fields: Iterable[str]):
     """Mark each row with ``<field>_visible`` for each link ``field``: the one rule every
-    read model uses (lists, detail, API, export, search hits) before showing a link."""
+    read model uses (lists, detail, API, export, search hits) before showing a link.
+
+    The mark looks the linked record up by its key in each row read (EXISTS): a page of
+    50 rows costs 50 lookups. "IN (visible ids)" (``link_visible_q``, for sorts that read
+    every row) first reads every visible linked record: 100-200 ms per page or detail
+    for a head who sees 90,000 of 100,000 companies.
+    """
     for name in fields:
-        condition = link_visible_q(user, qs.model, name)
-        mark = (
-            Value(True)
-            if condition is None
-            else ExpressionWrapper(condition, output_field=BooleanField())
-        )
+        target = qs.model._meta.get_field(name).related_model
+        if sees_all(user, target):
+            mark = Value(True, output_field=BooleanField())
+        else:
+            entry = by_model(target)
+            visible = entry.visible(user) if entry else target._default_manager.none()
+            mark = Exists(visible.filter(pk=OuterRef(f"{name}_id")))
         qs = qs.annotate(**{f"{name}_visible": mark})
     return qs
 
