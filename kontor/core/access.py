@@ -131,13 +131,14 @@ def scope_q(user, model, action: str, *, sorted_page: bool = False) -> Q | None:
         indexed = own | Q(**{f"{department_field}__in": departments})
     if not (sorted_page and owner_field and _walks_sort_index(model, indexed)):
         return indexed
-    return Q(Exact(_PageScopeColumn(F(owner_field)), user.pk)) | Q(
-        In(_PageScopeColumn(F(department_field)), departments)
+    return Q(Exact(PageColumn(F(owner_field)), user.pk)) | Q(
+        In(PageColumn(F(department_field)), departments)
     )
 
 
-class _PageScopeColumn(Func):
-    """A scope column (owner, department) kept out of SQLite's index choice in a page.
+class PageColumn(Func):
+    """A column kept out of SQLite's index choice in a page, so that the page walks the
+    index of its sort instead of reading every row the column's index finds.
 
     Rendered ``+column`` (no index may serve it) only in a query that is ordered and
     sliced, a page; a count, an existence test or a read by id of the same queryset keeps
@@ -169,6 +170,23 @@ WALK_TTL_SECONDS = 300.0
 _walk_decisions: dict[tuple, tuple[float, bool]] = {}
 
 
+def analyzed_rows(model) -> int:
+    """The rows of ``model``'s table as SQLite's last ANALYZE counted them (``sqlite_stat1``,
+    written after imports); 0 when not known or not SQLite."""
+    connection = connections[model.objects.db]
+    if connection.vendor != "sqlite":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if not cursor.fetchone():
+            return 0
+        cursor.execute(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = %s LIMIT 1", [model._meta.db_table]
+        )
+        row = cursor.fetchone()
+    return int(row[0].split()[0]) if row else 0
+
+
 def _walks_sort_index(model, scope: Q) -> bool:
     """Whether a sorted page of ``scope`` should walk the sort's index (SQLite, a scope
     holding at least WALK_SHARE of a table of WALK_MIN_ROWS or more).
@@ -186,13 +204,7 @@ def _walks_sort_index(model, scope: Q) -> bool:
     known = _walk_decisions.get(key)
     if known is not None and known[0] > now:
         return known[1]
-    row = None
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
-        if cursor.fetchone():
-            cursor.execute("SELECT stat FROM sqlite_stat1 WHERE tbl = %s LIMIT 1", [table])
-            row = cursor.fetchone()
-    rows = int(row[0].split()[0]) if row else 0
+    rows = analyzed_rows(model)
     walks = False
     if rows >= WALK_MIN_ROWS:
         share = int(rows * WALK_SHARE)
