@@ -368,8 +368,8 @@ def _create(conn, user, body: bytes) -> dict:
         pk = conn.execute(
             "INSERT INTO contacts_person (version, created_at, updated_at, first_name, "
             "middle_name, last_name, position, birthday, source, notes, company_id, "
-            "department_id, owner_id, company_name) "
-            "VALUES (1, ?, ?, ?, ?, ?, ?, NULL, '', '', ?, ?, ?, ?)",
+            "department_id, owner_id, company_name, custom) "
+            "VALUES (1, ?, ?, ?, ?, ?, ?, NULL, '', '', ?, ?, ?, ?, '{}')",
             (
                 now,
                 now,

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import functools
+
+from django.db import connections
 from django.db.models import (
     Case,
+    DateField,
     Exists,
     F,
     OuterRef,
@@ -13,12 +17,12 @@ from django.db.models import (
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
-from kontor.core import types
+from kontor.core import phones, types
 from kontor.core.access import Action, sees_all
 from kontor.core.search import MatchField
 from kontor.core.types import ListFilters
 
-from .models import Company, Person, Tag
+from .models import Address, Company, Email, FamilyMember, ImportantDate, Person, Phone, Tag
 
 PERSON_SORTS = {
     "name": ("last_name", "first_name", "id"),
@@ -46,17 +50,21 @@ COMPANY_SORTS = {
 }
 
 
-def people_base(user, action: str = Action.VIEW):
+def people_base(user, action: str = Action.VIEW, *, sorted_page: bool = False):
     """People ``user`` may ``action``, each marked with whether its employer is visible.
 
     A person visible does not make their employer visible: its name is shown, and
     sorts, only for a reader who can see it (a hidden one sorts as if empty).
+    ``sorted_page``: see ``access.scope_q``.
     """
-    qs = Person.objects.visible_to(user, action).select_related("company", "owner", "department")
+    qs = Person.objects.visible_to(user, action, sorted_page=sorted_page)
+    qs = qs.select_related("company", "owner", "department")
     qs = types.with_visible_links(qs, user, ["company"])
     employer_visible = types.link_visible_q(user, Person, "company")
     if employer_visible is not None:
-        qs = qs.annotate(
+        # Computed only where a sort names it (alias, not annotate): every row it is
+        # selected in would read the reader's visible companies first.
+        qs = qs.alias(
             company_name_seen=Case(
                 When(employer_visible, then=F("company_name")), default=Value("")
             )
@@ -78,20 +86,108 @@ def companies(user, filters: ListFilters | None = None, *, action: str = Action.
     return types.by_model(Company).list_query(user, filters, action=action)
 
 
+PERSON_LISTS = ("phones", "emails", "addresses", "family", "important_dates", "tags")
+COMPANY_LISTS = ("phones", "emails", "addresses", "tags")
+
+
+def _person_row(user):
+    people = Person.objects.select_related("company", "owner", "department")
+    return types.with_visible_links(people, user, ["company"])
+
+
 def person(user, pk, *, action: str = Action.VIEW) -> Person:
     """One person with everything a detail page shows, or NotFound outside scope."""
-    people = Person.objects.select_related("company", "owner", "department").prefetch_related(
-        "phones", "emails", "addresses", "family", "important_dates", "tags"
-    )
-    return types.with_visible_links(people, user, ["company"]).get_visible(user, pk, action)
+    people = _person_row(user).prefetch_related(*PERSON_LISTS)
+    return people.get_visible(user, pk, action)
 
 
 def company(user, pk, *, action: str = Action.VIEW) -> Company:
     return (
         Company.objects.select_related("owner", "department")
-        .prefetch_related("phones", "emails", "addresses", "tags")
+        .prefetch_related(*COMPANY_LISTS)
         .get_visible(user, pk, action)
     )
+
+
+def person_alone(user, pk) -> Person:
+    """The person's row (employer, owner, department) without child lists, or NotFound."""
+    return _person_row(user).get_visible(user, pk)
+
+
+def company_alone(user, pk) -> Company:
+    return Company.objects.select_related("owner", "department").get_visible(user, pk)
+
+
+def _phone_out(raw, e164, extension, kind) -> dict:
+    display = phones.pretty(e164, extension) or raw
+    return {"raw": raw, "e164": e164, "extension": extension, "display": display, "kind": kind}
+
+
+# Each list of a record as the API writes it: (model, columns, order, row -> item).
+_LIST_READS = {
+    "phones": (Phone, ("raw", "e164", "extension", "kind"), ("position", "id"), _phone_out),
+    "emails": (Email, ("address", "kind"), ("position", "id"), None),
+    "addresses": (
+        Address,
+        ("kind", "street", "city", "region", "postal_code", "country"),
+        ("position", "id"),
+        None,
+    ),
+    "family": (FamilyMember, ("relation", "name", "birthday"), ("id",), None),
+    "important_dates": (ImportantDate, ("label", "date"), ("date", "id"), None),
+}
+
+
+@functools.cache
+def _list_read(vendor: str, model, name: str) -> tuple[str, list]:
+    """The SQL reading list ``name`` of one ``model`` record, and the fields it reads
+    (None for tag names); written once per process from the models' metadata."""
+    qn = connections[model.objects.db].ops.quote_name
+    link = qn(f"{model._meta.model_name}_id")
+    if name == "tags":
+        links = model.tags.through._meta.db_table
+        return (
+            f"SELECT t.{qn('name')} FROM {qn(Tag._meta.db_table)} t JOIN {qn(links)} l "
+            f"ON l.{qn('tag_id')} = t.{qn('id')} WHERE l.{link} = %s ORDER BY t.{qn('name')}",
+            None,
+        )
+    child, columns, order, _item = _LIST_READS[name]
+    fields = [child._meta.get_field(c) for c in columns]
+    order_by = ", ".join(qn(child._meta.get_field(o).column) for o in order)
+    return (
+        f"SELECT {', '.join(qn(f.column) for f in fields)} FROM {qn(child._meta.db_table)} "
+        f"WHERE {link} = %s ORDER BY {order_by}",
+        fields,
+    )
+
+
+def record_lists(model, pk: int, names: tuple[str, ...]) -> dict[str, list]:
+    """The child lists ``names`` of one person or company, as the API answers them.
+
+    One plain query per list, no queryset and no model instances: prefetching them (a
+    queryset and a related manager per list) was half of an API get, and building six
+    querysets still most of it (docs/benchmarks.md). The orders are the models' own,
+    as a prefetch reads them.
+    """
+    connection = connections[model.objects.db]
+    lists = {}
+    with connection.cursor() as cursor:
+        for name in names:
+            sql, fields = _list_read(connection.vendor, model, name)
+            cursor.execute(sql, [pk])
+            if fields is None:
+                lists[name] = [tag for (tag,) in cursor.fetchall()]
+                continue
+            item = _LIST_READS[name][3]
+            columns = [f.name for f in fields]
+            dates = [i for i, f in enumerate(fields) if isinstance(f, DateField)]
+            lists[name] = []
+            for values in cursor.fetchall():
+                row = list(values)
+                for i in dates:  # SQLite hands dates back as text: read as Django would
+                    row[i] = fields[i].to_python(row[i])
+                lists[name].append(item(*row) if item else dict(zip(columns, row, strict=True)))
+    return lists
 
 
 # -- why a search hit matched (kontor.core.search.match_reasons) ----------------------------

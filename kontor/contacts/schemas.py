@@ -258,35 +258,7 @@ class DuplicateOut(Schema):
 # -- output ----------------------------------------------------------------------------------
 
 
-def _contact_points(obj) -> dict:
-    return {
-        "phones": [
-            {
-                "raw": p.raw,
-                "e164": p.e164,
-                "extension": p.extension,
-                "display": p.display,
-                "kind": p.kind,
-            }
-            for p in obj.phones.all()
-        ],
-        "emails": [{"address": e.address, "kind": e.kind} for e in obj.emails.all()],
-        "addresses": [
-            {
-                "kind": a.kind,
-                "street": a.street,
-                "city": a.city,
-                "region": a.region,
-                "postal_code": a.postal_code,
-                "country": a.country,
-            }
-            for a in obj.addresses.all()
-        ],
-        "tags": [t.name for t in obj.tags.all()],
-    }
-
-
-def _common(obj) -> dict:
+def _common(obj, lists: dict) -> dict:
     return {
         "id": obj.pk,
         "owner": ref(obj.owner),
@@ -294,13 +266,14 @@ def _common(obj) -> dict:
         "version": obj.version,
         "created_at": obj.created_at,
         "updated_at": obj.updated_at,
-        **_contact_points(obj),
+        **lists,
     }
 
 
-def person_out(person: Person) -> dict:
+def person_out(person: Person, lists: dict) -> dict:
+    """The whole person; ``lists``: its child lists as ``queries.record_lists`` reads them."""
     return {
-        **_common(person),
+        **_common(person, lists),
         "first_name": person.first_name,
         "middle_name": person.middle_name,
         "last_name": person.last_name,
@@ -311,19 +284,12 @@ def person_out(person: Person) -> dict:
         "birthday": person.birthday,
         "source": person.source,
         "notes": person.notes,
-        "family": [
-            {"relation": m.relation, "name": m.name, "birthday": m.birthday}
-            for m in person.family.all()
-        ],
-        "important_dates": [
-            {"label": d.label, "date": d.date} for d in person.important_dates.all()
-        ],
     }
 
 
-def company_out(company: Company) -> dict:
+def company_out(company: Company, lists: dict) -> dict:
     return {
-        **_common(company),
+        **_common(company, lists),
         "name": company.name,
         "legal_name": company.legal_name,
         "tax_id": company.tax_id,

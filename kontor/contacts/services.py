@@ -580,6 +580,7 @@ _LOOKUP_PERSON_FIELDS = _in_field_order(
         "department_id",
     },
 )
+# A company found by its number, and a found person's employer: what shows it and places it.
 _LOOKUP_COMPANY_FIELDS = _in_field_order(Company, {"id", "name", "owner_id", "department_id"})
 _EMPLOYER_FIELDS = _in_field_order(Company, {"id", "name"})
 LOOKUP_LIMIT = 20
@@ -604,11 +605,12 @@ def _lookup_sql(vendor: str) -> str:
         return f"LEFT JOIN {quote(model._meta.db_table)} {alias} ON {pk} = {on} "
 
     person_cols = [col("p", Person, f) for f in _LOOKUP_PERSON_FIELDS]
+    employer_cols = [col("e", Company, f) for f in _LOOKUP_COMPANY_FIELDS]
     company_cols = [col("c", Company, f) for f in _LOOKUP_COMPANY_FIELDS]
     order = [col("p", Person, f) for f in ("last_name", "first_name", "id")]
     order += [col("c", Company, f) for f in ("name", "id")]
     return (
-        f"SELECT {', '.join(person_cols)}, {col('e', Company, 'name')}, {', '.join(company_cols)} "
+        f"SELECT {', '.join(person_cols + employer_cols + company_cols)} "
         f"FROM {quote(Phone._meta.db_table)} ph "
         + join(Person, "p", col("ph", Phone, "person"))
         + join(Company, "e", col("p", Person, "company"))
@@ -640,7 +642,9 @@ def lookup_by_phone(text: str, *, actor) -> dict:
     db = connection.alias
     people: dict[int, Person] = {}
     companies: dict[int, Company] = {}
+    visible_employers: set[int] = set()
     split = len(_LOOKUP_PERSON_FIELDS)
+    company_at = split + len(_LOOKUP_COMPANY_FIELDS)
     employer_field = Person._meta.get_field("company")
     for row in rows:
         if row[0] is not None:
@@ -651,15 +655,20 @@ def lookup_by_phone(text: str, *, actor) -> dict:
                 continue
             employer = None
             if person.company_id is not None:
-                employer = Company.from_db(db, _EMPLOYER_FIELDS, (person.company_id, row[split]))
+                employer = Company.from_db(db, _LOOKUP_COMPANY_FIELDS, row[split:company_at])
+                if record_in_scope(actor, employer, Action.VIEW):
+                    visible_employers.add(employer.pk)
             employer_field.set_cached_value(person, employer)
             people[person.pk] = person
-        elif row[split + 1] is not None:
-            if row[split + 1] in companies or len(companies) >= LOOKUP_LIMIT:
+        elif row[company_at] is not None:
+            if row[company_at] in companies or len(companies) >= LOOKUP_LIMIT:
                 continue
-            company = Company.from_db(db, _LOOKUP_COMPANY_FIELDS, row[split + 1 :])
+            company = Company.from_db(db, _LOOKUP_COMPANY_FIELDS, row[company_at:])
             if record_in_scope(actor, company, Action.VIEW):
                 companies[company.pk] = company
-    # The companies found are known visible; the others' visibility is asked once.
-    types.mark_visible_links(actor, list(people.values()), "company", known_visible=companies)
+    # Employers placed in scope by record_in_scope (visible_to's twin) are known visible
+    # without a query; a hidden one is asked once more and stays hidden.
+    types.mark_visible_links(
+        actor, list(people.values()), "company", known_visible=visible_employers
+    )
     return {"e164": e164, "people": list(people.values()), "companies": list(companies.values())}

@@ -275,16 +275,19 @@ class PersonType(ContactType):
     search_description = "Name, email, phone in any written form, company"
 
     def to_out(self, obj):
-        return schemas.person_out(obj)
+        return schemas.person_out(obj, queries.record_lists(Person, obj.pk, queries.PERSON_LISTS))
 
-    def base_queryset(self, user, action):
-        return queries.people_base(user, action)
+    def base_queryset(self, user, action, *, sorted_page=False):
+        return queries.people_base(user, action, sorted_page=sorted_page)
 
     def sorts_for(self, user):
         return queries.person_sorts(user)
 
     def one(self, user, pk, *, action=Action.VIEW):
         return queries.person(user, pk, action=action)
+
+    def api_one(self, user, pk):
+        return queries.person_alone(user, pk)
 
     def row_subtitle(self, obj):
         return obj.position
@@ -370,13 +373,18 @@ class CompanyType(ContactType):
     search_description = "Name, legal name, tax id, email, phone"
 
     def to_out(self, obj):
-        return schemas.company_out(obj)
+        lists = queries.record_lists(Company, obj.pk, queries.COMPANY_LISTS)
+        return schemas.company_out(obj, lists)
 
-    def base_queryset(self, user, action):
-        return Company.objects.visible_to(user, action).select_related("owner", "department")
+    def base_queryset(self, user, action, *, sorted_page=False):
+        qs = Company.objects.visible_to(user, action, sorted_page=sorted_page)
+        return qs.select_related("owner", "department")
 
     def one(self, user, pk, *, action=Action.VIEW):
         return queries.company(user, pk, action=action)
+
+    def api_one(self, user, pk):
+        return queries.company_alone(user, pk)
 
     def row_subtitle(self, obj):
         return obj.legal_name if obj.legal_name != obj.name else ""

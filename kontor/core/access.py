@@ -15,10 +15,12 @@ A model names the attributes that place it: ``access_owner_field`` ("owner_id") 
 
 from __future__ import annotations
 
+import time
 from enum import IntEnum
 
-from django.db import models
-from django.db.models import Q
+from django.db import connections, models
+from django.db.models import F, Func, Q
+from django.db.models.lookups import Exact, In
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -102,8 +104,12 @@ def scope_for(user, object_type: str, action: str) -> Scope:
     )
 
 
-def scope_q(user, model, action: str) -> Q | None:
-    """A filter selecting the rows of ``model`` within the user's scope, or None for no rows."""
+def scope_q(user, model, action: str, *, sorted_page: bool = False) -> Q | None:
+    """A filter selecting the rows of ``model`` within the user's scope, or None for no rows.
+
+    ``sorted_page``: the rows are read as a page sorted along an index (a list); on SQLite
+    a large department scope then leaves that index to the sort (see ``_walks_sort_index``).
+    """
     scope = scope_for(user, object_type_of(model), action)
     if scope == Scope.NONE:
         return None
@@ -118,8 +124,95 @@ def scope_q(user, model, action: str) -> Q | None:
     if scope == Scope.OWN or department_field is None or user.department_id is None:
         return own
     if scope == Scope.DEPARTMENT:
-        return own | Q(**{department_field: user.department_id})
-    return own | Q(**{f"{department_field}__in": user.department_subtree_ids()})
+        departments = [user.department_id]
+        indexed = own | Q(**{department_field: user.department_id})
+    else:
+        departments = user.department_subtree_ids()
+        indexed = own | Q(**{f"{department_field}__in": departments})
+    if not (sorted_page and owner_field and _walks_sort_index(model, indexed)):
+        return indexed
+    return Q(Exact(PageColumn(F(owner_field)), user.pk)) | Q(
+        In(PageColumn(F(department_field)), departments)
+    )
+
+
+class PageColumn(Func):
+    """A column kept out of SQLite's index choice in a page, so that the page walks the
+    index of its sort instead of reading every row the column's index finds.
+
+    Rendered ``+column`` (no index may serve it) only in a query that is ordered and
+    sliced, a page; a count, an existence test or a read by id of the same queryset keeps
+    the column's index.
+    """
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler, connection, **extra):
+        query = compiler.query
+        ordered = query.order_by or (query.default_ordering and query.get_meta().ordering)
+        if query.is_sliced and ordered:
+            extra["template"] = "+%(expressions)s"
+        return self.as_sql(compiler, connection, **extra)
+
+
+# SQLite does not weigh LIMIT: for "owner is me OR department is mine" it reads the whole
+# scope through those two indexes and sorts it, even where the sort's own index would
+# find a page among the first few hundred rows (a member's page of a million people, 277
+# -> 5 ms, docs/benchmarks.md). Walking the sort's index reads about 50 x table / scope
+# rows before a page is full, sorting reads the scope: the walk wins for a scope holding
+# at least this share of the table (a 1,000-row scope would walk 50,000 rows instead).
+WALK_SHARE = 1 / 20
+# Below this many rows every plan is fast; nothing is counted.
+WALK_MIN_ROWS = 50_000
+# How long a scope's size is trusted: scopes grow and shrink slowly, a count costs up to
+# table x WALK_SHARE index entries.
+WALK_TTL_SECONDS = 300.0
+_walk_decisions: dict[tuple, tuple[float, bool]] = {}
+
+
+def analyzed_rows(model) -> int:
+    """The rows of ``model``'s table as SQLite's last ANALYZE counted them (``sqlite_stat1``,
+    written after imports); 0 when not known or not SQLite."""
+    connection = connections[model.objects.db]
+    if connection.vendor != "sqlite":
+        return 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        if not cursor.fetchone():
+            return 0
+        cursor.execute(
+            "SELECT stat FROM sqlite_stat1 WHERE tbl = %s LIMIT 1", [model._meta.db_table]
+        )
+        row = cursor.fetchone()
+    return int(row[0].split()[0]) if row else 0
+
+
+def _walks_sort_index(model, scope: Q) -> bool:
+    """Whether a sorted page of ``scope`` should walk the sort's index (SQLite, a scope
+    holding at least WALK_SHARE of a table of WALK_MIN_ROWS or more).
+
+    The table's size is read from ``sqlite_stat1`` (written by ANALYZE after imports; no
+    statistics, no walk), the scope's by a count that stops at the share.
+    """
+    alias = model.objects.db
+    connection = connections[alias]
+    if connection.vendor != "sqlite":
+        return False  # PostgreSQL weighs LIMIT itself
+    table = model._meta.db_table
+    key = (alias, table, repr(scope))
+    now = time.monotonic()
+    known = _walk_decisions.get(key)
+    if known is not None and known[0] > now:
+        return known[1]
+    rows = analyzed_rows(model)
+    walks = False
+    if rows >= WALK_MIN_ROWS:
+        share = int(rows * WALK_SHARE)
+        walks = model.objects.filter(scope).order_by()[:share].count() >= share
+    if len(_walk_decisions) > 10_000:
+        _walk_decisions.clear()
+    _walk_decisions[key] = (now + WALK_TTL_SECONDS, walks)
+    return walks
 
 
 def record_in_scope(user, obj, action: str) -> bool:
@@ -229,13 +322,14 @@ def may(user, object_type: str, action: str) -> bool:
 
 
 class ScopedQuerySet(models.QuerySet):
-    def visible_to(self, user, action: str = Action.VIEW):
+    def visible_to(self, user, action: str = Action.VIEW, *, sorted_page: bool = False):
         """The rows ``user`` may ``action``: the only entry point for reading business data.
 
         Every action stays inside what the user may view (an export never reaches
         further than the list), so a wider grant for another action is cut to the view scope.
+        ``sorted_page``: see ``scope_q``.
         """
-        q = scope_q(user, self.model, action)
+        q = scope_q(user, self.model, action, sorted_page=sorted_page)
         if q is None:
             return self.none()
         if action != Action.VIEW:

@@ -95,7 +95,7 @@ def export_file(rt: RecordType, request, filters: ListFilters, format: str):
 
 
 def get_one(rt: RecordType, request, record_id: int, response: HttpResponse) -> dict:
-    obj = rt.one(request.user, record_id)
+    obj = rt.api_one(request.user, record_id)
     response["ETag"] = etag(obj.version)
     # Custom values for every type alike, only the fields this reader may see.
     return {**rt.to_out(obj), "custom": customfields.values_for(request.user, obj)}

@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
-from django.db.models import BooleanField, ExpressionWrapper, ForeignKey, Q, Value
+from django.db.models import BooleanField, Exists, ForeignKey, OuterRef, Q, Value
 from django.urls import NoReverseMatch, reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -148,8 +148,9 @@ class AuditedType:
         entry.model, entry.singular, entry.plural = model, singular, plural
         return entry
 
-    def visible(self, user, action: str = Action.VIEW):
-        return self.model.objects.visible_to(user, action)
+    def visible(self, user, action: str = Action.VIEW, *, sorted_page: bool = False):
+        """``sorted_page``: read as pages sorted along an index (see ``access.scope_q``)."""
+        return self.model.objects.visible_to(user, action, sorted_page=sorted_page)
 
     def url_of(self, obj) -> str:
         """The object's page in the UI, or "" if it has none."""
@@ -216,11 +217,12 @@ class RecordType(AuditedType):
 
     # -- reads ---------------------------------------------------------------------------
 
-    def base_queryset(self, user, action: str):
+    def base_queryset(self, user, action: str, *, sorted_page: bool = False):
         """The records ``user`` may ``action``, with what every channel's rows read: each
         link marked visible or not (``visible_link``), its record read in the same query."""
         links = [name for name, _target in self.links()]
-        qs = self.visible(user, action).select_related("owner", "department", *links)
+        qs = self.visible(user, action, sorted_page=sorted_page)
+        qs = qs.select_related("owner", "department", *links)
         return with_visible_links(qs, user, links)
 
     def sorts_for(self, user) -> dict[str, tuple[str, ...]]:
@@ -234,13 +236,14 @@ class RecordType(AuditedType):
         from . import search
 
         filters = filters or ListFilters()
-        qs = self.base_queryset(user, action)
+        sorted_page = action == Action.VIEW and self._sorts_along_index(user, filters.sort)
+        qs = self.base_queryset(user, action, sorted_page=sorted_page)
         for spec in self.filters:
             value = filters.get(spec.name)
             if value not in (None, ""):
                 qs = spec.apply(qs, user, value)
         if filters.q:
-            qs = search.narrow(qs, filters.q, user)
+            qs = search.narrow(qs, filters.q, user, sorted_page=sorted_page)
         if filters.tag and self.has_tags:
             qs = qs.filter(tags__name__iexact=filters.tag)
         if filters.owner_id:
@@ -259,6 +262,17 @@ class RecordType(AuditedType):
         sorts = self.sorts_for(user)
         return qs.order_by(*sorts.get(filters.sort, sorts[self.default_sort]))
 
+    def _sorts_along_index(self, user, sort: str) -> bool:
+        """Whether an index serves the list's order for ``sort``: every sort the type
+        declares does (``sorts``), a custom field's sort walks the field's own index; a
+        reader's variant of a sort that is not in ``sorts`` (a hidden employer sorted as
+        empty) does not."""
+        bare = sort.lstrip("-")
+        if bare.startswith(CUSTOM_SORT):
+            return self.sort_allowed(user, sort)
+        sorts = self.sorts_for(user)
+        return sorts.get(sort, sorts[self.default_sort]) in self.sorts.values()
+
     def sort_allowed(self, user, sort: str) -> bool:
         """Whether ``sort`` is one of the type's sorts or a custom field ``user`` may sort by."""
         bare = sort.lstrip("-")
@@ -271,6 +285,11 @@ class RecordType(AuditedType):
     def one(self, user, pk, *, action: str = Action.VIEW):
         """One record with what its detail page and API answer read, or NotFound."""
         return self.base_queryset(user, Action.VIEW).get_visible(user, pk, action)
+
+    def api_one(self, user, pk):
+        """One record to view, read for ``to_out`` (the API's answer), or NotFound; a type
+        whose ``to_out`` reads its own lists reads less here than the detail page does."""
+        return self.one(user, pk)
 
     def list_columns(self, user) -> list[Column]:
         """The list's columns for ``user``: the type's own, then one per custom field they
@@ -582,14 +601,21 @@ def link_visible_q(user, model, field: str) -> Q | None:
 
 def with_visible_links(qs, user, fields: Iterable[str]):
     """Mark each row with ``<field>_visible`` for each link ``field``: the one rule every
-    read model uses (lists, detail, API, export, search hits) before showing a link."""
+    read model uses (lists, detail, API, export, search hits) before showing a link.
+
+    The mark looks the linked record up by its key in each row read (EXISTS): a page of
+    50 rows costs 50 lookups. "IN (visible ids)" (``link_visible_q``, for sorts that read
+    every row) first reads every visible linked record: 100-200 ms per page or detail
+    for a head who sees 90,000 of 100,000 companies.
+    """
     for name in fields:
-        condition = link_visible_q(user, qs.model, name)
-        mark = (
-            Value(True)
-            if condition is None
-            else ExpressionWrapper(condition, output_field=BooleanField())
-        )
+        target = qs.model._meta.get_field(name).related_model
+        if sees_all(user, target):
+            mark = Value(True, output_field=BooleanField())
+        else:
+            entry = by_model(target)
+            visible = entry.visible(user) if entry else target._default_manager.none()
+            mark = Exists(visible.filter(pk=OuterRef(f"{name}_id")))
         qs = qs.annotate(**{f"{name}_visible": mark})
     return qs
 

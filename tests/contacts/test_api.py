@@ -6,7 +6,7 @@ from django.test.utils import CaptureQueriesContext
 
 from kontor.accounts import services as accounts
 from kontor.accounts.models import ApiToken
-from kontor.contacts import services
+from kontor.contacts import queries, services
 from kontor.contacts.models import Company, Person
 from kontor.core.errors import Conflict
 from kontor.core.models import AuditEntry
@@ -216,6 +216,31 @@ def test_get_one_returns_nested_data_owner_and_department(org):
     assert body["owner"] == {"id": org.member_a.pk, "name": "anna@example.com"}
     assert body["department"] == {"id": org.dept.team1.pk, "name": "Sales Team 1"}
     assert body["version"] == 1
+
+
+def test_get_one_lists_come_in_the_detail_pages_order(org):
+    person = person_of(
+        org.member_a,
+        phones=[{"number": "+7 916 000-00-02"}, {"number": "+7 916 000-00-01", "kind": "work"}],
+        emails=[{"address": "b@example.com"}, {"address": "a@example.com"}],
+        addresses=[{"city": "Oslo"}, {"city": "Bergen", "kind": "home"}],
+        family=[{"name": "Zoe", "relation": "daughter"}, {"name": "Abe", "relation": "son"}],
+        important_dates=[
+            {"label": "Later", "date": "2010-01-01"},
+            {"label": "Sooner", "date": "2001-01-01"},
+        ],
+        tags=["Zeta", "Alpha"],
+    )
+    body = Api(org.member_a).get(f"/people/{person.pk}").json()
+    shown = queries.person(org.member_a, person.pk)  # what the detail page reads
+    assert [p["raw"] for p in body["phones"]] == [p.raw for p in shown.phones.all()]
+    assert [p["raw"] for p in body["phones"]] == ["+7 916 000-00-02", "+7 916 000-00-01"]
+    assert [p["display"] for p in body["phones"]] == [p.display for p in shown.phones.all()]
+    assert [e["address"] for e in body["emails"]] == ["b@example.com", "a@example.com"]
+    assert [a["city"] for a in body["addresses"]] == ["Oslo", "Bergen"]
+    assert [m["name"] for m in body["family"]] == ["Zoe", "Abe"]
+    assert [d["label"] for d in body["important_dates"]] == ["Sooner", "Later"]
+    assert body["tags"] == ["Alpha", "Zeta"]
 
 
 def test_record_outside_scope_is_404_for_read_update_and_delete(org):

@@ -90,3 +90,41 @@ def test_every_action_read_stays_inside_the_view_scope(org, make_user):
     assert read(Action.VIEW) == {own_team.pk}
     assert read(Action.EXPORT) == {own_team.pk}
     assert other_team.pk not in read(Action.EXPORT)
+
+
+def test_a_large_scopes_sorted_page_walks_the_sort_index_and_a_small_ones_does_not(
+    org, monkeypatch
+):
+    """SQLite: a page of a scope holding a large share of the table keeps the scope's
+    columns out of index choice (``+column``), so the sort's index is walked; a small
+    scope, a count and the other reads keep the indexes. The rows are the same."""
+    from django.db import connection
+
+    from kontor.core import access, types
+
+    for i in range(60):
+        person_owned_by(org.member_a, first_name=f"P{i:02d}")
+    person_owned_by(org.support_member)
+    monkeypatch.setattr(access, "WALK_MIN_ROWS", 10)
+    monkeypatch.setattr(access, "_walk_decisions", {})
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE contacts_person")
+    people = types.by_model(Person)
+    walks = connection.vendor == "sqlite"  # PostgreSQL weighs LIMIT itself
+
+    def page_sql(user, sort=""):
+        return str(people.list_query(user, types.ListFilters(sort=sort))[:50].query)
+
+    assert ('+"contacts_person"."owner_id"' in page_sql(org.member_a)) == walks
+    assert ('+"contacts_person"."department_id"' in page_sql(org.member_a, "-created")) == walks
+    # A count or a read by id of the same list keeps the indexes.
+    listed = people.list_query(org.member_a, types.ListFilters())
+    assert "+" not in str(listed.order_by()[:10].query)
+    # 1 of 61 rows: walking the name index would read most of it for one row.
+    assert "+" not in page_sql(org.support_member)
+    # The head sees every row here but one: a walk too; the rows are those of the plain scope.
+    for user in (org.member_a, org.support_member, org.sales_head):
+        plain = Person.objects.visible_to(user).order_by("last_name", "first_name", "id")
+        assert [p.pk for p in people.list_query(user)[:50]] == [p.pk for p in plain[:50]]
+        assert people.list_query(user).count() == plain.count()

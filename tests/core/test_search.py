@@ -45,3 +45,56 @@ def test_a_search_narrows_lists_to_the_same_visible_records_either_way(
     ]
     assert names(search.search_model(org.member_a, Person, "zebrova", limit=1)) == ["Anna Zebrova"]
     assert names(queries.people(org.admin, ListFilters(q="nobody"))) == []
+
+
+def test_a_search_with_many_matches_walks_the_name_index_for_the_same_page(org, monkeypatch):
+    # SQLite: a term matching at least sqrt(50 x table) records pages along the sort's
+    # index (+id in the page), long id lists travel as one JSON parameter; the page and
+    # the count are those of the plain reading either way, on both databases.
+    from django.db import connection
+
+    from kontor.core import types
+
+    monkeypatch.setattr(search, "JSON_IDS_FROM", 2)
+    zebra = services.create_company({"name": "Zebra Works"}, actor=org.admin)
+    for i in range(60):
+        department = org.dept.team1 if i % 3 else org.dept.support
+        services.create_person(
+            {
+                "first_name": f"F{i % 7}",
+                "last_name": f"Zebr{i % 11}",
+                "department_id": department.pk,
+            },
+            actor=org.admin,
+        )
+    for i in range(3):
+        services.create_person(
+            {"first_name": "Ivan", "last_name": f"Petrov{i}", "company_id": zebra.pk},
+            actor=org.admin,
+        )
+    services.create_person({"first_name": "Olga", "last_name": "Other"}, actor=org.admin)
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE contacts_person")
+    people = types.by_model(Person)
+    for user in (org.admin, org.member_a):
+        for q, sort in (("zebr", ""), ("zebr", "-name"), ("petrov", ""), ("zebr f1", "")):
+            listed = people.list_query(user, ListFilters(q=q, sort=sort))
+            expected = [
+                p
+                for p in Person.objects.visible_to(user).select_related("company")
+                if all(
+                    term in f"{p.first_name} {p.last_name}".casefold()
+                    or (p.company and term in p.company.name.casefold())
+                    for term in q.split()
+                )
+            ]
+            expected.sort(key=lambda p: (p.last_name, p.first_name, p.pk), reverse=bool(sort))
+            assert [p.pk for p in listed[:10]] == [p.pk for p in expected[:10]], (user, q, sort)
+            assert listed.count() == len(expected)
+    page_sql = str(people.list_query(org.admin, ListFilters(q="zebr"))[:50].query)
+    walked = connection.vendor == "sqlite"
+    assert ('+"contacts_person"."id"' in page_sql) == walked
+    assert ("json_each" in page_sql) == walked
+    few = str(people.list_query(org.admin, ListFilters(q="petrov"))[:50].query)
+    assert '+"contacts_person"."id"' not in few
