@@ -221,7 +221,7 @@ def _value_field(verbose_name):
 
 
 class CustomFieldQuerySet(ScopedQuerySet):
-    def visible_to(self, user, action: str = "view"):
+    def visible_to(self, user, action: str = "view", *, sorted_page: bool = False):
         """Definitions are read (their history included) by whoever manages fields, and by
         nobody else: a definition names a field some readers may not know of."""
         from .customfields.registry import may_manage_fields
