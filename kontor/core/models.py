@@ -12,7 +12,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .access import ScopedQuerySet
 from .context import Channel
-from .jsonnumbers import CustomValuesDecoder, CustomValuesEncoder
+from .jsonnumbers import CustomValuesField
 
 
 class BusinessRecord(models.Model):
@@ -45,13 +45,7 @@ class BusinessRecord(models.Model):
     created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
     updated_at = models.DateTimeField(_("updated"), default=timezone.now, editable=False)
     # Custom field values by field id ("12": value); see kontor.core.customfields.
-    custom = models.JSONField(
-        default=dict,
-        blank=True,
-        editable=False,
-        encoder=CustomValuesEncoder,
-        decoder=CustomValuesDecoder,
-    )
+    custom = CustomValuesField(default=dict, blank=True, editable=False)
 
     objects = ScopedQuerySet.as_manager()
 
@@ -211,13 +205,7 @@ class OutboxDelivery(models.Model):
 
 def _value_field(verbose_name):
     """A JSON column holding one custom value (a default or a bound), typed as values are."""
-    return models.JSONField(
-        verbose_name,
-        null=True,
-        blank=True,
-        encoder=CustomValuesEncoder,
-        decoder=CustomValuesDecoder,
-    )
+    return CustomValuesField(verbose_name, null=True, blank=True)
 
 
 class CustomFieldQuerySet(ScopedQuerySet):
