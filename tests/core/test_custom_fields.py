@@ -591,3 +591,23 @@ def test_definitions_and_their_history_are_read_only_by_field_managers(org, make
     assert everything and all(e["object_type"] != "core.customfield" for e in everything)
     assert "secret_code" not in json.dumps(everything)
     assert Api(auditor).get(f"/audit?object=core.customfield:{field.pk}").status_code == 404
+
+
+def test_a_request_reads_the_definitions_stamp_once_and_sees_its_own_changes(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    add_field("tier", "text")
+    with registry.stamp_read_once():
+        with CaptureQueriesContext(connection) as reads:
+            for _ in range(3):
+                customfields.visible_fields(org.admin, PERSON)
+        stamp_reads = [q for q in reads.captured_queries if "core_definitionstamp" in q["sql"]]
+        assert len(stamp_reads) == 1
+        add_field("level", "integer", actor=org.admin)
+        assert [f.name for f in customfields.fields_of(PERSON)] == ["tier", "level"]
+    # Outside a request every call asks.
+    with CaptureQueriesContext(connection) as reads:
+        customfields.fields_of(PERSON)
+        customfields.fields_of(PERSON)
+    assert sum("core_definitionstamp" in q["sql"] for q in reads.captured_queries) == 2

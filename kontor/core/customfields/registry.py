@@ -8,6 +8,8 @@ call, without a restart.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import threading
 import uuid
 
@@ -27,18 +29,45 @@ _lock = threading.Lock()
 _cache: dict = {"stamp": None, "by_type": {}}
 
 
+# Within one request the stamp is read once (RequestContextMiddleware): a page or an API
+# call asks for definitions several times, and another process's change may wait for
+# the next request. Outside a request (workers, imports, tests) every call reads it.
+_request_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "customfields_stamp", default=None
+)
+
+
+@contextlib.contextmanager
+def stamp_read_once():
+    token = _request_memo.set({})
+    try:
+        yield
+    finally:
+        _request_memo.reset(token)
+
+
 def current_stamp() -> str:
-    # Asked on every call: one primary-key read, written by hand (the ORM's query
-    # building cost more than the read itself).
+    memo = _request_memo.get()
+    if memo is not None and "stamp" in memo:
+        return memo["stamp"]
+    # One primary-key read, written by hand (the ORM's query building cost more than
+    # the read itself).
     with connection.cursor() as cursor:
         cursor.execute(_STAMP_SQL, [STAMP])
         row = cursor.fetchone()
-    return row[0] if row else ""
+    stamp = row[0] if row else ""
+    if memo is not None:
+        memo["stamp"] = stamp
+    return stamp
 
 
 def bump() -> None:
     """Tell every process the definitions changed (called inside the changing transaction)."""
     DefinitionStamp.objects.update_or_create(name=STAMP, defaults={"value": uuid.uuid4().hex})
+    memo = _request_memo.get()
+    if memo is not None:
+        # This request's own change is read back at once (or its rollback, next time).
+        memo.pop("stamp", None)
 
 
 def fields_of(object_type: str) -> list[CustomField]:
