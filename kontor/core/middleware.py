@@ -1,12 +1,12 @@
 from django.utils.cache import patch_cache_control
 
+from . import stamps
 from .context import Channel, acting
-from .customfields.registry import stamp_read_once
 
 
 class RequestContextMiddleware:
     """Marks everything a browser request writes as coming through the UI channel, and
-    reads the custom field definitions' stamp once per request.
+    reads each definitions' token once per request (kontor.core.stamps).
 
     The API sets its own channel in its auth step (see ``kontor.core.api``).
     """
@@ -16,7 +16,7 @@ class RequestContextMiddleware:
 
     def __call__(self, request):
         channel = Channel.API if request.path.startswith("/api/") else Channel.UI
-        with acting(channel, request.headers.get("X-Request-ID")), stamp_read_once():
+        with acting(channel, request.headers.get("X-Request-ID")), stamps.read_once():
             return self.get_response(request)
 
 

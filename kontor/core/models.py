@@ -283,9 +283,10 @@ class CustomField(models.Model):
 class DefinitionStamp(models.Model):
     """A token per kind of definition, replaced by a fresh random one on every change.
 
-    Each process caches definitions (custom fields) and reads this one row to learn
-    whether another process changed them: no restart after a field is added. Random,
-    not a counter: a rolled-back change must not leave a value a later change reuses.
+    Each process caches definitions (custom fields, custom object types) and reads this
+    row (``kontor.core.stamps``) to learn whether another process changed them: no
+    restart after a field or a type is added. Random, not a counter: a rolled-back
+    change must not leave a value a later change reuses.
     """
 
     name = models.CharField(max_length=50, primary_key=True)

@@ -2,8 +2,8 @@
 
 Definitions live in the database, so every process (server workers, the worker, the
 CLI) builds its types from them and follows changes without a restart: ``sync()`` reads
-a cheap stamp of the definitions table (their count and latest change) and rebuilds only
-when it moved. The middleware calls it at the start of every request.
+the "objecttypes" token (kontor.core.stamps, replaced by every definition change) and
+rebuilds only when it moved. The middleware calls it at the start of every request.
 
 The proxy model is what makes a custom object "equal on the system": it is labelled
 ``objects.<slug>``, so grants, the audit log, search documents, attachments and events
@@ -16,10 +16,10 @@ from __future__ import annotations
 import threading
 
 from django.apps import apps
-from django.db.models import Count, Manager, Max
+from django.db.models import Manager
 from django.utils.translation import gettext_lazy as _
 
-from kontor.core import search, types
+from kontor.core import search, stamps, types
 from kontor.core.access import ScopedQuerySet
 from kontor.core.types import CellKind, Column, ExportColumn, MenuEntry, RecordType
 
@@ -27,7 +27,7 @@ from .models import CustomRecord, ObjectTypeDefinition
 from .schemas import RecordIn, RecordOut, RecordPatch
 
 _lock = threading.Lock()
-_stamp: tuple | None = None
+_stamp: str | None = None
 _live: dict[str, CustomObjectType] = {}
 
 
@@ -157,15 +157,18 @@ class CustomObjectType(RecordType):
         return services.RecordImporter(self, actor)
 
 
-def _current_stamp() -> tuple:
-    row = ObjectTypeDefinition.objects.aggregate(count=Count("id"), latest=Max("updated_at"))
-    return (row["count"], row["latest"])
+STAMP = "objecttypes"
+
+
+def bump() -> None:
+    """Tell every process the definitions changed (inside the changing transaction)."""
+    stamps.bump(STAMP)
 
 
 def sync(*, force: bool = False) -> None:
     """Bring this process's custom types in line with the definitions table."""
     global _stamp
-    stamp = _current_stamp()
+    stamp = stamps.current(STAMP)
     if stamp == _stamp and not force:
         return
     with _lock:

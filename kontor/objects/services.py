@@ -8,6 +8,7 @@ archived, never deleted with them.
 
 from __future__ import annotations
 
+from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -100,7 +101,9 @@ def create_definition(data: dict, *, actor) -> ObjectTypeDefinition:
     _require_definer(actor, Action.CREATE)
     definition = ObjectTypeDefinition(slug=str(data.get("slug", "")).strip().lower())
     _apply_definition(definition, {f: data.get(f) for f in DEFINITION_FIELDS})
-    records.create_record(definition, actor=actor)
+    with transaction.atomic():
+        records.create_record(definition, actor=actor)
+        registry.bump()
     registry.sync(force=True)
     return definition
 
@@ -112,7 +115,9 @@ def update_definition(definition, data: dict, *, actor, expected_version=None):
     def apply(target):
         _apply_definition(target, data)
 
-    records.update_record(definition, apply, actor=actor, expected_version=expected_version)
+    with transaction.atomic():
+        records.update_record(definition, apply, actor=actor, expected_version=expected_version)
+        registry.bump()
     registry.sync(force=True)
     return definition
 
@@ -133,18 +138,20 @@ def delete_definition(definition, *, actor, archive: bool = False, expected_vers
             )
             % {"count": count}
         )
-    if count:
 
-        def archive_it(target):
-            target.archived_at = timezone.now()
+    def archive_it(target):
+        target.archived_at = timezone.now()
 
-        records.update_record(
-            definition, archive_it, actor=actor, expected_version=expected_version
-        )
-        result = "archived"
-    else:
-        records.delete_record(definition, actor=actor, expected_version=expected_version)
-        result = "deleted"
+    with transaction.atomic():
+        if count:
+            records.update_record(
+                definition, archive_it, actor=actor, expected_version=expected_version
+            )
+            result = "archived"
+        else:
+            records.delete_record(definition, actor=actor, expected_version=expected_version)
+            result = "deleted"
+        registry.bump()
     registry.sync(force=True)
     return result
 

@@ -147,3 +147,23 @@ def test_the_api_serves_a_custom_type_like_a_built_in_one(org, site_type):
     )
     assert member.delete(f"/objects/construction_site/{site_id}").status_code == 403  # no grant
     assert Api(org.admin).delete(f"/objects/construction_site/{site_id}").status_code == 204
+
+
+def test_a_type_another_process_defines_is_live_here_at_the_next_request(org, define_type):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kontor.core import stamps
+    from kontor.objects import registry
+
+    define_type("site", "Site", "Sites")
+    # What another process's service does: the row and a new token, in one transaction.
+    ObjectTypeDefinition.objects.create(slug="vessel", singular="Vessel", plural="Vessels")
+    assert registry.resolve("vessel") is None  # the token has not moved: nothing reloads
+    stamps.bump(registry.STAMP)
+    assert registry.resolve("vessel").plural == "Vessels"
+    # Within a request the token is read once, however often a type is resolved.
+    with stamps.read_once(), CaptureQueriesContext(connection) as reads:
+        for slug in ("site", "vessel", "site"):
+            assert registry.resolve(slug) is not None
+    assert sum("core_definitionstamp" in q["sql"] for q in reads.captured_queries) == 1

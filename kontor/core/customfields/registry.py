@@ -1,78 +1,35 @@
 """Field definitions, cached per process and refreshed when another process changes them.
 
-Every read asks the database for one token (the "customfields" row of
-DefinitionStamp); only when it moved are the definitions loaded again. So a field
-added, renamed or removed in one server process is used by every other from its next
-call, without a restart.
+Every read asks for the "customfields" token (kontor.core.stamps); only when it moved
+are the definitions loaded again. So a field added, renamed or removed in one server
+process is used by every other from its next request, without a restart.
 """
 
 from __future__ import annotations
 
-import contextlib
-import contextvars
 import threading
-import uuid
 
-from django.db import connection
-
+from .. import stamps
 from ..access import Action, Scope, scope_for
-from ..models import CustomField, DefinitionStamp
+from ..models import CustomField
 
 STAMP = "customfields"
 FIELD_TYPE = "core.customfield"
 # How audit rows and error messages name a custom field: "custom.<name>".
 KEY_PREFIX = "custom."
-# Both databases quote names with double quotes.
-_STAMP_SQL = 'SELECT value FROM "core_definitionstamp" WHERE name = %s'
 
 _lock = threading.Lock()
 _cache: dict = {"stamp": None, "by_type": {}}
 
 
-# Within one request the stamp is read once (RequestContextMiddleware): a page or an API
-# call asks for definitions several times, and another process's change may wait for
-# the next request. Outside a request (workers, imports, tests) every call reads it.
-_request_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
-    "customfields_stamp", default=None
-)
-
-
-@contextlib.contextmanager
-def stamp_read_once():
-    token = _request_memo.set({})
-    try:
-        yield
-    finally:
-        _request_memo.reset(token)
-
-
-def current_stamp() -> str:
-    memo = _request_memo.get()
-    if memo is not None and "stamp" in memo:
-        return memo["stamp"]
-    # One primary-key read, written by hand (the ORM's query building cost more than
-    # the read itself).
-    with connection.cursor() as cursor:
-        cursor.execute(_STAMP_SQL, [STAMP])
-        row = cursor.fetchone()
-    stamp = row[0] if row else ""
-    if memo is not None:
-        memo["stamp"] = stamp
-    return stamp
-
-
 def bump() -> None:
     """Tell every process the definitions changed (called inside the changing transaction)."""
-    DefinitionStamp.objects.update_or_create(name=STAMP, defaults={"value": uuid.uuid4().hex})
-    memo = _request_memo.get()
-    if memo is not None:
-        # This request's own change is read back at once (or its rollback, next time).
-        memo.pop("stamp", None)
+    stamps.bump(STAMP)
 
 
 def fields_of(object_type: str) -> list[CustomField]:
     """The type's fields in form order (section, position, id), as of the stamp now."""
-    stamp = current_stamp()
+    stamp = stamps.current(STAMP)
     with _lock:
         if _cache["stamp"] != stamp:
             by_type: dict[str, list[CustomField]] = {}

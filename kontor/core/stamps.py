@@ -1,0 +1,62 @@
+"""Tokens that tell every process a kind of definition changed.
+
+Processes cache definitions (custom fields, custom object types) and, before using
+them, read the kind's token: one ``DefinitionStamp`` row, replaced by a fresh random
+value inside every changing transaction. A changed token means "load again", so a
+definition made in one server process is used by all the others without a restart.
+
+Within one request each token is read once (``read_once``, entered by
+``RequestContextMiddleware``): a page asks for definitions several times, and another
+process's change may wait for the next request. Outside a request (workers, imports,
+tests) every call reads the row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import contextvars
+import uuid
+
+from django.db import connection
+
+from .models import DefinitionStamp
+
+# One primary-key read written by hand (the ORM's query building cost more than the
+# read itself); both databases quote names with double quotes.
+_SQL = 'SELECT value FROM "core_definitionstamp" WHERE name = %s'
+
+_request_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
+    "definition_stamps", default=None
+)
+
+
+@contextlib.contextmanager
+def read_once():
+    token = _request_memo.set({})
+    try:
+        yield
+    finally:
+        _request_memo.reset(token)
+
+
+def current(name: str) -> str:
+    memo = _request_memo.get()
+    if memo is not None and name in memo:
+        return memo[name]
+    with connection.cursor() as cursor:
+        cursor.execute(_SQL, [name])
+        row = cursor.fetchone()
+    value = row[0] if row else ""
+    if memo is not None:
+        memo[name] = value
+    return value
+
+
+def bump(name: str) -> None:
+    """Tell every process that ``name``'s definitions changed (inside the changing
+    transaction: a rollback takes the new token back with the change)."""
+    DefinitionStamp.objects.update_or_create(name=name, defaults={"value": uuid.uuid4().hex})
+    memo = _request_memo.get()
+    if memo is not None:
+        # This request's own change is read back at once.
+        memo.pop(name, None)
