@@ -52,6 +52,16 @@ def test_api_answers_to_a_token_are_never_stored(client, org):
     assert response["Cache-Control"] == "no-store"
 
 
+def test_api_json_is_not_sniffed_and_the_api_docs_page_keeps_the_policy(client, org):
+    token = accounts.issue_token(org.member_a, actor=SYSTEM)
+    response = client.get("/api/v1/people", headers={"Authorization": f"Bearer {token}"})
+    assert response["Content-Type"] == "application/json; charset=utf-8"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "Content-Security-Policy" not in response
+    docs = client.get("/api/v1/docs")
+    assert policy(docs)["script-src"] == "'self'"
+
+
 def test_static_files_stay_cacheable_for_a_signed_in_user(client, org):
     client.force_login(org.member_a)
     response = client.get("/static/web/kontor.css")
