@@ -33,7 +33,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transac
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit, events, search
+from . import audit, events, search, stamps
 from . import services as records
 from .access import Action, may
 from .context import Channel, acting, current
@@ -140,9 +140,11 @@ def import_rows(
     placement = records.PlacementChoices(actor, record_type.object_type, Action.CREATE).preload()
     result = ImportResult()
     row_number = 0
-    # An import is the import channel whoever starts it; a request's id is kept.
+    # An import is the import channel whoever starts it; a request's id is kept. Its
+    # rows are cleaned by one set of definitions: their token is read once, not per row.
     with (
         acting(Channel.IMPORT, current().request_id or None),
+        stamps.read_once(),
         _import_connection(),
         _fewer_collections(),
     ):

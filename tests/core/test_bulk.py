@@ -118,6 +118,23 @@ def test_people_and_companies_ride_the_same_generic_path(org):
         assert _body(obj)
 
 
+def test_an_import_reads_the_custom_field_definitions_once_not_per_row(org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kontor.core.customfields import services as field_services
+
+    field = field_services.create_field(
+        actor=org.admin, object_type=PERSON.object_type, name="tier", label="Tier", kind="text"
+    )
+    rows = [{"first_name": f"P{i}", "custom": {"tier": "gold"}} for i in range(20)]
+    with CaptureQueriesContext(connection) as reads:
+        result = bulk.import_rows(PERSON, rows, actor=org.member_a)
+    assert len(result.ids) == 20 and not result.errors
+    assert sum("core_definitionstamp" in q["sql"] for q in reads.captured_queries) == 1
+    assert Person.objects.get(pk=result.ids[0]).custom == {str(field.pk): "gold"}
+
+
 def test_an_import_is_refused_whole_to_whoever_may_not_create_the_type(org):
     with pytest.raises(PermissionDenied):
         bulk.import_rows(BARE, [{"name": "Nope"}], actor=org.nobody)
