@@ -6,9 +6,9 @@ value inside every changing transaction. A changed token means "load again", so 
 definition made in one server process is used by all the others without a restart.
 
 Within one request each token is read once (``read_once``, entered by
-``RequestContextMiddleware``): a page asks for definitions several times, and another
-process's change may wait for the next request. Outside a request (workers, imports,
-tests) every call reads the row.
+``RequestContextMiddleware``, and around a bulk import): a page asks for definitions
+several times, an import for every row, and another process's change may wait for the
+next request. Elsewhere (workers, tests) every call reads the row.
 """
 
 from __future__ import annotations
