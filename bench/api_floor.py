@@ -146,12 +146,22 @@ _LIST_SQL = (
     "LEFT JOIN accounts_department d ON d.id = p.department_id "
 )
 # A term matches a person's own document or their employer's (kontor.core.search: the
-# admin sees every company); the FTS match drives (CROSS JOIN), one phrase per term.
-_DOCS = (
-    "SELECT d.object_id FROM core_search_fts CROSS JOIN core_searchdocument d "
-    "ON d.id = core_search_fts.rowid WHERE core_search_fts MATCH ? AND d.object_type = "
+# admin sees every company); a type's documents are a range of ids, each its search code
+# shifted past 40 bits plus the record's id, one phrase per term.
+PERSON_DOCUMENTS, COMPANY_DOCUMENTS = 1 << 40, 2 << 40
+
+
+def _documents(first: int) -> str:
+    return (
+        f"SELECT rowid - {first} FROM core_search_fts WHERE core_search_fts MATCH ? "
+        f"AND rowid BETWEEN {first} AND {first + (1 << 40) - 1}"
+    )
+
+
+_TERM = (
+    f"(p.id IN ({_documents(PERSON_DOCUMENTS)}) "
+    f"OR p.company_id IN ({_documents(COMPANY_DOCUMENTS)}))"
 )
-_TERM = f"(p.id IN ({_DOCS}'contacts.person') OR p.company_id IN ({_DOCS}'contacts.company'))"
 
 
 def _first_of(conn, table: str, columns: str, ids: list[int]) -> dict[int, tuple]:
@@ -395,9 +405,9 @@ def _create(conn, user, body: bytes) -> dict:
         words = [name, fields["position"], *(e[2] for e in emails)]
         words += [w for p in phones for w in (p[2], p[3].lstrip("+"))]
         conn.execute(
-            "INSERT INTO core_searchdocument (object_type, object_id, body) "
-            "VALUES ('contacts.person', ?, ?)",
-            (pk, " ".join(" ".join(words).casefold().split())),
+            "INSERT INTO core_searchdocument (id, object_type, object_id, body) "
+            "VALUES (?, 'contacts.person', ?, ?)",
+            (PERSON_DOCUMENTS + pk, pk, " ".join(" ".join(words).casefold().split())),
         )
         changes = {
             "first_name": [None, first_name],

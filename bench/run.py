@@ -175,10 +175,11 @@ class RawSQL:
 
     def name_search(self, q: str):
         if self.connection.vendor == "sqlite":
+            # People's documents: ids from 1 << 40 on (kontor.core.search.document_id).
+            first = 1 << 40
             docs = (
-                "SELECT d.object_id FROM core_search_fts CROSS JOIN core_searchdocument d "
-                "ON d.id = core_search_fts.rowid "
-                "WHERE core_search_fts MATCH %s AND d.object_type = 'contacts.person'"
+                f"SELECT rowid - {first} FROM core_search_fts WHERE core_search_fts MATCH %s "
+                f"AND rowid BETWEEN {first} AND {first + (1 << 40) - 1}"
             )
             param = '"' + q.casefold() + '"'
         else:

@@ -219,6 +219,7 @@ class PersonType(ContactType):
     search = {
         "label": _("People"),
         "ordering": ("last_name", "first_name", "id"),
+        "code": 1,
         "subtitle": lambda person: person.position,
         "match_fields": queries.person_match_fields,
         "prepare_hits": queries.people_hits,
@@ -336,6 +337,7 @@ class CompanyType(ContactType):
     search = {
         "label": _("Companies"),
         "ordering": ("name", "id"),
+        "code": 2,
         "subtitle": lambda company: company.industry,
         "match_fields": queries.company_match_fields,
         "prepare_hits": queries.company_hits,

@@ -539,8 +539,10 @@ class _Plan:
             self.related.append((name, table, table.slot[parent], target))
         self.documents = None
         if search.is_registered(model):
-            self.documents = _Table(SearchDocument, with_pk=False)
-            self.document_slots = (self.documents.slot["object_id"], self.documents.slot["body"])
+            self.documents = _Table(SearchDocument, with_pk=True)
+            self.document_slots = tuple(
+                self.documents.slot[name] for name in ("id", "object_id", "body")
+            )
         self.entries = _Table(AuditEntry, with_pk=False)
         self.entry_slots = tuple(
             self.entries.slot[name] for name in ("object_id", "object_repr", "changes")
@@ -579,7 +581,7 @@ def _prepare(plan: _Plan, cleaned: list, actor) -> _Prepared:
     _entry_id, entry_repr, entry_changes = plan.entry_slots
     if plan.documents is not None:
         document = plan.documents.template(object_type=object_type)
-        doc_body = plan.document_slots[1]
+        doc_body = plan.document_slots[2]
     prepared = _Prepared([], [[] for _ in plan.related], [], [])
     for index, (obj, related) in enumerate(cleaned):
         # One batch, one transaction, one moment: the rows share it.
@@ -625,9 +627,11 @@ def _write(plan: _Plan, prepared: _Prepared) -> list[int]:
                 row[parent] = ids[row[parent]]
             table.insert(rows)
         if plan.documents is not None:
-            doc_id = plan.document_slots[0]
+            doc_id, doc_record = plan.document_slots[:2]
+            first = search.document_id(plan.object_type, 0)
             for row, pk in zip(prepared.documents, ids, strict=True):
-                row[doc_id] = pk
+                row[doc_id] = first | pk
+                row[doc_record] = pk
             plan.documents.insert(prepared.documents)
         entry_id = plan.entry_slots[0]
         for row, pk in zip(prepared.entries, ids, strict=True):

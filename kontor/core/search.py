@@ -5,6 +5,10 @@ SQLite: an FTS5 table with the trigram tokenizer over ``core_searchdocument.body
 same column. Both answer "contains this substring" from an index; the chosen design and
 its numbers are in docs/architecture.md and docs/benchmarks.md.
 
+A document's id names its record: the type's ``code`` in the high bits, the record's id
+in the low ones (``document_id``). The index's matches of one type are then a range of
+ids, and their records' ids are read from the index alone, without a row of the table.
+
 Results are always narrowed by the model's ``visible_to``: a record outside the user's
 scope is absent from search, as from every other read. A record's document holds only
 its own text; a type may name links (a person's employer) whose documents also answer
@@ -19,6 +23,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from django.core.exceptions import ImproperlyConfigured
 from django.db import connection, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.expressions import RawSQL
@@ -29,6 +34,8 @@ from .access import PageColumn, analyzed_rows, sees_all
 from .models import SearchDocument
 
 MIN_INDEXED_LENGTH = 3  # the trigram index answers substrings of three characters or more
+RECORD_ID_BITS = 40  # a record id below 2**40 (a trillion); codes get the other 23 bits
+MAX_CODE = 2 ** (63 - RECORD_ID_BITS) - 1
 
 
 @dataclass(frozen=True)
@@ -46,6 +53,8 @@ class SearchType:
     model: type
     label: str
     ordering: tuple[str, ...]
+    # The type's number in its documents' ids (``document_id``): unique, never reused.
+    code: int
     # Reads only the record's own columns: a page of hits must stay one query.
     subtitle: Callable[[object], str] | None = None
     # Why a hit matched: the fields of the hit the reader may see, in the order to try.
@@ -73,6 +82,7 @@ def register(
     *,
     label,
     ordering: tuple[str, ...],
+    code: int,
     subtitle: Callable[[object], str] | None = None,
     match_fields: Callable[[object], list[MatchField]] | None = None,
     prepare_hits: Callable[[object, object], object] | None = None,
@@ -81,11 +91,22 @@ def register(
 ) -> None:
     """Make ``model`` searchable; it must define ``search_text()``.
 
-    ``links`` name foreign keys to searchable models: a record also matches a term that
-    its linked record's document contains, if the reader can see that record.
+    ``code`` numbers the type in its documents' ids: a built-in type's is fixed in its
+    registration, a custom object type's follows its definition's id; a code another
+    type holds is refused. ``links`` name foreign keys to searchable models: a record
+    also matches a term that its linked record's document contains, if the reader can
+    see that record.
     """
-    _registry[model._meta.label_lower] = SearchType(
-        model, label, ordering, subtitle, match_fields, prepare_hits, links, document_reads
+    object_type = model._meta.label_lower
+    if not 0 < code <= MAX_CODE:
+        raise ImproperlyConfigured(f"{object_type}: search code {code} is not in 1..{MAX_CODE}")
+    for other in _registry.values():
+        if other.code == code and other.object_type != object_type:
+            raise ImproperlyConfigured(
+                f"{object_type}: search code {code} is {other.object_type}'s already"
+            )
+    _registry[object_type] = SearchType(
+        model, label, ordering, code, subtitle, match_fields, prepare_hits, links, document_reads
     )
 
 
@@ -119,22 +140,36 @@ def document_body(obj) -> str:
     return normalize(text)
 
 
+def document_id(object_type: str, pk: int) -> int:
+    """The id of the search document of record ``pk`` of ``object_type``."""
+    return (_registry[object_type].code << RECORD_ID_BITS) | pk
+
+
+def _write_document(object_type: str, pk: int, body: str) -> None:
+    SearchDocument.objects.update_or_create(
+        object_type=object_type,
+        object_id=pk,
+        defaults={"body": body},
+        create_defaults={"id": document_id(object_type, pk), "body": body},
+    )
+
+
 def index(obj, *, new: bool = False) -> None:
     """Write (or rewrite) the search document of ``obj``; call inside the write's transaction.
 
     ``new``: the record was just created, so it has no document yet (one INSERT instead
     of a read and two savepoints).
     """
+    object_type = obj._meta.label_lower
     if new:
         SearchDocument.objects.create(
-            object_type=obj._meta.label_lower, object_id=obj.pk, body=document_body(obj)
+            id=document_id(object_type, obj.pk),
+            object_type=object_type,
+            object_id=obj.pk,
+            body=document_body(obj),
         )
         return
-    SearchDocument.objects.update_or_create(
-        object_type=obj._meta.label_lower,
-        object_id=obj.pk,
-        defaults={"body": document_body(obj)},
-    )
+    _write_document(object_type, obj.pk, document_body(obj))
 
 
 REBUILD_CHUNK = 500
@@ -166,9 +201,7 @@ def rebuild_documents(model, only: Q | None = None, *, chunk_size: int = REBUILD
             for obj in chunk:
                 body = document_body(obj)
                 if stored.get(obj.pk) != body:
-                    SearchDocument.objects.update_or_create(
-                        object_type=object_type, object_id=obj.pk, defaults={"body": body}
-                    )
+                    _write_document(object_type, obj.pk, body)
                     rewritten += 1
     return rewritten
 
@@ -188,26 +221,30 @@ def query_terms(q: str) -> list[str]:
     return q.split()
 
 
+def _index_match(terms: list[str], object_type: str, *, record_ids: bool = False):
+    """SQLite's FTS query (SQL, params) for the ids of ``object_type``'s documents holding
+    every one of ``terms`` (each at least MIN_INDEXED_LENGTH long), or for their records'
+    ids. The type's documents are an id range the match itself is limited to."""
+    first = document_id(object_type, 0)
+    # Each term a quoted FTS5 phrase: user text is never parsed as query syntax.
+    match = " AND ".join('"' + t.replace('"', '""') + '"' for t in terms)
+    column = f"rowid - {first}" if record_ids else "rowid"
+    return (
+        f"SELECT {column} FROM core_search_fts WHERE core_search_fts MATCH %s "
+        "AND rowid BETWEEN %s AND %s",
+        [match, first, first + (1 << RECORD_ID_BITS) - 1],
+    )
+
+
 def matching_documents(terms: list[str], object_type: str):
     """SearchDocuments of ``object_type`` whose body contains every one of ``terms``."""
     if not terms:
         return SearchDocument.objects.none()
     long_terms = [t for t in terms if len(t) >= MIN_INDEXED_LENGTH]
     if connection.vendor == "sqlite" and long_terms:
-        # Each term a quoted FTS5 phrase: user text is never parsed as query syntax.
-        match = " AND ".join('"' + t.replace('"', '""') + '"' for t in long_terms)
-        # The FTS match must drive the query. Given "object_type = %s AND id IN (match)"
-        # SQLite may instead walk every document of the type through the unique index
-        # and probe the match list (150-400 ms at a million people, and chosen whenever
-        # core_searchdocument lacks planner statistics); CROSS JOIN fixes the order.
-        docs = SearchDocument.objects.filter(
-            id__in=RawSQL(
-                "SELECT d.id FROM core_search_fts CROSS JOIN core_searchdocument d "
-                "ON d.id = core_search_fts.rowid "
-                "WHERE core_search_fts MATCH %s AND d.object_type = %s",
-                [match, object_type],
-            )
-        )
+        # Only the match limits the documents: no other index of the table competes
+        # with it for driving the query.
+        docs = SearchDocument.objects.filter(id__in=RawSQL(*_index_match(long_terms, object_type)))
         terms = [t for t in terms if len(t) < MIN_INDEXED_LENGTH]
     else:
         docs = SearchDocument.objects.filter(object_type=object_type)
@@ -221,6 +258,21 @@ def matching_documents(terms: list[str], object_type: str):
     return docs
 
 
+def matching_ids(terms: list[str], object_type: str):
+    """Ids of the records of ``object_type`` whose document contains every one of ``terms``.
+
+    SQLite, every term long enough for the index: a list read from the index alone (the
+    ids of the type's matching documents less the type's first id). Reading each
+    match's row for its record's id instead cost 40-100 ms for a name that 5,000-13,000
+    people share at a million. Otherwise a query of them.
+    """
+    if connection.vendor == "sqlite" and terms and min(map(len, terms)) >= MIN_INDEXED_LENGTH:
+        with connection.cursor() as cursor:
+            cursor.execute(*_index_match(terms, object_type, record_ids=True))
+            return [row[0] for row in cursor.fetchall()]
+    return matching_documents(terms, object_type).values_list("object_id", flat=True)
+
+
 # PostgreSQL guesses how many documents a substring matches from trigram statistics.
 # Guessing a thousand for a name that fifty people have, it walks the whole name index
 # and tests each person's document (276 ms at 100,000 people). So it is first asked for
@@ -232,13 +284,12 @@ FEW_MATCHES = 1000
 
 
 def _ids(values, *, always: bool = False):
-    """The ids of a ``values`` query as a list if there are few, else the query itself.
+    """The ids of a ``values`` query (or a list) as a list if there are few, else the query.
 
-    SQLite: always the whole list. Matching the index is cheap there, but reading each
-    match's document for its record's id is not (40-100 ms for 5,000-13,000 matches at
-    a million people), and as a query the list's count and its page each did it again.
+    SQLite: always the whole list: matching the index is cheap there, and as a query the
+    list's count and its page would each match again.
     """
-    if connection.vendor == "sqlite":
+    if isinstance(values, list) or connection.vendor == "sqlite":
         return list(values)
     if always or connection.vendor == "postgresql":
         ids = list(values[: FEW_MATCHES + 1])
@@ -287,8 +338,7 @@ def _walks(model, clauses: list[list[tuple]]) -> bool:
 
 
 def _own_matches(model, terms: list[str], *, always: bool = False):
-    docs = matching_documents(terms, model._meta.label_lower)
-    return _ids(docs.values_list("object_id", flat=True), always=always)
+    return _ids(matching_ids(terms, model._meta.label_lower), always=always)
 
 
 def _linked_matches(linked_model, terms: list[str], user):
@@ -296,10 +346,9 @@ def _linked_matches(linked_model, terms: list[str], user):
     visible = linked_model.objects.visible_to(user)
     if visible.query.is_empty():
         return []
-    docs = matching_documents(terms, linked_model._meta.label_lower)
-    ids = docs.values_list("object_id", flat=True)
+    ids = matching_ids(terms, linked_model._meta.label_lower)
     if not sees_all(user, linked_model):
-        ids = visible.filter(pk__in=ids).values_list("pk", flat=True)
+        ids = visible.filter(_among("pk", ids)).values_list("pk", flat=True)
     return _ids(ids, always=True)
 
 

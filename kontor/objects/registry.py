@@ -26,6 +26,10 @@ from kontor.core.types import CellKind, Column, ExportColumn, MenuEntry, RecordT
 from .models import CustomRecord, ObjectTypeDefinition
 from .schemas import RecordIn, RecordOut, RecordPatch
 
+# A custom object type's search code (core.search.register) is this plus its definition's
+# id: built-in types take codes below it.
+SEARCH_CODES_FROM = 1000
+
 _lock = threading.Lock()
 _stamp: str | None = None
 _live: dict[str, CustomObjectType] = {}
@@ -100,7 +104,11 @@ class CustomObjectType(RecordType):
         self.plural = definition.plural
         self.menu = MenuEntry(f"{definition.icon} {definition.plural}".strip(), order=500)
         self.empty_text = definition.description
-        self.search = {"label": definition.plural, "ordering": ("name", "id")}
+        self.search = {
+            "label": definition.plural,
+            "ordering": ("name", "id"),
+            "code": SEARCH_CODES_FROM + definition.pk,
+        }
 
     @property
     def form_class(self):
