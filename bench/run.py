@@ -174,21 +174,34 @@ class RawSQL:
         return self.rows(f"SELECT COUNT(*) FROM contacts_person p{self.where()}", self.scope_params)
 
     def name_search(self, q: str):
+        """People whose own document or visible employer's document holds ``q``, as
+        Kontor's search matches them (kontor.core.search: links)."""
         if self.connection.vendor == "sqlite":
-            # People's documents: ids from 1 << 40 on (kontor.core.search.document_id).
-            first = 1 << 40
-            docs = (
-                f"SELECT rowid - {first} FROM core_search_fts WHERE core_search_fts MATCH %s "
-                f"AND rowid BETWEEN {first} AND {first + (1 << 40) - 1}"
-            )
+            # A type's documents: ids from its search code << 40 on (search.document_id).
+            def docs(code):
+                first = code << 40
+                return (
+                    f"SELECT rowid - {first} FROM core_search_fts WHERE core_search_fts "
+                    f"MATCH %s AND rowid BETWEEN {first} AND {first + (1 << 40) - 1}"
+                )
+
             param = '"' + q.casefold() + '"'
         else:
-            docs = (
-                "SELECT object_id FROM core_searchdocument WHERE object_type = 'contacts.person' "
-                "AND body LIKE %s"
-            )
+
+            def docs(code):
+                object_type = {1: "contacts.person", 2: "contacts.company"}[code]
+                return (
+                    "SELECT object_id FROM core_searchdocument "
+                    f"WHERE object_type = '{object_type}' AND body LIKE %s"
+                )
+
             param = "%" + q.casefold() + "%"
-        return self._page(f"p.id IN ({docs})", [param])
+        scope_c = " AND " + self.scope_sql.replace("p.", "c.") if self.scope_sql else ""
+        employers = f"SELECT c.id FROM contacts_company c WHERE c.id IN ({docs(2)}){scope_c}"
+        return self._page(
+            f"(p.id IN ({docs(1)}) OR p.company_id IN ({employers}))",
+            [param, param, *self.scope_params],
+        )
 
     def get_person(self, pk: int):
         person = self.rows(
@@ -251,6 +264,10 @@ def main(argv=None) -> int:
             people, companies = raw.phone_lookup(text)
             assert [p.pk for p in found["people"]] == [row[0] for row in people], text
             assert [c.pk for c in found["companies"]] == [row[0] for row in companies], text
+
+        for q in search_terms:
+            page = queries.people(user, ListFilters(q=q))[:50]
+            assert [p.pk for p in page] == [row[0] for row in raw.name_search(q)], q
 
         def kontor_page(_unused, user=user):
             return [(p.full_name, str(p.company), str(p.owner)) for p in queries.people(user)[:50]]
