@@ -268,6 +268,7 @@ KONTOR_EVENTS_RETRY_SECONDS = float(os.environ.get("KONTOR_EVENTS_RETRY_SECONDS"
 KONTOR_EVENTS_RETRY_CAP_SECONDS = float(os.environ.get("KONTOR_EVENTS_RETRY_CAP_SECONDS", "3600"))
 KONTOR_EVENTS_LEASE_SECONDS = float(os.environ.get("KONTOR_EVENTS_LEASE_SECONDS", "300"))
 KONTOR_EVENTS_POLL_SECONDS = float(os.environ.get("KONTOR_EVENTS_POLL_SECONDS", "1"))
+KONTOR_TIMERS_LEASE_SECONDS = float(os.environ.get("KONTOR_TIMERS_LEASE_SECONDS", "30"))
 KONTOR_EVENTS_KEEP_DAYS = float(os.environ.get("KONTOR_EVENTS_KEEP_DAYS", "30"))
 
 # Phones typed without a country code are read in this region (ISO 3166 alpha-2).

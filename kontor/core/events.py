@@ -18,7 +18,6 @@ import json
 import logging
 import threading
 import traceback
-import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -29,7 +28,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit
+from . import audit, leases
 from .access import Action, Scope, scope_for
 from .context import Channel, acting
 from .errors import NotFound, PermissionDenied
@@ -212,32 +211,18 @@ def _fan_out(limit: int) -> int:
 def _claim(limit: int) -> list[OutboxDelivery]:
     """Lease up to ``limit`` due deliveries to this dispatcher."""
     now = timezone.now()
-    token = uuid.uuid4().hex
-    lapsed = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    due = Q(status=OutboxDelivery.Status.PENDING, due_at__lte=now) & lapsed
-    if not OutboxDelivery.objects.filter(due).exists():
+    due = Q(status=OutboxDelivery.Status.PENDING, due_at__lte=now) & leases.unclaimed(now)
+    token = leases.claim(
+        OutboxDelivery,
+        due,
+        limit=limit,
+        order_by=("due_at", "id"),
+        lease_seconds=settings.KONTOR_EVENTS_LEASE_SECONDS,
+        max_attempts=settings.KONTOR_EVENTS_MAX_ATTEMPTS,
+        failed_status=OutboxDelivery.Status.FAILED,
+    )
+    if token is None:
         return []
-    with transaction.atomic():
-        # A delivery whose every attempt took its dispatcher down is not tried again.
-        OutboxDelivery.objects.filter(
-            due, attempts__gte=settings.KONTOR_EVENTS_MAX_ATTEMPTS
-        ).update(
-            status=OutboxDelivery.Status.FAILED,
-            claimed_until=None,
-            last_error="The dispatcher stopped while the handler ran, on every attempt.",
-        )
-        ids = list(
-            OutboxDelivery.objects.select_for_update(skip_locked=True)
-            .filter(due)
-            .order_by("due_at", "id")
-            .values_list("id", flat=True)[:limit]
-        )
-        if not ids:
-            return []
-        # Conditional: on SQLite this re-check under the write lock is the claim itself.
-        OutboxDelivery.objects.filter(due, id__in=ids).update(
-            claimed_until=_lease_end(now), claim_token=token
-        )
     return list(
         OutboxDelivery.objects.filter(claim_token=token)
         .select_related("event")
@@ -246,7 +231,7 @@ def _claim(limit: int) -> list[OutboxDelivery]:
 
 
 def _lease_end(now: datetime) -> datetime:
-    return now + timedelta(seconds=settings.KONTOR_EVENTS_LEASE_SECONDS)
+    return leases.lease_end(now, settings.KONTOR_EVENTS_LEASE_SECONDS)
 
 
 def _start(delivery: OutboxDelivery) -> bool:
@@ -340,6 +325,16 @@ def purge_delivered(*, keep_days: float | None = None, batch: int = 1000) -> int
 _PURGE_EVERY = timedelta(hours=1)
 
 
+# Other due work each dispatcher pass runs (timers): called with ``stop``, each returns
+# how much it ran.
+_passes: list[Callable[..., int]] = []
+
+
+def add_pass(run: Callable[..., int]) -> None:
+    if run not in _passes:
+        _passes.append(run)
+
+
 def run_dispatcher(stop: threading.Event, *, poll_seconds: float | None = None) -> None:
     """Deliver until ``stop`` is set: at once when nudged, else every ``poll_seconds``;
     purge what was delivered long ago once an hour."""
@@ -351,6 +346,8 @@ def run_dispatcher(stop: threading.Event, *, poll_seconds: float | None = None) 
         try:
             close_old_connections()
             ran = deliver_pending(stop=stop)
+            for other in _passes:
+                ran += other(stop=stop)
             if timezone.now() >= next_purge:
                 next_purge = timezone.now() + _PURGE_EVERY
                 purge_delivered()
@@ -407,8 +404,7 @@ def retry(actor, delivery_ids: Iterable[int] | None = None) -> int:
     if not may_retry(actor):
         raise PermissionDenied()
     now = timezone.now()
-    idle = Q(claimed_until__isnull=True) | Q(claimed_until__lt=now)
-    chosen = OutboxDelivery.objects.filter(idle)
+    chosen = OutboxDelivery.objects.filter(leases.unclaimed(now))
     if delivery_ids is None:
         chosen = chosen.filter(status=OutboxDelivery.Status.FAILED)
     else:

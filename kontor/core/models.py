@@ -203,6 +203,66 @@ class OutboxDelivery(models.Model):
         return f"{self.event_id}:{self.handler}"
 
 
+class Timer(models.Model):
+    """Something to do at a moment, done exactly once (kontor.core.timers).
+
+    ``kind`` names its handler, ``object_type`` and ``object_id`` the record it is about
+    (a task's reminder), ``name`` tells apart the timers of one kind on one record. A
+    worker claims a due timer with a lease like an outbox delivery; its firing is one
+    transaction that writes the handler's effects and a ``TimerFiring`` row unique on
+    (timer, occurrence). Moving a timer starts a new occurrence.
+    """
+
+    class Status(models.TextChoices):
+        PENDING = "pending", _("pending")
+        FIRED = "fired", _("fired")
+        FAILED = "failed", _("failed")
+
+    kind = models.CharField(max_length=100)
+    object_type = models.CharField(max_length=100)
+    object_id = models.BigIntegerField()
+    name = models.CharField(max_length=50, blank=True)
+    due_at = models.DateTimeField()
+    occurrence = models.PositiveIntegerField(default=1)
+    payload = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    status = models.CharField(max_length=8, choices=Status.choices, default=Status.PENDING)
+    claimed_until = models.DateTimeField(null=True, blank=True)
+    claim_token = models.CharField(max_length=32, blank=True)
+    attempts = models.PositiveIntegerField(default=0)
+    last_error = models.TextField(blank=True)
+    fired_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "object_type", "object_id", "name"], name="timer_unique"
+            )
+        ]
+        indexes = [
+            models.Index(fields=["due_at", "id"], condition=Q(status="pending"), name="timer_due"),
+            models.Index(fields=["object_type", "object_id"], name="timer_about"),
+        ]
+
+    def __str__(self):
+        return f"{self.kind} {self.object_type}:{self.object_id} {self.name}".rstrip()
+
+
+class TimerFiring(models.Model):
+    """The ledger of firings: one row per (timer, occurrence), written with the effects."""
+
+    timer = models.ForeignKey(Timer, on_delete=models.CASCADE, related_name="firings")
+    occurrence = models.PositiveIntegerField()
+    fired_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["timer", "occurrence"], name="timer_firing_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.timer_id}#{self.occurrence}"
+
+
 def _value_field(verbose_name):
     """A JSON column holding one custom value (a default or a bound), typed as values are."""
     return CustomValuesField(verbose_name, null=True, blank=True)

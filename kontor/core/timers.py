@@ -1,0 +1,176 @@
+"""Timers: work due at a moment (a reminder, a recurring task's next copy), done exactly once.
+
+A timer is a row (``core.Timer``) a service writes in its own transaction: scheduled with
+the change that calls for it, moved or cancelled with the change that moves or cancels
+it. Workers (the dispatcher of ``kontor worker`` and of ``kontor serve``) claim due
+timers with a lease (``core.leases``) and fire each in one transaction that holds the
+handler's effects and a ``TimerFiring`` row unique on (timer, occurrence): a firing
+either happened whole, once, or not at all. A worker killed mid-firing leaves nothing
+behind; its lease lapses and another fires the timer. Two workers that both believe
+they hold a timer (a lease that lapsed under a slow one) cannot both commit: the second
+ledger row is refused. An effect outside the database (an email) goes through the
+outbox from inside the firing, so it is sent after commit, at least once, under a key.
+
+A handler gets the timer and returns None, or the moment of its next occurrence (a
+recurrence), which keeps the timer pending under a new occurrence.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from datetime import datetime
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from . import events, leases
+from .context import Channel, acting
+from .models import Timer, TimerFiring
+
+Handler = Callable[[Timer], datetime | None]
+
+_CLAIM_BATCH = 50
+_ERROR_CHARS = 4000
+_handlers: dict[str, Handler] = {}
+
+
+class LeaseLost(Exception):
+    """The timer was moved, cancelled or taken over while this worker fired it."""
+
+
+def handle(kind: str, handler: Handler) -> None:
+    """Make ``handler`` fire the timers of ``kind`` (call from ``AppConfig.ready()``)."""
+    _handlers[kind] = handler
+
+
+def schedule(kind: str, about, due_at: datetime, *, name: str = "", payload=None) -> Timer:
+    """Set the timer of ``kind`` (and ``name``) on the record ``about`` to ``due_at``,
+    inside the caller's transaction: a new timer, or the existing one moved (and pending
+    again, as a new occurrence, even if it had fired)."""
+    object_type, object_id = about._meta.label_lower, about.pk
+    timer = Timer.objects.filter(
+        kind=kind, object_type=object_type, object_id=object_id, name=name
+    ).first()
+    if timer is None:
+        return Timer.objects.create(
+            kind=kind,
+            object_type=object_type,
+            object_id=object_id,
+            name=name,
+            due_at=due_at,
+            payload=payload or {},
+        )
+    # A worker firing the old occurrence now loses its claim and rolls back (LeaseLost).
+    Timer.objects.filter(pk=timer.pk).update(
+        due_at=due_at,
+        occurrence=F("occurrence") + 1,
+        payload=payload or {},
+        status=Timer.Status.PENDING,
+        claimed_until=None,
+        claim_token="",
+        attempts=0,
+        last_error="",
+    )
+    timer.refresh_from_db()
+    return timer
+
+
+def cancel(about, *, kind: str | None = None, name: str | None = None) -> int:
+    """Remove the timers on ``about`` (of ``kind``, ``name`` if given); a firing under
+    way rolls back. Returns how many went."""
+    timers = Timer.objects.filter(object_type=about._meta.label_lower, object_id=about.pk)
+    if kind is not None:
+        timers = timers.filter(kind=kind)
+    if name is not None:
+        timers = timers.filter(name=name)
+    return timers.delete()[1].get(Timer._meta.label, 0)
+
+
+def fire_due(*, stop=None) -> int:
+    """Fire every timer due now, a claimed batch at a time; returns how many fired.
+
+    The dispatcher's pass, and the synchronous way for tests."""
+    fired = 0
+    while stop is None or not stop.is_set():
+        batch = _claim()
+        if not batch:
+            break
+        for timer in batch:
+            fired += _fire(timer)
+    return fired
+
+
+def _claim() -> list[Timer]:
+    now = timezone.now()
+    due = Q(status=Timer.Status.PENDING, due_at__lte=now) & leases.unclaimed(now)
+    token = leases.claim(
+        Timer,
+        due,
+        limit=_CLAIM_BATCH,
+        order_by=("due_at", "id"),
+        lease_seconds=settings.KONTOR_TIMERS_LEASE_SECONDS,
+        max_attempts=settings.KONTOR_EVENTS_MAX_ATTEMPTS,
+        failed_status=Timer.Status.FAILED,
+    )
+    if token is None:
+        return []
+    return list(Timer.objects.filter(claim_token=token).order_by("due_at", "id"))
+
+
+def _held(timer: Timer):
+    """The timer's row while this worker's claim on this occurrence holds."""
+    return Timer.objects.filter(
+        pk=timer.pk,
+        claim_token=timer.claim_token,
+        occurrence=timer.occurrence,
+        status=Timer.Status.PENDING,
+    )
+
+
+def _fire(timer: Timer) -> int:
+    # The attempt is counted in its own commit first: a firing that kills its worker
+    # every time is given up after KONTOR_EVENTS_MAX_ATTEMPTS (core.leases).
+    now = timezone.now()
+    lease = leases.lease_end(now, settings.KONTOR_TIMERS_LEASE_SECONDS)
+    if not _held(timer).update(attempts=F("attempts") + 1, claimed_until=lease):
+        return 0
+    timer.attempts += 1
+    try:
+        handler = _handlers.get(timer.kind)
+        if handler is None:
+            # A handler renamed or removed, or a release this process predates.
+            raise LookupError(f"No timer handler is registered for {timer.kind!r} here.")
+        with transaction.atomic(), acting(Channel.SYSTEM):
+            try:
+                with transaction.atomic():
+                    TimerFiring.objects.create(timer_id=timer.pk, occurrence=timer.occurrence)
+            except IntegrityError:
+                raise LeaseLost() from None  # this occurrence fired under another worker
+            next_due = handler(timer)
+            if next_due is None:
+                done = {"status": Timer.Status.FIRED, "fired_at": timezone.now()}
+            else:
+                done = {"due_at": next_due, "occurrence": F("occurrence") + 1, "attempts": 0}
+            if not _held(timer).update(claimed_until=None, claim_token="", last_error="", **done):
+                raise LeaseLost()
+    except LeaseLost:
+        # Moved, cancelled or fired by another worker meanwhile: theirs is the word.
+        return 0
+    except Exception:  # any handler error is recorded and retried, never lost
+        _record_failure(timer, traceback.format_exc(limit=-8)[-_ERROR_CHARS:])
+        return 0
+    return 1
+
+
+def _record_failure(timer: Timer, error: str) -> None:
+    gave_up = timer.attempts >= settings.KONTOR_EVENTS_MAX_ATTEMPTS
+    _held(timer).update(
+        status=Timer.Status.FAILED if gave_up else Timer.Status.PENDING,
+        due_at=timezone.now() + events.retry_delay(timer.attempts),
+        claimed_until=None,
+        claim_token="",
+        last_error=error,
+    )
