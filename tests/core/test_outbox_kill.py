@@ -11,18 +11,13 @@ done, and starts another. Twenty times; then a last worker delivers the rest.
 import os
 import signal
 import socket
-import sqlite3
 import subprocess
 import sys
 import time
-import uuid
 from contextlib import closing, contextmanager
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
-from django.conf import settings
-from django.db import connection
 
 from tests.core.outbox_probe.handler import SEEN_TABLE
 
@@ -31,36 +26,6 @@ REPO = Path(__file__).resolve().parents[2]
 EVENTS = 30
 KILLS = 20
 ROUND_SECONDS = 20
-
-
-@pytest.fixture
-def database(tmp_path):
-    """(DATABASE_URL for the subprocesses, a DB-API connection factory for the test)."""
-    db = settings.DATABASES["default"]
-    if connection.vendor == "sqlite":
-        path = tmp_path / "outbox.sqlite3"
-        yield f"sqlite:///{path}", lambda: sqlite3.connect(path)
-        return
-    import psycopg
-
-    name = f"kontor_outbox_{uuid.uuid4().hex[:12]}"
-    server = {
-        "host": db["HOST"],
-        "port": db["PORT"] or 5432,
-        "user": db["USER"],
-        "password": db["PASSWORD"],
-    }
-    with closing(psycopg.connect(dbname="postgres", autocommit=True, **server)) as admin:
-        admin.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield (
-            f"postgres://{quote(server['user'])}:{quote(server['password'])}"
-            f"@{server['host']}:{server['port']}/{name}",
-            lambda: psycopg.connect(dbname=name, autocommit=True, **server),
-        )
-    finally:
-        with closing(psycopg.connect(dbname="postgres", autocommit=True, **server)) as admin:
-            admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def rows(connect, sql: str) -> list[tuple]:

@@ -1,4 +1,5 @@
-"""``python -m tests.core.outbox_probe COUNT``: migrate, make the probe's table, write events.
+"""``python -m tests.core.outbox_probe EVENTS [TIMERS]``: migrate, make the probe's
+tables, write events and timers due now (every tenth marked to wait to be killed).
 
 The events are written in several committed transactions, before any worker runs.
 """
@@ -14,16 +15,31 @@ django.setup()
 
 from django.core.management import call_command  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
+from django.utils import timezone  # noqa: E402
 
 from kontor.core import events  # noqa: E402
-from tests.core.outbox_probe.handler import SEEN_TABLE  # noqa: E402
+from kontor.core.models import Timer  # noqa: E402
+from tests.core.outbox_probe.handler import FIRED_TABLE, SEEN_TABLE  # noqa: E402
 
 count = int(sys.argv[1])
+timer_count = int(sys.argv[2]) if len(sys.argv) > 2 else 0
 call_command("migrate", interactive=False, verbosity=0)
 with connection.cursor() as cursor:
     cursor.execute(
         f"CREATE TABLE {SEEN_TABLE} (idempotency_key VARCHAR(300) PRIMARY KEY, runs INTEGER)"
     )
+    cursor.execute(f"CREATE TABLE {FIRED_TABLE} (timer_id BIGINT, occurrence INTEGER)")
+now = timezone.now()
+Timer.objects.bulk_create(
+    Timer(
+        kind="probe.timer",
+        object_type="probe.thing",
+        object_id=n,
+        due_at=now,
+        payload={"block": n % 10 == 0},
+    )
+    for n in range(timer_count)
+)
 for start in range(0, count, 5):
     with transaction.atomic():
         for n in range(start, min(start + 5, count)):

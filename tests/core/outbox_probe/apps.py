@@ -6,8 +6,9 @@ class OutboxProbeConfig(AppConfig):
     label = "outbox_probe"
 
     def ready(self):
-        from kontor.core import events
+        from kontor.core import events, timers
 
         from . import handler
 
         events.subscribe("probe.*", handler.record, name="probe.record")
+        timers.handle("probe.timer", handler.fire)

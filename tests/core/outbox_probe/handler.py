@@ -5,6 +5,7 @@ from pathlib import Path
 from django.db import connection
 
 SEEN_TABLE = "outbox_probe_seen"
+FIRED_TABLE = "outbox_probe_fired"
 # Longest a first run waits for the test to kill the worker: bounds a test gone wrong.
 WAIT_SECONDS = 30
 
@@ -23,13 +24,32 @@ def record(event) -> None:
             [event.idempotency_key],
         )
         (runs,) = cursor.fetchone()
+    if runs == 1:
+        wait_to_be_killed(event.idempotency_key)
+
+
+def fire(timer) -> None:
+    """The probe's timer handler: an effect row in the firing's transaction (no unique
+    key: a second firing would show as a second row), then, for a timer marked so, a
+    wait to be killed on its first attempt, the firing still open."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {FIRED_TABLE} (timer_id, occurrence) VALUES (%s, %s)",
+            [timer.pk, timer.occurrence],
+        )
+    if timer.payload.get("block") and timer.attempts == 1:
+        wait_to_be_killed(str(timer.pk))
+
+
+def wait_to_be_killed(name: str) -> None:
     entered, release = markers()
-    if runs == 1 and not release.exists():
-        # Written aside and renamed: the test may kill us the moment the marker exists,
-        # and must then read the whole key, never an empty file.
-        partial = entered.with_suffix(".partial")
-        partial.write_text(event.idempotency_key)
-        partial.rename(entered)
-        deadline = time.monotonic() + WAIT_SECONDS
-        while not release.exists() and time.monotonic() < deadline:
-            time.sleep(0.02)
+    if release.exists():
+        return
+    # Written aside and renamed: the test may kill us the moment the marker exists,
+    # and must then read the whole name, never an empty file.
+    partial = entered.with_suffix(".partial")
+    partial.write_text(name)
+    partial.rename(entered)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while not release.exists() and time.monotonic() < deadline:
+        time.sleep(0.02)

@@ -1,0 +1,65 @@
+"""Timers fire exactly once with several real workers, also when a worker is killed with
+SIGKILL in the middle of a firing (kontor.core.timers).
+
+Real ``kontor worker`` processes run against a database of this test's own (SQLite file,
+or a fresh PostgreSQL database on the suite's server; see test_outbox_kill). The probe's
+timer handler (tests/core/outbox_probe) writes an effect row in the firing's transaction;
+every tenth timer then waits, on its first attempt, to be killed with the firing open.
+"""
+
+import signal
+import subprocess
+import sys
+from collections import Counter
+
+from tests.core.outbox_probe.handler import FIRED_TABLE
+from tests.core.test_outbox_kill import REPO, probe_env, rows, wait_until, worker
+
+TIMERS = 300
+KILLS = 5
+WORKERS = 3
+
+
+def test_each_timer_fires_once_with_three_workers_and_killed_ones(database, tmp_path):
+    url, connect = database
+    # A killed worker's claim lapses in a second; an idle worker looks every 50 ms.
+    env = {**probe_env(url, tmp_path), "KONTOR_TIMERS_LEASE_SECONDS": "1"}
+    prepared = subprocess.run(
+        [sys.executable, "-m", "tests.core.outbox_probe", "0", str(TIMERS)],
+        env=env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert prepared.returncode == 0, prepared.stderr
+    entered, release = tmp_path / "entered", tmp_path / "release"
+    log = tmp_path / "worker.log"
+
+    killed = []
+    for _round in range(KILLS):
+        with worker(env, log) as process:
+            wait_until(entered.exists, process, log, "a firing to kill")
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+        killed.append(int(entered.read_text()))
+        entered.unlink()
+
+    release.touch()
+    pending = "SELECT COUNT(*) FROM core_timer WHERE status <> 'fired'"
+    with worker(env, log) as first, worker(env, log) as second, worker(env, log) as third:
+        wait_until(lambda: rows(connect, pending) == [(0,)], first, log, "every timer fired")
+        for process in (first, second, third):
+            process.send_signal(signal.SIGTERM)
+        for process in (first, second, third):
+            assert process.wait(timeout=10) == 0, log.read_text()  # a stop, not a crash
+
+    timers = dict(rows(connect, "SELECT id, attempts FROM core_timer"))
+    effects = Counter(rows(connect, f"SELECT timer_id, occurrence FROM {FIRED_TABLE}"))
+    firings = Counter(rows(connect, "SELECT timer_id, occurrence FROM core_timerfiring"))
+    assert len(timers) == TIMERS
+    # Each timer's effect once, under its one ledger row: none lost, none twice.
+    assert effects == firings == Counter({(pk, 1): 1 for pk in timers})
+    # The killed firings left nothing; each was fired again by a later worker.
+    assert len(set(killed)) == KILLS
+    assert {timers[pk] for pk in killed} == {2}
