@@ -66,6 +66,7 @@ INSTALLED_APPS = [
     "kontor.core",
     "kontor.accounts",
     "kontor.contacts",
+    "kontor.activities",
     "kontor.objects",
     "kontor.web",
 ]

@@ -5,6 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from kontor.accounts.api import router as accounts_router
+from kontor.activities.api import router as activities_router
 from kontor.contacts.api import router as contacts_router
 from kontor.core.api import api, unknown_endpoint
 from kontor.core.api_routes import router as core_router
@@ -13,6 +14,7 @@ from kontor.objects.api import router as objects_router
 from kontor.web.views import set_language
 
 api.add_router("/", accounts_router)
+api.add_router("/", activities_router)
 api.add_router("/", contacts_router)
 api.add_router("/", core_router)
 api.add_router("/", fields_router)
@@ -26,6 +28,7 @@ urlpatterns = [
     path("i18n/setlang/", set_language, name="set_language"),
     path("settings/", include("kontor.accounts.urls")),
     path("", include("kontor.contacts.urls")),
+    path("", include("kontor.activities.urls")),
     path("", include("kontor.objects.urls")),
     path("", include("kontor.web.urls")),
     # For clients that ask the conventional place instead of reading the page's <link>.

@@ -82,7 +82,8 @@ class Filter:
     # (queryset, user, value) -> narrowed queryset; value is never empty here.
     apply: Callable
     target: str = ""  # RECORD: the registered name of the type the id names
-    options: Callable | None = None  # CHOICE: user -> the values offered
+    # CHOICE: user -> the values offered, each a value or a (value, label) pair
+    options: Callable | None = None
     description: str = ""  # for the API's documentation
 
 
@@ -200,6 +201,7 @@ class RecordType(AuditedType):
     unknown_text: str = _("Unknown record.")
     empty_text: str = ""  # the empty list's invitation
     search_placeholder: str = _("Search by name…")  # the list's search box
+    owner_label: str = _("Owner")  # what the type calls a record's owner ("Assignee")
 
     # Phrases naming the type. A language declines a type's name ("нет людей"), so a
     # built-in type spells each one out; these defaults serve types named at run time.

@@ -160,7 +160,11 @@ def _filter_widgets(request, rt: RecordType, filters: ListFilters) -> list[dict]
             except NotFound:
                 continue  # a hidden record filters like an unknown one, and shows no chip
         else:
-            widget["options"] = [(option, option) for option in spec.options(user)]
+            # An option is a value shown as it is, or a (value, label) pair.
+            widget["options"] = [
+                option if isinstance(option, tuple) else (option, option)
+                for option in spec.options(user)
+            ]
         widgets.append(widget)
     return widgets + _custom_filter_widgets(request, rt, filters)
 

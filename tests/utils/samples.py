@@ -121,6 +121,25 @@ COMPANY = Sample(
     },
 )
 
+# -- tasks ------------------------------------------------------------------------------------
+
+TASK = Sample(
+    data=lambda mark: {"title": mark, "due_date": "2026-12-10", "priority": 3},
+    form=lambda mark: {
+        "title": mark,
+        "description": "About the offer",
+        "due_date": "2026-12-10",
+        "due_time": "",
+        "status": "open",
+        "priority": "3",
+    },
+    marker_field="title",
+    change=("description", "Changed by the standard tests"),
+    # A time of day without a day: the service's own rule, on every channel.
+    invalid=({"due_date": None, "due_time": "10:30:00"}, "due_date"),
+    invalid_form=({"due_date": "", "due_time": "10:30"}, "due_date"),
+)
+
 # -- custom objects: a name and notes, the fields every custom object has -----------------
 
 CUSTOM_OBJECT = Sample(
@@ -170,6 +189,7 @@ CONSTRUCTION_SITE = Sample(
 SAMPLES: dict[str, Sample] = {
     "contacts.person": PERSON,
     "contacts.company": COMPANY,
+    "activities.task": TASK,
     "objects.matrix_site": CUSTOM_OBJECT,
 }
 

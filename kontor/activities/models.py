@@ -1,0 +1,84 @@
+"""Work and communication: tasks (and next the timeline's notes, calls, emails, meetings).
+
+A task's owner is its assignee, the one who does it: access, the lists "assigned to
+me" and the owner filter read the owner like any record's. ``created_by`` is who set it.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from kontor.core.models import BusinessRecord
+
+
+class Task(BusinessRecord):
+    class Status(models.TextChoices):
+        OPEN = "open", pgettext_lazy("task", "open")
+        IN_PROGRESS = "in_progress", pgettext_lazy("task", "in progress")
+        DONE = "done", pgettext_lazy("task", "done")
+        CANCELLED = "cancelled", pgettext_lazy("task", "cancelled")
+
+    class Priority(models.IntegerChoices):
+        LOW = 1, pgettext_lazy("priority", "low")
+        NORMAL = 2, pgettext_lazy("priority", "normal")
+        HIGH = 3, pgettext_lazy("priority", "high")
+        URGENT = 4, pgettext_lazy("priority", "urgent")
+
+    # Still to do: open or in progress.
+    ACTIVE = (Status.OPEN, Status.IN_PROGRESS)
+
+    title = models.CharField(_("title"), max_length=255)
+    description = models.TextField(_("description"), blank=True)
+    status = models.CharField(_("status"), max_length=12, choices=Status.choices, default="open")
+    priority = models.PositiveSmallIntegerField(
+        _("priority"), choices=Priority.choices, default=Priority.NORMAL
+    )
+    due_date = models.DateField(_("due date"), null=True, blank=True)
+    # A time of day makes the task due at a moment, not just on a day.
+    due_time = models.TimeField(_("due time"), null=True, blank=True)
+    completed_at = models.DateTimeField(_("completed"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("set by"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        editable=False,
+        related_name="+",
+    )
+
+    class Meta:
+        ordering = ["due_date", "id"]
+        verbose_name = _("task")
+        verbose_name_plural = _("tasks")
+        indexes = [
+            models.Index(fields=["title", "id"], name="task_title"),
+            models.Index(fields=["due_date", "due_time", "id"], name="task_due"),
+            models.Index(fields=["owner", "status", "due_date"], name="task_owner_due"),
+            models.Index(fields=["department", "due_date", "id"], name="task_dept_due"),
+            models.Index(fields=["updated_at", "id"], name="task_updated"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def search_text(self) -> str:
+        return f"{self.title} {self.description}"
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in self.ACTIVE
+
+    @property
+    def is_overdue(self) -> bool:
+        """Still to do and its day (or its moment, if it has a time) has passed."""
+        if not self.is_active or self.due_date is None:
+            return False
+        now = timezone.localtime()
+        if self.due_time is None:
+            return self.due_date < now.date()
+        return (self.due_date, self.due_time) < (now.date(), now.time())

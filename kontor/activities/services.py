@@ -1,0 +1,108 @@
+"""Every write of tasks: through the engine's one path (``kontor.core.services``).
+
+Permission and placement first, then validation, write, audit, search document and event
+in one transaction. Completing a task is an update of its status: ``completed_at`` follows
+the status, whichever channel changed it.
+"""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kontor.core import bulk
+from kontor.core import services as records
+from kontor.core.access import Action, require_placement
+
+from .models import Task
+
+# Input fields taken as given (the model's validation parses and checks them).
+TASK_FIELDS = ("title", "description", "status", "priority", "due_date", "due_time")
+_TEXT_FIELDS = ("title", "description")
+
+
+def _apply_fields(task: Task, data: dict, actor, errors: records.FieldErrors) -> None:
+    for field in TASK_FIELDS:
+        if field not in data:
+            continue
+        value = data[field]
+        if field in _TEXT_FIELDS:
+            value = "" if value is None else str(value).strip()
+        elif value == "":
+            value = None if field.startswith("due_") else getattr(Task, field).field.default
+        setattr(task, field, value)
+    if not task.title:
+        errors.add("title", _("This field is required."))
+    if task.due_time is not None and task.due_date is None:
+        errors.add("due_date", _("A due time needs a due date."))
+    records.apply_custom_values(task, data, actor, errors)
+
+
+def _add_model_errors(task: Task, errors: records.FieldErrors) -> None:
+    """The model's own messages (a status or priority out of its choices, a date that is
+    none) beside the service's, so that a form shows every problem at once."""
+    found = records.field_errors(task, exclude=["owner", "department"], validate_unique=False)
+    for field, messages in found.items():
+        if field not in errors.by_field:
+            for message in messages:
+                errors.add(field, message)
+
+
+def _follow_status(task: Task) -> None:
+    if task.status == Task.Status.DONE:
+        task.completed_at = task.completed_at or timezone.now()
+    else:
+        task.completed_at = None
+
+
+def create_task(data: dict, *, actor) -> Task:
+    task = Task(created_by_id=getattr(actor, "pk", None))
+    errors = records.FieldErrors()
+    _apply_fields(task, data, actor, errors)
+    changed = records.place(task, data, errors)
+    records.default_placement(task, actor)
+    # Permission before validation: someone who may not create learns nothing from errors.
+    records.require_create(actor, task)
+    records.require_known_placement(task, changed, Action.CREATE, actor, errors)
+    _add_model_errors(task, errors)
+    errors.raise_if_any()
+    _follow_status(task)
+    return records.create_record(task, actor=actor)
+
+
+def update_task(task: Task, data: dict, *, actor, expected_version=None) -> Task:
+    def apply(target):
+        errors = records.FieldErrors()
+        _apply_fields(target, data, actor, errors)
+        department_before = target.department_id
+        changed = records.place(target, data, errors)
+        require_placement(
+            actor, Action.EDIT, target, department_changed=target.department_id != department_before
+        )
+        records.require_known_placement(target, changed, Action.EDIT, actor, errors)
+        _add_model_errors(target, errors)
+        errors.raise_if_any()
+        _follow_status(target)
+
+    return records.update_record(task, apply, actor=actor, expected_version=expected_version)
+
+
+def set_status(task: Task, status: str, *, actor, expected_version=None) -> Task:
+    """Complete, cancel, start or reopen a task (the one-click verbs of its pages)."""
+    return update_task(task, {"status": status}, actor=actor, expected_version=expected_version)
+
+
+def delete_task(task: Task, *, actor, expected_version=None) -> None:
+    records.delete_record(task, actor=actor, expected_version=expected_version)
+
+
+class TaskImporter(bulk.Importer):
+    """A task's row in a bulk import: the cleaning of a single write."""
+
+    fields = TASK_FIELDS
+
+    def clean(self, obj, data, errors):
+        obj.created_by_id = getattr(self.actor, "pk", None)
+        _apply_fields(obj, data, self.actor, errors)
+        _follow_status(obj)
+        return {}

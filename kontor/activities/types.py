@@ -1,0 +1,169 @@
+"""Tasks on the engine: list, detail, forms, API, export, search, audit come from it."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from kontor.core.types import (
+    CellKind,
+    Column,
+    ExportColumn,
+    Filter,
+    FilterKind,
+    MenuEntry,
+    RecordType,
+)
+
+from . import schemas, services
+from .models import Task
+
+
+def overdue_q() -> Q:
+    """Tasks still to do whose day has passed, or whose moment today has."""
+    now = timezone.localtime()
+    return Q(status__in=Task.ACTIVE) & (
+        Q(due_date__lt=now.date()) | Q(due_date=now.date(), due_time__lt=now.time())
+    )
+
+
+def _status_options(user):
+    return [
+        ("active", _("To do")),
+        ("overdue", _("Overdue")),
+        *((value, label.capitalize()) for value, label in Task.Status.choices),
+    ]
+
+
+def _by_status(qs, user, value):
+    if value == "active":
+        return qs.filter(status__in=Task.ACTIVE)
+    if value == "overdue":
+        return qs.filter(overdue_q())
+    return qs.filter(status=value)
+
+
+def _set_by_options(user):
+    return [("me", _("Set by me")), ("others", _("Set by me for others"))]
+
+
+def _by_setter(qs, user, value):
+    mine = qs.filter(created_by_id=user.pk)
+    return mine.exclude(owner_id=user.pk) if value == "others" else mine
+
+
+def _due(task: Task):
+    return task.due_date
+
+
+class TaskType(RecordType):
+    model = Task
+    name = "task"
+    path = "tasks"
+    namespace = "activities"
+    singular = _("task")
+    plural = _("tasks")
+    menu = MenuEntry(_("Tasks"), order=30)
+    home_widget = True
+    sorts = {
+        "due": ("due_date", "due_time", "id"),
+        "-due": ("-due_date", "-due_time", "-id"),
+        "name": ("title", "id"),
+        "-name": ("-title", "-id"),
+        "updated": ("updated_at", "id"),
+        "-updated": ("-updated_at", "-id"),
+    }
+    default_sort = "due"
+    filters = (
+        Filter(
+            "status",
+            _("Status"),
+            FilterKind.CHOICE,
+            _by_status,
+            options=_status_options,
+            description="active (open or in progress), overdue, open, in_progress, done, cancelled",
+        ),
+        Filter(
+            "set_by",
+            _("Set by"),
+            FilterKind.CHOICE,
+            _by_setter,
+            options=_set_by_options,
+            description="me: tasks you set; others: tasks you set for someone else",
+        ),
+    )
+    profile_template = "activities/_task_profile.html"
+    subtitle_template = "activities/_task_subtitle.html"
+    form_template = "activities/_task_fields.html"
+    owner_label = _("Assignee")
+    hidden_name = _("a task you cannot see")
+    unknown_text = _("Unknown task.")
+    new_label = _("New task")
+    search_placeholder = _("Search tasks…")
+    empty_title = _("No tasks yet")
+    first_label = _("Add the first task")
+    empty_text = _("Set yourself or a colleague something to do, with a due date.")
+    search = {"label": _("Tasks"), "ordering": ("title", "id"), "code": 3}
+    search_description = "Title, description"
+    out_schema = schemas.TaskOut
+    create_schema = schemas.TaskIn
+    patch_schema = schemas.TaskPatch
+
+    @property
+    def form_class(self):
+        from .forms import TaskForm
+
+        return TaskForm
+
+    @property
+    def columns(self):
+        return (
+            Column("title", pgettext_lazy("task", "Title"), CellKind.TITLE, str, sort="name"),
+            Column("status", _("Status"), CellKind.TEXT, lambda t: t.get_status_display()),
+            Column("priority", _("Priority"), CellKind.TEXT, lambda t: t.get_priority_display()),
+            Column("due", _("Due"), CellKind.DATE, _due, sort="due"),
+            Column("owner", _("Assignee"), CellKind.TEXT, lambda t: t.owner or ""),
+            Column("updated", _("Updated"), CellKind.DATE, lambda t: t.updated_at, "updated"),
+        )
+
+    export_columns = (
+        ExportColumn(_("ID"), lambda t, extra: t.pk),
+        ExportColumn(pgettext_lazy("task", "Title"), lambda t, extra: t.title),
+        ExportColumn(_("Description"), lambda t, extra: t.description),
+        ExportColumn(_("Status"), lambda t, extra: t.get_status_display()),
+        ExportColumn(_("Priority"), lambda t, extra: t.get_priority_display()),
+        ExportColumn(_("Due date"), lambda t, extra: t.due_date),
+        ExportColumn(_("Due time"), lambda t, extra: t.due_time),
+        ExportColumn(_("Completed"), lambda t, extra: t.completed_at),
+        ExportColumn(_("Assignee"), lambda t, extra: str(t.owner or "")),
+        ExportColumn(_("Set by"), lambda t, extra: str(t.created_by or "")),
+        ExportColumn(_("Department"), lambda t, extra: str(t.department or "")),
+        ExportColumn(_("Created"), lambda t, extra: t.created_at),
+    )
+
+    def base_queryset(self, user, action, *, sorted_page=False):
+        qs = super().base_queryset(user, action, sorted_page=sorted_page)
+        return qs.select_related("created_by")
+
+    def row_subtitle(self, obj):
+        return obj.get_status_display() if not obj.is_active else ""
+
+    def to_out(self, obj) -> dict:
+        return schemas.task_out(obj)
+
+    def create(self, data, *, actor):
+        return services.create_task(data, actor=actor)
+
+    def update(self, obj, data, *, actor, expected_version=None):
+        return services.update_task(obj, data, actor=actor, expected_version=expected_version)
+
+    def delete(self, obj, *, actor, expected_version=None):
+        services.delete_task(obj, actor=actor, expected_version=expected_version)
+
+    def importer(self, actor):
+        return services.TaskImporter(self, actor)
+
+
+TASK = TaskType()
