@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -58,6 +59,11 @@ def _due(task: Task):
     return task.due_date
 
 
+def _status_cell(task: Task) -> str:
+    status = task.get_status_display().capitalize()
+    return format_lazy("{} · {}", status, _("overdue")) if task.is_overdue else status
+
+
 class TaskType(RecordType):
     model = Task
     name = "task"
@@ -98,6 +104,7 @@ class TaskType(RecordType):
     subtitle_template = "activities/_task_subtitle.html"
     form_template = "activities/_task_fields.html"
     owner_label = _("Assignee")
+    mine_label = _("Assigned to me")
     hidden_name = _("a task you cannot see")
     unknown_text = _("Unknown task.")
     new_label = _("New task")
@@ -121,8 +128,13 @@ class TaskType(RecordType):
     def columns(self):
         return (
             Column("title", pgettext_lazy("task", "Title"), CellKind.TITLE, str, sort="name"),
-            Column("status", _("Status"), CellKind.TEXT, lambda t: t.get_status_display()),
-            Column("priority", _("Priority"), CellKind.TEXT, lambda t: t.get_priority_display()),
+            Column("status", _("Status"), CellKind.TEXT, _status_cell),
+            Column(
+                "priority",
+                _("Priority"),
+                CellKind.TEXT,
+                lambda t: t.get_priority_display().capitalize(),
+            ),
             Column("due", _("Due"), CellKind.DATE, _due, sort="due"),
             Column("owner", _("Assignee"), CellKind.TEXT, lambda t: t.owner or ""),
             Column("updated", _("Updated"), CellKind.DATE, lambda t: t.updated_at, "updated"),

@@ -202,6 +202,7 @@ class RecordType(AuditedType):
     empty_text: str = ""  # the empty list's invitation
     search_placeholder: str = _("Search by name…")  # the list's search box
     owner_label: str = _("Owner")  # what the type calls a record's owner ("Assignee")
+    mine_label: str = _("My records")  # the list's "owned by me" box ("Assigned to me")
 
     # Phrases naming the type. A language declines a type's name ("нет людей"), so a
     # built-in type spells each one out; these defaults serve types named at run time.
