@@ -269,6 +269,10 @@ KONTOR_EVENTS_RETRY_SECONDS = float(os.environ.get("KONTOR_EVENTS_RETRY_SECONDS"
 KONTOR_EVENTS_RETRY_CAP_SECONDS = float(os.environ.get("KONTOR_EVENTS_RETRY_CAP_SECONDS", "3600"))
 KONTOR_EVENTS_LEASE_SECONDS = float(os.environ.get("KONTOR_EVENTS_LEASE_SECONDS", "300"))
 KONTOR_EVENTS_POLL_SECONDS = float(os.environ.get("KONTOR_EVENTS_POLL_SECONDS", "1"))
+# An unread notification is mailed after this many minutes (0: at once).
+KONTOR_NOTIFICATION_EMAIL_MINUTES = float(os.environ.get("KONTOR_NOTIFICATION_EMAIL_MINUTES", "10"))
+# Where users open Kontor: the start of links in mails.
+KONTOR_PUBLIC_URL = os.environ.get("KONTOR_PUBLIC_URL", "http://127.0.0.1:8000")
 KONTOR_TIMERS_LEASE_SECONDS = float(os.environ.get("KONTOR_TIMERS_LEASE_SECONDS", "30"))
 KONTOR_EVENTS_KEEP_DAYS = float(os.environ.get("KONTOR_EVENTS_KEEP_DAYS", "30"))
 

@@ -1,10 +1,69 @@
-"""/api/v1/tasks: every route comes from the engine (``kontor.core.api_records``)."""
+"""/api/v1/tasks (every route from the engine) and /api/v1/notifications (your own)."""
 
-from ninja import Router
+import datetime
 
+from ninja import Query, Router, Schema
+from pydantic import Field
+
+from kontor.core.api import MAX_LIMIT, DbInt, Page, page
 from kontor.core.api_records import add_record_routes
 
+from . import notifications
 from .types import TASK
 
 router = Router(tags=["tasks"])
 add_record_routes(router, TASK)
+
+inbox_router = Router(tags=["notifications"])
+
+
+class NotificationOut(Schema):
+    id: int
+    kind: str = Field(description="task.reminder, ...")
+    title: str
+    url: str = Field(description="The page of its record, if you may still see it")
+    created_at: datetime.datetime
+    read_at: datetime.datetime | None
+
+
+class NotificationPage(Page):
+    items: list[NotificationOut]
+
+
+class InboxFilters(Schema):
+    unread: bool = Field(False, description="Only those not yet read")
+
+
+class MarkRead(Schema):
+    ids: list[DbInt] | None = Field(None, description="Which to mark; leave out for all")
+
+
+class Marked(Schema):
+    marked: int
+
+
+@inbox_router.get("/notifications", response=NotificationPage, operation_id="notification_list")
+def notification_list(request, filters: Query[InboxFilters], limit: int = 50, offset: int = 0):
+    """Your notifications, newest first."""
+    inbox = notifications.inbox(request.user)
+    if filters.unread:
+        inbox = inbox.filter(read_at=None)
+    result = page(inbox, min(limit, MAX_LIMIT), offset)
+    result["items"] = [
+        {
+            "id": n.pk,
+            "kind": n.kind,
+            "title": n.title,
+            "url": notifications.target_url(n, request.user),
+            "created_at": n.created_at,
+            "read_at": n.read_at,
+        }
+        for n in result["items"]
+    ]
+    return result
+
+
+@inbox_router.post("/notifications/read", response=Marked, operation_id="notification_read")
+def mark_read(request, payload: MarkRead):
+    """Mark your notifications read: those named, or all."""
+    return {"marked": notifications.mark_read(request.user, payload.ids)}

@@ -8,8 +8,17 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Work and communication")
 
     def ready(self):
-        from kontor.core import types
+        from kontor.core import events, timers, types
 
+        from . import notifications, reminders
         from .types import TASK
 
         types.register(TASK)
+        types.register_topbar_item("activities/_bell.html")
+        timers.handle(reminders.TASK_REMINDER, reminders.remind_of_task)
+        timers.handle(notifications.EMAIL_TIMER, notifications.email_if_unseen)
+        events.subscribe(
+            notifications.UNSEEN_EVENT,
+            notifications.mail_unseen,
+            name=notifications.MAIL_HANDLER,
+        )

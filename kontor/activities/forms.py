@@ -1,5 +1,7 @@
 """The task form: the engine's record form with a task's own fields."""
 
+from django.utils import timezone
+
 from kontor.web.forms import RecordForm
 
 from .models import Task
@@ -13,6 +15,7 @@ class TaskForm(RecordForm):
         "priority",
         "due_date",
         "due_time",
+        "remind_at",
         "owner_id",
         "department_id",
     )
@@ -24,3 +27,8 @@ class TaskForm(RecordForm):
         if self.is_new:
             self.data.setdefault("status", Task.Status.OPEN)
             self.data.setdefault("priority", Task.Priority.NORMAL)
+
+    def read_record(self, obj) -> None:
+        # A datetime-local input takes the moment in the reader's zone, to the minute.
+        if obj.remind_at is not None:
+            self.data["remind_at"] = timezone.localtime(obj.remind_at).strftime("%Y-%m-%dT%H:%M")

@@ -40,6 +40,8 @@ class Task(BusinessRecord):
     due_date = models.DateField(_("due date"), null=True, blank=True)
     # A time of day makes the task due at a moment, not just on a day.
     due_time = models.TimeField(_("due time"), null=True, blank=True)
+    # When the assignee is reminded (a notification, and an email if unseen).
+    remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -82,3 +84,34 @@ class Task(BusinessRecord):
         if self.due_time is None:
             return self.due_date < now.date()
         return (self.due_date, self.due_time) < (now.date(), now.time())
+
+
+class Notification(models.Model):
+    """Something one user should see (a reminder come due): theirs alone, read or not.
+
+    ``title`` is written when it is made; ``object_type`` and ``object_id`` name the
+    record it is about, linked only while the recipient may still see it.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications"
+    )
+    kind = models.CharField(max_length=50)
+    title = models.CharField(max_length=300)
+    object_type = models.CharField(max_length=100, blank=True)
+    object_id = models.BigIntegerField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at", "-id"], name="notification_inbox"),
+            models.Index(
+                fields=["recipient"], condition=models.Q(read_at=None), name="notification_unread"
+            ),
+        ]
+
+    def __str__(self):
+        return self.title

@@ -21,6 +21,9 @@ class TaskIn(PlacedIn):
     priority: DbInt = Field(Task.Priority.NORMAL, ge=1, le=4, description=PRIORITY)
     due_date: datetime.date | None = None
     due_time: datetime.time | None = Field(None, description="Needs a due date")
+    remind_at: datetime.datetime | None = Field(
+        None, description="When the assignee gets a reminder (without an offset: the server's time zone)"
+    )
     owner_id: DbInt | None = Field(None, description="The assignee; defaults to you")
 
 
@@ -31,6 +34,7 @@ class TaskPatch(PlacedIn, VersionedIn):
     priority: DbInt = Field(Task.Priority.NORMAL, ge=1, le=4, description=PRIORITY)
     due_date: datetime.date | None = None
     due_time: datetime.time | None = None
+    remind_at: datetime.datetime | None = None
     owner_id: DbInt | None = Field(None, description="The assignee")
 
 
@@ -42,6 +46,7 @@ class TaskOut(Schema):
     priority: int = Field(description=PRIORITY)
     due_date: datetime.date | None
     due_time: datetime.time | None
+    remind_at: datetime.datetime | None
     overdue: bool = Field(description="Still to do, and its day or moment has passed")
     completed_at: datetime.datetime | None
     created_by: Ref | None = Field(description="Who set the task")
@@ -62,6 +67,7 @@ def task_out(task: Task) -> dict:
         "priority": task.priority,
         "due_date": task.due_date,
         "due_time": task.due_time,
+        "remind_at": task.remind_at,
         "overdue": task.is_overdue,
         "completed_at": task.completed_at,
         "created_by": ref(task.created_by),

@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from . import audit, customfields, events, search
+from . import audit, customfields, events, search, timers
 from .access import (
     Action,
     may,
@@ -349,6 +349,8 @@ def delete_record(obj, *, actor, expected_version: int | None = None) -> None:
         attachments = list(
             Attachment.objects.filter(object_type=obj._meta.label_lower, object_id=obj.pk)
         )
+        # Work due about it (a task's reminder) goes with it.
+        timers.cancel(obj)
         obj.delete()
         for attachment in attachments:
             attachment.delete()

@@ -584,6 +584,19 @@ def settings_pages() -> list[SettingsPage]:
     return list(_settings_pages)
 
 
+# Partials an app adds to every page's top bar, beside the account menu (the bell).
+_topbar_items: list[str] = []
+
+
+def register_topbar_item(template: str) -> None:
+    if template not in _topbar_items:
+        _topbar_items.append(template)
+
+
+def topbar_items() -> list[str]:
+    return list(_topbar_items)
+
+
 # -- linked records: shown only to a reader who may see them --------------------------------
 
 

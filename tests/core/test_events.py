@@ -13,9 +13,9 @@ from django.utils import timezone
 
 from kontor.contacts import services as contacts
 from kontor.contacts.models import Person
-from kontor.core import events
+from kontor.core import events, timers
 from kontor.core.errors import NotFound, PermissionDenied, ValidationFailed
-from kontor.core.models import AuditEntry, OutboxDelivery, OutboxEvent
+from kontor.core.models import AuditEntry, OutboxDelivery, OutboxEvent, Timer
 
 Status = OutboxDelivery.Status
 
@@ -294,6 +294,8 @@ CATALOGUE = Path(__file__).parents[2] / "docs" / "events.md"
 
 def test_the_catalogue_lists_exactly_the_events_the_services_emit(org):
     from kontor.accounts import services as accounts
+    from kontor.activities import notifications
+    from kontor.activities import services as tasks
     from kontor.core.customfields import services as field_services
     from kontor.objects import services as object_types
 
@@ -322,9 +324,15 @@ def test_the_catalogue_lists_exactly_the_events_the_services_emit(org):
     )
     field = field_services.update_field(field, actor=admin, label="Level")
     field_services.delete_field(field, actor=admin)
+    task = tasks.create_task({"title": "Catalogue", "remind_at": timezone.now()}, actor=admin)
+    task = tasks.update_task(task, {"priority": 3}, actor=admin)
+    timers.fire_due()  # the reminder: a notification for the admin
+    Timer.objects.filter(kind=notifications.EMAIL_TIMER).update(due_at=timezone.now())
+    timers.fire_due()  # left unseen: its mail is asked for
+    tasks.delete_task(task, actor=admin)
 
     emitted = set(OutboxEvent.objects.values_list("type", flat=True))
     catalogue = CATALOGUE.read_text().split("## Catalogue", 1)[1]
     documented = set(re.findall(r"^\| `([a-z_]+\.[a-z_]+\.[a-z_]+)` \|", catalogue, re.M))
     assert emitted == documented
-    assert {name.rsplit(".", 1)[1] for name in documented} == set(events.RECORD_VERBS)
+    assert set(events.RECORD_VERBS) <= {name.rsplit(".", 1)[1] for name in documented}

@@ -69,6 +69,14 @@ def record_menu(context) -> list:
     return types.menu(context["request"].user)
 
 
+@register.simple_tag
+def topbar_items() -> list[str]:
+    """The partials apps add to the top bar (core.types.register_topbar_item)."""
+    from kontor.core import types
+
+    return types.topbar_items()
+
+
 @register.filter
 def row_subtitle(record_type, obj) -> str:
     return record_type.row_subtitle(obj)
