@@ -22,7 +22,8 @@ class TaskIn(PlacedIn):
     due_date: datetime.date | None = None
     due_time: datetime.time | None = Field(None, description="Needs a due date")
     remind_at: datetime.datetime | None = Field(
-        None, description="When the assignee gets a reminder (without an offset: the server's time zone)"
+        None,
+        description="When the assignee gets a reminder (without an offset: the server's zone)",
     )
     owner_id: DbInt | None = Field(None, description="The assignee; defaults to you")
 
