@@ -16,7 +16,6 @@ from django.utils.translation import gettext as _
 
 from kontor.core import bulk
 from kontor.core import services as records
-from kontor.core.access import Action, require_placement
 
 from . import reminders
 from .models import Task
@@ -87,11 +86,7 @@ def create_task(data: dict, *, actor) -> Task:
     task = Task(created_by_id=getattr(actor, "pk", None))
     errors = records.FieldErrors()
     _apply_fields(task, data, actor, errors)
-    changed = records.place(task, data, errors)
-    records.default_placement(task, actor)
-    # Permission before validation: someone who may not create learns nothing from errors.
-    records.require_create(actor, task)
-    records.require_known_placement(task, changed, Action.CREATE, actor, errors)
+    records.place_new(task, data, actor, errors)
     _add_model_errors(task, errors)
     errors.raise_if_any()
     _follow_status(task)
@@ -110,12 +105,7 @@ def update_task(task: Task, data: dict, *, actor, expected_version=None) -> Task
         before.update(remind_at=target.remind_at, status=target.status)
         errors = records.FieldErrors()
         _apply_fields(target, data, actor, errors)
-        department_before = target.department_id
-        changed = records.place(target, data, errors)
-        require_placement(
-            actor, Action.EDIT, target, department_changed=target.department_id != department_before
-        )
-        records.require_known_placement(target, changed, Action.EDIT, actor, errors)
+        records.place_edited(target, data, actor, errors)
         _add_model_errors(target, errors)
         errors.raise_if_any()
         _follow_status(target)

@@ -25,15 +25,11 @@ from kontor.core.access import (
     may,
     object_type_of,
     record_in_scope,
-    require_placement,
     scope_q,
 )
 from kontor.core.errors import KontorError
 from kontor.core.inputs import as_db_id, text_problem
 from kontor.core.services import FieldErrors as _Errors
-from kontor.core.services import default_placement as _default_placement
-from kontor.core.services import place as _place
-from kontor.core.services import require_known_placement as _require_known_placement
 
 from .models import Address, Company, Email, FamilyMember, ImportantDate, Person, Phone, Tag
 
@@ -366,11 +362,7 @@ def _create(model, fields, data: dict, *, actor):
         obj, data, fields, errors, actor=actor, company_of=_visible_company(actor)
     )
     _check_new_tags(children.get("tags"), errors)
-    changed = _place(obj, data, errors)
-    _default_placement(obj, actor)
-    # Permission before validation: someone who may not create learns nothing from errors.
-    records.require_create(actor, obj)
-    _require_known_placement(obj, changed, Action.CREATE, actor, errors)
+    records.place_new(obj, data, actor, errors)
     _require_name(obj, errors)
     errors.raise_if_any()
     # Every link was read above or is the actor's own placement: not read again.
@@ -394,12 +386,7 @@ def _update(obj, fields, data: dict, *, actor, expected_version):
         )
         _check_new_tags(children.get("tags"), errors)
         holder["children"] = children
-        department_before = target.department_id
-        changed = _place(target, data, errors)
-        require_placement(
-            actor, Action.EDIT, target, department_changed=target.department_id != department_before
-        )
-        _require_known_placement(target, changed, Action.EDIT, actor, errors)
+        records.place_edited(target, data, actor, errors)
         _require_name(target, errors)
         errors.raise_if_any()
 

@@ -142,6 +142,27 @@ def require_known_placement(
         errors.add("department_id", str(PLACEMENT_UNKNOWN["department_id"]))
 
 
+def place_new(obj, data: dict, actor, errors: FieldErrors) -> None:
+    """Owner and department of a new record: from input, else its creator's; then the
+    permission to create it there (before validation: someone who may not create learns
+    nothing from errors) and the input's ids checked."""
+    changed = place(obj, data, errors)
+    default_placement(obj, actor)
+    require_create(actor, obj)
+    require_known_placement(obj, changed, Action.CREATE, actor, errors)
+
+
+def place_edited(obj, data: dict, actor, errors: FieldErrors) -> None:
+    """Owner and department of an edited record from input, with the permission to move
+    it there and the input's ids checked."""
+    department_before = obj.department_id
+    changed = place(obj, data, errors)
+    require_placement(
+        actor, Action.EDIT, obj, department_changed=obj.department_id != department_before
+    )
+    require_known_placement(obj, changed, Action.EDIT, actor, errors)
+
+
 def apply_custom_values(obj, data: dict, actor, errors: FieldErrors) -> None:
     """Custom values from input onto ``obj``: those given cleaned, a new record's defaults
     and required ones checked; messages keyed ``custom.<name>``. Every type's services

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from kontor.core import bulk
 from kontor.core import services as records
-from kontor.core.access import Action, Scope, require, require_placement, scope_for
+from kontor.core.access import Action, Scope, require, scope_for
 from kontor.core.errors import ValidationFailed
 
 from . import registry
@@ -41,11 +41,7 @@ def create_record(record_type, data: dict, *, actor):
     obj = record_type.model()
     errors = records.FieldErrors()
     _apply_fields(obj, data, actor, errors)
-    changed = records.place(obj, data, errors)
-    records.default_placement(obj, actor)
-    # Permission before validation: someone who may not create learns nothing from errors.
-    records.require_create(actor, obj)
-    records.require_known_placement(obj, changed, Action.CREATE, actor, errors)
+    records.place_new(obj, data, actor, errors)
     errors.raise_if_any()
     return records.create_record(obj, actor=actor)
 
@@ -65,12 +61,7 @@ def update_record(obj, data: dict, *, actor, expected_version=None):
     def apply(target):
         errors = records.FieldErrors()
         _apply_fields(target, data, actor, errors)
-        department_before = target.department_id
-        changed = records.place(target, data, errors)
-        require_placement(
-            actor, Action.EDIT, target, department_changed=target.department_id != department_before
-        )
-        records.require_known_placement(target, changed, Action.EDIT, actor, errors)
+        records.place_edited(target, data, actor, errors)
         errors.raise_if_any()
 
     return records.update_record(obj, apply, actor=actor, expected_version=expected_version)
