@@ -16,6 +16,7 @@ from kontor.core.types import (
     FilterKind,
     MenuEntry,
     RecordType,
+    Verbs,
 )
 
 from . import schemas, services
@@ -66,6 +67,7 @@ def _status_cell(task: Task) -> str:
 
 class TaskType(RecordType):
     model = Task
+    verbs = Verbs(services.create_task, services.update_task, services.delete_task)
     name = "task"
     path = "tasks"
     namespace = "activities"
@@ -164,15 +166,6 @@ class TaskType(RecordType):
 
     def to_out(self, obj) -> dict:
         return schemas.task_out(obj)
-
-    def create(self, data, *, actor):
-        return services.create_task(data, actor=actor)
-
-    def update(self, obj, data, *, actor, expected_version=None):
-        return services.update_task(obj, data, actor=actor, expected_version=expected_version)
-
-    def delete(self, obj, *, actor, expected_version=None):
-        services.delete_task(obj, actor=actor, expected_version=expected_version)
 
     def importer(self, actor):
         return services.TaskImporter(self, actor)

@@ -17,6 +17,7 @@ from kontor.core.types import (
     FilterKind,
     MenuEntry,
     RecordType,
+    Verbs,
 )
 
 from . import bulk, queries, schemas, services
@@ -189,6 +190,7 @@ def _industries(user):
 
 class PersonType(ContactType):
     model = Person
+    verbs = Verbs(services.create_person, services.update_person, services.delete_person)
     name = "person"
     path = "people"
     singular = _("person")
@@ -293,21 +295,13 @@ class PersonType(ContactType):
     def row_subtitle(self, obj):
         return obj.position
 
-    def create(self, data, *, actor):
-        return services.create_person(data, actor=actor)
-
-    def update(self, obj, data, *, actor, expected_version=None):
-        return services.update_person(obj, data, actor=actor, expected_version=expected_version)
-
-    def delete(self, obj, *, actor, expected_version=None):
-        services.delete_person(obj, actor=actor, expected_version=expected_version)
-
     def importer(self, actor):
         return bulk.PersonImporter(self, actor)
 
 
 class CompanyType(ContactType):
     model = Company
+    verbs = Verbs(services.create_company, services.update_company, services.delete_company)
     name = "company"
     path = "companies"
     singular = _("company")
@@ -390,15 +384,6 @@ class CompanyType(ContactType):
 
     def row_subtitle(self, obj):
         return obj.legal_name if obj.legal_name != obj.name else ""
-
-    def create(self, data, *, actor):
-        return services.create_company(data, actor=actor)
-
-    def update(self, obj, data, *, actor, expected_version=None):
-        return services.update_company(obj, data, actor=actor, expected_version=expected_version)
-
-    def delete(self, obj, *, actor, expected_version=None):
-        services.delete_company(obj, actor=actor, expected_version=expected_version)
 
     def importer(self, actor):
         return bulk.ContactImporter(self, actor)

@@ -124,6 +124,16 @@ class ExportColumn:
 
 
 @dataclass(frozen=True)
+class Verbs:
+    """A type's write services: ``create(data, *, actor)``, ``update(obj, data, *,
+    actor, expected_version)``, ``delete(obj, *, actor, expected_version)``."""
+
+    create: Callable
+    update: Callable
+    delete: Callable
+
+
+@dataclass(frozen=True)
 class MenuEntry:
     label: str
     order: int = 100
@@ -332,14 +342,17 @@ class RecordType(AuditedType):
 
     # -- writes: the type's services -----------------------------------------------------
 
+    # The type's domain verbs, unless it overrides the three methods below.
+    verbs: Verbs | None = None
+
     def create(self, data: dict, *, actor):
-        raise NotImplementedError
+        return self.verbs.create(data, actor=actor)
 
     def update(self, obj, data: dict, *, actor, expected_version=None):
-        raise NotImplementedError
+        return self.verbs.update(obj, data, actor=actor, expected_version=expected_version)
 
     def delete(self, obj, *, actor, expected_version=None) -> None:
-        raise NotImplementedError
+        self.verbs.delete(obj, actor=actor, expected_version=expected_version)
 
     def tag_names(self, obj) -> list[str]:
         return [t.name for t in obj.tags.all()] if self.has_tags else []
