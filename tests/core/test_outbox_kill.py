@@ -75,10 +75,10 @@ def probe_env(url: str, tmp_path: Path) -> dict:
     }
 
 
-def prepare(env: dict) -> None:
-    """Migrate the database, make the probe's table and commit the events."""
+def prepare(env: dict, events: int = EVENTS, timers: int = 0) -> None:
+    """Migrate the database, make the probe's tables and commit the events and timers."""
     prepared = subprocess.run(
-        [sys.executable, "-m", "tests.core.outbox_probe", str(EVENTS)],
+        [sys.executable, "-m", "tests.core.outbox_probe", str(events), str(timers)],
         env=env,
         cwd=REPO,
         capture_output=True,

@@ -8,12 +8,10 @@ every tenth timer then waits, on its first attempt, to be killed with the firing
 """
 
 import signal
-import subprocess
-import sys
 from collections import Counter
 
 from tests.core.outbox_probe.handler import FIRED_TABLE
-from tests.core.test_outbox_kill import REPO, probe_env, rows, wait_until, worker
+from tests.core.test_outbox_kill import prepare, probe_env, rows, wait_until, worker
 
 TIMERS = 300
 KILLS = 5
@@ -24,15 +22,7 @@ def test_each_timer_fires_once_with_three_workers_and_killed_ones(database, tmp_
     url, connect = database
     # A killed worker's claim lapses in a second; an idle worker looks every 50 ms.
     env = {**probe_env(url, tmp_path), "KONTOR_TIMERS_LEASE_SECONDS": "1"}
-    prepared = subprocess.run(
-        [sys.executable, "-m", "tests.core.outbox_probe", "0", str(TIMERS)],
-        env=env,
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert prepared.returncode == 0, prepared.stderr
+    prepare(env, events=0, timers=TIMERS)
     entered, release = tmp_path / "entered", tmp_path / "release"
     log = tmp_path / "worker.log"
 
