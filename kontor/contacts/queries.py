@@ -58,7 +58,7 @@ def people_base(user, action: str = Action.VIEW, *, sorted_page: bool = False):
     ``sorted_page``: see ``access.scope_q``.
     """
     qs = Person.objects.visible_to(user, action, sorted_page=sorted_page)
-    qs = qs.select_related("company", "owner", "department")
+    qs = types.select_names(qs, "company", "owner", "department")
     qs = types.with_visible_links(qs, user, ["company"])
     employer_visible = types.link_visible_q(user, Person, "company")
     if employer_visible is not None:
@@ -91,7 +91,7 @@ COMPANY_LISTS = ("phones", "emails", "addresses", "tags")
 
 
 def _person_row(user):
-    people = Person.objects.select_related("company", "owner", "department")
+    people = types.select_names(Person.objects.all(), "company", "owner", "department")
     return types.with_visible_links(people, user, ["company"])
 
 
@@ -102,11 +102,8 @@ def person(user, pk, *, action: str = Action.VIEW) -> Person:
 
 
 def company(user, pk, *, action: str = Action.VIEW) -> Company:
-    return (
-        Company.objects.select_related("owner", "department")
-        .prefetch_related(*COMPANY_LISTS)
-        .get_visible(user, pk, action)
-    )
+    companies = types.select_names(Company.objects.all(), "owner", "department")
+    return companies.prefetch_related(*COMPANY_LISTS).get_visible(user, pk, action)
 
 
 def person_alone(user, pk) -> Person:
@@ -115,7 +112,7 @@ def person_alone(user, pk) -> Person:
 
 
 def company_alone(user, pk) -> Company:
-    return Company.objects.select_related("owner", "department").get_visible(user, pk)
+    return types.select_names(Company.objects.all(), "owner", "department").get_visible(user, pk)
 
 
 def _phone_out(raw, e164, extension, kind) -> dict:

@@ -10,8 +10,9 @@ from django.urls import reverse
 
 from kontor.contacts import services
 from kontor.contacts.models import Company, Person
-from kontor.core import files
+from kontor.core import files, types
 from kontor.core.models import Attachment, AuditEntry
+from kontor.core.types import ListFilters
 
 
 def person_of(user, **data):
@@ -381,6 +382,20 @@ def test_list_of_30_rows_costs_the_same_queries_as_3(client, org):
     many, rows = count_queries()
     assert rows == 30
     assert many == few
+
+
+def test_list_rows_read_linked_records_by_their_names_alone(org):
+    company = services.create_company({"name": "Acme", "notes": "Long notes"}, actor=org.member_a)
+    person_of(org.member_a, last_name="Zorin", company_id=company.pk)
+    people = types.by_model(Person)
+    row = people.list_page_query(org.member_a, ListFilters(), people.columns).get(last_name="Zorin")
+    assert {"password", "last_login", "date_joined"} <= row.owner.get_deferred_fields()
+    assert {"notes", "custom", "created_at"} <= row.company.get_deferred_fields()
+    assert "custom" in row.get_deferred_fields()  # no custom column shown
+    with CaptureQueriesContext(connection) as ctx:
+        shown = (str(row), str(row.visible_company), str(row.owner), str(row.department))
+    assert not ctx.captured_queries
+    assert shown == ("Ivan Zorin", "Acme", str(org.member_a), "Sales Team 1")
 
 
 def test_bulk_add_tag_assign_owner_and_delete(client, org):
