@@ -90,15 +90,18 @@ PERSON_LISTS = ("phones", "emails", "addresses", "family", "important_dates", "t
 COMPANY_LISTS = ("phones", "emails", "addresses", "tags")
 
 
-def _person_row(user):
+def _one_person(user, pk, action: str = Action.VIEW, lists: tuple[str, ...] = ()) -> Person:
+    """The person's row (employer, owner, department: by name, the employer marked
+    visible or not), with ``lists`` prefetched, or NotFound outside scope."""
     people = types.select_names(Person.objects.all(), "company", "owner", "department")
-    return types.with_visible_links(people, user, ["company"])
+    found = people.prefetch_related(*lists).get_visible(user, pk, action)
+    types.mark_links_in_scope(user, [found], ["company"])
+    return found
 
 
 def person(user, pk, *, action: str = Action.VIEW) -> Person:
     """One person with everything a detail page shows, or NotFound outside scope."""
-    people = _person_row(user).prefetch_related(*PERSON_LISTS)
-    return people.get_visible(user, pk, action)
+    return _one_person(user, pk, action, PERSON_LISTS)
 
 
 def company(user, pk, *, action: str = Action.VIEW) -> Company:
@@ -108,7 +111,7 @@ def company(user, pk, *, action: str = Action.VIEW) -> Company:
 
 def person_alone(user, pk) -> Person:
     """The person's row (employer, owner, department) without child lists, or NotFound."""
-    return _person_row(user).get_visible(user, pk)
+    return _one_person(user, pk)
 
 
 def company_alone(user, pk) -> Company:

@@ -26,7 +26,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
 from . import customfields
-from .access import Action, sees_all
+from .access import Action, record_in_scope, sees_all
 from .errors import ValidationFailed
 
 # -- lists: filters, sorts, columns ---------------------------------------------------------
@@ -596,9 +596,10 @@ def settings_pages() -> list[SettingsPage]:
 
 
 def select_names(qs, *fields: str):
-    """``select_related(*fields)``, reading of each linked record only its key and the
+    """``select_related(*fields)``, reading of each linked record only its key, the
     columns its name is made of (the linked model's ``name_fields``, what ``str()``
-    reads); a model that does not declare them is read whole.
+    reads) and its placement (what ``mark_links_in_scope`` checks); a model that does not
+    declare ``name_fields`` is read whole.
 
     Every read model shows a linked record (owner, department, employer) by its name and
     link alone. Reading them whole built each from every column, converting each
@@ -617,9 +618,13 @@ def select_names(qs, *fields: str):
 def _unnamed_columns(model, field: str) -> tuple[str, ...]:
     """The columns of the record ``model.<field>`` links to that its name does not read."""
     related = model._meta.concrete_model._meta.get_field(field).related_model
-    shown = getattr(related, "name_fields", None)
-    if not shown:
+    if not getattr(related, "name_fields", None):
         return ()
+    placement = (
+        getattr(related, "access_owner_field", None),
+        getattr(related, "access_department_field", None),
+    )
+    shown = {*related.name_fields, *placement}
     return tuple(
         f"{field}__{column.attname}"
         for column in related._meta.concrete_fields
@@ -663,28 +668,24 @@ def with_visible_links(qs, user, fields: Iterable[str]):
     return qs
 
 
-def mark_visible_links(user, objs: list, field: str, *, known_visible: Iterable[int] = ()):
-    """``with_visible_links`` for rows already loaded (the phone lookup reads raw SQL):
-    one query for the linked ids not ``known_visible``, none if ``user`` sees them all.
-    A hidden link's cached record is dropped too, so ``obj.<field>`` is None."""
-    if not objs:
-        return
-    model_field = objs[0]._meta.get_field(field)
-    target = model_field.related_model
-    linked = {getattr(obj, f"{field}_id") for obj in objs} - {None}
-    visible = set(known_visible) & linked
-    if sees_all(user, target):
-        visible = linked
-    elif linked - visible:
-        entry = by_model(target)
-        if entry is not None:
-            ask = entry.visible(user).filter(pk__in=linked - visible)
-            visible |= set(ask.values_list("pk", flat=True))
-    for obj in objs:
-        shown = getattr(obj, f"{field}_id") in visible
-        setattr(obj, f"{field}_visible", shown)
-        if not shown:
-            model_field.set_cached_value(obj, None)
+def mark_links_in_scope(user, objs: Iterable, fields: Iterable[str], *, drop_hidden=False):
+    """``with_visible_links`` for rows already read with their linked records and those
+    records' placement (``select_names`` keeps it; the phone lookup reads it itself):
+    ``record_in_scope``, ``visible_to``'s Python twin (tests/test_permission_matrix.py
+    holds the two to one answer), decides each link without a query.
+
+    For one record that is cheaper than the EXISTS: compiling it for a reader who sees
+    part of the linked type (the scope's departments) took 0.7 ms of a head's 1.7 ms
+    read of one person. ``drop_hidden``: a hidden link's record is also dropped from the
+    row, so ``obj.<field>`` is None (rows no template guards, the phone lookup's).
+    """
+    for name in fields:
+        for obj in objs:
+            linked = getattr(obj, name)
+            shown = linked is not None and record_in_scope(user, linked, Action.VIEW)
+            setattr(obj, f"{name}_visible", shown)
+            if drop_hidden and not shown:
+                obj._meta.get_field(name).set_cached_value(obj, None)
 
 
 def visible_link(obj, field: str):
