@@ -47,7 +47,7 @@ def parse(raw: str, region: str | None = None) -> ParsedPhone | None:
 def to_e164(raw: str, region: str | None = None) -> str | None:
     """The E.164 form of ``raw`` ("+79161234567"), or None if it is not a possible number.
 
-    Without ``parse``'s extension: caller ID asks this for every call."""
+    The number alone, without building ``parse``'s answer: caller ID asks on every call."""
     parsed = _possible_number(raw, region)
     if parsed is None:
         return None
