@@ -644,7 +644,6 @@ def lookup_by_phone(text: str, *, actor) -> dict:
     companies: dict[int, Company] = {}
     split = len(_LOOKUP_PERSON_FIELDS)
     company_at = split + len(_LOOKUP_COMPANY_FIELDS)
-    employer_field = Person._meta.get_field("company")
     for row in rows:
         if row[0] is not None:
             if row[0] in people or len(people) >= LOOKUP_LIMIT:
@@ -655,7 +654,7 @@ def lookup_by_phone(text: str, *, actor) -> dict:
             employer = None
             if person.company_id is not None:
                 employer = Company.from_db(db, _LOOKUP_COMPANY_FIELDS, row[split:company_at])
-            employer_field.set_cached_value(person, employer)
+            _EMPLOYER.set_cached_value(person, employer)
             people[person.pk] = person
         elif row[company_at] is not None:
             if row[company_at] in companies or len(companies) >= LOOKUP_LIMIT:
