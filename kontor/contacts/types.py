@@ -17,6 +17,7 @@ from kontor.core.types import (
     FilterKind,
     MenuEntry,
     RecordType,
+    select_names,
 )
 
 from . import bulk, queries, schemas, services
@@ -380,7 +381,7 @@ class CompanyType(ContactType):
 
     def base_queryset(self, user, action, *, sorted_page=False):
         qs = Company.objects.visible_to(user, action, sorted_page=sorted_page)
-        return qs.select_related("owner", "department")
+        return select_names(qs, "owner", "department")
 
     def one(self, user, pk, *, action=Action.VIEW):
         return queries.company(user, pk, action=action)
