@@ -742,6 +742,24 @@ def test_phone_lookup_names_only_a_visible_employer(linked):
     assert found["people"][0].company is None
 
 
+def test_one_person_and_the_lookup_mark_the_employer_by_its_placement_without_a_query(linked):
+    """record_in_scope decides (the twin of visible_to this file holds to one answer)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kontor.contacts import queries
+
+    member, admin = linked.org.member_a, linked.org.admin
+    member.access_grants()  # a request has them already
+    with CaptureQueriesContext(connection) as ctx:
+        found = contacts.lookup_by_phone("+79167001122", actor=member)
+        row = queries.person_alone(member, linked.vera.pk)
+    assert len(ctx.captured_queries) == 2  # one each, none to mark the employer
+    assert found["people"][0].visible_company is None and row.visible_company is None
+    assert queries.person(member, linked.colleague.pk).visible_company == linked.seen
+    assert queries.person(admin, linked.vera.pk).visible_company == linked.hidden
+
+
 def test_history_names_a_company_only_for_those_who_see_it(linked):
     loner = linked.loner
     contacts.update_person(loner, {"company_id": linked.hidden.pk}, actor=SYSTEM)

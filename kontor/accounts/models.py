@@ -21,6 +21,8 @@ class Department(models.Model):
 
     access_owner_field = None
     access_department_field = "id"
+    # What ``str()`` reads: a record's department is read with it alone (types.select_names).
+    name_fields = ("name",)
 
     name = models.CharField(_("name"), max_length=150, unique=True)
     parent = models.ForeignKey(
@@ -159,6 +161,8 @@ class User(AbstractBaseUser):
 
     access_owner_field = "id"
     access_department_field = "department_id"
+    # What ``str()`` reads: a record's owner is read with these alone (types.select_names).
+    name_fields = ("first_name", "last_name", "email")
 
     email = models.EmailField(_("email"), unique=True)
     first_name = models.CharField(_("first name"), max_length=150, blank=True)

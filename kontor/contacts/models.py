@@ -28,6 +28,8 @@ class Company(BusinessRecord):
 
     # The plain fields a user edits, as services take them and the audit records them.
     profile_fields = ("name", "legal_name", "tax_id", "industry", "website", "notes")
+    # What ``str()`` reads: a person's employer is read with it alone (types.select_names).
+    name_fields = ("name",)
 
     name = models.CharField(_("name"), max_length=255)
     legal_name = models.CharField(_("legal name"), max_length=255, blank=True)
@@ -78,6 +80,7 @@ class Person(BusinessRecord):
         "source",
         "notes",
     )
+    name_fields = ("first_name", "middle_name", "last_name")  # what ``str()`` reads
 
     first_name = models.CharField(_("first name"), max_length=100)
     middle_name = models.CharField(_("middle name"), max_length=100, blank=True)

@@ -58,7 +58,7 @@ def people_base(user, action: str = Action.VIEW, *, sorted_page: bool = False):
     ``sorted_page``: see ``access.scope_q``.
     """
     qs = Person.objects.visible_to(user, action, sorted_page=sorted_page)
-    qs = qs.select_related("company", "owner", "department")
+    qs = types.select_names(qs, "company", "owner", "department")
     qs = types.with_visible_links(qs, user, ["company"])
     employer_visible = types.link_visible_q(user, Person, "company")
     if employer_visible is not None:
@@ -90,32 +90,83 @@ PERSON_LISTS = ("phones", "emails", "addresses", "family", "important_dates", "t
 COMPANY_LISTS = ("phones", "emails", "addresses", "tags")
 
 
-def _person_row(user):
-    people = Person.objects.select_related("company", "owner", "department")
-    return types.with_visible_links(people, user, ["company"])
+def _one_person(user, pk, action: str = Action.VIEW) -> Person:
+    """The person's row (employer, owner, department: by name, the employer marked
+    visible or not), or NotFound outside scope."""
+    people = types.select_names(Person.objects.all(), "company", "owner", "department")
+    found = people.get_visible(user, pk, action)
+    types.mark_links_in_scope(user, [found], ["company"])
+    return found
 
 
 def person(user, pk, *, action: str = Action.VIEW) -> Person:
     """One person with everything a detail page shows, or NotFound outside scope."""
-    people = _person_row(user).prefetch_related(*PERSON_LISTS)
-    return people.get_visible(user, pk, action)
+    return with_lists(_one_person(user, pk, action), PERSON_LISTS)
 
 
 def company(user, pk, *, action: str = Action.VIEW) -> Company:
-    return (
-        Company.objects.select_related("owner", "department")
-        .prefetch_related(*COMPANY_LISTS)
-        .get_visible(user, pk, action)
-    )
+    companies = types.select_names(Company.objects.all(), "owner", "department")
+    return with_lists(companies.get_visible(user, pk, action), COMPANY_LISTS)
 
 
 def person_alone(user, pk) -> Person:
     """The person's row (employer, owner, department) without child lists, or NotFound."""
-    return _person_row(user).get_visible(user, pk)
+    return _one_person(user, pk)
 
 
 def company_alone(user, pk) -> Company:
-    return Company.objects.select_related("owner", "department").get_visible(user, pk)
+    return types.select_names(Company.objects.all(), "owner", "department").get_visible(user, pk)
+
+
+@functools.cache
+def _whole_list_read(vendor: str, model, name: str) -> tuple[type, str]:
+    """The child model of list ``name`` of a ``model`` record and the SQL reading its
+    rows for one record (every column, in the child's own order); written once per
+    process from the models' metadata."""
+    qn = connections[model.objects.db].ops.quote_name
+    field = model._meta.get_field(name)
+    child = field.related_model
+    order = ", ".join(
+        f"t.{qn(child._meta.get_field(o.lstrip('-')).column)}{' DESC' if o[0] == '-' else ''}"
+        for o in child._meta.ordering or ["pk"]
+    )
+    columns = ", ".join(f"t.{qn(f.column)}" for f in child._meta.concrete_fields)
+    if field.many_to_many:  # tags, through their link table
+        links = field.remote_field.through._meta.db_table
+        return child, (
+            f"SELECT {columns} FROM {qn(child._meta.db_table)} t JOIN {qn(links)} l "
+            f"ON l.{qn(field.m2m_reverse_name())} = t.{qn(child._meta.pk.column)} "
+            f"WHERE l.{qn(field.m2m_column_name())} = %s ORDER BY {order}"
+        )
+    return child, (
+        f"SELECT {columns} FROM {qn(child._meta.db_table)} t "
+        f"WHERE t.{qn(field.field.column)} = %s ORDER BY {order}"
+    )
+
+
+def with_lists(obj, names: tuple[str, ...]):
+    """``obj`` with its child lists ``names`` read as ``prefetch_related`` leaves them
+    (``obj.phones.all()`` answers without a query), one plain query per list.
+
+    ``prefetch_related`` builds and compiles a queryset per list: for a detail page's six
+    lists that was two thirds of reading one person (docs/benchmarks.md). Each list is
+    kept in the related manager's own queryset, so a further ``filter()`` on it stays
+    within the record's rows, and each child knows its parent, as a prefetch leaves them.
+    """
+    connection = connections[obj._meta.model.objects.db]
+    cache = obj.__dict__.setdefault("_prefetched_objects_cache", {})
+    for name in names:
+        child, sql = _whole_list_read(connection.vendor, type(obj)._meta.concrete_model, name)
+        rows = list(child._default_manager.raw(sql, [obj.pk]))
+        field = obj._meta.get_field(name)
+        if not field.many_to_many:
+            for row in rows:
+                field.field.set_cached_value(row, obj)
+        related = getattr(obj, name).get_queryset()
+        related._result_cache = rows
+        related._prefetch_done = True
+        cache[name] = related
+    return obj
 
 
 def _phone_out(raw, e164, extension, kind) -> dict:

@@ -617,8 +617,8 @@ def lookup_by_phone(text: str, *, actor) -> dict:
     ``record_in_scope``, the Python twin of ``visible_to``: nothing outside the actor's
     view scope is returned. A person's employer comes with it (its id and name, as
     ``select_related`` would give), marked visible or not like every read model's links
-    (``core.types.mark_visible_links``): ``person.visible_company`` is None when the
-    actor may not see it.
+    (``core.types.mark_links_in_scope``): ``person.visible_company`` and
+    ``person.company`` are None when the actor may not see it.
     """
     e164 = phones.to_e164(text)
     if e164 is None:
@@ -629,10 +629,8 @@ def lookup_by_phone(text: str, *, actor) -> dict:
     db = connection.alias
     people: dict[int, Person] = {}
     companies: dict[int, Company] = {}
-    visible_employers: set[int] = set()
     split = len(_LOOKUP_PERSON_FIELDS)
     company_at = split + len(_LOOKUP_COMPANY_FIELDS)
-    employer_field = Person._meta.get_field("company")
     for row in rows:
         if row[0] is not None:
             if row[0] in people or len(people) >= LOOKUP_LIMIT:
@@ -643,9 +641,7 @@ def lookup_by_phone(text: str, *, actor) -> dict:
             employer = None
             if person.company_id is not None:
                 employer = Company.from_db(db, _LOOKUP_COMPANY_FIELDS, row[split:company_at])
-                if record_in_scope(actor, employer, Action.VIEW):
-                    visible_employers.add(employer.pk)
-            employer_field.set_cached_value(person, employer)
+            _EMPLOYER.set_cached_value(person, employer)
             people[person.pk] = person
         elif row[company_at] is not None:
             if row[company_at] in companies or len(companies) >= LOOKUP_LIMIT:
@@ -653,9 +649,5 @@ def lookup_by_phone(text: str, *, actor) -> dict:
             company = Company.from_db(db, _LOOKUP_COMPANY_FIELDS, row[company_at:])
             if record_in_scope(actor, company, Action.VIEW):
                 companies[company.pk] = company
-    # Employers placed in scope by record_in_scope (visible_to's twin) are known visible
-    # without a query; a hidden one is asked once more and stays hidden.
-    types.mark_visible_links(
-        actor, list(people.values()), "company", known_visible=visible_employers
-    )
+    types.mark_links_in_scope(actor, people.values(), ["company"], drop_hidden=True)
     return {"e164": e164, "people": list(people.values()), "companies": list(companies.values())}

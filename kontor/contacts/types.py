@@ -18,6 +18,7 @@ from kontor.core.types import (
     MenuEntry,
     RecordType,
     Verbs,
+    select_names,
 )
 
 from . import bulk, queries, schemas, services
@@ -374,7 +375,7 @@ class CompanyType(ContactType):
 
     def base_queryset(self, user, action, *, sorted_page=False):
         qs = Company.objects.visible_to(user, action, sorted_page=sorted_page)
-        return qs.select_related("owner", "department")
+        return select_names(qs, "owner", "department")
 
     def one(self, user, pk, *, action=Action.VIEW):
         return queries.company(user, pk, action=action)

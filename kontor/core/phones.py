@@ -18,12 +18,7 @@ class ParsedPhone:
     extension: str
 
 
-def parse(raw: str, region: str | None = None) -> ParsedPhone | None:
-    """``raw`` understood, or None if it is not a possible number.
-
-    Extensions come in any form phonenumbers reads: "доб. 105", "ext. 12", "x12", "#12".
-    The E.164 form is the main number alone, so lookup and duplicates match on it.
-    """
+def _possible_number(raw: str, region: str | None) -> phonenumbers.PhoneNumber | None:
     raw = (raw or "").strip()
     if not raw:
         return None
@@ -31,7 +26,17 @@ def parse(raw: str, region: str | None = None) -> ParsedPhone | None:
         parsed = phonenumbers.parse(raw, region or settings.KONTOR_PHONE_REGION)
     except phonenumbers.NumberParseException:
         return None
-    if not phonenumbers.is_possible_number(parsed):
+    return parsed if phonenumbers.is_possible_number(parsed) else None
+
+
+def parse(raw: str, region: str | None = None) -> ParsedPhone | None:
+    """``raw`` understood, or None if it is not a possible number.
+
+    Extensions come in any form phonenumbers reads: "доб. 105", "ext. 12", "x12", "#12".
+    The E.164 form is the main number alone, so lookup and duplicates match on it.
+    """
+    parsed = _possible_number(raw, region)
+    if parsed is None:
         return None
     return ParsedPhone(
         phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164),
@@ -40,9 +45,13 @@ def parse(raw: str, region: str | None = None) -> ParsedPhone | None:
 
 
 def to_e164(raw: str, region: str | None = None) -> str | None:
-    """The E.164 form of ``raw`` ("+79161234567"), or None if it is not a possible number."""
-    parsed = parse(raw, region)
-    return parsed.e164 if parsed else None
+    """The E.164 form of ``raw`` ("+79161234567"), or None if it is not a possible number.
+
+    The number alone, without building ``parse``'s answer: caller ID asks on every call."""
+    parsed = _possible_number(raw, region)
+    if parsed is None:
+        return None
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
 
 
 def looks_like_phone(text: str) -> bool:

@@ -72,6 +72,7 @@ class CustomRecord(BusinessRecord):
     )
     name = models.CharField(_("name"), max_length=255)
     notes = models.TextField(_("notes"), blank=True)
+    name_fields = ("name",)  # what ``str()`` reads (core.types.select_names)
 
     class Meta:
         ordering = ["name", "id"]

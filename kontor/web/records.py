@@ -206,17 +206,17 @@ class ListView(RecordView):
         rt = self.rt
         user = request.user
         filters = list_filters(request.GET, rt, user)
+        available, shown = chosen_columns(request, rt)
         try:
-            qs = rt.list_query(user, filters)
+            qs = rt.list_page_query(user, filters, shown)
         except ValidationFailed as exc:  # a custom filter that does not apply: said, dropped
             for message in [m for msgs in exc.errors.values() for m in msgs]:
                 messages.warning(request, message)
             filters.custom = []
-            qs = rt.list_query(user, filters)
+            qs = rt.list_page_query(user, filters, shown)
         qs = qs.prefetch_related(*rt.list_prefetch)
         page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
         may_edit = may(user, rt.object_type, Action.EDIT)
-        available, shown = chosen_columns(request, rt)
         rows = [
             {"obj": obj, "cells": [(c, c.value(obj)) for c in shown]} for obj in page.object_list
         ]

@@ -8,10 +8,11 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from kontor.contacts import services
+from kontor.contacts import queries, services
 from kontor.contacts.models import Company, Person
-from kontor.core import files
+from kontor.core import files, types
 from kontor.core.models import Attachment, AuditEntry
+from kontor.core.types import ListFilters
 
 
 def person_of(user, **data):
@@ -381,6 +382,56 @@ def test_list_of_30_rows_costs_the_same_queries_as_3(client, org):
     many, rows = count_queries()
     assert rows == 30
     assert many == few
+
+
+def test_list_rows_read_linked_records_by_their_names_alone(org):
+    company = services.create_company({"name": "Acme", "notes": "Long notes"}, actor=org.member_a)
+    person_of(org.member_a, last_name="Zorin", company_id=company.pk)
+    people = types.by_model(Person)
+    row = people.list_page_query(org.member_a, ListFilters(), people.columns).get(last_name="Zorin")
+    assert {"password", "last_login", "date_joined"} <= row.owner.get_deferred_fields()
+    assert {"notes", "custom", "created_at"} <= row.company.get_deferred_fields()
+    assert "custom" in row.get_deferred_fields()  # no custom column shown
+    with CaptureQueriesContext(connection) as ctx:
+        shown = (str(row), str(row.visible_company), str(row.owner), str(row.department))
+    assert not ctx.captured_queries
+    assert shown == ("Ivan Zorin", "Acme", str(org.member_a), "Sales Team 1")
+
+
+def test_one_person_reads_its_lists_as_a_prefetch_would_with_one_query_each(org):
+    def values(lists):
+        return {
+            name: [
+                {f.attname: getattr(row, f.attname) for f in row._meta.concrete_fields}
+                for row in rows
+            ]
+            for name, rows in lists.items()
+        }
+
+    member = org.member_a
+    person = person_of(
+        member,
+        phones=[{"number": "+7 916 000-00-02"}, {"number": "+7 916 000-00-01", "kind": "work"}],
+        emails=[{"address": "b@example.com"}, {"address": "a@example.com"}],
+        addresses=[{"city": "Tver", "country": "ru"}, {"city": "Kazan", "country": "ru"}],
+        family=[{"relation": "son", "name": "Ilya", "birthday": "2010-02-03"}],
+        important_dates=[
+            {"label": "b", "date": "2005-06-07"},
+            {"label": "a", "date": "2001-01-01"},
+        ],
+        tags=["zeta", "alpha"],
+    )
+    person_of(member, phones=[{"number": "+7 916 000-00-09"}], tags=["other"])
+    names = queries.PERSON_LISTS
+    prefetched = Person.objects.prefetch_related(*names).get(pk=person.pk)
+    with CaptureQueriesContext(connection) as ctx:
+        found = queries.person(member, person.pk)
+        lists = {name: list(getattr(found, name).all()) for name in names}
+        parents = {phone.person for phone in lists["phones"]}
+    assert len(ctx.captured_queries) == 1 + len(names)
+    assert values(lists) == values({name: getattr(prefetched, name).all() for name in names})
+    assert [t.name for t in lists["tags"]] == ["alpha", "zeta"] and parents == {found}
+    assert not found.phones.filter(e164="+79160000009").exists()  # another person's stays out
 
 
 def test_bulk_add_tag_assign_owner_and_delete(client, org):

@@ -166,3 +166,31 @@ def test_custom_fields_are_list_columns_when_chosen_and_export_columns(client, o
     header, row = list(csv.reader(io.StringIO(text)))[:2]
     assert row[header.index("Tier")] == "Gold"
     assert Decimal(row[header.index("Budget")]) == Decimal("30")  # a number, not "30 EUR"
+
+
+def test_a_list_with_a_custom_column_costs_the_same_queries_for_30_rows_as_for_3(
+    client, org, person_fields
+):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from kontor.contacts import services as contacts
+
+    def make(n):
+        for i in range(n):
+            contacts.create_person(
+                {"first_name": f"P{i}", "custom": {"tier": "gold"}}, actor=org.member_a
+            )
+
+    def count_queries():
+        with CaptureQueriesContext(connection) as ctx:
+            page = client.get(reverse("contacts:person_list"), {"cols": ["", "cf.tier"]})
+        return len(ctx.captured_queries), page.content.decode().count('data-label="Tier">Gold<')
+
+    client.force_login(org.member_a)
+    make(3)
+    few, golds = count_queries()
+    assert golds == 3
+    make(27)
+    many, golds = count_queries()
+    assert golds == 30 and many == few
