@@ -41,11 +41,15 @@ def cmd_serve(args) -> int:
         workers=args.workers,
         log_level="warning",
         lifespan="off",
+        # Open pages hold event streams for minutes: a stop waits this long for them,
+        # then ends them (each browser opens a new one against the next server).
+        timeout_graceful_shutdown=SHUTDOWN_GRACE_SECONDS,
     )
     return 0
 
 
 DISPATCHER_ENV = "KONTOR_SERVE_DISPATCHER"
+SHUTDOWN_GRACE_SECONDS = 5
 
 
 def cmd_worker(args) -> int:

@@ -273,6 +273,9 @@ KONTOR_EVENTS_POLL_SECONDS = float(os.environ.get("KONTOR_EVENTS_POLL_SECONDS", 
 KONTOR_NOTIFICATION_EMAIL_MINUTES = float(os.environ.get("KONTOR_NOTIFICATION_EMAIL_MINUTES", "10"))
 # Where users open Kontor: the start of links in mails.
 KONTOR_PUBLIC_URL = os.environ.get("KONTOR_PUBLIC_URL", "http://127.0.0.1:8000")
+# The live bell: how often an open page's stream looks for news, and how long one lasts.
+KONTOR_LIVE_POLL_SECONDS = float(os.environ.get("KONTOR_LIVE_POLL_SECONDS", "2"))
+KONTOR_LIVE_STREAM_SECONDS = float(os.environ.get("KONTOR_LIVE_STREAM_SECONDS", "300"))
 KONTOR_TIMERS_LEASE_SECONDS = float(os.environ.get("KONTOR_TIMERS_LEASE_SECONDS", "30"))
 KONTOR_EVENTS_KEEP_DAYS = float(os.environ.get("KONTOR_EVENTS_KEEP_DAYS", "30"))
 

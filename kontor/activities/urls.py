@@ -2,14 +2,15 @@ from django.urls import path
 
 from kontor.web.records import record_urls
 
-from . import views
+from . import live, views
 from .types import TASK
 
 app_name = "activities"
 
 urlpatterns = [
     path("notifications/", views.notification_list, name="notifications"),
-    path("notifications/bell/", views.bell, name="bell"),
+    # Under kontor.asgi.LIVE_PREFIX: served by Django's ASGI handler.
+    path("live/notifications/", live.bell_stream, name="live_bell"),
     path("notifications/read/", views.mark_all_read, name="notifications_read"),
     path("notifications/<int:pk>/", views.open_notification, name="notification_open"),
     *record_urls(TASK),

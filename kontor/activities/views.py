@@ -19,12 +19,6 @@ def notification_list(request):
 
 
 @login_required
-def bell(request):
-    """The bell alone: the top bar asks for it again now and then."""
-    return render(request, "activities/_bell.html")
-
-
-@login_required
 def open_notification(request, pk: int):
     """Mark it read and go to its record (or back to the list if the record is gone)."""
     notification = get_object_or_404(notifications.inbox(request.user), pk=pk)
