@@ -14,12 +14,16 @@ import time
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
 
 from . import notifications
 
 BELL_EVENT = "bell"
+# Without ASGI (a WSGI server, the test server) a stream would be read whole before it
+# is sent: the bell is sent once and the browser asks again after this long.
+WSGI_RETRY_MS = 30_000
 
 
 def _bell(request) -> str:
@@ -36,8 +40,11 @@ async def bell_stream(request):
     user = await request.auser()
     if not user.is_authenticated:
         return HttpResponse(status=401)
-    count = sync_to_async(notifications.unread_count)
     render = sync_to_async(_bell)
+    if not isinstance(request, ASGIRequest):
+        once = f"retry: {WSGI_RETRY_MS}\n" + sse_message(BELL_EVENT, await render(request))
+        return _no_cache(HttpResponse(once, content_type="text/event-stream"))
+    count = sync_to_async(notifications.unread_count)
 
     async def messages():
         shown = None
@@ -51,7 +58,10 @@ async def bell_stream(request):
                 yield ": still here\n\n"  # a comment: a closed tab ends the stream
             await asyncio.sleep(settings.KONTOR_LIVE_POLL_SECONDS)
 
-    response = StreamingHttpResponse(messages(), content_type="text/event-stream")
+    return _no_cache(StreamingHttpResponse(messages(), content_type="text/event-stream"))
+
+
+def _no_cache(response):
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # a proxy in front must not hold the events back
     return response

@@ -59,3 +59,13 @@ def test_every_line_of_a_message_is_its_own_data_line():
         live.sse_message("bell", "<a>\n1\n</a>")
         == "event: bell\ndata: <a>\ndata: 1\ndata: </a>\n\n"
     )
+
+
+def test_without_asgi_the_bell_is_sent_once_with_a_time_to_ask_again(client, org):
+    client.force_login(org.member_a)
+    notifications.notify(org.member_a, "test", "Call Petrov")
+    response = client.get("/live/notifications/")
+    assert response["Content-Type"] == "text/event-stream" and not response.streaming
+    body = response.content.decode()
+    assert body.startswith(f"retry: {live.WSGI_RETRY_MS}\nevent: bell\ndata: ")
+    assert 'class="bell-count" aria-hidden="true">1<' in body
