@@ -58,8 +58,10 @@
   });
 
   // Record tabs loaded by htmx: the tab just loaded becomes the current one.
+  // A swap without a request (a server-sent event) concerns no tab.
   document.addEventListener("htmx:afterSwap", function (event) {
-    var loaded = closest(event.detail.requestConfig.elt, ".tabs [role=tab]");
+    var request = event.detail.requestConfig;
+    var loaded = request && closest(request.elt, ".tabs [role=tab]");
     if (!loaded) return;
     loaded.parentNode.querySelectorAll("[role=tab]").forEach(function (tab) {
       var current = tab === loaded;
