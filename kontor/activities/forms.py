@@ -4,21 +4,12 @@ from django.utils import timezone
 
 from kontor.web.forms import RecordForm
 
+from . import services
 from .models import Task
 
 
 class TaskForm(RecordForm):
-    scalar_fields = (
-        "title",
-        "description",
-        "status",
-        "priority",
-        "due_date",
-        "due_time",
-        "remind_at",
-        "owner_id",
-        "department_id",
-    )
+    scalar_fields = (*services.TASK_FIELDS, "owner_id", "department_id")
     status_choices = Task.Status.choices
     priority_choices = Task.Priority.choices
 
