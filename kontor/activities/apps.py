@@ -14,6 +14,11 @@ class ActivitiesConfig(AppConfig):
         from .types import TASK
 
         types.register(TASK)
+        types.register_menu_page(
+            types.MenuPage(
+                types.MenuEntry(_("My day"), order=5), "activities:my_day", _is_signed_in
+            )
+        )
         types.register_topbar_item("activities/_bell.html")
         timers.handle(reminders.TASK_REMINDER, reminders.remind_of_task)
         timers.handle(notifications.EMAIL_TIMER, notifications.email_if_unseen)
@@ -22,3 +27,7 @@ class ActivitiesConfig(AppConfig):
             notifications.mail_unseen,
             name=notifications.MAIL_HANDLER,
         )
+
+
+def _is_signed_in(user) -> bool:
+    return user.is_authenticated

@@ -8,6 +8,8 @@ from .types import TASK
 app_name = "activities"
 
 urlpatterns = [
+    path("my-day/", views.my_day, name="my_day"),
+    path("tasks/<int:pk>/done/", views.complete_task, name="task_done"),
     path("notifications/", views.notification_list, name="notifications"),
     # Under kontor.asgi.LIVE_PREFIX: served by Django's ASGI handler.
     path("live/notifications/", live.bell_stream, name="live_bell"),

@@ -1,13 +1,23 @@
-"""The notifications page, the bell's count and opening a notification."""
+"""My day, the notifications page, opening a notification, completing a task."""
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from . import notifications
+from kontor.core.errors import Conflict, NotFound
+from kontor.core.inputs import as_db_id
+
+from . import notifications, services
+from .models import Task
+from .types import TASK, overdue_q
 
 PAGE_SIZE = 50
 
@@ -33,3 +43,46 @@ def open_notification(request, pk: int):
 def mark_all_read(request):
     notifications.mark_read(request.user)
     return redirect("activities:notifications")
+
+
+MY_DAY_LIMIT = 100
+
+
+@login_required
+def my_day(request):
+    """The page an employee opens each morning: their overdue tasks and today's."""
+    mine = TASK.list_query(request.user).filter(owner_id=request.user.pk, status__in=Task.ACTIVE)
+    overdue = mine.filter(overdue_q())
+    today = mine.filter(due_date=timezone.localdate()).exclude(overdue_q())
+    due_order = ("due_date", "due_time", "id")
+    return render(
+        request,
+        "activities/my_day.html",
+        {
+            "overdue": overdue.order_by(*due_order)[:MY_DAY_LIMIT],
+            "today": today.order_by(*due_order)[:MY_DAY_LIMIT],
+        },
+    )
+
+
+@require_POST
+@login_required
+def complete_task(request, pk: int):
+    """One click: the task done (optimistic lock: the version the page showed)."""
+    try:
+        task = TASK.one(request.user, pk)
+        services.set_status(
+            task,
+            Task.Status.DONE,
+            actor=request.user,
+            expected_version=as_db_id(request.POST.get("version", "")),
+        )
+    except Conflict as conflict:
+        messages.error(request, str(conflict))
+    except NotFound:
+        raise Http404 from None
+    else:
+        messages.success(request, _("Done: %(task)s") % {"task": task.title})
+    back = request.POST.get("next", "")
+    safe = url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure())
+    return redirect(back if safe else "activities:my_day")

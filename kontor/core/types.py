@@ -564,12 +564,34 @@ def register_admin_area(object_type: str, label) -> None:
     _admin_areas[object_type] = label
 
 
-def menu(user) -> list[tuple[RecordType, str]]:
-    """(type, list URL) of the types with a menu entry that ``user`` may view."""
+@dataclass(frozen=True)
+class MenuPage:
+    """A page of an app's own in the navigation ("My day"), among the types' lists."""
+
+    menu: MenuEntry
+    url_name: str
+    allowed: Callable  # user -> bool
+
+
+_menu_pages: list[MenuPage] = []
+
+
+def register_menu_page(page: MenuPage) -> None:
+    if page not in _menu_pages:
+        _menu_pages.append(page)
+
+
+def menu(user) -> list[tuple[RecordType | MenuPage, str]]:
+    """(type or page, URL) of the navigation's entries ``user`` may open, in their order."""
     from .access import may
 
-    entries = sorted((t for t in record_types() if t.menu is not None), key=lambda t: t.menu.order)
-    return [(t, t.url("list")) for t in entries if may(user, t.object_type, Action.VIEW)]
+    entries = [
+        (t, t.url("list"))
+        for t in record_types()
+        if t.menu is not None and may(user, t.object_type, Action.VIEW)
+    ]
+    entries += [(p, reverse(p.url_name)) for p in _menu_pages if p.allowed(user)]
+    return sorted(entries, key=lambda entry: entry[0].menu.order)
 
 
 def url_of(obj) -> str:
