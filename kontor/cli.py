@@ -59,7 +59,7 @@ def cmd_worker(args) -> int:
     from kontor.core import events
 
     if args.once:
-        ran = events.deliver_pending()
+        ran = events.run_pass()
         print(ngettext("%(count)d delivery run", "%(count)d deliveries run", ran) % {"count": ran})
         return 0
     stop = threading.Event()
@@ -251,7 +251,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(func=cmd_serve)
 
     worker = _command(sub, "worker", "deliver domain events to their handlers until stopped")
-    worker.add_argument("--once", action="store_true", help="deliver what is due, then exit")
+    worker.add_argument(
+        "--once", action="store_true", help="run what is due (event deliveries, timers), then exit"
+    )
     worker.set_defaults(func=cmd_worker)
 
     events = _command(sub, "events", "see and retry event deliveries")

@@ -335,6 +335,14 @@ def add_pass(run: Callable[..., int]) -> None:
         _passes.append(run)
 
 
+def run_pass(*, stop: threading.Event | None = None) -> int:
+    """One pass of a dispatcher: the events, then the other due work (timers)."""
+    ran = deliver_pending(stop=stop)
+    for other in _passes:
+        ran += other(stop=stop)
+    return ran
+
+
 def run_dispatcher(stop: threading.Event, *, poll_seconds: float | None = None) -> None:
     """Deliver until ``stop`` is set: at once when nudged, else every ``poll_seconds``;
     purge what was delivered long ago once an hour."""
@@ -345,9 +353,7 @@ def run_dispatcher(stop: threading.Event, *, poll_seconds: float | None = None) 
         ran = 0
         try:
             close_old_connections()
-            ran = deliver_pending(stop=stop)
-            for other in _passes:
-                ran += other(stop=stop)
+            ran = run_pass(stop=stop)
             if timezone.now() >= next_purge:
                 next_purge = timezone.now() + _PURGE_EVERY
                 purge_delivered()

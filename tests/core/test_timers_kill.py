@@ -16,6 +16,11 @@ from tests.core.test_outbox_kill import prepare, probe_env, rows, wait_until, wo
 TIMERS = 300
 KILLS = 5
 WORKERS = 3
+WORKER_BANNER = "Kontor worker delivering events"
+
+
+def all_started(log) -> bool:
+    return log.read_text().count(WORKER_BANNER) == KILLS + WORKERS
 
 
 def test_each_timer_fires_once_with_three_workers_and_killed_ones(database, tmp_path):
@@ -39,6 +44,8 @@ def test_each_timer_fires_once_with_three_workers_and_killed_ones(database, tmp_
     pending = "SELECT COUNT(*) FROM core_timer WHERE status <> 'fired'"
     with worker(env, log) as first, worker(env, log) as second, worker(env, log) as third:
         wait_until(lambda: rows(connect, pending) == [(0,)], first, log, "every timer fired")
+        # A worker stops on SIGTERM once it runs (its banner): one still starting would die.
+        wait_until(lambda: all_started(log), first, log, "every worker started")
         for process in (first, second, third):
             process.send_signal(signal.SIGTERM)
         for process in (first, second, third):
