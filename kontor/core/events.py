@@ -24,7 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, F, OuterRef
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -210,24 +210,15 @@ def _fan_out(limit: int) -> int:
 
 def _claim(limit: int) -> list[OutboxDelivery]:
     """Lease up to ``limit`` due deliveries to this dispatcher."""
-    now = timezone.now()
-    due = Q(status=OutboxDelivery.Status.PENDING, due_at__lte=now) & leases.unclaimed(now)
-    token = leases.claim(
+    claimed = leases.claim(
         OutboxDelivery,
-        due,
+        pending_status=OutboxDelivery.Status.PENDING,
+        failed_status=OutboxDelivery.Status.FAILED,
         limit=limit,
-        order_by=("due_at", "id"),
         lease_seconds=settings.KONTOR_EVENTS_LEASE_SECONDS,
         max_attempts=settings.KONTOR_EVENTS_MAX_ATTEMPTS,
-        failed_status=OutboxDelivery.Status.FAILED,
     )
-    if token is None:
-        return []
-    return list(
-        OutboxDelivery.objects.filter(claim_token=token)
-        .select_related("event")
-        .order_by("due_at", "id")
-    )
+    return list(claimed.select_related("event"))
 
 
 def _lease_end(now: datetime) -> datetime:

@@ -31,23 +31,25 @@ ABANDONED = "The worker stopped while it ran, on every attempt."
 
 def claim(
     model,
-    due: Q,
     *,
+    pending_status: str,
+    failed_status: str,
     limit: int,
-    order_by: tuple[str, ...],
     lease_seconds: float,
     max_attempts: int,
-    failed_status: str,
 ):
-    """Lease up to ``limit`` rows of ``model`` matching ``due`` (which must include
-    ``unclaimed``) to a new token; returns the token, or None if none was due.
+    """Lease up to ``limit`` of ``model``'s rows due now (``pending_status``, ``due_at``
+    past, no live lease) to a new token; returns those rows, earliest due first (a
+    queryset, empty if none was due).
 
     A due row that ``max_attempts`` attempts already started (each took its worker down:
     an ending attempt clears its lease) gets ``failed_status`` instead of another try.
     """
+    now = timezone.now()
+    due = Q(status=pending_status, due_at__lte=now) & unclaimed(now)
     # A plain read first: an idle worker never takes SQLite's write lock.
     if not model.objects.filter(due).exists():
-        return None
+        return model.objects.none()
     token = uuid.uuid4().hex
     with transaction.atomic():
         model.objects.filter(due, attempts__gte=max_attempts).update(
@@ -56,13 +58,13 @@ def claim(
         ids = list(
             model.objects.select_for_update(skip_locked=True)
             .filter(due)
-            .order_by(*order_by)
+            .order_by("due_at", "id")
             .values_list("id", flat=True)[:limit]
         )
         if not ids:
-            return None
+            return model.objects.none()
         # Conditional: on SQLite this re-check under the write lock is the claim itself.
-        claimed = model.objects.filter(due, id__in=ids).update(
-            claimed_until=lease_end(timezone.now(), lease_seconds), claim_token=token
+        model.objects.filter(due, id__in=ids).update(
+            claimed_until=lease_end(now, lease_seconds), claim_token=token
         )
-    return token if claimed else None
+    return model.objects.filter(claim_token=token).order_by("due_at", "id")

@@ -23,7 +23,7 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F
 from django.utils import timezone
 
 from . import events, leases
@@ -104,20 +104,15 @@ def fire_due(*, stop=None) -> int:
 
 
 def _claim() -> list[Timer]:
-    now = timezone.now()
-    due = Q(status=Timer.Status.PENDING, due_at__lte=now) & leases.unclaimed(now)
-    token = leases.claim(
+    claimed = leases.claim(
         Timer,
-        due,
+        pending_status=Timer.Status.PENDING,
+        failed_status=Timer.Status.FAILED,
         limit=_CLAIM_BATCH,
-        order_by=("due_at", "id"),
         lease_seconds=settings.KONTOR_TIMERS_LEASE_SECONDS,
         max_attempts=settings.KONTOR_EVENTS_MAX_ATTEMPTS,
-        failed_status=Timer.Status.FAILED,
     )
-    if token is None:
-        return []
-    return list(Timer.objects.filter(claim_token=token).order_by("due_at", "id"))
+    return list(claimed)
 
 
 def _held(timer: Timer):
