@@ -18,7 +18,6 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from kontor.core import events, timers, types
-from kontor.core.access import record_in_scope
 
 from .models import Notification
 
@@ -67,10 +66,8 @@ def target_url(notification: Notification, user) -> str:
     entry = types.get(notification.object_type) if notification.object_type else None
     if entry is None:
         return ""
-    obj = entry.model._default_manager.filter(pk=notification.object_id).first()
-    if obj is None or not record_in_scope(user, obj, "view"):
-        return ""
-    return types.url_of(obj)
+    obj = entry.visible(user).filter(pk=notification.object_id).first()
+    return types.url_of(obj) if obj is not None else ""
 
 
 def email_if_unseen(timer) -> None:

@@ -146,3 +146,13 @@ def test_a_reminder_time_from_the_form_is_the_readers_local_moment(client, org, 
         {"title": "Bad", "status": "open", "priority": "2", "remind_at": "soon"},
     )
     assert bad.status_code == 422 and "Enter a date and time." in bad.content.decode()
+
+
+def test_a_notification_links_its_record_only_while_the_reader_may_see_it(client, org):
+    hidden = services.create_task({"title": "Support's own"}, actor=org.support_member)
+    notice = notifications.notify(org.member_a, "test", "About a hidden task", about=hidden)
+    assert notifications.target_url(notice, org.member_a) == ""
+    client.force_login(org.member_a)
+    opened = client.get(reverse("activities:notification_open", args=[notice.pk]))
+    assert opened.url == reverse("activities:notifications")
+    assert notifications.target_url(notice, org.support_member) == f"/tasks/{hidden.pk}/"
