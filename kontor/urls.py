@@ -5,7 +5,7 @@ from django.urls import include, path, re_path
 from django.views.generic import RedirectView
 
 from kontor.accounts.api import router as accounts_router
-from kontor.activities.api import inbox_router
+from kontor.activities.api import entries_router, inbox_router
 from kontor.activities.api import router as activities_router
 from kontor.contacts.api import router as contacts_router
 from kontor.core.api import api, unknown_endpoint
@@ -17,6 +17,7 @@ from kontor.web.views import set_language
 api.add_router("/", accounts_router)
 api.add_router("/", activities_router)
 api.add_router("/", inbox_router)
+api.add_router("/", entries_router)
 api.add_router("/", contacts_router)
 api.add_router("/", core_router)
 api.add_router("/", fields_router)

@@ -1,4 +1,5 @@
-"""/api/v1/tasks (every route from the engine) and /api/v1/notifications (your own)."""
+"""/api/v1/tasks, /notes, /calls, /emails (every route from the engine) and
+/api/v1/notifications (your own)."""
 
 import datetime
 
@@ -9,10 +10,15 @@ from kontor.core.api import MAX_LIMIT, DbInt, Page, page
 from kontor.core.api_records import add_record_routes
 
 from . import notifications
+from .entry_types import ENTRY_TYPES
 from .types import TASK
 
 router = Router(tags=["tasks"])
 add_record_routes(router, TASK)
+
+entries_router = Router(tags=["activities"])
+for entry_type in ENTRY_TYPES:
+    add_record_routes(entries_router, entry_type)
 
 inbox_router = Router(tags=["notifications"])
 

@@ -11,9 +11,12 @@ class ActivitiesConfig(AppConfig):
         from kontor.core import events, timers, types
 
         from . import notifications, reminders
+        from .entry_types import ENTRY_TYPES
         from .types import TASK
 
         types.register(TASK)
+        for entry_type in ENTRY_TYPES:
+            types.register(entry_type)
         types.register_menu_page(
             types.MenuPage(
                 types.MenuEntry(_("My day"), order=5), "activities:my_day", _is_signed_in

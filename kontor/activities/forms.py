@@ -1,11 +1,9 @@
 """The task form: the engine's record form with a task's own fields."""
 
-from django.utils import timezone
-
 from kontor.web.forms import RecordForm
 
-from . import services
-from .models import Task
+from . import communication, services
+from .models import Call, Direction, Task
 
 
 class TaskForm(RecordForm):
@@ -19,7 +17,23 @@ class TaskForm(RecordForm):
             self.data.setdefault("status", Task.Status.OPEN)
             self.data.setdefault("priority", Task.Priority.NORMAL)
 
-    def read_record(self, obj) -> None:
-        # A datetime-local input takes the moment in the reader's zone, to the minute.
-        if obj.remind_at is not None:
-            self.data["remind_at"] = timezone.localtime(obj.remind_at).strftime("%Y-%m-%dT%H:%M")
+
+class NoteForm(RecordForm):
+    scalar_fields = (*communication.NOTE_FIELDS, "owner_id", "department_id")
+
+
+class CallForm(RecordForm):
+    scalar_fields = (*communication.CALL_FIELDS, "owner_id", "department_id")
+    direction_choices = Direction.choices
+    outcome_choices = Call.Outcome.choices
+
+    def __init__(self, data=None, **kwargs):
+        super().__init__(data, **kwargs)
+        if self.is_new:
+            self.data.setdefault("direction", Direction.OUTBOUND)
+            self.data.setdefault("outcome", Call.Outcome.ANSWERED)
+
+
+class EmailForm(RecordForm):
+    scalar_fields = (*communication.EMAIL_FIELDS, "owner_id", "department_id")
+    direction_choices = Direction.choices

@@ -115,3 +115,120 @@ class Notification(models.Model):
 
     def __str__(self):
         return self.title
+
+
+# -- the timeline's entries: notes, calls, emails ---------------------------------------------
+
+
+class Note(BusinessRecord):
+    body = models.TextField(_("note"))
+    # When it happened or was written: where it shows on timelines.
+    noted_at = models.DateTimeField(_("date"), default=timezone.now)
+
+    name_fields = ("body",)
+
+    class Meta:
+        ordering = ["-noted_at", "-id"]
+        verbose_name = _("note")
+        verbose_name_plural = _("notes")
+        indexes = [
+            models.Index(fields=["noted_at", "id"], name="note_noted"),
+            models.Index(fields=["updated_at", "id"], name="note_updated"),
+        ]
+
+    def __str__(self):
+        first_line = self.body.strip().splitlines()[0] if self.body.strip() else ""
+        return first_line if len(first_line) <= 80 else first_line[:79] + "…"
+
+    def search_text(self) -> str:
+        return self.body
+
+
+class Direction(models.TextChoices):
+    INBOUND = "in", _("incoming")
+    OUTBOUND = "out", _("outgoing")
+
+
+class Call(BusinessRecord):
+    class Outcome(models.TextChoices):
+        PLANNED = "planned", pgettext_lazy("call", "to make")
+        ANSWERED = "answered", pgettext_lazy("call", "answered")
+        NO_ANSWER = "no_answer", pgettext_lazy("call", "no answer")
+        BUSY = "busy", pgettext_lazy("call", "busy")
+        VOICEMAIL = "voicemail", pgettext_lazy("call", "voicemail")
+        FAILED = "failed", pgettext_lazy("call", "failed")
+
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    # The other side's number and ours, E.164 when they parse, else as given.
+    their_number = models.CharField(_("their number"), max_length=40, blank=True)
+    our_number = models.CharField(_("our number"), max_length=40, blank=True)
+    # When it took place, or (to make) when it is planned.
+    started_at = models.DateTimeField(_("time"), default=timezone.now)
+    duration_seconds = models.PositiveIntegerField(_("duration (seconds)"), null=True, blank=True)
+    outcome = models.CharField(
+        _("outcome"), max_length=12, choices=Outcome.choices, default=Outcome.ANSWERED
+    )
+    recording_url = models.URLField(_("recording"), max_length=500, blank=True)
+    summary = models.TextField(_("summary"), blank=True)
+
+    class Meta:
+        ordering = ["-started_at", "-id"]
+        verbose_name = _("call")
+        verbose_name_plural = _("calls")
+        indexes = [
+            models.Index(fields=["started_at", "id"], name="call_started"),
+            models.Index(fields=["owner", "outcome", "started_at"], name="call_owner_outcome"),
+            models.Index(fields=["updated_at", "id"], name="call_updated"),
+        ]
+
+    def __str__(self):
+        direction = self.get_direction_display().capitalize()
+        return f"{direction} · {self.their_number}" if self.their_number else direction
+
+    def search_text(self) -> str:
+        return f"{self.their_number} {self.our_number} {self.summary}"
+
+    @property
+    def duration_text(self) -> str:
+        """The duration as minutes:seconds ("" if not known)."""
+        if self.duration_seconds is None:
+            return ""
+        minutes, seconds = divmod(self.duration_seconds, 60)
+        return f"{minutes}:{seconds:02d}"
+
+
+class EmailMessage(BusinessRecord):
+    """A stored email (written by hand or, later, synced from a mailbox)."""
+
+    direction = models.CharField(
+        _("direction"), max_length=3, choices=Direction.choices, default=Direction.OUTBOUND
+    )
+    subject = models.CharField(_("subject"), max_length=500)
+    from_address = models.CharField(_("from"), max_length=320, blank=True)
+    to_addresses = models.TextField(_("to"), blank=True)
+    cc_addresses = models.TextField(_("cc"), blank=True)
+    sent_at = models.DateTimeField(_("sent"), default=timezone.now)
+    body_text = models.TextField(_("text"), blank=True)
+    # Sanitised on every write (nh3): shown as HTML as it is stored.
+    body_html = models.TextField(_("HTML"), blank=True)
+    message_id = models.CharField(_("Message-ID"), max_length=500, blank=True)
+
+    name_fields = ("subject",)
+
+    class Meta:
+        ordering = ["-sent_at", "-id"]
+        verbose_name = _("email")
+        verbose_name_plural = _("emails")
+        indexes = [
+            models.Index(fields=["sent_at", "id"], name="email_sent"),
+            models.Index(fields=["subject", "id"], name="email_subject"),
+            models.Index(fields=["updated_at", "id"], name="email_updated"),
+        ]
+
+    def __str__(self):
+        return self.subject
+
+    def search_text(self) -> str:
+        return f"{self.subject} {self.from_address} {self.to_addresses} {self.body_text}"

@@ -8,6 +8,7 @@ from pydantic import Field
 
 from kontor.core.api import DbInt, PlacedIn, Ref, VersionedIn, ref
 
+from .entry_schemas import LINKS, LinkIn, LinkOut
 from .models import Task
 
 Status = Literal["open", "in_progress", "done", "cancelled"]
@@ -26,6 +27,7 @@ class TaskIn(PlacedIn):
         description="When the assignee gets a reminder (without an offset: the server's zone)",
     )
     owner_id: DbInt | None = Field(None, description="The assignee; defaults to you")
+    links: list[LinkIn] | None = Field(None, description=LINKS)
 
 
 class TaskPatch(PlacedIn, VersionedIn):
@@ -37,6 +39,7 @@ class TaskPatch(PlacedIn, VersionedIn):
     due_time: datetime.time | None = None
     remind_at: datetime.datetime | None = None
     owner_id: DbInt | None = Field(None, description="The assignee")
+    links: list[LinkIn] | None = Field(None, description=LINKS)
 
 
 class TaskOut(Schema):
@@ -51,6 +54,9 @@ class TaskOut(Schema):
     overdue: bool = Field(description="Still to do, and its day or moment has passed")
     completed_at: datetime.datetime | None
     created_by: Ref | None = Field(description="Who set the task")
+    links: list[LinkOut] | None = Field(
+        description="The records it is about that you may see; only in one record's answer"
+    )
     owner: Ref | None = Field(description="The assignee")
     department: Ref | None
     custom: dict[str, Any] = Field(description="Custom field values you may see, by API name")
@@ -72,6 +78,7 @@ def task_out(task: Task) -> dict:
         "overdue": task.is_overdue,
         "completed_at": task.completed_at,
         "created_by": ref(task.created_by),
+        "links": getattr(task, "timeline_links", None),
         "owner": ref(task.owner),
         "department": ref(task.department),
         "version": task.version,

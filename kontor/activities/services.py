@@ -14,7 +14,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from kontor.core import bulk
+from kontor.core import bulk, timeline
 from kontor.core import services as records
 
 from . import reminders
@@ -86,12 +86,14 @@ def create_task(data: dict, *, actor) -> Task:
     task = Task(created_by_id=getattr(actor, "pk", None))
     errors = records.FieldErrors()
     _apply_fields(task, data, actor, errors)
+    links = timeline.read_links(data, actor, errors)
     records.place_new(task, data, actor, errors)
     _add_model_errors(task, errors)
     errors.raise_if_any()
     _follow_status(task)
     with transaction.atomic():
         task = records.create_record(task, actor=actor)
+        timeline.set_links(task, links or [])
         reminders.sync_task_reminder(
             task, remind_changed=task.remind_at is not None, status_changed=False
         )
@@ -105,6 +107,7 @@ def update_task(task: Task, data: dict, *, actor, expected_version=None) -> Task
         before.update(remind_at=target.remind_at, status=target.status)
         errors = records.FieldErrors()
         _apply_fields(target, data, actor, errors)
+        before["links"] = timeline.read_links(data, actor, errors)
         records.place_edited(target, data, actor, errors)
         _add_model_errors(target, errors)
         errors.raise_if_any()
@@ -112,6 +115,8 @@ def update_task(task: Task, data: dict, *, actor, expected_version=None) -> Task
 
     with transaction.atomic():
         task = records.update_record(task, apply, actor=actor, expected_version=expected_version)
+        if before["links"] is not None:
+            timeline.set_links(task, before["links"])
         reminders.sync_task_reminder(
             task,
             remind_changed=task.remind_at != before["remind_at"],

@@ -16,6 +16,7 @@ from kontor.core.types import (
     FilterKind,
     MenuEntry,
     RecordType,
+    Timeline,
     Verbs,
 )
 
@@ -74,6 +75,13 @@ class TaskType(RecordType):
     singular = _("task")
     plural = _("tasks")
     menu = MenuEntry(_("Tasks"), order=30)
+    # A task shows on the timelines of the records it is about from when it was set.
+    timeline = Timeline(
+        "created_at",
+        "activities/_task_entry.html",
+        quick_template="activities/_task_quick.html",
+        label=_("Tasks"),
+    )
     home_widget = True
     sorts = {
         "due": ("due_date", "due_time", "id"),

@@ -3,6 +3,7 @@ from django.urls import path
 from kontor.web.records import record_urls
 
 from . import live, views
+from .entry_types import ENTRY_TYPES
 from .types import TASK
 
 app_name = "activities"
@@ -16,4 +17,5 @@ urlpatterns = [
     path("notifications/read/", views.mark_all_read, name="notifications_read"),
     path("notifications/<int:pk>/", views.open_notification, name="notification_open"),
     *record_urls(TASK),
+    *(url for entry_type in ENTRY_TYPES for url in record_urls(entry_type)),
 ]

@@ -25,6 +25,8 @@ from . import bulk, queries, schemas, services
 from .forms import CompanyForm, PersonForm
 from .models import Company, Email, Person, Phone
 
+PERSON_OBJECT_TYPE = Person._meta.label_lower
+
 # -- export cells -----------------------------------------------------------------------------
 
 
@@ -338,6 +340,11 @@ class CompanyType(ContactType):
         "prepare_hits": queries.company_hits,
         "document_reads": ("phones", "emails"),
     }
+
+    def timeline_subjects(self, obj):
+        # A company's timeline holds its people's entries too.
+        people = Person.objects.filter(company_id=obj.pk).values("pk")
+        return [*super().timeline_subjects(obj), (PERSON_OBJECT_TYPE, people)]
 
     @property
     def columns(self):

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
-from . import customfields, files, search, types
+from . import customfields, files, search, timeline, types
 from .api import MAX_LIMIT, MAX_OFFSET, ErrorOut, Page, page
 from .errors import NotFound, ValidationFailed
 from .models import Attachment, AuditEntry
@@ -264,3 +264,80 @@ def delete_attachment(request, attachment_id: int):
     attachment = files.attachment_for(request.user, attachment_id)
     files.delete_attachment(attachment, actor=request.user)
     return Status(204, None)
+
+
+# -- timelines -------------------------------------------------------------------------------
+
+
+class TimelineLinkOut(Schema):
+    type: str
+    id: int
+    name: str
+    url: str
+
+
+class TimelineItem(Schema):
+    type: str = Field(description="The entry's type: note, call, email, meeting, task, ...")
+    id: int
+    title: str
+    occurred_at: datetime.datetime = Field(description="Where it stands on the timeline")
+    url: str
+    about: list[TimelineLinkOut] = Field(
+        description="The other records it is about that you may see"
+    )
+
+
+class TimelineFilters(Schema):
+    record: str = Field(description='The record whose timeline to read: "person:12"')
+    kind: list[str] = Field([], description="Only these entry types (note, call, ...)")
+    q: str = Field("", description="Only entries whose text matches")
+    after: str = Field("", description="The `next` of the page before")
+    limit: int = Field(timeline.PAGE_SIZE, ge=1, le=100)
+
+
+class TimelineOut(Schema):
+    items: list[TimelineItem]
+    next: str = Field(description="Pass as `after` for the next (older) page; empty at the end")
+
+
+@router.get(
+    "/activities",
+    response={200: TimelineOut, 404: ErrorOut, 422: ErrorOut},
+    tags=["activities"],
+    operation_id="timeline",
+)
+def record_timeline(request, filters: Query[TimelineFilters]):
+    """A record's timeline, newest first: the entries about it you may see (a company's
+    include its people's)."""
+    name, pk = timeline.parse_link(filters.record)
+    rt = types.by_name(name)
+    if rt is None or pk is None:
+        raise ValidationFailed(errors={"record": [_("Name a record as type:id.")]})
+    obj = rt.one(request.user, pk)
+    unknown = [k for k in filters.kind if k not in {t.name for t in timeline.entry_types()}]
+    if unknown:
+        raise ValidationFailed(
+            errors={"kind": [_("Unknown kind: %(kind)s.") % {"kind": unknown[0]}]}
+        )
+    found = timeline.feed(
+        request.user,
+        obj,
+        kinds=filters.kind,
+        text=filters.q.strip(),
+        cursor=filters.after,
+        limit=filters.limit,
+    )
+    return {
+        "items": [
+            {
+                "type": entry.rt.name,
+                "id": entry.obj.pk,
+                "title": str(entry.obj),
+                "occurred_at": entry.occurred_at,
+                "url": entry.rt.url_of(entry.obj),
+                "about": [link._asdict() for link in entry.about],
+            }
+            for entry in found.entries
+        ],
+        "next": found.next_cursor,
+    }

@@ -263,6 +263,40 @@ class TimerFiring(models.Model):
         return f"{self.timer_id}#{self.occurrence}"
 
 
+class TimelineLink(models.Model):
+    """An entry (a note, call, email, meeting, task) on the timeline of a record it is about.
+
+    One row per (entry, record); the entry's moment and placement are copied here, so that
+    a record's timeline (with the people of a company) is one indexed read, scoped by
+    the entry type's grants on these columns like a record's own (``core.timeline``).
+    """
+
+    entry_type = models.CharField(max_length=100)
+    entry_id = models.BigIntegerField()
+    subject_type = models.CharField(max_length=100)
+    subject_id = models.BigIntegerField()
+    occurred_at = models.DateTimeField()
+    owner_id = models.BigIntegerField(null=True)
+    department_id = models.BigIntegerField(null=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["entry_type", "entry_id", "subject_type", "subject_id"],
+                name="timeline_link_unique",
+            )
+        ]
+        indexes = [
+            models.Index(
+                fields=["subject_type", "subject_id", "-occurred_at", "-entry_id"],
+                name="timeline_of_subject",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.entry_type}#{self.entry_id} on {self.subject_type}#{self.subject_id}"
+
+
 def _value_field(verbose_name):
     """A JSON column holding one custom value (a default or a bound), typed as values are."""
     return CustomValuesField(verbose_name, null=True, blank=True)

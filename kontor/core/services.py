@@ -19,7 +19,7 @@ from django.db.models import F
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
-from . import audit, customfields, events, search, timers
+from . import audit, customfields, events, search, timeline, timers
 from .access import (
     Action,
     may,
@@ -218,6 +218,8 @@ def _event_type(obj, verb: str) -> str:
 
 def _after_write(obj, verb: str, *, actor, changes: dict) -> None:
     audit.record(_event_type(obj, verb), obj, actor=actor, changes=changes)
+    if verb == "updated":
+        timeline.refresh(obj)
     if search.is_registered(obj):
         if verb == "deleted":
             search.unindex(obj)
@@ -372,6 +374,7 @@ def delete_record(obj, *, actor, expected_version: int | None = None) -> None:
         )
         # Work due about it (a task's reminder) goes with it.
         timers.cancel(obj)
+        timeline.forget(obj)
         obj.delete()
         for attachment in attachments:
             attachment.delete()

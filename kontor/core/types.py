@@ -136,6 +136,17 @@ class Verbs:
 
 
 @dataclass(frozen=True)
+class Timeline:
+    """How a type's records show on the timelines of the records they are about
+    (``core.timeline``): a note, a call, a meeting, a task."""
+
+    moment_field: str  # the field that places an entry in time ("started_at")
+    template: str  # the entry's partial; its context holds ``entry`` (a timeline.Entry)
+    quick_template: str = ""  # a short create form on a record's timeline, if any
+    label: str = ""  # the kind's name in the timeline's filter ("Calls")
+
+
+@dataclass(frozen=True)
 class MenuEntry:
     label: str
     order: int = 100
@@ -215,6 +226,8 @@ class RecordType(AuditedType):
     search_placeholder: str = _("Search by name…")  # the list's search box
     owner_label: str = _("Owner")  # what the type calls a record's owner ("Assignee")
     mine_label: str = _("My records")  # the list's "owned by me" box ("Assigned to me")
+    # Records of this type are timeline entries (see ``Timeline``); None: they are not.
+    timeline: Timeline | None = None
 
     # Phrases naming the type. A language declines a type's name ("нет людей"), so a
     # built-in type spells each one out; these defaults serve types named at run time.
@@ -243,6 +256,23 @@ class RecordType(AuditedType):
 
     def sorts_for(self, user) -> dict[str, tuple[str, ...]]:
         return self.sorts
+
+    # -- timeline ----------------------------------------------------------------------------
+
+    @property
+    def shows_timeline(self) -> bool:
+        """Whether a record's page has a timeline tab: every type that is not itself an
+        entry on timelines."""
+        return self.timeline is None
+
+    def timeline_subjects(self, obj) -> list[tuple[str, Iterable[int]]]:
+        """Whose links make up ``obj``'s timeline: (object type, ids or an id subquery);
+        a company adds its people's."""
+        return [(self.object_type, [obj.pk])]
+
+    def timeline_queryset(self, user):
+        """An entry type's records as its timeline entries read them."""
+        return self.base_queryset(user, Action.VIEW)
 
     def list_query(self, user, filters: ListFilters | None = None, *, action=Action.VIEW):
         """Records ``user`` may ``action`` (view, or export for exports), filtered and sorted.
@@ -311,8 +341,15 @@ class RecordType(AuditedType):
 
     def api_one(self, user, pk):
         """One record to view, read for ``to_out`` (the API's answer), or NotFound; a type
-        whose ``to_out`` reads its own lists reads less here than the detail page does."""
-        return self.one(user, pk)
+        whose ``to_out`` reads its own lists reads less here than the detail page does.
+        A timeline entry carries the records it is about that ``user`` may see
+        (``timeline_links``)."""
+        obj = self.one(user, pk)
+        if self.timeline:
+            from .timeline import link_refs
+
+            obj.timeline_links = link_refs(user, obj)
+        return obj
 
     def list_columns(self, user) -> list[Column]:
         """The list's columns for ``user``: the type's own, then one per custom field they

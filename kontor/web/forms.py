@@ -7,6 +7,9 @@ type's form lists its ``scalar_fields`` and may add repeated rows (contacts' pho
 
 from __future__ import annotations
 
+import datetime
+
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kontor.core.inputs import as_db_id
@@ -14,6 +17,16 @@ from kontor.core.inputs import as_db_id
 CUSTOM_PREFIX = "custom."
 # The names of the custom inputs that hold several values (multiple choice).
 MULTIPLE_MARK = "custom-multiple"
+
+
+def _input_value(value):
+    """A field's value as its input shows it: a moment in the reader's zone to the
+    minute (a datetime-local input), a date or time in ISO form."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime.datetime):
+        return timezone.localtime(value).strftime("%Y-%m-%dT%H:%M")
+    return value.isoformat() if hasattr(value, "isoformat") else value
 
 
 class RecordForm:
@@ -30,6 +43,9 @@ class RecordForm:
         data: dict = {f: post[f].strip() for f in cls.scalar_fields if f in post}
         form = cls(data, is_new=is_new)
         form.read_custom(post)
+        if "links" in post:
+            # The records a timeline entry is about ("person:12"), as its services read them.
+            form.data["links"] = post.getlist("links")
         form.read_post(post)
         for key in data:
             if key.endswith("_id"):
@@ -57,12 +73,7 @@ class RecordForm:
     def from_record(cls, obj) -> RecordForm:
         data = {}
         for f in cls.scalar_fields:
-            value = getattr(obj, f)
-            data[f] = (
-                ""
-                if value is None
-                else (value.isoformat() if hasattr(value, "isoformat") else value)
-            )
+            data[f] = _input_value(getattr(obj, f))
         form = cls(data, is_new=False)
         form.read_record(obj)
         return form

@@ -27,7 +27,7 @@ from django.views import View
 
 from kontor.accounts.models import Department
 from kontor.accounts.queries import assignable_owners, placement_department_tree
-from kontor.core import customfields, files, services, types
+from kontor.core import customfields, files, services, timeline, types
 from kontor.core.access import Action, may, record_in_scope, require
 from kontor.core.customfields.services import may_manage_fields
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
@@ -71,14 +71,17 @@ class RecordView(View):
         return {a: may(self.request.user, self.rt.object_type, a) for a in Action.all}
 
     def safe_next(self, fallback: str) -> str:
-        target = self.request.POST.get("next", "")
-        if url_has_allowed_host_and_scheme(
+        return self.safe_back(self.request.POST.get("next", "")) or fallback
+
+    def safe_back(self, target: str) -> str:
+        """``target`` if it is a page of this site to go back to, else ""."""
+        if target and url_has_allowed_host_and_scheme(
             target,
             allowed_hosts={self.request.get_host()},
             require_https=self.request.is_secure(),
         ):
             return target
-        return fallback
+        return ""
 
 
 # -- list ------------------------------------------------------------------------------------
@@ -461,6 +464,31 @@ def related(user, rt: RecordType, obj) -> dict:
     return {"linked": linked, "linking": linking}
 
 
+def timeline_context(request, obj) -> dict:
+    """A record's timeline tab: a page of entries (filtered by kind and text, after a
+    cursor) and the short forms that add an entry about it."""
+    user = request.user
+    kinds = [k for k in request.GET.getlist("kind") if k]
+    text = request.GET.get("q", "").strip()
+    page = timeline.feed(user, obj, kinds=kinds, text=text, cursor=request.GET.get("after", ""))
+    return {
+        "timeline": page,
+        "timeline_kinds": [(rt.name, rt.timeline.label) for rt in timeline.entry_types()],
+        "timeline_chosen": kinds,
+        "timeline_q": text,
+        "timeline_more_url": request.path + query_string(request.GET, after=page.next_cursor)
+        if page.next_cursor
+        else "",
+        "timeline_filtered": bool(kinds or text),
+        "quick_add": [
+            rt
+            for rt in timeline.entry_types()
+            if rt.timeline.quick_template and may(user, rt.object_type, Action.CREATE)
+        ],
+        "link_to_here": f"{types.by_model(type(obj)).name}:{obj.pk}",
+    }
+
+
 def _tab_label(rt: RecordType) -> str | None:
     """The related tab's name: the one linked type's, or "Related"; None if nothing links."""
     links = [target.singular for _name, target in rt.links()]
@@ -478,6 +506,8 @@ class DetailView(RecordView):
         rt, user = self.rt, request.user
         obj = rt.one(user, pk)
         tabs = [("profile", _("Profile"))]
+        if rt.shows_timeline and timeline.entry_types():
+            tabs.append(("timeline", _("Timeline")))
         if related_label := _tab_label(rt):
             tabs.append(("related", related_label))
         tabs += [("documents", _("Documents")), ("history", _("History"))]
@@ -497,6 +527,10 @@ class DetailView(RecordView):
         }
         if tab == "profile":
             context["custom_values"] = custom_values(user, rt, obj)
+        elif tab == "timeline":
+            context.update(timeline_context(request, obj))
+            if request.htmx and request.htmx.target == "timeline-more":
+                return render(request, "web/records/_timeline.html#timeline_entries", context)
         elif tab == "related":
             context["related"] = related(user, rt, obj)
         elif tab == "documents":
@@ -551,7 +585,8 @@ class FormView(RecordView):
             extra["form_message"] = exc.message
             return 403
         messages.success(self.request, done % {"name": obj})
-        return redirect(self.rt.url("detail", obj.pk))
+        # A record added from another's page (a note on a person's timeline) goes back there.
+        return redirect(self.safe_next(self.rt.url("detail", obj.pk)))
 
 
 def custom_inputs(user, rt: RecordType, form, obj) -> list[dict]:
@@ -642,8 +677,11 @@ class CreateView(FormView):
         for name in self.rt.initial_fields:
             if (value := as_db_id(request.GET.get(name))) is not None:
                 data[name] = value
+        if links := request.GET.getlist("links"):
+            data["links"] = links
         form = self.rt.form_class(data, is_new=True)
-        return render(request, self.template_name, self.form_context(form))
+        context = self.form_context(form, next=self.safe_back(request.GET.get("next", "")))
+        return render(request, self.template_name, context)
 
     @method_decorator(service_errors)
     def post(self, request):
@@ -666,7 +704,9 @@ class CreateView(FormView):
             if not isinstance(outcome, int):
                 return outcome
             status = outcome
-        context = self.form_context(form, **extra)
+        context = self.form_context(
+            form, next=self.safe_back(request.POST.get("next", "")), **extra
+        )
         return render(request, self.template_name, context, status=status)
 
 
@@ -701,7 +741,9 @@ class EditView(FormView):
             if not isinstance(outcome, int):
                 return outcome
             status = outcome
-        context = self.form_context(form, **extra)
+        context = self.form_context(
+            form, next=self.safe_back(request.POST.get("next", "")), **extra
+        )
         return render(request, self.template_name, context, status=status)
 
 

@@ -140,6 +140,48 @@ TASK = Sample(
     invalid_form=({"due_date": "", "due_time": "10:30"}, "due_date"),
 )
 
+# -- the timeline's entries -----------------------------------------------------------------
+
+NOTE = Sample(
+    data=lambda mark: {"body": mark},
+    form=lambda mark: {"body": mark, "noted_at": ""},
+    marker_field="body",
+    change=("body", "Changed by the standard tests"),
+    invalid=({"body": "  "}, "body"),
+    invalid_form=({"body": ""}, "body"),
+)
+
+CALL = Sample(
+    data=lambda mark: {"their_number": "+49 30 1234567", "summary": mark, "duration_seconds": 95},
+    form=lambda mark: {
+        "direction": "in",
+        "their_number": "030 1234567",
+        "outcome": "answered",
+        "started_at": "2026-11-30T10:15",
+        "duration_seconds": "95",
+        "summary": mark,
+    },
+    marker_field="summary",
+    change=("summary", "Changed by the standard tests"),
+    invalid=({"recording_url": "javascript:alert(1)"}, "recording_url"),
+    invalid_form=({"started_at": "yesterday"}, "started_at"),
+)
+
+EMAIL = Sample(
+    data=lambda mark: {"subject": mark, "from_address": "anna@example.com", "body_text": "Hi"},
+    form=lambda mark: {
+        "subject": mark,
+        "direction": "in",
+        "from_address": "anna@example.com",
+        "to_addresses": "sales@bcompany.example",
+        "body_text": "Hello",
+    },
+    marker_field="subject",
+    change=("body_text", "Changed by the standard tests"),
+    invalid=({"subject": ""}, "subject"),
+    invalid_form=({"subject": " "}, "subject"),
+)
+
 # -- custom objects: a name and notes, the fields every custom object has -----------------
 
 CUSTOM_OBJECT = Sample(
@@ -190,6 +232,9 @@ SAMPLES: dict[str, Sample] = {
     "contacts.person": PERSON,
     "contacts.company": COMPANY,
     "activities.task": TASK,
+    "activities.note": NOTE,
+    "activities.call": CALL,
+    "activities.emailmessage": EMAIL,
     "objects.matrix_site": CUSTOM_OBJECT,
 }
 

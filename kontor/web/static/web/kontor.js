@@ -192,3 +192,15 @@
     }
   });
 })();
+
+// A text area marked data-submit-on-ctrl-enter (a quick note) sends its form on Ctrl+Enter
+// (Cmd+Enter on a Mac), so that a note is added without reaching for the mouse.
+(function () {
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Enter" || !(event.ctrlKey || event.metaKey)) return;
+    if (!event.target.matches("[data-submit-on-ctrl-enter]")) return;
+    event.preventDefault();
+    var form = event.target.form;
+    if (form.requestSubmit) form.requestSubmit(); else form.submit();
+  });
+})();

@@ -1,0 +1,297 @@
+"""Timelines: for any record, the notes, calls, emails, meetings and tasks about it.
+
+A record type whose records are timeline entries says so with ``RecordType.timeline``
+(the field that places an entry in time, the partial that shows it). What an entry is
+about is a set of links (``core.TimelineLink``), any registered records, written by the
+entry type's services (``read_links`` from input, ``set_links``); the engine keeps each
+link's copy of the entry's moment, owner and department current on every write
+(``refresh``) and drops the links of a deleted record (``forget``).
+
+A record's timeline reads the links of the records its type names
+(``RecordType.timeline_subjects``: a company's are its own and its people's), scoped for
+each entry type by that type's grants on the copied owner and department, newest first,
+a page at a time after a cursor.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass, field
+from typing import NamedTuple
+
+from django.db.models import Q
+from django.utils.dateparse import parse_datetime
+from django.utils.translation import gettext as _
+
+from . import types
+from .access import Action, object_type_of, scope_q
+from .inputs import as_db_id
+from .models import TimelineLink
+from .types import ListFilters, RecordType
+
+PAGE_SIZE = 30
+# Links one entry may have: a meeting's participants, a task's records.
+MAX_LINKS = 100
+
+
+def entry_types() -> list[RecordType]:
+    return [rt for rt in types.record_types() if rt.timeline]
+
+
+def _entry_type_of(obj) -> RecordType | None:
+    rt = types.by_model(type(obj))
+    return rt if rt is not None and getattr(rt, "timeline", None) else None
+
+
+# -- writing -----------------------------------------------------------------------------------
+
+
+def parse_link(raw) -> tuple[str, int | None]:
+    """A link from input: ``"person:12"`` or ``{"type": "person", "id": 12}``."""
+    if isinstance(raw, dict):
+        return str(raw.get("type", "")), as_db_id(raw.get("id"))
+    name, _sep, pk = str(raw).partition(":")
+    return name.strip(), as_db_id(pk.strip())
+
+
+def read_links(data: dict, actor, errors, name: str = "links") -> list | None:
+    """The records ``data[name]`` names, each one ``actor`` may see; None if not given.
+
+    A link to a record the actor cannot see is the same "unknown" as one to nothing.
+    """
+    raw = data.get(name)
+    if raw is None:
+        return None
+    if isinstance(raw, str | dict):
+        raw = [raw]
+    if len(raw) > MAX_LINKS:
+        errors.add(name, _("Link at most %(count)d records.") % {"count": MAX_LINKS})
+        return []
+    found = []
+    for item in raw:
+        type_name, pk = parse_link(item)
+        rt = types.by_name(type_name)
+        record = rt.visible(actor).filter(pk=pk).first() if rt and pk is not None else None
+        if record is None:
+            errors.add(name, str(rt.unknown_text) if rt else _("Unknown record."))
+            continue
+        if record not in found:
+            found.append(record)
+    return found
+
+
+def _copied(entry) -> dict:
+    rt = _entry_type_of(entry)
+    return {
+        "occurred_at": getattr(entry, rt.timeline.moment_field),
+        "owner_id": entry.owner_id,
+        "department_id": entry.department_id,
+    }
+
+
+def set_links(entry, subjects) -> None:
+    """Make ``subjects`` the records ``entry`` is about: links added and removed."""
+    entry_type = object_type_of(entry)
+    rows = TimelineLink.objects.filter(entry_type=entry_type, entry_id=entry.pk)
+    wanted = {(object_type_of(s), s.pk) for s in subjects}
+    existing = set(rows.values_list("subject_type", "subject_id"))
+    for subject_type, subject_id in existing - wanted:
+        rows.filter(subject_type=subject_type, subject_id=subject_id).delete()
+    copied = _copied(entry)
+    TimelineLink.objects.bulk_create(
+        TimelineLink(
+            entry_type=entry_type,
+            entry_id=entry.pk,
+            subject_type=subject_type,
+            subject_id=subject_id,
+            **copied,
+        )
+        for subject_type, subject_id in sorted(wanted - existing)
+    )
+
+
+def refresh(entry) -> None:
+    """Copy ``entry``'s moment and placement to its links (after any write of it)."""
+    if _entry_type_of(entry) is None:
+        return
+    TimelineLink.objects.filter(entry_type=object_type_of(entry), entry_id=entry.pk).update(
+        **_copied(entry)
+    )
+
+
+def forget(record) -> None:
+    """A deleted record leaves every timeline: as an entry and as what entries are about."""
+    object_type = object_type_of(record)
+    TimelineLink.objects.filter(
+        Q(entry_type=object_type, entry_id=record.pk)
+        | Q(subject_type=object_type, subject_id=record.pk)
+    ).delete()
+
+
+def linked_records(user, entry) -> list:
+    """The records ``entry`` is about that ``user`` may see, by type."""
+    links = TimelineLink.objects.filter(entry_type=object_type_of(entry), entry_id=entry.pk)
+    by_type: dict[str, list[int]] = {}
+    for subject_type, subject_id in links.values_list("subject_type", "subject_id"):
+        by_type.setdefault(subject_type, []).append(subject_id)
+    found = []
+    for subject_type, ids in by_type.items():
+        rt = types.get(subject_type)
+        if isinstance(rt, RecordType):
+            found += list(_by_name(rt.visible(user).filter(pk__in=ids)))
+    return found
+
+
+def link_refs(user, entry) -> list[dict]:
+    """``linked_records`` as the API names them: type name, id, name."""
+    return [
+        {"type": types.by_model(type(record)).name, "id": record.pk, "name": str(record)}
+        for record in linked_records(user, entry)
+    ]
+
+
+def _by_name(qs):
+    """Records read for their name and link only (a model's ``name_fields``)."""
+    fields = getattr(qs.model, "name_fields", None)
+    return qs.only("pk", *fields) if fields else qs
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+class Link(NamedTuple):
+    """A record an entry is about, as a timeline names it."""
+
+    type: str  # the record type's name ("person")
+    id: int
+    name: str
+    url: str
+
+
+@dataclass
+class Entry:
+    rt: RecordType
+    obj: object
+    occurred_at: datetime.datetime
+    # The other records it is about that the reader may see.
+    about: list[Link] = field(default_factory=list)
+
+    @property
+    def cursor(self) -> str:
+        return f"{self.occurred_at.isoformat()}|{self.obj.pk}|{self.rt.name}"
+
+
+@dataclass
+class TimelinePage:
+    entries: list[Entry]
+    next_cursor: str  # "" at the end
+
+
+def parse_cursor(cursor: str):
+    """(moment, id, type name) from a page's cursor, or None for the first page."""
+    moment, _sep, rest = (cursor or "").partition("|")
+    pk, _sep, name = rest.partition("|")
+    moment = parse_datetime(moment) if moment else None
+    pk = as_db_id(pk)
+    if moment is None or pk is None or types.by_name(name) is None:
+        return None
+    return moment, pk, types.by_name(name).object_type
+
+
+def _subjects_q(rt: RecordType, record) -> Q:
+    condition = Q(pk__in=[])
+    for subject_type, ids in rt.timeline_subjects(record):
+        condition |= Q(subject_type=subject_type, subject_id__in=ids)
+    return condition
+
+
+def _visible_q(user, kinds, text: str) -> Q:
+    """Entries of the chosen kinds ``user`` may see (and that match ``text``)."""
+    condition = Q(pk__in=[])
+    for rt in entry_types():
+        if kinds and rt.name not in kinds:
+            continue
+        scope = scope_q(user, rt.model, Action.VIEW)
+        if scope is None:
+            continue
+        of_type = Q(entry_type=rt.object_type) & scope
+        if text:
+            matching = rt.list_query(user, ListFilters(q=text)).order_by().values("pk")
+            of_type &= Q(entry_id__in=matching)
+        condition |= of_type
+    return condition
+
+
+def feed(user, record, *, kinds=(), text="", cursor="", limit=PAGE_SIZE) -> TimelinePage:
+    """The page of ``record``'s timeline after ``cursor``, newest first.
+
+    ``record`` must be one the reader may see (the caller read it through its type's door).
+    """
+    rt = types.by_model(type(record))
+    rows = TimelineLink.objects.filter(_subjects_q(rt, record), _visible_q(user, kinds, text))
+    after = parse_cursor(cursor)
+    if after:
+        moment, pk, entry_type = after
+        rows = rows.filter(
+            Q(occurred_at__lt=moment)
+            | Q(occurred_at=moment, entry_id__lt=pk)
+            | Q(occurred_at=moment, entry_id=pk, entry_type__lt=entry_type)
+        )
+    # An entry about a company and one of its people is one entry.
+    page = list(
+        rows.values_list("occurred_at", "entry_id", "entry_type")
+        .distinct()
+        .order_by("-occurred_at", "-entry_id", "-entry_type")[: limit + 1]
+    )
+    more = len(page) > limit
+    entries = _entries(user, page[:limit], record)
+    return TimelinePage(entries, entries[-1].cursor if more and entries else "")
+
+
+def _entries(user, page, record) -> list[Entry]:
+    by_type: dict[str, list[int]] = {}
+    for _moment, pk, entry_type in page:
+        by_type.setdefault(entry_type, []).append(pk)
+    objs = {}
+    for entry_type, ids in by_type.items():
+        rt = types.get(entry_type)
+        for obj in rt.timeline_queryset(user).filter(pk__in=ids):
+            objs[(entry_type, obj.pk)] = obj
+    about = _about(user, by_type, record)
+    entries = []
+    for moment, pk, entry_type in page:
+        obj = objs.get((entry_type, pk))
+        if obj is not None:  # deleted or moved out of scope since the links were read
+            entries.append(
+                Entry(types.get(entry_type), obj, moment, about.get((entry_type, pk), []))
+            )
+    return entries
+
+
+def _about(user, by_type: dict, record) -> dict:
+    """For each entry of a page, the other records it is about that ``user`` may see."""
+    q = Q(pk__in=[])
+    for entry_type, ids in by_type.items():
+        q |= Q(entry_type=entry_type, entry_id__in=ids)
+    links = list(
+        TimelineLink.objects.filter(q)
+        .exclude(subject_type=object_type_of(record), subject_id=record.pk)
+        .values_list("entry_type", "entry_id", "subject_type", "subject_id")
+    )
+    ids_by_subject_type: dict[str, set[int]] = {}
+    for _entry_type, _entry_id, subject_type, subject_id in links:
+        ids_by_subject_type.setdefault(subject_type, set()).add(subject_id)
+    subjects = {}
+    for subject_type, ids in ids_by_subject_type.items():
+        rt = types.get(subject_type)
+        if not isinstance(rt, RecordType):
+            continue
+        for obj in _by_name(rt.visible(user).filter(pk__in=ids)):
+            subjects[(subject_type, obj.pk)] = Link(rt.name, obj.pk, str(obj), rt.url_of(obj))
+    about: dict = {}
+    for entry_type, entry_id, subject_type, subject_id in links:
+        if (subject_type, subject_id) in subjects:
+            about.setdefault((entry_type, entry_id), []).append(
+                subjects[(subject_type, subject_id)]
+            )
+    return about
