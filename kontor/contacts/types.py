@@ -215,7 +215,8 @@ class PersonType(ContactType):
     form_template = "contacts/_person_fields.html"
     form_class = PersonForm
     initial_fields = ("company_id",)
-    hidden_name = _("a company you cannot see")
+    hidden_name = _("a person you cannot see")
+    unknown_text = _("Unknown person.")
     new_label = _("New person")
     search_placeholder = _("Search name, email, phone…")
     empty_title = _("No people yet")
