@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from kontor.core import phones, timeline
+from kontor.core import bulk, phones, timeline
 from kontor.core import services as records
 
 from .models import Call, EmailMessage, Note
@@ -149,6 +149,23 @@ class EntryVerbs:
 
     def delete(self, obj, *, actor, expected_version=None) -> None:
         records.delete_record(obj, actor=actor, expected_version=expected_version)
+
+    def importer(self, record_type, actor) -> bulk.Importer:
+        return EntryImporter(record_type, actor, self)
+
+
+class EntryImporter(bulk.Importer):
+    """An entry's row in a bulk import: the cleaning of a single write (numbers as
+    E.164, email HTML sanitised); its links are the import's own (``core.timeline``)."""
+
+    def __init__(self, record_type, actor, verbs: EntryVerbs):
+        super().__init__(record_type, actor)
+        self.verbs = verbs
+
+    def clean(self, obj, data, errors):
+        apply_fields(obj, data, self.verbs.fields, errors)
+        self.verbs.clean(obj, errors)
+        return {}
 
 
 NOTES = EntryVerbs(Note, NOTE_FIELDS, _clean_note)

@@ -23,10 +23,6 @@ from . import communication, entry_schemas
 from .models import Call, Direction, EmailMessage, Note
 
 
-def _verbs(entry_verbs) -> Verbs:
-    return Verbs(entry_verbs.create, entry_verbs.update, entry_verbs.delete)
-
-
 def _choice_filter(name, label, choices, description) -> Filter:
     def options(user):
         return [(value, text.capitalize()) for value, text in choices]
@@ -64,13 +60,22 @@ class EntryType(RecordType):
     namespace = "activities"
     default_sort = "recent"
 
+    entry_verbs: communication.EntryVerbs
+
+    @property
+    def verbs(self) -> Verbs:
+        return Verbs(self.entry_verbs.create, self.entry_verbs.update, self.entry_verbs.delete)
+
     def to_out(self, obj) -> dict:
         return self.out(obj)
+
+    def importer(self, actor):
+        return self.entry_verbs.importer(self, actor)
 
 
 class NoteType(EntryType):
     model = Note
-    verbs = _verbs(communication.NOTES)
+    entry_verbs = communication.NOTES
     name = "note"
     path = "notes"
     singular = _("note")
@@ -119,7 +124,7 @@ class NoteType(EntryType):
 
 class CallType(EntryType):
     model = Call
-    verbs = _verbs(communication.CALLS)
+    entry_verbs = communication.CALLS
     name = "call"
     path = "calls"
     singular = _("call")
@@ -186,7 +191,7 @@ class CallType(EntryType):
 
 class EmailType(EntryType):
     model = EmailMessage
-    verbs = _verbs(communication.EMAILS)
+    entry_verbs = communication.EMAILS
     name = "email"
     path = "emails"
     singular = _("email")

@@ -33,7 +33,7 @@ from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transac
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit, events, search, stamps
+from . import audit, events, search, stamps, timeline
 from . import services as records
 from .access import Action, may
 from .context import Channel, acting, current
@@ -136,6 +136,7 @@ def import_rows(
     if not may(actor, record_type.object_type, Action.CREATE):
         raise PermissionDenied()
     importer = record_type.importer(actor)
+    links = timeline.ImportLinks(record_type, actor)
     plan = _Plan(record_type, importer)
     placement = records.PlacementChoices(actor, record_type.object_type, Action.CREATE).preload()
     result = ImportResult()
@@ -149,11 +150,17 @@ def import_rows(
         _fewer_collections(),
     ):
         for batch in _batches(rows, batch_size):
-            cleaned = []
+            cleaned, subjects = [], []
             importer.start_batch(batch)
+            links.start_batch(batch)
             for data in batch:
                 row_number += 1
+                row_subjects = links.clean(data)
                 record = _clean_row(plan, importer, placement, data, actor)
+                if isinstance(row_subjects, FieldErrors) and not isinstance(record, FieldErrors):
+                    record = row_subjects
+                elif isinstance(row_subjects, FieldErrors):
+                    record.by_field.update(row_subjects.by_field)
                 if isinstance(record, FieldErrors):
                     result.errors += [
                         RowError(row_number, name, message)
@@ -162,8 +169,14 @@ def import_rows(
                     ]
                 else:
                     cleaned.append(record)
+                    subjects.append(row_subjects)
             if cleaned:
-                result.ids += _write(plan, _prepare(plan, cleaned, actor))
+                objs = [obj for obj, _related in cleaned]
+                result.ids += _write(
+                    plan,
+                    _prepare(plan, cleaned, actor),
+                    then=lambda ids, objs=objs, subjects=subjects: links.write(objs, ids, subjects),
+                )
                 result.created += len(cleaned)
             if progress:
                 progress(row_number)
@@ -613,8 +626,10 @@ def _prepare(plan: _Plan, cleaned: list, actor) -> _Prepared:
     return prepared
 
 
-def _write(plan: _Plan, prepared: _Prepared) -> list[int]:
-    """Insert a prepared batch in one transaction; returns the new records' ids."""
+def _write(plan: _Plan, prepared: _Prepared, then: Callable[[list[int]], None]) -> list[int]:
+    """Insert a prepared batch in one transaction; returns the new records' ids.
+
+    ``then(ids)`` writes what else goes with the records, in their transaction."""
     with transaction.atomic():
         ids = _reserve_ids(plan.model, len(prepared.records))
         for row, pk in zip(prepared.records, ids, strict=True):
@@ -640,4 +655,5 @@ def _write(plan: _Plan, prepared: _Prepared) -> list[int]:
         # The batch's events, in its transaction (the outbox delivers them after commit),
         # built by the database from the audit entries just written.
         events.emit_audited(f"{plan.object_type}.created", plan.object_type, ids)
+        then(ids)
     return ids

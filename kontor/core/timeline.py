@@ -110,6 +110,65 @@ def set_links(entry, subjects) -> None:
     )
 
 
+class ImportLinks:
+    """The links of a bulk import's rows (``links``, as ``read_links`` takes them): each
+    batch's linked records checked with one query per type, written with the records."""
+
+    def __init__(self, record_type: RecordType, actor):
+        self.record_type, self.actor = record_type, actor
+        self.active = bool(record_type.timeline)
+        self.visible: set[tuple[str, int]] = set()
+
+    def start_batch(self, rows: list[dict]) -> None:
+        if not self.active:
+            return
+        wanted: dict[RecordType, set[int]] = {}
+        for row in rows:
+            for raw in row.get("links") or ():
+                name, pk = parse_link(raw)
+                if (rt := types.by_name(name)) is not None and pk is not None:
+                    wanted.setdefault(rt, set()).add(pk)
+        self.visible = {
+            (rt.object_type, pk)
+            for rt, ids in wanted.items()
+            for pk in rt.visible(self.actor).filter(pk__in=ids).values_list("pk", flat=True)
+        }
+
+    def clean(self, row: dict):
+        """The row's links as (object type, id), or its errors (``FieldErrors``)."""
+        from .services import FieldErrors
+
+        found, errors = [], FieldErrors()
+        raw_links = row.get("links") or () if self.active else ()
+        for raw in raw_links:
+            name, pk = parse_link(raw)
+            rt = types.by_name(name)
+            key = (rt.object_type, pk) if rt else None
+            if key not in self.visible:
+                errors.add("links", str(rt.unknown_text) if rt else _("Unknown record."))
+            elif key not in found:
+                found.append(key)
+        return errors if errors.by_field else found
+
+    def write(self, objs: list, ids: list[int], subjects: list[list]) -> None:
+        if not self.active:
+            return
+        moment_field = self.record_type.timeline.moment_field
+        TimelineLink.objects.bulk_create(
+            TimelineLink(
+                entry_type=self.record_type.object_type,
+                entry_id=pk,
+                subject_type=subject_type,
+                subject_id=subject_id,
+                occurred_at=getattr(obj, moment_field),
+                owner_id=obj.owner_id,
+                department_id=obj.department_id,
+            )
+            for obj, pk, keys in zip(objs, ids, subjects, strict=True)
+            for subject_type, subject_id in keys
+        )
+
+
 def refresh(entry) -> None:
     """Copy ``entry``'s moment and placement to its links (after any write of it)."""
     if _entry_type_of(entry) is None:

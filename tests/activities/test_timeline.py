@@ -229,3 +229,30 @@ def test_email_html_is_sanitised_when_stored(org):
     assert "<p>Hello</p>" in email.body_html
     page = browser(org.member_a).get(f"/emails/{email.pk}/").content.decode()
     assert "alert(1)" not in page and "<p>Hello</p>" in page
+
+
+def test_a_bulk_import_links_its_rows_and_cleans_them_as_a_single_write(org, client_co):
+    from kontor.activities.entry_types import CALL, EMAIL
+    from kontor.core import bulk
+
+    company, anna, _boris = client_co
+    hidden = contacts.create_person({"first_name": "Hid", "last_name": "Den"}, actor=org.member_c)
+    result = bulk.import_rows(
+        CALL,
+        [
+            {"their_number": "+49 30 1234567", "summary": "Imported", "links": [f"person:{anna.pk}"]},
+            {"summary": "Hidden link", "links": [f"person:{hidden.pk}"]},
+            {"summary": "Nowhere", "links": ["planet:3"]},
+        ],
+        actor=org.member_a,
+    )
+    assert result.created == 1
+    assert [(e.row, e.field, e.message) for e in result.errors] == [
+        (2, "links", "Unknown person."),
+        (3, "links", "Unknown record."),
+    ]
+    assert titles(org.member_a, company) == ["Outgoing · +49301234567"]
+    emails = bulk.import_rows(
+        EMAIL, [{"subject": "Hi", "body_html": "<p>Hi<script>x()</script></p>"}], actor=org.member_a
+    )
+    assert EMAIL.model.objects.get(pk=emails.ids[0]).body_html == "<p>Hi</p>"
