@@ -24,6 +24,8 @@ from django.utils.translation import gettext as _
 
 from kontor.accounts import services as accounts
 from kontor.accounts.models import Department, Role, User
+from kontor.activities import demo as activities_demo
+from kontor.activities.models import Call, EmailMessage, Note, Task
 from kontor.contacts import bulk
 from kontor.contacts.models import Company, Person
 from kontor.core.access import SYSTEM, Action, Scope
@@ -142,15 +144,29 @@ def load_demo(
             for pk, row in zip(created.ids, company_rows, strict=True)
         ]
         say(_("Importing %(count)d people…") % {"count": people})
-        person_result = bulk.import_people(
-            _person_rows(people, fake, rng, owners, employers), actor=SYSTEM
-        )
+        person_rows = list(_person_rows(people, fake, rng, owners, employers))
+        person_result = bulk.import_people(person_rows, actor=SYSTEM)
         _refuse_rejected_rows(person_result)
+        say(_("Writing a year of tasks, calls, notes and emails…"))
+        activities_demo.load(
+            [
+                activities_demo.Client(
+                    pk,
+                    row["owner_id"],
+                    row["department_id"],
+                    row["emails"][0]["address"],
+                    row["phones"][0]["number"],
+                )
+                for pk, row in zip(person_result.ids, person_rows, strict=True)
+            ],
+            rng,
+        )
     seconds = time.perf_counter() - started
     return (
         _(
             "Loaded B. Company in %(seconds).1f s: %(departments)d departments, "
-            "%(users)d users, %(companies)d companies, %(people)d people."
+            "%(users)d users, %(companies)d companies, %(people)d people, %(tasks)d tasks, "
+            "%(calls)d calls, %(notes)d notes, %(emails)d emails."
         )
         % {"seconds": seconds, **demo_counts()}
         + "\n"
@@ -433,6 +449,15 @@ def demo_counts() -> dict[str, int]:
         "users": User.objects.filter(email__endswith=f"@{DEMO_DOMAIN}").count(),
         "companies": Company.objects.filter(department__in=departments).count(),
         "people": Person.objects.filter(department__in=departments).count(),
+        **{
+            name: model.objects.filter(department__in=departments).count()
+            for name, model in (
+                ("tasks", Task),
+                ("calls", Call),
+                ("notes", Note),
+                ("emails", EmailMessage),
+            )
+        },
     }
 
 

@@ -274,6 +274,9 @@ KONTOR_NOTIFICATION_EMAIL_MINUTES = float(os.environ.get("KONTOR_NOTIFICATION_EM
 # Where users open Kontor: the start of links in mails.
 KONTOR_PUBLIC_URL = os.environ.get("KONTOR_PUBLIC_URL", "http://127.0.0.1:8000")
 # The live bell: how often an open page's stream looks for news, and how long one lasts.
+# Clients' important dates: notified this many days ahead, swept daily at this hour.
+KONTOR_DATE_REMINDER_DAYS = int(os.environ.get("KONTOR_DATE_REMINDER_DAYS", "3"))
+KONTOR_DATE_REMINDER_HOUR = int(os.environ.get("KONTOR_DATE_REMINDER_HOUR", "8"))
 KONTOR_LIVE_POLL_SECONDS = float(os.environ.get("KONTOR_LIVE_POLL_SECONDS", "2"))
 KONTOR_LIVE_STREAM_SECONDS = float(os.environ.get("KONTOR_LIVE_STREAM_SECONDS", "300"))
 KONTOR_TIMERS_LEASE_SECONDS = float(os.environ.get("KONTOR_TIMERS_LEASE_SECONDS", "30"))

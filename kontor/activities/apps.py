@@ -10,7 +10,7 @@ class ActivitiesConfig(AppConfig):
     def ready(self):
         from kontor.core import events, timers, types
 
-        from . import notifications, reminders
+        from . import dates, notifications, reminders
         from .entry_types import ENTRY_TYPES
         from .types import TASK
 
@@ -25,6 +25,7 @@ class ActivitiesConfig(AppConfig):
         types.register_topbar_item("activities/_bell.html")
         timers.handle(reminders.TASK_REMINDER, reminders.remind_of_task)
         timers.handle(notifications.EMAIL_TIMER, notifications.email_if_unseen)
+        timers.standing(dates.DATES_TIMER, dates.remind_of_dates, dates.next_sweep)
         events.subscribe(
             notifications.UNSEEN_EVENT,
             notifications.mail_unseen,

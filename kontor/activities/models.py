@@ -184,8 +184,8 @@ class Call(BusinessRecord):
         ]
 
     def __str__(self):
-        direction = self.get_direction_display().capitalize()
-        return f"{direction} · {self.their_number}" if self.their_number else direction
+        kind = _("Incoming call") if self.direction == Direction.INBOUND else _("Outgoing call")
+        return f"{kind} · {self.their_number}" if self.their_number else str(kind)
 
     def search_text(self) -> str:
         return f"{self.their_number} {self.our_number} {self.summary}"

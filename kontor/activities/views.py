@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -15,8 +17,11 @@ from django.views.decorators.http import require_POST
 from kontor.core.errors import Conflict, NotFound
 from kontor.core.inputs import as_db_id
 
-from . import notifications, services
-from .models import Task
+from kontor.contacts.types import PERSON
+
+from . import dates, notifications, services
+from .entry_types import CALL
+from .models import Call, Task
 from .types import TASK, overdue_q
 
 PAGE_SIZE = 50
@@ -50,17 +55,30 @@ MY_DAY_LIMIT = 100
 
 @login_required
 def my_day(request):
-    """The page an employee opens each morning: their overdue tasks and today's."""
+    """The page an employee opens each morning: their overdue tasks and today's, the
+    calls they planned for today or before, their clients' birthdays and dates today."""
     mine = TASK.list_query(request.user).filter(owner_id=request.user.pk, status__in=Task.ACTIVE)
     overdue = mine.filter(overdue_q())
     today = mine.filter(due_date=timezone.localdate()).exclude(overdue_q())
     due_order = ("due_date", "due_time", "id")
+    end_of_today = timezone.make_aware(
+        datetime.datetime.combine(
+            timezone.localdate() + datetime.timedelta(days=1), datetime.time()
+        )
+    )
+    calls = CALL.list_query(request.user).filter(
+        owner_id=request.user.pk, outcome=Call.Outcome.PLANNED, started_at__lt=end_of_today
+    )
+    my_people = PERSON.visible(request.user).filter(owner_id=request.user.pk)
     return render(
         request,
         "activities/my_day.html",
         {
             "overdue": overdue.order_by(*due_order)[:MY_DAY_LIMIT],
             "today": today.order_by(*due_order)[:MY_DAY_LIMIT],
+            "calls": calls.order_by("started_at", "id")[:MY_DAY_LIMIT],
+            "dates": dates.dates_on(timezone.localdate(), my_people)[:MY_DAY_LIMIT],
+            "now": timezone.now(),
         },
     )
 

@@ -78,6 +78,38 @@ def schedule(kind: str, about, due_at: datetime, *, name: str = "", payload=None
     return timer
 
 
+# A standing timer is about no record: periodic work of the whole system (the daily
+# sweep of important dates). Its handler returns its next moment.
+STANDING = ""
+_standing: dict[str, Callable[[], datetime]] = {}
+
+
+def standing(kind: str, handler: Handler, first_due: Callable[[], datetime]) -> None:
+    """Make ``kind`` a timer that is always set: ``handler`` fires it and answers its next
+    moment; a dispatcher that finds it missing sets it at ``first_due()``."""
+    handle(kind, handler)
+    _standing[kind] = first_due
+
+
+def keep_standing(*, stop=None) -> int:
+    """A dispatcher's pass: set each standing timer that is missing (a new database)."""
+    present = set(
+        Timer.objects.filter(kind__in=list(_standing), object_type=STANDING).values_list(
+            "kind", flat=True
+        )
+    )
+    for kind in _standing.keys() - present:
+        # Two dispatchers starting together: the unique key keeps one row.
+        Timer.objects.get_or_create(
+            kind=kind,
+            object_type=STANDING,
+            object_id=0,
+            name="",
+            defaults={"due_at": _standing[kind]()},
+        )
+    return 0
+
+
 def cancel(about, *, kind: str | None = None, name: str | None = None) -> int:
     """Remove the timers on ``about`` (of ``kind``, ``name`` if given); a firing under
     way rolls back. Returns how many went."""

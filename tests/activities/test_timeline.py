@@ -240,7 +240,11 @@ def test_a_bulk_import_links_its_rows_and_cleans_them_as_a_single_write(org, cli
     result = bulk.import_rows(
         CALL,
         [
-            {"their_number": "+49 30 1234567", "summary": "Imported", "links": [f"person:{anna.pk}"]},
+            {
+                "their_number": "+49 30 1234567",
+                "summary": "Imported",
+                "links": [f"person:{anna.pk}"],
+            },
             {"summary": "Hidden link", "links": [f"person:{hidden.pk}"]},
             {"summary": "Nowhere", "links": ["planet:3"]},
         ],
@@ -251,7 +255,7 @@ def test_a_bulk_import_links_its_rows_and_cleans_them_as_a_single_write(org, cli
         (2, "links", "Unknown person."),
         (3, "links", "Unknown record."),
     ]
-    assert titles(org.member_a, company) == ["Outgoing · +49301234567"]
+    assert titles(org.member_a, company) == ["Outgoing call · +49301234567"]
     emails = bulk.import_rows(
         EMAIL, [{"subject": "Hi", "body_html": "<p>Hi<script>x()</script></p>"}], actor=org.member_a
     )

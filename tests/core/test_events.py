@@ -294,7 +294,7 @@ CATALOGUE = Path(__file__).parents[2] / "docs" / "events.md"
 
 def test_the_catalogue_lists_exactly_the_events_the_services_emit(org):
     from kontor.accounts import services as accounts
-    from kontor.activities import notifications
+    from kontor.activities import communication, notifications
     from kontor.activities import services as tasks
     from kontor.core.customfields import services as field_services
     from kontor.objects import services as object_types
@@ -330,6 +330,14 @@ def test_the_catalogue_lists_exactly_the_events_the_services_emit(org):
     Timer.objects.filter(kind=notifications.EMAIL_TIMER).update(due_at=timezone.now())
     timers.fire_due()  # left unseen: its mail is asked for
     tasks.delete_task(task, actor=admin)
+    for entries, field in (
+        (communication.NOTES, "body"),
+        (communication.CALLS, "summary"),
+        (communication.EMAILS, "subject"),
+    ):
+        entry = entries.create({field: "Catalogue"}, actor=admin)
+        entry = entries.update(entry, {field: "Catalogue 2"}, actor=admin)
+        entries.delete(entry, actor=admin)
 
     emitted = set(OutboxEvent.objects.values_list("type", flat=True))
     catalogue = CATALOGUE.read_text().split("## Catalogue", 1)[1]
