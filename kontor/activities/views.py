@@ -14,10 +14,9 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kontor.contacts.types import PERSON
 from kontor.core.errors import Conflict, NotFound
 from kontor.core.inputs import as_db_id
-
-from kontor.contacts.types import PERSON
 
 from . import dates, notifications, services
 from .entry_types import CALL
