@@ -49,7 +49,8 @@ def mark_all_read(request):
     return redirect("activities:notifications")
 
 
-MY_DAY_LIMIT = 100
+# Rows per section: a phone's screenful of what is most urgent; the rest is one link away.
+MY_DAY_LIMIT = 25
 
 
 @login_required
@@ -73,13 +74,25 @@ def my_day(request):
         request,
         "activities/my_day.html",
         {
-            "overdue": overdue.order_by(*due_order)[:MY_DAY_LIMIT],
-            "today": today.order_by(*due_order)[:MY_DAY_LIMIT],
+            "overdue": _section(overdue.order_by(*due_order), "overdue"),
+            "today": _section(today.order_by(*due_order), "active"),
             "calls": calls.order_by("started_at", "id")[:MY_DAY_LIMIT],
             "dates": dates.dates_on(timezone.localdate(), my_people)[:MY_DAY_LIMIT],
             "now": timezone.now(),
         },
     )
+
+
+def _section(tasks, status: str) -> dict:
+    """A My day list of tasks: its first rows, and how many there are when it is cut."""
+    rows = list(tasks[: MY_DAY_LIMIT + 1])
+    return {
+        "rows": rows[:MY_DAY_LIMIT],
+        "count": tasks.count() if len(rows) > MY_DAY_LIMIT else len(rows),
+        "more_url": f"{TASK.url('list')}?status={status}&mine=true"
+        if len(rows) > MY_DAY_LIMIT
+        else "",
+    }
 
 
 @require_POST

@@ -25,7 +25,7 @@ from . import bulk, queries, schemas, services
 from .forms import CompanyForm, PersonForm
 from .models import Company, Email, Person, Phone
 
-PERSON_OBJECT_TYPE = Person._meta.label_lower
+COMPANY_OBJECT_TYPE = Company._meta.label_lower
 
 # -- export cells -----------------------------------------------------------------------------
 
@@ -215,6 +215,8 @@ class PersonType(ContactType):
     form_template = "contacts/_person_fields.html"
     form_class = PersonForm
     initial_fields = ("company_id",)
+    # A company's timeline shows its people's entries too.
+    timeline_parent_fields = ("company_id",)
     hidden_name = _("a person you cannot see")
     unknown_text = _("Unknown person.")
     new_label = _("New person")
@@ -234,6 +236,9 @@ class PersonType(ContactType):
         "links": ("company",),
         "document_reads": ("phones", "emails"),
     }
+
+    def timeline_parents(self, obj):
+        return [(COMPANY_OBJECT_TYPE, obj.company_id)] if obj.company_id else []
 
     @property
     def columns(self):
@@ -341,11 +346,6 @@ class CompanyType(ContactType):
         "prepare_hits": queries.company_hits,
         "document_reads": ("phones", "emails"),
     }
-
-    def timeline_subjects(self, obj):
-        # A company's timeline holds its people's entries too.
-        people = Person.objects.filter(company_id=obj.pk).values("pk")
-        return [*super().timeline_subjects(obj), (PERSON_OBJECT_TYPE, people)]
 
     @property
     def columns(self):

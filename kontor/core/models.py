@@ -264,17 +264,21 @@ class TimerFiring(models.Model):
 
 
 class TimelineLink(models.Model):
-    """An entry (a note, call, email, meeting, task) on the timeline of a record it is about.
+    """An entry (a note, call, email, meeting, task) on the timeline of a record it is about
+    or of that record's parent (a person's company).
 
     One row per (entry, record); the entry's moment and placement are copied here, so that
-    a record's timeline (with the people of a company) is one indexed read, scoped by
-    the entry type's grants on these columns like a record's own (``core.timeline``).
+    a record's timeline is one walk of an index, scoped by the entry type's grants on these
+    columns like a record's own (``core.timeline``).
     """
 
     entry_type = models.CharField(max_length=100)
     entry_id = models.BigIntegerField()
     subject_type = models.CharField(max_length=100)
     subject_id = models.BigIntegerField()
+    # False: the entry is about a record of this one's (a person at this company), so it
+    # is on this record's timeline too (``RecordType.timeline_parents``).
+    direct = models.BooleanField(default=True)
     occurred_at = models.DateTimeField()
     owner_id = models.BigIntegerField(null=True)
     department_id = models.BigIntegerField(null=True)
@@ -288,7 +292,7 @@ class TimelineLink(models.Model):
         ]
         indexes = [
             models.Index(
-                fields=["subject_type", "subject_id", "-occurred_at", "-entry_id"],
+                fields=["subject_type", "subject_id", "-occurred_at", "-entry_id", "-entry_type"],
                 name="timeline_of_subject",
             )
         ]

@@ -219,7 +219,7 @@ def _event_type(obj, verb: str) -> str:
 def _after_write(obj, verb: str, *, actor, changes: dict) -> None:
     audit.record(_event_type(obj, verb), obj, actor=actor, changes=changes)
     if verb == "updated":
-        timeline.refresh(obj)
+        timeline.refresh(obj, changes)
     if search.is_registered(obj):
         if verb == "deleted":
             search.unindex(obj)

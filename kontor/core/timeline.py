@@ -7,10 +7,11 @@ entry type's services (``read_links`` from input, ``set_links``); the engine kee
 link's copy of the entry's moment, owner and department current on every write
 (``refresh``) and drops the links of a deleted record (``forget``).
 
-A record's timeline reads the links of the records its type names
-(``RecordType.timeline_subjects``: a company's are its own and its people's), scoped for
-each entry type by that type's grants on the copied owner and department, newest first,
-a page at a time after a cursor.
+An entry about a record is also on the timelines of that record's parents
+(``RecordType.timeline_parents``: a person's company), through rows marked not
+``direct``, which follow the record when it moves (``reparent``). So a record's timeline
+is one walk of an index, newest first, scoped for each entry type by that type's grants
+on the copied owner and department, a page at a time after a cursor.
 """
 
 from __future__ import annotations
@@ -89,25 +90,79 @@ def _copied(entry) -> dict:
     }
 
 
+def _parents(subject) -> list[tuple[str, int]]:
+    rt = types.by_model(type(subject))
+    return rt.timeline_parents(subject) if isinstance(rt, RecordType) else []
+
+
+def _wanted(subjects) -> dict[tuple[str, int], bool]:
+    """The link rows an entry about ``subjects`` has: each subject's (direct), and each
+    subject's parents' (a person's company), which a direct link to the parent overrides."""
+    wanted = {}
+    for subject in subjects:
+        for parent in _parents(subject):
+            wanted.setdefault(parent, False)
+    wanted.update({(object_type_of(s), s.pk): True for s in subjects})
+    return wanted
+
+
 def set_links(entry, subjects) -> None:
     """Make ``subjects`` the records ``entry`` is about: links added and removed."""
-    entry_type = object_type_of(entry)
-    rows = TimelineLink.objects.filter(entry_type=entry_type, entry_id=entry.pk)
-    wanted = {(object_type_of(s), s.pk) for s in subjects}
-    existing = set(rows.values_list("subject_type", "subject_id"))
-    for subject_type, subject_id in existing - wanted:
-        rows.filter(subject_type=subject_type, subject_id=subject_id).delete()
-    copied = _copied(entry)
+    _write_rows(object_type_of(entry), entry.pk, _wanted(subjects), _copied(entry))
+
+
+def _write_rows(entry_type: str, entry_id: int, wanted: dict, copied: dict) -> None:
+    rows = TimelineLink.objects.filter(entry_type=entry_type, entry_id=entry_id)
+    existing = {
+        (subject_type, subject_id): direct
+        for subject_type, subject_id, direct in rows.values_list(
+            "subject_type", "subject_id", "direct"
+        )
+    }
+    for key, direct in existing.items():
+        if key not in wanted:
+            rows.filter(subject_type=key[0], subject_id=key[1]).delete()
+        elif wanted[key] != direct:
+            rows.filter(subject_type=key[0], subject_id=key[1]).update(direct=wanted[key])
     TimelineLink.objects.bulk_create(
         TimelineLink(
             entry_type=entry_type,
-            entry_id=entry.pk,
-            subject_type=subject_type,
-            subject_id=subject_id,
+            entry_id=entry_id,
+            subject_type=key[0],
+            subject_id=key[1],
+            direct=direct,
             **copied,
         )
-        for subject_type, subject_id in sorted(wanted - existing)
+        for key, direct in sorted(wanted.items())
+        if key not in existing
     )
+
+
+def reparent(subject) -> None:
+    """``subject``'s parents changed (a person moved to another company): the entries
+    about it follow it to the new parent's timeline."""
+    object_type = object_type_of(subject)
+    entries = TimelineLink.objects.filter(
+        subject_type=object_type, subject_id=subject.pk, direct=True
+    ).values_list("entry_type", "entry_id")
+    for entry_type, entry_id in entries:
+        rt = types.get(entry_type)
+        entry = rt.model._base_manager.filter(pk=entry_id).first() if rt else None
+        if entry is not None:
+            set_links(entry, _direct_subjects(entry_type, entry_id))
+
+
+def _direct_subjects(entry_type: str, entry_id: int) -> list:
+    rows = TimelineLink.objects.filter(entry_type=entry_type, entry_id=entry_id, direct=True)
+    by_type: dict[str, list[int]] = {}
+    for subject_type, subject_id in rows.values_list("subject_type", "subject_id"):
+        by_type.setdefault(subject_type, []).append(subject_id)
+    found = []
+    for subject_type, ids in by_type.items():
+        rt = types.get(subject_type)
+        if rt is not None:
+            found += list(rt.model._base_manager.filter(pk__in=ids))
+    return found
 
 
 class ImportLinks:
@@ -117,7 +172,8 @@ class ImportLinks:
     def __init__(self, record_type: RecordType, actor):
         self.record_type, self.actor = record_type, actor
         self.active = bool(record_type.timeline)
-        self.visible: set[tuple[str, int]] = set()
+        # Per batch: each visible linked record's key and its parents' keys.
+        self.visible: dict[tuple[str, int], list[tuple[str, int]]] = {}
 
     def start_batch(self, rows: list[dict]) -> None:
         if not self.active:
@@ -129,16 +185,17 @@ class ImportLinks:
                 if (rt := types.by_name(name)) is not None and pk is not None:
                     wanted.setdefault(rt, set()).add(pk)
         self.visible = {
-            (rt.object_type, pk)
+            (rt.object_type, record.pk): rt.timeline_parents(record)
             for rt, ids in wanted.items()
-            for pk in rt.visible(self.actor).filter(pk__in=ids).values_list("pk", flat=True)
+            for record in rt.visible(self.actor).filter(pk__in=ids)
         }
 
     def clean(self, row: dict):
-        """The row's links as (object type, id), or its errors (``FieldErrors``)."""
+        """The row's link rows ({(object type, id): direct}), or its errors
+        (``FieldErrors``)."""
         from .services import FieldErrors
 
-        found, errors = [], FieldErrors()
+        found, errors = {}, FieldErrors()
         raw_links = row.get("links") or () if self.active else ()
         for raw in raw_links:
             name, pk = parse_link(raw)
@@ -146,8 +203,10 @@ class ImportLinks:
             key = (rt.object_type, pk) if rt else None
             if key not in self.visible:
                 errors.add("links", str(rt.unknown_text) if rt else _("Unknown record."))
-            elif key not in found:
-                found.append(key)
+                continue
+            for parent in self.visible[key]:
+                found.setdefault(parent, False)
+            found[key] = True
         return errors if errors.by_field else found
 
     def write(self, objs: list, ids: list[int], subjects: list[list]) -> None:
@@ -160,22 +219,26 @@ class ImportLinks:
                 entry_id=pk,
                 subject_type=subject_type,
                 subject_id=subject_id,
+                direct=direct,
                 occurred_at=getattr(obj, moment_field),
                 owner_id=obj.owner_id,
                 department_id=obj.department_id,
             )
             for obj, pk, keys in zip(objs, ids, subjects, strict=True)
-            for subject_type, subject_id in keys
+            for (subject_type, subject_id), direct in keys.items()
         )
 
 
-def refresh(entry) -> None:
-    """Copy ``entry``'s moment and placement to its links (after any write of it)."""
-    if _entry_type_of(entry) is None:
-        return
-    TimelineLink.objects.filter(entry_type=object_type_of(entry), entry_id=entry.pk).update(
-        **_copied(entry)
-    )
+def refresh(record, changes: dict) -> None:
+    """After any write of ``record``: an entry's links get its moment and placement
+    again; a subject whose parents moved takes its entries along (``reparent``)."""
+    if _entry_type_of(record) is not None:
+        TimelineLink.objects.filter(entry_type=object_type_of(record), entry_id=record.pk).update(
+            **_copied(record)
+        )
+    rt = types.by_model(type(record))
+    if isinstance(rt, RecordType) and set(rt.timeline_parent_fields) & set(changes):
+        reparent(record)
 
 
 def forget(record) -> None:
@@ -189,7 +252,9 @@ def forget(record) -> None:
 
 def linked_records(user, entry) -> list:
     """The records ``entry`` is about that ``user`` may see, by type."""
-    links = TimelineLink.objects.filter(entry_type=object_type_of(entry), entry_id=entry.pk)
+    links = TimelineLink.objects.filter(
+        entry_type=object_type_of(entry), entry_id=entry.pk, direct=True
+    )
     by_type: dict[str, list[int]] = {}
     for subject_type, subject_id in links.values_list("subject_type", "subject_id"):
         by_type.setdefault(subject_type, []).append(subject_id)
@@ -257,13 +322,6 @@ def parse_cursor(cursor: str):
     return moment, pk, types.by_name(name).object_type
 
 
-def _subjects_q(rt: RecordType, record) -> Q:
-    condition = Q(pk__in=[])
-    for subject_type, ids in rt.timeline_subjects(record):
-        condition |= Q(subject_type=subject_type, subject_id__in=ids)
-    return condition
-
-
 def _visible_q(user, kinds, text: str) -> Q:
     """Entries of the chosen kinds ``user`` may see (and that match ``text``)."""
     condition = Q(pk__in=[])
@@ -286,8 +344,9 @@ def feed(user, record, *, kinds=(), text="", cursor="", limit=PAGE_SIZE) -> Time
 
     ``record`` must be one the reader may see (the caller read it through its type's door).
     """
-    rt = types.by_model(type(record))
-    rows = TimelineLink.objects.filter(_subjects_q(rt, record), _visible_q(user, kinds, text))
+    rows = TimelineLink.objects.filter(
+        _visible_q(user, kinds, text), subject_type=object_type_of(record), subject_id=record.pk
+    )
     after = parse_cursor(cursor)
     if after:
         moment, pk, entry_type = after
@@ -296,11 +355,11 @@ def feed(user, record, *, kinds=(), text="", cursor="", limit=PAGE_SIZE) -> Time
             | Q(occurred_at=moment, entry_id__lt=pk)
             | Q(occurred_at=moment, entry_id=pk, entry_type__lt=entry_type)
         )
-    # An entry about a company and one of its people is one entry.
+    # One row per entry and subject: the index's order, read up to the page's end.
     page = list(
-        rows.values_list("occurred_at", "entry_id", "entry_type")
-        .distinct()
-        .order_by("-occurred_at", "-entry_id", "-entry_type")[: limit + 1]
+        rows.values_list("occurred_at", "entry_id", "entry_type").order_by(
+            "-occurred_at", "-entry_id", "-entry_type"
+        )[: limit + 1]
     )
     more = len(page) > limit
     entries = _entries(user, page[:limit], record)
@@ -333,7 +392,7 @@ def _about(user, by_type: dict, record) -> dict:
     for entry_type, ids in by_type.items():
         q |= Q(entry_type=entry_type, entry_id__in=ids)
     links = list(
-        TimelineLink.objects.filter(q)
+        TimelineLink.objects.filter(q, direct=True)
         .exclude(subject_type=object_type_of(record), subject_id=record.pk)
         .values_list("entry_type", "entry_id", "subject_type", "subject_id")
     )

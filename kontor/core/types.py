@@ -265,10 +265,13 @@ class RecordType(AuditedType):
         entry on timelines."""
         return self.timeline is None
 
-    def timeline_subjects(self, obj) -> list[tuple[str, Iterable[int]]]:
-        """Whose links make up ``obj``'s timeline: (object type, ids or an id subquery);
-        a company adds its people's."""
-        return [(self.object_type, [obj.pk])]
+    # The audited fields whose change moves a record's timeline parents ("company_id").
+    timeline_parent_fields: tuple[str, ...] = ()
+
+    def timeline_parents(self, obj) -> list[tuple[str, int]]:
+        """The records (object type, id) whose timelines also show the entries about
+        ``obj``: a person's company."""
+        return []
 
     def timeline_queryset(self, user):
         """An entry type's records as its timeline entries read them."""

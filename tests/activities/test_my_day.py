@@ -9,6 +9,8 @@ from django.utils import timezone
 from kontor.activities import services
 from kontor.activities.models import Task
 
+from ..utils.clients import browser
+
 pytestmark = pytest.mark.django_db
 
 
@@ -53,3 +55,15 @@ def test_mark_done_completes_once_and_refuses_a_stale_page(client, org):
     assert Task.objects.get(pk=task.pk).version == task.version  # nothing written twice
     client.force_login(org.support_member)  # another department: no such task
     assert client.post(url, {"version": task.version}).status_code == 404
+
+
+def test_a_long_list_shows_the_most_urgent_and_links_to_the_rest(org):
+    from kontor.activities import views
+
+    yesterday = timezone.localdate() - timedelta(days=1)
+    for i in range(views.MY_DAY_LIMIT + 2):
+        services.create_task({"title": f"Late {i:02d}", "due_date": yesterday}, actor=org.member_a)
+    page = browser(org.member_a).get("/my-day/").content.decode()
+    assert page.count("Mark done") == views.MY_DAY_LIMIT
+    assert f"All {views.MY_DAY_LIMIT + 2} overdue tasks" in page
+    assert "/tasks/?status=overdue&amp;mine=true" in page

@@ -136,9 +136,10 @@ def test_kind_and_text_filters_and_pages_without_gaps_or_repeats(org, client_co)
 def test_deleting_an_entry_or_its_subject_removes_the_links(org, client_co):
     company, anna, boris = client_co
     entry = note(org.member_a, "About Anna and Boris", anna, boris)
-    assert TimelineLink.objects.count() == 2
+    # Anna, Boris, and their company (through them).
+    assert TimelineLink.objects.count() == 3
     contacts.delete_person(anna, actor=org.sales_head)
-    assert TimelineLink.objects.count() == 1
+    assert TimelineLink.objects.count() == 2
     communication.NOTES.delete(entry, actor=org.sales_head)
     assert TimelineLink.objects.count() == 0
     assert titles(org.member_a, company) == []
@@ -260,3 +261,24 @@ def test_a_bulk_import_links_its_rows_and_cleans_them_as_a_single_write(org, cli
         EMAIL, [{"subject": "Hi", "body_html": "<p>Hi<script>x()</script></p>"}], actor=org.member_a
     )
     assert EMAIL.model.objects.get(pk=emails.ids[0]).body_html == "<p>Hi</p>"
+
+
+def test_a_person_moving_to_another_company_takes_their_entries_along(org, client_co):
+    company, anna, boris = client_co
+    other = contacts.create_company({"name": "Neubau AG"}, actor=org.member_a)
+    entry = note(org.member_a, "About Anna and Boris", anna, boris)
+    contacts.update_person(anna, {"company_id": other.pk}, actor=org.member_a)
+    assert titles(org.member_a, company) == ["About Anna and Boris"]  # through Boris
+    assert titles(org.member_a, other) == ["About Anna and Boris"]  # through Anna
+    contacts.update_person(boris, {"company_id": None}, actor=org.member_a)
+    assert titles(org.member_a, company) == []
+    # Linked to the company itself as well: still one entry on its timeline.
+    communication.NOTES.update(
+        entry, {"links": [f"company:{other.pk}", f"person:{anna.pk}"]}, actor=org.member_a
+    )
+    assert titles(org.member_a, other) == ["About Anna and Boris"]
+    assert [link.name for link in timeline.feed(org.member_a, other).entries[0].about] == [
+        "Anna Schmidt"
+    ]
+    contacts.delete_company(other, actor=org.sales_head)
+    assert titles(org.member_a, anna) == ["About Anna and Boris"]
