@@ -25,13 +25,18 @@ def test_demo_loads_the_company(loaded):
     summary, messages = loaded
 
     assert "admin@bcompany.example" in summary and "kontor-demo" in summary
-    assert len(messages) == 3
-    assert demo.demo_counts() == {
+    assert len(messages) == 4
+    counts = demo.demo_counts()
+    assert {k: counts[k] for k in ("departments", "users", "companies", "people")} == {
         "departments": 11,
         "users": 54,
         "companies": COMPANIES,
         "people": PEOPLE,
     }
+    # A year of work: about one note, 1.5 calls, half an email and 0.6 tasks a client.
+    assert PEOPLE * 0.6 < counts["notes"] < PEOPLE * 1.4
+    assert PEOPLE * 1.1 < counts["calls"] < PEOPLE * 1.9
+    assert 0 < counts["emails"] < PEOPLE and 0 < counts["tasks"] < PEOPLE
     sales = Department.objects.get(name="Sales")
     assert sales.parent.name == "B. Company"
     assert set(sales.children.values_list("name", flat=True)) == {
@@ -42,7 +47,9 @@ def test_demo_loads_the_company(loaded):
     # Every client has a typed phone stored in E.164 and a search document.
     assert not Phone.objects.filter(e164="").exists()
     assert Phone.objects.filter(person__isnull=False).count() >= PEOPLE
-    assert SearchDocument.objects.count() == COMPANIES + PEOPLE
+    counts = demo.demo_counts()
+    searchable = ("companies", "people", "tasks", "calls", "notes", "emails")
+    assert SearchDocument.objects.count() == sum(counts[name] for name in searchable)
     assert set(
         AuditEntry.objects.filter(object_type="contacts.person").values_list("channel", flat=True)
     ) == {"import"}
@@ -142,7 +149,8 @@ def test_demo_loads_alongside_a_department_and_role_named_like_its_own():
     again = demo.load_demo(companies=COMPANIES, people=PEOPLE)
 
     assert "already loaded" in again
-    assert demo.demo_counts() == {
+    counts = demo.demo_counts()
+    assert {k: counts[k] for k in ("departments", "users", "companies", "people")} == {
         "departments": 11,
         "users": 54,
         "companies": COMPANIES,

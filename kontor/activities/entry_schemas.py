@@ -6,7 +6,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
-from kontor.core.api import DbInt, PlacedIn, Ref, VersionedIn, ref
+from kontor.core.api import DbInt, IsoMoment, PlacedIn, Ref, VersionedIn, ref
 
 from .communication import CALL_FIELDS, EMAIL_FIELDS
 
@@ -61,13 +61,13 @@ def entry_out(obj) -> dict:
 
 class NoteIn(PlacedIn):
     body: str
-    noted_at: datetime.datetime | None = Field(None, description="Defaults to now")
+    noted_at: IsoMoment | None = Field(None, description="Defaults to now")
     links: list[LinkIn] | None = Field(None, description=LINKS)
 
 
 class NotePatch(PlacedIn, VersionedIn):
     body: str = ""
-    noted_at: datetime.datetime | None = None
+    noted_at: IsoMoment | None = None
     links: list[LinkIn] | None = Field(None, description=LINKS)
 
 
@@ -87,7 +87,7 @@ class CallFields(Schema):
     direction: Direction = "out"
     their_number: str = Field("", description="Kept as E.164 when it parses")
     our_number: str = ""
-    started_at: datetime.datetime | None = Field(
+    started_at: IsoMoment | None = Field(
         None, description="When it took place (or, to make, when planned); defaults to now"
     )
     duration_seconds: DbInt | None = Field(None, ge=0)
@@ -123,27 +123,27 @@ def call_out(call) -> dict:
 # -- emails ------------------------------------------------------------------------------------
 
 
-class EmailFields(Schema):
+class EmailMessageFields(Schema):
     direction: Direction = "out"
     from_address: str = ""
     to_addresses: str = Field("", description="Addresses separated by commas")
     cc_addresses: str = ""
-    sent_at: datetime.datetime | None = Field(None, description="Defaults to now")
+    sent_at: IsoMoment | None = Field(None, description="Defaults to now")
     body_text: str = ""
     body_html: str = Field("", description="Sanitised when stored: scripts and styles go")
     message_id: str = ""
     links: list[LinkIn] | None = Field(None, description=LINKS)
 
 
-class EmailIn(PlacedIn, EmailFields):
+class EmailMessageIn(PlacedIn, EmailMessageFields):
     subject: str
 
 
-class EmailPatch(PlacedIn, EmailFields, VersionedIn):
+class EmailMessagePatch(PlacedIn, EmailMessageFields, VersionedIn):
     subject: str = ""
 
 
-class EmailOut(EntryOut):
+class EmailMessageOut(EntryOut):
     direction: Direction
     subject: str
     from_address: str

@@ -217,9 +217,9 @@ class EmailType(EntryType):
     empty_text = _("Keep the emails exchanged with clients beside their other history.")
     search = {"label": _("Emails"), "ordering": ("-sent_at", "id"), "code": 7}
     search_description = "Subject, addresses, text"
-    out_schema = entry_schemas.EmailOut
-    create_schema = entry_schemas.EmailIn
-    patch_schema = entry_schemas.EmailPatch
+    out_schema = entry_schemas.EmailMessageOut
+    create_schema = entry_schemas.EmailMessageIn
+    patch_schema = entry_schemas.EmailMessagePatch
     out = staticmethod(entry_schemas.email_out)
     columns = (
         Column("subject", pgettext_lazy("email", "Subject"), CellKind.TITLE, str, sort="name"),

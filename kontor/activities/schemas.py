@@ -6,7 +6,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
-from kontor.core.api import DbInt, PlacedIn, Ref, VersionedIn, ref
+from kontor.core.api import DbInt, IsoDate, IsoMoment, LocalTime, PlacedIn, Ref, VersionedIn, ref
 
 from .entry_schemas import LINKS, LinkIn, LinkOut
 from .models import Task
@@ -20,9 +20,9 @@ class TaskIn(PlacedIn):
     description: str = ""
     status: Status = "open"
     priority: DbInt = Field(Task.Priority.NORMAL, ge=1, le=4, description=PRIORITY)
-    due_date: datetime.date | None = None
-    due_time: datetime.time | None = Field(None, description="Needs a due date")
-    remind_at: datetime.datetime | None = Field(
+    due_date: IsoDate | None = None
+    due_time: LocalTime | None = Field(None, description="Needs a due date")
+    remind_at: IsoMoment | None = Field(
         None,
         description="When the assignee gets a reminder (without an offset: the server's zone)",
     )
@@ -35,9 +35,9 @@ class TaskPatch(PlacedIn, VersionedIn):
     description: str = ""
     status: Status = "open"
     priority: DbInt = Field(Task.Priority.NORMAL, ge=1, le=4, description=PRIORITY)
-    due_date: datetime.date | None = None
-    due_time: datetime.time | None = None
-    remind_at: datetime.datetime | None = None
+    due_date: IsoDate | None = None
+    due_time: LocalTime | None = None
+    remind_at: IsoMoment | None = None
     owner_id: DbInt | None = Field(None, description="The assignee")
     links: list[LinkIn] | None = Field(None, description=LINKS)
 
@@ -49,7 +49,7 @@ class TaskOut(Schema):
     status: Status
     priority: int = Field(description=PRIORITY)
     due_date: datetime.date | None
-    due_time: datetime.time | None
+    due_time: LocalTime | None
     remind_at: datetime.datetime | None
     overdue: bool = Field(description="Still to do, and its day or moment has passed")
     completed_at: datetime.datetime | None

@@ -22,7 +22,7 @@ from ninja import NinjaAPI, Schema
 from ninja.errors import AuthenticationError, HttpError
 from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
-from pydantic import BeforeValidator, ConfigDict, Field
+from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
 from .errors import KontorError, ValidationFailed, with_retry_after
 from .inputs import DB_INT_MAX, text_problem
@@ -47,9 +47,40 @@ def _date_text(value):
 
 
 IsoDate = Annotated[datetime.date, BeforeValidator(_date_text)]
+
+
+def _moment_text(value):
+    if not isinstance(value, str | datetime.datetime):
+        raise ValueError("Input should be a date and time as ISO 8601 text")
+    return value
+
+
+# A moment from its ISO text (a number is not taken as a Unix timestamp).
+IsoMoment = Annotated[datetime.datetime, BeforeValidator(_moment_text)]
 # Both databases store integers in 64 bits; a larger id or version is a 422, never an
 # overflow inside the database driver (a 500).
 DbInt = Annotated[int, BeforeValidator(_not_a_bool), Field(ge=-DB_INT_MAX - 1, le=DB_INT_MAX)]
+
+
+# A time of day on the server's clock (a task's due time): no offset, which JSON Schema's
+# "time" format demands (RFC 3339's full-time), so it is described by its pattern.
+def _time_text(value):
+    if not isinstance(value, str | datetime.time):
+        raise ValueError("Input should be a time of day as HH:MM[:SS]")
+    return value
+
+
+LocalTime = Annotated[
+    datetime.time,
+    BeforeValidator(_time_text),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?$",
+            "description": "A time of day, HH:MM[:SS], in the server's time zone",
+        }
+    ),
+]
 
 
 class TokenAuth(HttpBearer):
