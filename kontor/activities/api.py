@@ -55,12 +55,13 @@ def notification_list(request, filters: Query[InboxFilters], limit: int = 50, of
     if filters.unread:
         inbox = inbox.filter(read_at=None)
     result = page(inbox, min(limit, MAX_LIMIT), offset)
+    urls = notifications.target_urls(list(result["items"]), request.user)
     result["items"] = [
         {
             "id": n.pk,
             "kind": n.kind,
             "title": n.title,
-            "url": notifications.target_url(n, request.user),
+            "url": urls[n.pk],
             "created_at": n.created_at,
             "read_at": n.read_at,
         }
