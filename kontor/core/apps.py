@@ -10,14 +10,15 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import events, timers, types
+        from . import events, jobs, types
         from .customfields import reindex
         from .models import CustomField
 
         post_migrate.connect(_sync_custom_field_indexes, sender=self)
         types.register(types.AuditedType.of(CustomField, _("custom field"), _("custom fields")))
         types.register_admin_area(events.OBJECT_TYPE, _("Event deliveries"))
-        events.add_pass(timers.fire_due)
+        events.add_pass(jobs.run_timers)
+        events.add_pass(jobs.run_ready)
         events.subscribe(
             reindex.EVENTS, reindex.rebuild_search_documents, name=reindex.HANDLER_NAME
         )

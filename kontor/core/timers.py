@@ -103,6 +103,27 @@ def fire_due(*, stop=None) -> int:
     return fired
 
 
+def hand_over_due(hand_over, *, room, stop=None) -> int:
+    """Claim due timers a batch at a time and give each batch, with its claim token, to
+    ``hand_over`` (to fire elsewhere: ``fire_claimed``) while ``room()`` says more may
+    wait; returns how many were handed over."""
+    handed = 0
+    while (stop is None or not stop.is_set()) and room() > 0:
+        batch = _claim()
+        if not batch:
+            break
+        hand_over([timer.pk for timer in batch], batch[0].claim_token)
+        handed += len(batch)
+    return handed
+
+
+def fire_claimed(timer_ids: list[int], claim_token: str) -> int:
+    """Fire the timers claimed under ``claim_token`` that the claim still holds (a lapsed
+    one was claimed again and is another's now); returns how many fired."""
+    claimed = Timer.objects.filter(id__in=timer_ids, claim_token=claim_token)
+    return sum(_fire(timer) for timer in claimed.order_by("due_at", "id"))
+
+
 def _claim() -> list[Timer]:
     claimed = leases.claim(
         Timer,
