@@ -25,7 +25,7 @@ from __future__ import annotations
 import threading
 
 from django.conf import settings
-from django.db import close_old_connections, transaction
+from django.db import close_old_connections, connection, transaction
 from django.utils.crypto import get_random_string
 from django_tasks import DEFAULT_TASK_BACKEND_ALIAS, task, task_backends
 from django_tasks.signals import task_enqueued, task_finished, task_started
@@ -97,8 +97,10 @@ def _wake_dispatcher(sender, task_result, **kwargs) -> None:
 
 
 def _fresh_connection(sender, **kwargs) -> None:
-    # A long-lived worker: a job must not inherit a connection the server dropped.
-    close_old_connections()
+    # A long-lived worker: a job must not inherit a connection the server dropped. Not
+    # inside a transaction (a test's), which a close would end.
+    if not connection.in_atomic_block:
+        close_old_connections()
 
 
 task_enqueued.connect(_wake_dispatcher, dispatch_uid="kontor.jobs.wake")

@@ -121,6 +121,9 @@ def fire_claimed(timer_ids: list[int], claim_token: str) -> int:
     """Fire the timers claimed under ``claim_token`` that the claim still holds (a lapsed
     one was claimed again and is another's now); returns how many fired."""
     claimed = Timer.objects.filter(id__in=timer_ids, claim_token=claim_token)
+    # The lease runs from now, not from when the batch was queued.
+    lease = leases.lease_end(timezone.now(), settings.KONTOR_TIMERS_LEASE_SECONDS)
+    claimed.filter(status=Timer.Status.PENDING).update(claimed_until=lease)
     return sum(_fire(timer) for timer in claimed.order_by("due_at", "id"))
 
 

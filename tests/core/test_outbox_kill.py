@@ -74,6 +74,7 @@ def probe_env(url: str, tmp_path: Path) -> dict:
         # A killed worker's claim lapses in a second; an idle worker looks every 50 ms.
         "KONTOR_EVENTS_LEASE_SECONDS": "1",
         "KONTOR_EVENTS_POLL_SECONDS": "0.05",
+        "KONTOR_TASKS_BACKEND": "database",
     }
 
 
