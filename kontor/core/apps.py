@@ -17,7 +17,7 @@ class CoreConfig(AppConfig):
         post_migrate.connect(_sync_custom_field_indexes, sender=self)
         types.register(types.AuditedType.of(CustomField, _("custom field"), _("custom fields")))
         types.register_admin_area(events.OBJECT_TYPE, _("Event deliveries"))
-        events.add_pass(jobs.run_timers)
+        events.add_pass(jobs.run_timers, next_due=jobs.next_timer_due)
         events.add_pass(jobs.run_ready)
         events.subscribe(
             reindex.EVENTS, reindex.rebuild_search_documents, name=reindex.HANDLER_NAME

@@ -136,6 +136,14 @@ def run_timers(*, stop: threading.Event | None = None) -> int:
     return timers.hand_over_due(_queue_batch, room=_queue_room, stop=stop)
 
 
+def next_timer_due():
+    """When the dispatcher should look at the timers again (``events.add_pass``): none
+    while the RQ queue has no room for another batch."""
+    if uses_rq() and _queue_room() <= 0:
+        return None
+    return timers.next_due()
+
+
 # -- RQ workers ----------------------------------------------------------------------------
 
 
