@@ -324,7 +324,9 @@ _next_due: list[Callable[[], datetime | None]] = []
 _MIN_IDLE_SECONDS = 0.05
 
 
-def add_pass(run: Callable[..., int], *, next_due: Callable[[], datetime | None] = None) -> None:
+def add_pass(
+    run: Callable[..., int], *, next_due: Callable[[], datetime | None] | None = None
+) -> None:
     if run not in _passes:
         _passes.append(run)
     if next_due is not None and next_due not in _next_due:

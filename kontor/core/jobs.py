@@ -148,8 +148,9 @@ def next_timer_due():
 
 
 def rq_worker():
-    """An RQ worker on Kontor's queue that runs each job in its own process (no fork:
-    the dispatcher's thread lives beside it), as django-tasks-rq's jobs."""
+    """An RQ worker on Kontor's queue, reading jobs as django-tasks-rq writes them. It
+    runs each job in this process (``SimpleWorker``): RQ's default forks a child per
+    job, unsafe beside the dispatcher's thread and its database connection."""
     import django_rq
     from django_tasks_rq.backend import Job
     from rq import SimpleWorker
