@@ -5,11 +5,14 @@ the change that calls for it, moved or cancelled with the change that moves or c
 it. Workers (the dispatcher of ``kontor worker`` and of ``kontor serve``) claim due
 timers with a lease (``core.leases``) and fire each in one transaction that holds the
 handler's effects and a ``TimerFiring`` row unique on (timer, occurrence): a firing
-either happened whole, once, or not at all. A worker killed mid-firing leaves nothing
-behind; its lease lapses and another fires the timer. Two workers that both believe
-they hold a timer (a lease that lapsed under a slow one) cannot both commit: the second
-ledger row is refused. An effect outside the database (an email) goes through the
-outbox from inside the firing, so it is sent after commit, at least once, under a key.
+either happened whole, once, or not at all (a claimed batch's fresh timers share one
+such transaction: ``_fire_batch``). A worker killed mid-firing leaves nothing behind;
+its lease lapses and another fires the timer. Two workers that both believe they hold
+a timer (a lease that lapsed under a slow one) cannot both commit: the second ledger
+row is refused. With the RQ job backend the dispatcher claims and RQ workers fire
+(``hand_over_due``, ``fire_claimed``; ``kontor.core.jobs``). An effect outside the
+database (an email) goes through the outbox from inside the firing, so it is sent
+after commit, at least once, under a key.
 
 A handler gets the timer and returns None, or the moment of its next occurrence (a
 recurrence), which keeps the timer pending under a new occurrence.
