@@ -56,13 +56,30 @@ def cmd_worker(args) -> int:
     import signal
     import threading
 
-    from kontor.core import events
+    from kontor.core import events, jobs
 
     if args.once:
         ran = events.run_pass()
+        if jobs.uses_rq():
+            jobs.rq_worker().work(burst=True, logging_level="WARNING")
         print(ngettext("%(count)d delivery run", "%(count)d deliveries run", ran) % {"count": ran})
         return 0
     stop = threading.Event()
+    print(_("Kontor worker delivering events (Ctrl+C to stop)"), flush=True)
+    if jobs.uses_rq():
+        # The dispatcher (events, claiming due timers for RQ) in a thread; the RQ worker
+        # in the main thread, where it handles SIGTERM (the job under way completes).
+        dispatcher = threading.Thread(
+            target=events.run_dispatcher, args=(stop,), name="kontor-events", daemon=True
+        )
+        dispatcher.start()
+        try:
+            jobs.rq_worker().work(logging_level="WARNING")
+        finally:
+            stop.set()
+            events.nudge()
+            dispatcher.join(timeout=SHUTDOWN_GRACE_SECONDS)
+        return 0
 
     def finish(_signum, _frame):
         # The delivery under way completes; the next one waits for the next worker.
@@ -70,7 +87,6 @@ def cmd_worker(args) -> int:
         events.nudge()
 
     signal.signal(signal.SIGTERM, finish)
-    print(_("Kontor worker delivering events (Ctrl+C to stop)"), flush=True)
     events.run_dispatcher(stop)
     return 0
 
@@ -246,13 +262,17 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument(
         "--no-dispatcher",
         action="store_true",
-        help="deliver no events here (a separate `kontor worker` does)",
+        help="deliver no events, fire no timers, run no jobs here (`kontor worker` does)",
     )
     serve.set_defaults(func=cmd_serve)
 
-    worker = _command(sub, "worker", "deliver domain events to their handlers until stopped")
+    worker = _command(
+        sub, "worker", "deliver domain events, fire timers and run background jobs until stopped"
+    )
     worker.add_argument(
-        "--once", action="store_true", help="run what is due (event deliveries, timers), then exit"
+        "--once",
+        action="store_true",
+        help="run what is due (event deliveries, timers, background jobs), then exit",
     )
     worker.set_defaults(func=cmd_worker)
 

@@ -9,6 +9,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -63,6 +64,10 @@ INSTALLED_APPS = [
     # Listed so /api/v1/docs serves Swagger UI from ninja's own static files, not a CDN.
     "ninja",
     "axes",
+    "django_tasks",
+    "django_tasks_db",
+    # The RQ backend's queues (no tables of its own); installed whichever backend runs.
+    "django_rq",
     "kontor.core",
     "kontor.accounts",
     "kontor.contacts",
@@ -281,6 +286,27 @@ KONTOR_LIVE_POLL_SECONDS = float(os.environ.get("KONTOR_LIVE_POLL_SECONDS", "2")
 KONTOR_LIVE_STREAM_SECONDS = float(os.environ.get("KONTOR_LIVE_STREAM_SECONDS", "300"))
 KONTOR_TIMERS_LEASE_SECONDS = float(os.environ.get("KONTOR_TIMERS_LEASE_SECONDS", "30"))
 KONTOR_EVENTS_KEEP_DAYS = float(os.environ.get("KONTOR_EVENTS_KEEP_DAYS", "30"))
+
+# Background jobs (django-tasks, kontor.core.jobs): "database" keeps them in this
+# database, run by every dispatcher pass (kontor worker, the thread in kontor serve);
+# "rq" puts them, and the firing of due timers, on Redis queues that `kontor worker`
+# processes share (docs/scaling.md).
+KONTOR_TASKS_BACKEND = os.environ.get("KONTOR_TASKS_BACKEND", "database")
+KONTOR_REDIS_URL = os.environ.get("KONTOR_REDIS_URL", "redis://127.0.0.1:6379/0")
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+}
+if KONTOR_TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"KONTOR_TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, "
+        f"not {KONTOR_TASKS_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[KONTOR_TASKS_BACKEND], "QUEUES": ["default"]}}
+RQ_QUEUES = {"default": {"URL": KONTOR_REDIS_URL}}
+# Timer batches an RQ queue may hold ahead of its workers: claimed sooner, a batch's lease
+# could lapse while it waits (it would then be claimed and queued again, fired once).
+KONTOR_TIMERS_QUEUED_BATCHES = int(os.environ.get("KONTOR_TIMERS_QUEUED_BATCHES", "8"))
 
 # Phones typed without a country code are read in this region (ISO 3166 alpha-2).
 KONTOR_PHONE_REGION = os.environ.get("KONTOR_PHONE_REGION", "RU")

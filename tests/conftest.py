@@ -72,6 +72,13 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
+def jobs_run_at_once(settings):
+    # A background job runs when it is enqueued (django-tasks' immediate backend), so a
+    # test sees its effect; tests/core/test_jobs.py runs them through the real backends.
+    settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
 def english_outside_requests():
     # A request activates its language for the thread and leaves it active afterwards; a
     # test that renders text outside a request must not inherit the previous test's.

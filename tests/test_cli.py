@@ -112,7 +112,7 @@ def test_kontor_help_lists_every_command():
     ("command", "description"),
     [
         (["serve"], "run the web server"),
-        (["worker"], "domain events to their handlers"),
+        (["worker"], "fire timers and run background jobs"),
         (["events"], "retry event deliveries"),
         (["events", "list"], "last error"),
         (["events", "retry"], "failed deliveries again"),

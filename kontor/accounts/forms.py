@@ -13,7 +13,7 @@ from kontor.core.access import ANY_OBJECT_TYPE, Action, Scope
 from kontor.core.errors import KontorError
 from kontor.core.inputs import DB_INT_MAX, as_db_id
 
-from . import queries, services, throttle
+from . import jobs, queries, services, throttle
 from .models import Department, User, normalize_email
 from .services import may_manage_roles
 
@@ -301,8 +301,19 @@ class PasswordResetForm(AccessibleForm, auth_forms.PasswordResetForm):
         return [u for u in users if not throttle.reset_mail_wait(u, client_ip=self.client_ip)]
 
     def send_mail(self, subject_template_name, email_template_name, context, *args, **kwargs):
-        with translation.override(context["user"].language or translation.get_language()):
-            super().send_mail(subject_template_name, email_template_name, context, *args, **kwargs)
+        # A background job (kontor.core.jobs) mails it: the page answers without waiting
+        # for the mail server, as fast for a known address as for an unknown one.
+        jobs.mail_reset_link.enqueue(
+            context["user"].pk,
+            language=context["user"].language or translation.get_language(),
+            domain=context["domain"],
+            site_name=context["site_name"],
+            protocol=context["protocol"],
+            templates={
+                "subject_template_name": subject_template_name,
+                "email_template_name": email_template_name,
+            },
+        )
 
 
 def send_reset_link(user: User, request) -> None:

@@ -10,7 +10,7 @@ class CoreConfig(AppConfig):
     def ready(self):
         from django.db.models.signals import post_migrate
 
-        from . import events, timers, types
+        from . import events, jobs, timers, types
         from .customfields import reindex
         from .models import CustomField
 
@@ -18,7 +18,8 @@ class CoreConfig(AppConfig):
         types.register(types.AuditedType.of(CustomField, _("custom field"), _("custom fields")))
         types.register_admin_area(events.OBJECT_TYPE, _("Event deliveries"))
         events.add_pass(timers.keep_standing)
-        events.add_pass(timers.fire_due)
+        events.add_pass(jobs.run_timers, next_due=jobs.next_timer_due)
+        events.add_pass(jobs.run_ready)
         events.subscribe(
             reindex.EVENTS, reindex.rebuild_search_documents, name=reindex.HANDLER_NAME
         )

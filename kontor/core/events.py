@@ -316,14 +316,33 @@ def purge_delivered(*, keep_days: float | None = None, batch: int = 1000) -> int
 _PURGE_EVERY = timedelta(hours=1)
 
 
-# Other due work each dispatcher pass runs (timers): called with ``stop``, each returns
-# how much it ran.
+# Other due work each dispatcher pass runs (timers, background jobs): called with
+# ``stop``, each returns how much it ran; and what tells when more is due, so that an
+# idle dispatcher wakes then rather than at its next poll.
 _passes: list[Callable[..., int]] = []
+_next_due: list[Callable[[], datetime | None]] = []
+_MIN_IDLE_SECONDS = 0.05
 
 
-def add_pass(run: Callable[..., int]) -> None:
+def add_pass(
+    run: Callable[..., int], *, next_due: Callable[[], datetime | None] | None = None
+) -> None:
     if run not in _passes:
         _passes.append(run)
+    if next_due is not None and next_due not in _next_due:
+        _next_due.append(next_due)
+
+
+def _idle_seconds(poll: float) -> float:
+    """How long an idle dispatcher waits: its poll, or less if work comes due sooner."""
+    wait = poll
+    now = timezone.now()
+    for when in _next_due:
+        due = when()
+        if due is not None:
+            wait = min(wait, (due - now).total_seconds())
+    # A floor: work due but not to be had (an RQ queue full) must not spin the loop.
+    return max(wait, _MIN_IDLE_SECONDS)
 
 
 def run_pass(*, stop: threading.Event | None = None) -> int:
@@ -341,17 +360,19 @@ def run_dispatcher(stop: threading.Event, *, poll_seconds: float | None = None) 
     next_purge = timezone.now()
     while not stop.is_set():
         _wakeup.clear()
-        ran = 0
+        ran, idle = 0, poll
         try:
             close_old_connections()
             ran = run_pass(stop=stop)
             if timezone.now() >= next_purge:
                 next_purge = timezone.now() + _PURGE_EVERY
                 purge_delivered()
+            if not ran:
+                idle = _idle_seconds(poll)
         except Exception:  # a lost database must not end the dispatcher: retry next poll
             log.exception("Event dispatch failed; retrying in %s s", poll)
         if not ran:
-            _wakeup.wait(poll)
+            _wakeup.wait(idle)
     close_old_connections()
 
 

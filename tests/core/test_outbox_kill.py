@@ -19,13 +19,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.core.outbox_probe.handler import SEEN_TABLE
+from tests.core.outbox_probe.handler import JOBS_TABLE, SEEN_TABLE
 
 KONTOR = Path(sys.executable).with_name("kontor")
 REPO = Path(__file__).resolve().parents[2]
 EVENTS = 30
 KILLS = 20
 ROUND_SECONDS = 20
+JOBS = 3
+JOBS_DONE = "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE status = 'SUCCESSFUL'"
 
 
 def rows(connect, sql: str) -> list[tuple]:
@@ -72,13 +74,15 @@ def probe_env(url: str, tmp_path: Path) -> dict:
         # A killed worker's claim lapses in a second; an idle worker looks every 50 ms.
         "KONTOR_EVENTS_LEASE_SECONDS": "1",
         "KONTOR_EVENTS_POLL_SECONDS": "0.05",
+        "KONTOR_TASKS_BACKEND": "database",
     }
 
 
-def prepare(env: dict, events: int = EVENTS, timers: int = 0) -> None:
-    """Migrate the database, make the probe's tables and commit the events and timers."""
+def prepare(env: dict, events: int = EVENTS, timers: int = 0, jobs: int = 0) -> None:
+    """Migrate the database, make the probe's tables and commit the events, timers and
+    background jobs."""
     prepared = subprocess.run(
-        [sys.executable, "-m", "tests.core.outbox_probe", str(events), str(timers)],
+        [sys.executable, "-m", "tests.core.outbox_probe", str(events), str(timers), str(jobs)],
         env=env,
         cwd=REPO,
         capture_output=True,
@@ -137,11 +141,11 @@ def test_no_event_is_lost_when_the_worker_is_killed_between_commit_and_delivery(
     assert {key: attempts[key] for key in seen} == {key: seen[key] for key in seen}
 
 
-def test_kontor_serve_delivers_events_in_process(database, tmp_path):
+def test_kontor_serve_delivers_events_and_runs_jobs_in_process(database, tmp_path):
     url, connect = database
     env = {**probe_env(url, tmp_path), "KONTOR_EVENTS_POLL_SECONDS": "1"}
-    (tmp_path / "release").touch()  # the probe's handler returns at once
-    prepare(env)
+    (tmp_path / "release").touch()  # the probe's handler and job return at once
+    prepare(env, jobs=JOBS)
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -150,5 +154,29 @@ def test_kontor_serve_delivers_events_in_process(database, tmp_path):
     with worker(env, log, ("serve", "--port", str(port))) as process:
         wait_until(lambda: rows(connect, OPEN_WORK) == [(0,)], process, log, "empty outbox")
 
+        wait_until(lambda: rows(connect, JOBS_DONE) == [(JOBS,)], process, log, "jobs run")
+
     runs = rows(connect, f"SELECT runs FROM {SEEN_TABLE}")
     assert runs == [(1,)] * EVENTS
+    assert sorted(rows(connect, f"SELECT n FROM {JOBS_TABLE}")) == [(n,) for n in range(JOBS)]
+
+
+def test_the_database_backend_never_runs_again_a_job_whose_worker_was_killed(database, tmp_path):
+    """Why timers and outbox deliveries are not django-tasks jobs (kontor.core.jobs): the
+    database backend claims a job by marking it running, with no lease, so a job whose
+    worker died stays "running" and no later worker takes it."""
+    url, connect = database
+    env = probe_env(url, tmp_path)
+    prepare(env, events=0, jobs=1)
+    log = tmp_path / "worker.log"
+    with worker(env, log) as process:
+        wait_until((tmp_path / "entered").exists, process, log, "the job to start")
+        process.send_signal(signal.SIGKILL)
+        process.wait(timeout=10)
+
+    (tmp_path / "release").touch()
+    with worker(env, log, ("worker", "--once")) as process:
+        assert process.wait(timeout=ROUND_SECONDS) == 0, log.read_text()
+
+    assert rows(connect, "SELECT status FROM django_tasks_database_dbtaskresult") == [("RUNNING",)]
+    assert rows(connect, f"SELECT n FROM {JOBS_TABLE}") == [(0,)]  # the killed run only

@@ -1,5 +1,7 @@
 """Timers fire exactly once with several real workers, also when a worker is killed with
-SIGKILL in the middle of a firing (kontor.core.timers).
+SIGKILL in the middle of a firing (kontor.core.timers), on both job backends: fired by
+the workers' dispatcher passes (database), or claimed there and fired in RQ jobs (rq,
+on the Redis server scripts/test starts).
 
 Real ``kontor worker`` processes run against a database of this test's own (SQLite file,
 or a fresh PostgreSQL database on the suite's server; see test_outbox_kill). The probe's
@@ -9,6 +11,8 @@ every tenth timer then waits, on its first attempt, to be killed with the firing
 
 import signal
 from collections import Counter
+
+import pytest
 
 from tests.core.outbox_probe.handler import FIRED_TABLE
 from tests.core.test_outbox_kill import prepare, probe_env, rows, wait_until, worker
@@ -23,10 +27,21 @@ def all_started(log) -> bool:
     return log.read_text().count(WORKER_BANNER) == KILLS + WORKERS
 
 
-def test_each_timer_fires_once_with_three_workers_and_killed_ones(database, tmp_path):
+@pytest.fixture(params=["database", "rq"])
+def backend(request) -> dict:
+    """The environment that picks a job backend for the workers."""
+    if request.param == "rq":
+        return {
+            "KONTOR_TASKS_BACKEND": "rq",
+            "KONTOR_REDIS_URL": request.getfixturevalue("redis_url"),
+        }
+    return {"KONTOR_TASKS_BACKEND": "database"}
+
+
+def test_each_timer_fires_once_with_three_workers_and_killed_ones(database, backend, tmp_path):
     url, connect = database
     # A killed worker's claim lapses in a second; an idle worker looks every 50 ms.
-    env = {**probe_env(url, tmp_path), "KONTOR_TIMERS_LEASE_SECONDS": "1"}
+    env = {**probe_env(url, tmp_path), **backend, "KONTOR_TIMERS_LEASE_SECONDS": "1"}
     prepare(env, events=0, timers=TIMERS)
     entered, release = tmp_path / "entered", tmp_path / "release"
     log = tmp_path / "worker.log"

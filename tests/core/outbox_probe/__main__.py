@@ -1,5 +1,6 @@
-"""``python -m tests.core.outbox_probe EVENTS [TIMERS]``: migrate, make the probe's
-tables, write events and timers due now (every tenth marked to wait to be killed).
+"""``python -m tests.core.outbox_probe EVENTS [TIMERS [JOBS]]``: migrate, make the probe's
+tables, write events and timers due now (every tenth marked to wait to be killed), and
+enqueue background jobs (each waits to be killed until released).
 
 The events are written in several committed transactions, before any worker runs.
 """
@@ -19,16 +20,18 @@ from django.utils import timezone  # noqa: E402
 
 from kontor.core import events  # noqa: E402
 from kontor.core.models import Timer  # noqa: E402
-from tests.core.outbox_probe.handler import FIRED_TABLE, SEEN_TABLE  # noqa: E402
+from tests.core.outbox_probe.handler import FIRED_TABLE, JOBS_TABLE, SEEN_TABLE, job  # noqa: E402
 
 count = int(sys.argv[1])
 timer_count = int(sys.argv[2]) if len(sys.argv) > 2 else 0
+job_count = int(sys.argv[3]) if len(sys.argv) > 3 else 0
 call_command("migrate", interactive=False, verbosity=0)
 with connection.cursor() as cursor:
     cursor.execute(
         f"CREATE TABLE {SEEN_TABLE} (idempotency_key VARCHAR(300) PRIMARY KEY, runs INTEGER)"
     )
     cursor.execute(f"CREATE TABLE {FIRED_TABLE} (timer_id BIGINT, occurrence INTEGER)")
+    cursor.execute(f"CREATE TABLE {JOBS_TABLE} (n INTEGER)")
 now = timezone.now()
 Timer.objects.bulk_create(
     Timer(
@@ -44,3 +47,5 @@ for start in range(0, count, 5):
     with transaction.atomic():
         for n in range(start, min(start + 5, count)):
             events.emit("probe.thing.happened", n=n)
+for n in range(job_count):
+    job.enqueue(n)

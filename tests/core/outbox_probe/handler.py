@@ -3,8 +3,10 @@ import time
 from pathlib import Path
 
 from django.db import connection
+from django_tasks import task
 
 SEEN_TABLE = "outbox_probe_seen"
+JOBS_TABLE = "outbox_probe_jobs"
 FIRED_TABLE = "outbox_probe_fired"
 # Longest a first run waits for the test to kill the worker: bounds a test gone wrong.
 WAIT_SECONDS = 30
@@ -39,6 +41,15 @@ def fire(timer) -> None:
         )
     if timer.payload.get("block") and timer.attempts == 1:
         wait_to_be_killed(str(timer.pk))
+
+
+@task()
+def job(n: int) -> None:
+    """The probe's background job: a row per run, then a wait to be killed (until the
+    test releases it)."""
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {JOBS_TABLE} (n) VALUES (%s)", [n])
+    wait_to_be_killed(f"job {n}")
 
 
 def wait_to_be_killed(name: str) -> None:
