@@ -8,11 +8,27 @@ from pydantic import Field
 from kontor.core.api import MAX_LIMIT, DbInt, Page, page
 from kontor.core.api_records import add_record_routes
 
-from . import notifications
+from . import dependencies, notifications, schemas
 from .types import TASK
 
 router = Router(tags=["tasks"])
 add_record_routes(router, TASK)
+
+
+@router.get(
+    "/tasks/{int:record_id}/dependencies",
+    response=schemas.Dependencies,
+    operation_id="task_dependencies",
+)
+def task_dependencies(request, record_id: int):
+    """What the task waits on and what waits on it (set ``waits_on_ids`` to change it)."""
+    shown = dependencies.both_ways(TASK.one(request.user, record_id), request.user)
+    return {
+        **shown,
+        "waits_on": [schemas.task_ref(t) for t in shown["waits_on"]],
+        "blocks": [schemas.task_ref(t) for t in shown["blocks"]],
+    }
+
 
 inbox_router = Router(tags=["notifications"])
 

@@ -52,6 +52,10 @@ class Task(BusinessRecord):
         editable=False,
         related_name="+",
     )
+    # The tasks this one waits on: it cannot be done while any of them is still to do.
+    waits_on = models.ManyToManyField(
+        "self", symmetrical=False, related_name="blocks", blank=True, verbose_name=_("waits on")
+    )
 
     class Meta:
         ordering = ["due_date", "id"]
@@ -70,6 +74,20 @@ class Task(BusinessRecord):
 
     def search_text(self) -> str:
         return f"{self.title} {self.description}"
+
+    def audit_snapshot(self) -> dict:
+        from kontor.core.services import field_snapshot
+
+        snap = field_snapshot(self)
+        snap["waits_on"] = sorted(t.pk for t in self.waits_on_list())
+        return snap
+
+    def waits_on_list(self) -> list:
+        """The tasks it waits on, from a prefetch when there is one (a bulk import's)."""
+        if self.pk is None:
+            return []
+        cache = getattr(self, "_prefetched_objects_cache", {})
+        return list(cache["waits_on"]) if "waits_on" in cache else list(self.waits_on.all())
 
     @property
     def is_active(self) -> bool:

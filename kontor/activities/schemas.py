@@ -12,6 +12,10 @@ from .models import Task
 
 Status = Literal["open", "in_progress", "done", "cancelled"]
 PRIORITY = "1 low, 2 normal, 3 high, 4 urgent"
+WAITS_ON = (
+    "The tasks it waits on (you must see them); it cannot be done before they are. "
+    "Those you cannot see are kept. No loops."
+)
 
 
 class TaskIn(PlacedIn):
@@ -26,6 +30,7 @@ class TaskIn(PlacedIn):
         description="When the assignee gets a reminder (without an offset: the server's zone)",
     )
     owner_id: DbInt | None = Field(None, description="The assignee; defaults to you")
+    waits_on_ids: list[DbInt] = Field([], description=WAITS_ON)
 
 
 class TaskPatch(PlacedIn, VersionedIn):
@@ -37,6 +42,7 @@ class TaskPatch(PlacedIn, VersionedIn):
     due_time: datetime.time | None = None
     remind_at: datetime.datetime | None = None
     owner_id: DbInt | None = Field(None, description="The assignee")
+    waits_on_ids: list[DbInt] | None = Field(None, description=WAITS_ON)
 
 
 class TaskOut(Schema):
@@ -57,6 +63,22 @@ class TaskOut(Schema):
     version: int
     created_at: datetime.datetime
     updated_at: datetime.datetime
+
+
+class TaskRef(Ref):
+    status: Status
+    overdue: bool
+
+
+class Dependencies(Schema):
+    waits_on: list[TaskRef] = Field(description="The tasks it waits on that you can see")
+    waits_on_hidden: int = Field(description="How many more it waits on you cannot see")
+    blocks: list[TaskRef] = Field(description="The tasks waiting on it that you can see")
+    blocks_hidden: int
+
+
+def task_ref(task: Task) -> dict:
+    return {"id": task.pk, "name": task.title, "status": task.status, "overdue": task.is_overdue}
 
 
 def task_out(task: Task) -> dict:

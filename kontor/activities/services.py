@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from kontor.core import bulk
 from kontor.core import services as records
 
-from . import reminders
+from . import dependencies, reminders
 from .models import Task
 
 # Input fields taken as given (the model's validation parses and checks them).
@@ -82,16 +82,36 @@ def _follow_status(task: Task) -> None:
         task.completed_at = None
 
 
+def _waits_on(task: Task, data: dict, actor, status_before, errors) -> set[int] | None:
+    """The tasks it will wait on if the input changes them (else None), checked, and the
+    rule that a task is not done while any of them is still to do."""
+    waits_on = None
+    if dependencies.FIELD in data:
+        waits_on = dependencies.new_waits_on(task, data[dependencies.FIELD], actor, errors)
+    if task.status == Task.Status.DONE and (waits_on is not None or task.status != status_before):
+        current = waits_on if waits_on is not None else {t.pk for t in task.waits_on_list()}
+        dependencies.check_done(task, current, actor, errors)
+    return waits_on
+
+
+def _save_waits_on(task: Task, waits_on: set[int] | None) -> None:
+    if waits_on is not None:
+        task.waits_on.set(waits_on)
+
+
 def create_task(data: dict, *, actor) -> Task:
     task = Task(created_by_id=getattr(actor, "pk", None))
     errors = records.FieldErrors()
     _apply_fields(task, data, actor, errors)
     records.place_new(task, data, actor, errors)
+    waits_on = _waits_on(task, data, actor, None, errors)
     _add_model_errors(task, errors)
     errors.raise_if_any()
     _follow_status(task)
     with transaction.atomic():
-        task = records.create_record(task, actor=actor)
+        task = records.create_record(
+            task, actor=actor, save_related=lambda t: _save_waits_on(t, waits_on)
+        )
         reminders.sync_task_reminder(
             task, remind_changed=task.remind_at is not None, status_changed=False
         )
@@ -100,24 +120,45 @@ def create_task(data: dict, *, actor) -> Task:
 
 def update_task(task: Task, data: dict, *, actor, expected_version=None) -> Task:
     before = {}
+    waits_on = None
 
     def apply(target):
+        nonlocal waits_on
         before.update(remind_at=target.remind_at, status=target.status)
         errors = records.FieldErrors()
         _apply_fields(target, data, actor, errors)
         records.place_edited(target, data, actor, errors)
+        waits_on = _waits_on(target, data, actor, before["status"], errors)
         _add_model_errors(target, errors)
         errors.raise_if_any()
         _follow_status(target)
 
     with transaction.atomic():
-        task = records.update_record(task, apply, actor=actor, expected_version=expected_version)
+        task = records.update_record(
+            task,
+            apply,
+            actor=actor,
+            expected_version=expected_version,
+            save_related=lambda t: _save_waits_on(t, waits_on),
+        )
         reminders.sync_task_reminder(
             task,
             remind_changed=task.remind_at != before["remind_at"],
             status_changed=task.status != before["status"],
         )
     return task
+
+
+def wait_on(task: Task, other_id, *, actor) -> Task:
+    """The task page's "Waits on" box: one more task it waits on."""
+    shown = dependencies.visible_waits_on(task, actor)
+    return update_task(task, {dependencies.FIELD: [*shown, other_id]}, actor=actor)
+
+
+def stop_waiting_on(task: Task, other_id: int, *, actor) -> Task:
+    """The task page's remove button of one task it waits on (one the actor sees)."""
+    shown = [pk for pk in dependencies.visible_waits_on(task, actor) if pk != other_id]
+    return update_task(task, {dependencies.FIELD: shown}, actor=actor)
 
 
 def set_status(task: Task, status: str, *, actor, expected_version=None) -> Task:
@@ -134,9 +175,11 @@ class TaskImporter(bulk.Importer):
     a reminder is a timer a single write sets, which the import's INSERTs do not."""
 
     fields = tuple(f for f in TASK_FIELDS if f != "remind_at")
+    # Nothing to wait on yet: an empty list, primed so that the audit reads no rows.
+    related = ("waits_on",)
 
     def clean(self, obj, data, errors):
         obj.created_by_id = getattr(self.actor, "pk", None)
         _apply_fields(obj, {k: v for k, v in data.items() if k != "remind_at"}, self.actor, errors)
         _follow_status(obj)
-        return {}
+        return {"waits_on": []}

@@ -167,6 +167,11 @@ class TaskType(RecordType):
     def to_out(self, obj) -> dict:
         return schemas.task_out(obj)
 
+    def profile_context(self, request, obj) -> dict:
+        from .task_pages import panels  # its views read this type
+
+        return panels(request.user, obj)
+
     def importer(self, actor):
         return services.TaskImporter(self, actor)
 

@@ -2,7 +2,7 @@ from django.urls import path
 
 from kontor.web.records import record_urls
 
-from . import live, views
+from . import live, task_pages, views
 from .types import TASK
 
 app_name = "activities"
@@ -10,6 +10,12 @@ app_name = "activities"
 urlpatterns = [
     path("my-day/", views.my_day, name="my_day"),
     path("tasks/<int:pk>/done/", views.complete_task, name="task_done"),
+    path("tasks/<int:pk>/waits-on/", task_pages.add_waits_on, name="task_waits_on_add"),
+    path(
+        "tasks/<int:pk>/waits-on/<int:other>/remove/",
+        task_pages.remove_waits_on,
+        name="task_waits_on_remove",
+    ),
     path("notifications/", views.notification_list, name="notifications"),
     # Under kontor.asgi.LIVE_PREFIX: served by Django's ASGI handler.
     path("live/notifications/", live.bell_stream, name="live_bell"),

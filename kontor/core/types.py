@@ -423,6 +423,11 @@ class RecordType(AuditedType):
         """More for the list page's template (rarely needed: filters come from ``filters``)."""
         return {}
 
+    def profile_context(self, request, obj) -> dict:
+        """More for the profile tab's template: what the record's page shows beside its
+        fields (a task's checklist and comments), read for ``request.user``."""
+        return {}
+
     def linked_from(self) -> list[tuple[RecordType, str]]:
         """Registered record types that point at this one: (type, their field name)."""
         return [

@@ -497,6 +497,7 @@ class DetailView(RecordView):
         }
         if tab == "profile":
             context["custom_values"] = custom_values(user, rt, obj)
+            context.update(rt.profile_context(request, obj))
         elif tab == "related":
             context["related"] = related(user, rt, obj)
         elif tab == "documents":
