@@ -2,13 +2,13 @@
 
 import datetime
 
-from ninja import Query, Router, Schema
+from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kontor.core.api import MAX_LIMIT, DbInt, Page, page
 from kontor.core.api_records import add_record_routes
 
-from . import dependencies, notifications, schemas
+from . import dependencies, notifications, schemas, services
 from .types import TASK
 
 router = Router(tags=["tasks"])
@@ -28,6 +28,43 @@ def task_dependencies(request, record_id: int):
         "waits_on": [schemas.task_ref(t) for t in shown["waits_on"]],
         "blocks": [schemas.task_ref(t) for t in shown["blocks"]],
     }
+
+
+CHECKLIST = "/tasks/{int:record_id}/checklist"
+CHECKLIST_ITEM = CHECKLIST + "/{int:item_id}"
+
+
+@router.get(CHECKLIST, response=list[schemas.ChecklistItemOut], operation_id="checklist_list")
+def checklist_list(request, record_id: int):
+    """The task's checklist in its order."""
+    task = TASK.one(request.user, record_id)
+    return [schemas.checklist_item_out(item) for item in task.checklist.all()]
+
+
+@router.post(CHECKLIST, response={201: schemas.ChecklistItemOut}, operation_id="checklist_create")
+def checklist_create(request, record_id: int, payload: schemas.ChecklistItemIn):
+    """An item at the end (you must be allowed to edit the task)."""
+    task = TASK.one(request.user, record_id)
+    item = services.add_checklist_item(task, payload.text, done=payload.done, actor=request.user)
+    return Status(201, schemas.checklist_item_out(item))
+
+
+@router.patch(CHECKLIST_ITEM, response=schemas.ChecklistItemOut, operation_id="checklist_update")
+def checklist_update(request, record_id: int, item_id: int, payload: schemas.ChecklistItemPatch):
+    """Tick, rename or move an item: only the fields sent change."""
+    task = TASK.one(request.user, record_id)
+    item = services.checklist_item(task, item_id)
+    data = payload.model_dump(exclude_unset=True)
+    return schemas.checklist_item_out(
+        services.change_checklist_item(item, data, actor=request.user)
+    )
+
+
+@router.delete(CHECKLIST_ITEM, response={204: None}, operation_id="checklist_delete")
+def checklist_delete(request, record_id: int, item_id: int):
+    task = TASK.one(request.user, record_id)
+    services.remove_checklist_item(services.checklist_item(task, item_id), actor=request.user)
+    return Status(204, None)
 
 
 inbox_router = Router(tags=["notifications"])

@@ -104,6 +104,26 @@ class Task(BusinessRecord):
         return (self.due_date, self.due_time) < (now.date(), now.time())
 
 
+class ChecklistItem(models.Model):
+    """One step of a task's checklist, in its place (``position``, from 0)."""
+
+    TEXT_LENGTH = 500
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="checklist")
+    text = models.CharField(_("text"), max_length=TEXT_LENGTH)
+    done = models.BooleanField(_("done"), default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        indexes = [models.Index(fields=["task", "position"], name="checklist_task")]
+
+    def __str__(self):
+        return self.text
+
+
 class Notification(models.Model):
     """Something one user should see (a reminder come due): theirs alone, read or not.
 

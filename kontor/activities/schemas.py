@@ -6,7 +6,7 @@ from typing import Any, Literal
 from ninja import Schema
 from pydantic import Field
 
-from kontor.core.api import DbInt, PlacedIn, Ref, VersionedIn, ref
+from kontor.core.api import DbInt, PlacedIn, Ref, StrictIn, VersionedIn, ref
 
 from .models import Task
 
@@ -45,6 +45,11 @@ class TaskPatch(PlacedIn, VersionedIn):
     waits_on_ids: list[DbInt] | None = Field(None, description=WAITS_ON)
 
 
+class ChecklistCount(Schema):
+    done: int
+    total: int
+
+
 class TaskOut(Schema):
     id: int
     title: str
@@ -56,6 +61,7 @@ class TaskOut(Schema):
     remind_at: datetime.datetime | None
     overdue: bool = Field(description="Still to do, and its day or moment has passed")
     completed_at: datetime.datetime | None
+    checklist: ChecklistCount = Field(description="Its checklist's items: done, all")
     created_by: Ref | None = Field(description="Who set the task")
     owner: Ref | None = Field(description="The assignee")
     department: Ref | None
@@ -81,6 +87,14 @@ def task_ref(task: Task) -> dict:
     return {"id": task.pk, "name": task.title, "status": task.status, "overdue": task.is_overdue}
 
 
+def checklist_count(task: Task) -> dict:
+    """Done and all items: the list's annotations (``TaskType.base_queryset``), or counted."""
+    if hasattr(task, "checklist_total"):
+        return {"done": task.checklist_done, "total": task.checklist_total}
+    done = [item.done for item in task.checklist.all()]
+    return {"done": sum(done), "total": len(done)}
+
+
 def task_out(task: Task) -> dict:
     return {
         "id": task.pk,
@@ -93,6 +107,7 @@ def task_out(task: Task) -> dict:
         "remind_at": task.remind_at,
         "overdue": task.is_overdue,
         "completed_at": task.completed_at,
+        "checklist": checklist_count(task),
         "created_by": ref(task.created_by),
         "owner": ref(task.owner),
         "department": ref(task.department),
@@ -100,3 +115,25 @@ def task_out(task: Task) -> dict:
         "created_at": task.created_at,
         "updated_at": task.updated_at,
     }
+
+
+class ChecklistItemOut(Schema):
+    id: int
+    text: str
+    done: bool
+    position: int = Field(description="Its place in the checklist, from 0")
+
+
+class ChecklistItemIn(StrictIn):
+    text: str
+    done: bool = False
+
+
+class ChecklistItemPatch(StrictIn):
+    text: str = ""
+    done: bool = False
+    position: DbInt = Field(0, ge=0, description="Move it here (from 0); the others close up")
+
+
+def checklist_item_out(item) -> dict:
+    return {"id": item.pk, "text": item.text, "done": item.done, "position": item.position}

@@ -14,11 +14,14 @@ from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from kontor.core import bulk
+from kontor.core import audit, bulk
 from kontor.core import services as records
+from kontor.core.access import Action, require
+from kontor.core.errors import NotFound
+from kontor.core.inputs import text_problem
 
 from . import dependencies, reminders
-from .models import Task
+from .models import ChecklistItem, Task
 
 # Input fields taken as given (the model's validation parses and checks them).
 TASK_FIELDS = (
@@ -164,6 +167,115 @@ def stop_waiting_on(task: Task, other_id: int, *, actor) -> Task:
 def set_status(task: Task, status: str, *, actor, expected_version=None) -> Task:
     """Complete, cancel, start or reopen a task (the one-click verbs of its pages)."""
     return update_task(task, {"status": status}, actor=actor, expected_version=expected_version)
+
+
+# -- the task's parts: checklist (and next comments, watchers) ------------------------------
+
+
+def _write_part(task: Task, part: str, read, change, *, actor, action: str = Action.EDIT):
+    """``change()`` a part of ``task`` that is not one of its fields, in one transaction
+    with the permission on the task (``action``), the task's row locked (two writers of
+    one checklist take their turns) and an audit entry of the task: ``part`` as
+    ``read()`` before and after. The task's version stays: an open edit form of the task
+    is not made stale by a ticked item."""
+    with transaction.atomic():
+        require(actor, action, task)
+        Task.objects.select_for_update().filter(pk=task.pk).exists()
+        before = read()
+        result = change()
+        after = read()
+        if before != after:
+            audit.record(
+                "activities.task.updated", task, actor=actor, changes={part: [before, after]}
+            )
+    return result
+
+
+def _checklist_lines(task: Task) -> list[str]:
+    return [
+        f"[{'x' if done else ' '}] {text}"
+        for text, done in task.checklist.order_by("position", "id").values_list("text", "done")
+    ]
+
+
+def checklist_item(task: Task, item_id) -> ChecklistItem:
+    """An item of ``task`` (which the caller read through its visible door), or NotFound."""
+    item = task.checklist.filter(pk=item_id).first() if item_id is not None else None
+    if item is None:
+        raise NotFound()
+    return item
+
+
+def _item_text(value) -> str:
+    text = "" if value is None else str(value).strip()
+    errors = records.FieldErrors()
+    if not text:
+        errors.add("text", _("This field is required."))
+    elif len(text) > ChecklistItem.TEXT_LENGTH:
+        errors.add(
+            "text", _("Enter at most %(limit)d characters.") % {"limit": ChecklistItem.TEXT_LENGTH}
+        )
+    elif problem := text_problem(text):
+        errors.add("text", problem)
+    errors.raise_if_any()
+    return text
+
+
+def add_checklist_item(task: Task, text, *, actor, done: bool = False) -> ChecklistItem:
+    """A new item at the end of the checklist."""
+    text = _item_text(text)
+
+    def add():
+        last = task.checklist.order_by("-position").values_list("position", flat=True).first()
+        return ChecklistItem.objects.create(
+            task=task, text=text, done=bool(done), position=0 if last is None else last + 1
+        )
+
+    return _write_part(task, "checklist", lambda: _checklist_lines(task), add, actor=actor)
+
+
+def change_checklist_item(item: ChecklistItem, data: dict, *, actor) -> ChecklistItem:
+    """Tick, rename or move an item: ``data`` holds any of ``text``, ``done`` and
+    ``position`` (its place from 0; the others close up around it)."""
+    task = item.task
+    text = _item_text(data["text"]) if "text" in data else None
+
+    def change():
+        if text is not None:
+            item.text = text
+        if "done" in data:
+            item.done = bool(data["done"])
+        item.save(update_fields=["text", "done"])
+        if "position" in data:
+            _move(task, item, data["position"])
+        return item
+
+    return _write_part(task, "checklist", lambda: _checklist_lines(task), change, actor=actor)
+
+
+def _move(task: Task, item: ChecklistItem, position) -> None:
+    order = [pk for pk in task.checklist.values_list("pk", flat=True) if pk != item.pk]
+    order.insert(max(0, min(int(position), len(order))), item.pk)
+    _number(task, order)
+    item.position = order.index(item.pk)
+
+
+def _number(task: Task, order: list[int]) -> None:
+    """Positions 0, 1, 2... in ``order``: kept without gaps, so that "one up" is one less."""
+    items = list(task.checklist.all())
+    for item in items:
+        item.position = order.index(item.pk)
+    ChecklistItem.objects.bulk_update(items, ["position"])
+
+
+def remove_checklist_item(item: ChecklistItem, *, actor) -> None:
+    task = item.task
+
+    def remove():
+        item.delete()
+        _number(task, list(task.checklist.values_list("pk", flat=True)))
+
+    _write_part(task, "checklist", lambda: _checklist_lines(task), remove, actor=actor)
 
 
 def delete_task(task: Task, *, actor, expected_version=None) -> None:

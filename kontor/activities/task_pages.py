@@ -1,5 +1,5 @@
-"""The task page's panels beside its fields: what it waits on (and next its checklist,
-comments, watchers).
+"""The task page's panels beside its fields: what it waits on, its checklist (and next
+its comments, watchers).
 
 The profile tab includes each panel (``TaskType.profile_context`` reads them); a panel's
 forms post here with htmx and get the panel back, its errors inline; without htmx they
@@ -24,9 +24,12 @@ from .types import TASK
 
 def panels(user, task: Task) -> dict:
     """What the task page's panels show ``user``."""
+    checklist = list(task.checklist.all())
     return {
         "may_edit": record_in_scope(user, task, Action.EDIT),
         "dependencies": dependencies.both_ways(task, user),
+        "checklist": checklist,
+        "checklist_done": sum(item.done for item in checklist),
     }
 
 
@@ -38,7 +41,7 @@ def _answer(request, task: Task, template: str, write) -> object:
     """Run ``write()``; the panel again (htmx) or the task's page, errors said."""
     errors = []
     try:
-        task = write() or task
+        write()
     except ValidationFailed as failed:
         errors = [m for msgs in failed.errors.values() for m in msgs]
     if not request.htmx:
@@ -73,4 +76,46 @@ def remove_waits_on(request, pk: int, other: int):
         task,
         "activities/_task_dependencies.html",
         lambda: services.stop_waiting_on(task, other, actor=request.user),
+    )
+
+
+CHECKLIST_PANEL = "activities/_task_checklist.html"
+
+
+@require_POST
+@login_required
+@service_errors
+def add_checklist_item(request, pk: int):
+    task = _task(request, pk)
+    return _answer(
+        request,
+        task,
+        CHECKLIST_PANEL,
+        lambda: services.add_checklist_item(task, request.POST.get("text"), actor=request.user),
+    )
+
+
+@require_POST
+@login_required
+@service_errors
+def change_checklist_item(request, pk: int, item: int):
+    """One item's form: its box and text saved, or moved a place up or down, or removed."""
+    task = _task(request, pk)
+    found = services.checklist_item(task, item)
+    if "remove" in request.POST:
+        return _answer(
+            request,
+            task,
+            CHECKLIST_PANEL,
+            lambda: services.remove_checklist_item(found, actor=request.user),
+        )
+    data = {"text": request.POST.get("text", ""), "done": request.POST.get("done") == "1"}
+    step = {"up": -1, "down": 1}.get(request.POST.get("move", ""))
+    if step is not None:
+        data["position"] = max(found.position + step, 0)
+    return _answer(
+        request,
+        task,
+        CHECKLIST_PANEL,
+        lambda: services.change_checklist_item(found, data, actor=request.user),
     )

@@ -16,6 +16,12 @@ urlpatterns = [
         task_pages.remove_waits_on,
         name="task_waits_on_remove",
     ),
+    path("tasks/<int:pk>/checklist/", task_pages.add_checklist_item, name="task_checklist_add"),
+    path(
+        "tasks/<int:pk>/checklist/<int:item>/",
+        task_pages.change_checklist_item,
+        name="task_checklist_item",
+    ),
     path("notifications/", views.notification_list, name="notifications"),
     # Under kontor.asgi.LIVE_PREFIX: served by Django's ASGI handler.
     path("live/notifications/", live.bell_stream, name="live_bell"),
