@@ -5,7 +5,7 @@ import datetime
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from kontor.core.api import MAX_LIMIT, DbInt, Page, page
+from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, Page, page
 from kontor.core.api_records import add_record_routes
 
 from . import dependencies, notifications, schemas, services
@@ -65,6 +65,39 @@ def checklist_delete(request, record_id: int, item_id: int):
     task = TASK.one(request.user, record_id)
     services.remove_checklist_item(services.checklist_item(task, item_id), actor=request.user)
     return Status(204, None)
+
+
+class CommentPage(Page):
+    items: list[schemas.CommentOut]
+
+
+@router.get(
+    "/tasks/{int:record_id}/comments", response=CommentPage, operation_id="task_comment_list"
+)
+def comment_list(
+    request,
+    record_id: int,
+    limit: int = Query(50, ge=1, le=MAX_LIMIT),
+    offset: int = Query(0, ge=0, le=MAX_OFFSET),
+):
+    """The task's comments, oldest first."""
+    task = TASK.one(request.user, record_id)
+    result = page(task.comments.select_related("author"), limit, offset)
+    result["items"] = [schemas.comment_out(c) for c in result["items"]]
+    return result
+
+
+@router.post(
+    "/tasks/{int:record_id}/comments",
+    response={201: schemas.CommentOut},
+    operation_id="task_comment_create",
+)
+def comment_create(request, record_id: int, payload: schemas.CommentIn):
+    """A comment (you must see the task); its assignee, who set it and its watchers hear
+    of it."""
+    task = TASK.one(request.user, record_id)
+    comment = services.add_comment(task, payload.text, actor=request.user)
+    return Status(201, schemas.comment_out(comment))
 
 
 inbox_router = Router(tags=["notifications"])

@@ -124,6 +124,28 @@ class ChecklistItem(models.Model):
         return self.text
 
 
+class TaskComment(models.Model):
+    """A line of a task's conversation: plain text, its author and when."""
+
+    TEXT_LENGTH = 5000
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField(_("text"), max_length=TEXT_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        indexes = [models.Index(fields=["task", "created_at", "id"], name="task_comment")]
+
+    def __str__(self):
+        return self.text[:80]
+
+
 class Notification(models.Model):
     """Something one user should see (a reminder come due): theirs alone, read or not.
 

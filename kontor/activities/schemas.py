@@ -137,3 +137,23 @@ class ChecklistItemPatch(StrictIn):
 
 def checklist_item_out(item) -> dict:
     return {"id": item.pk, "text": item.text, "done": item.done, "position": item.position}
+
+
+class CommentOut(Schema):
+    id: int
+    author: Ref | None
+    text: str = Field(description="Plain text")
+    created_at: datetime.datetime
+
+
+class CommentIn(StrictIn):
+    text: str
+
+
+def comment_out(comment) -> dict:
+    return {
+        "id": comment.pk,
+        "author": ref(comment.author),
+        "text": comment.text,
+        "created_at": comment.created_at,
+    }

@@ -8,9 +8,11 @@ the status, whichever channel changed it.
 from __future__ import annotations
 
 import datetime
+from contextlib import contextmanager
 
+from django.conf import settings
 from django.db import transaction
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
@@ -20,8 +22,8 @@ from kontor.core.access import Action, require
 from kontor.core.errors import NotFound
 from kontor.core.inputs import text_problem
 
-from . import dependencies, reminders
-from .models import ChecklistItem, Task
+from . import dependencies, notifications, reminders
+from .models import ChecklistItem, Task, TaskComment
 
 # Input fields taken as given (the model's validation parses and checks them).
 TASK_FIELDS = (
@@ -169,18 +171,25 @@ def set_status(task: Task, status: str, *, actor, expected_version=None) -> Task
     return update_task(task, {"status": status}, actor=actor, expected_version=expected_version)
 
 
-# -- the task's parts: checklist (and next comments, watchers) ------------------------------
+# -- the task's parts: checklist, comments (and next watchers) ------------------------------
 
 
-def _write_part(task: Task, part: str, read, change, *, actor, action: str = Action.EDIT):
-    """``change()`` a part of ``task`` that is not one of its fields, in one transaction
-    with the permission on the task (``action``), the task's row locked (two writers of
-    one checklist take their turns) and an audit entry of the task: ``part`` as
-    ``read()`` before and after. The task's version stays: an open edit form of the task
-    is not made stale by a ticked item."""
+@contextmanager
+def _task_part(task: Task, *, actor, action: str = Action.EDIT):
+    """The transaction of a write of a part of ``task`` that is not one of its fields:
+    the permission on the task (``action``) first, the task's row locked (two writers
+    of one checklist take their turns). The task's version stays: an open edit form of
+    the task is not made stale by a ticked item or a comment."""
     with transaction.atomic():
         require(actor, action, task)
         Task.objects.select_for_update().filter(pk=task.pk).exists()
+        yield
+
+
+def _write_part(task: Task, part: str, read, change, *, actor):
+    """``change()`` the ``part`` of ``task``, audited in the task's entry as ``read()``
+    before and after."""
+    with _task_part(task, actor=actor):
         before = read()
         result = change()
         after = read()
@@ -206,24 +215,9 @@ def checklist_item(task: Task, item_id) -> ChecklistItem:
     return item
 
 
-def _item_text(value) -> str:
-    text = "" if value is None else str(value).strip()
-    errors = records.FieldErrors()
-    if not text:
-        errors.add("text", _("This field is required."))
-    elif len(text) > ChecklistItem.TEXT_LENGTH:
-        errors.add(
-            "text", _("Enter at most %(limit)d characters.") % {"limit": ChecklistItem.TEXT_LENGTH}
-        )
-    elif problem := text_problem(text):
-        errors.add("text", problem)
-    errors.raise_if_any()
-    return text
-
-
 def add_checklist_item(task: Task, text, *, actor, done: bool = False) -> ChecklistItem:
     """A new item at the end of the checklist."""
-    text = _item_text(text)
+    text = _plain_text(text, ChecklistItem.TEXT_LENGTH)
 
     def add():
         last = task.checklist.order_by("-position").values_list("position", flat=True).first()
@@ -238,7 +232,7 @@ def change_checklist_item(item: ChecklistItem, data: dict, *, actor) -> Checklis
     """Tick, rename or move an item: ``data`` holds any of ``text``, ``done`` and
     ``position`` (its place from 0; the others close up around it)."""
     task = item.task
-    text = _item_text(data["text"]) if "text" in data else None
+    text = _plain_text(data["text"], ChecklistItem.TEXT_LENGTH) if "text" in data else None
 
     def change():
         if text is not None:
@@ -276,6 +270,60 @@ def remove_checklist_item(item: ChecklistItem, *, actor) -> None:
         _number(task, list(task.checklist.values_list("pk", flat=True)))
 
     _write_part(task, "checklist", lambda: _checklist_lines(task), remove, actor=actor)
+
+
+def _plain_text(value, limit: int) -> str:
+    """Input text stripped and checked: required, at most ``limit`` characters, storable."""
+    text = "" if value is None else str(value).strip()
+    errors = records.FieldErrors()
+    if not text:
+        errors.add("text", _("This field is required."))
+    elif len(text) > limit:
+        errors.add("text", _("Enter at most %(limit)d characters.") % {"limit": limit})
+    elif problem := text_problem(text):
+        errors.add("text", problem)
+    errors.raise_if_any()
+    return text
+
+
+def add_comment(task: Task, text, *, actor) -> TaskComment:
+    """A comment from anyone who may see the task; its followers (``followers``) but the
+    author are notified, in the comment's transaction."""
+    text = _plain_text(text, TaskComment.TEXT_LENGTH)
+    with _task_part(task, actor=actor, action=Action.VIEW):
+        comment = TaskComment.objects.create(task=task, author=actor, text=text)
+        audit.record(
+            "activities.task.updated", task, actor=actor, changes={"comments": [None, text]}
+        )
+        author = str(actor)
+        _notify_followers(
+            task,
+            actor,
+            "task.comment",
+            lambda: (
+                _("%(author)s on “%(task)s”: %(text)s")
+                % {"author": author, "task": task.title, "text": text}
+            ),
+        )
+    return comment
+
+
+def followers(task: Task) -> set:
+    """Who hears of a task's comments and changes: its assignee and who set it."""
+    return {user for user in (task.owner, task.created_by) if user is not None}
+
+
+def _notify_followers(task: Task, actor, kind: str, title) -> None:
+    """A notification to each follower but ``actor``, only to those who may still see the
+    task (a follower moved out of its reach hears nothing of it): ``title()`` in each
+    one's language."""
+    for user in followers(task):
+        if user.pk == getattr(actor, "pk", None):
+            continue
+        if not Task.objects.visible_to(user).filter(pk=task.pk).exists():
+            continue
+        with translation.override(user.language or settings.LANGUAGE_CODE):
+            notifications.notify(user, kind, title(), about=task)
 
 
 def delete_task(task: Task, *, actor, expected_version=None) -> None:

@@ -1,5 +1,5 @@
-"""The task page's panels beside its fields: what it waits on, its checklist (and next
-its comments, watchers).
+"""The task page's panels beside its fields: what it waits on, its checklist, its
+comments (and next its watchers).
 
 The profile tab includes each panel (``TaskType.profile_context`` reads them); a panel's
 forms post here with htmx and get the panel back, its errors inline; without htmx they
@@ -30,7 +30,17 @@ def panels(user, task: Task) -> dict:
         "dependencies": dependencies.both_ways(task, user),
         "checklist": checklist,
         "checklist_done": sum(item.done for item in checklist),
+        "comments": _last_comments(task),
     }
+
+
+COMMENTS_SHOWN = 200
+
+
+def _last_comments(task: Task) -> list:
+    """The newest comments, the newest last."""
+    newest = task.comments.select_related("author").order_by("-created_at", "-id")
+    return list(reversed(newest[:COMMENTS_SHOWN]))
 
 
 def _task(request, pk: int) -> Task:
@@ -118,4 +128,17 @@ def change_checklist_item(request, pk: int, item: int):
         task,
         CHECKLIST_PANEL,
         lambda: services.change_checklist_item(found, data, actor=request.user),
+    )
+
+
+@require_POST
+@login_required
+@service_errors
+def add_comment(request, pk: int):
+    task = _task(request, pk)
+    return _answer(
+        request,
+        task,
+        "activities/_task_comments.html",
+        lambda: services.add_comment(task, request.POST.get("text"), actor=request.user),
     )

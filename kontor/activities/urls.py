@@ -22,6 +22,7 @@ urlpatterns = [
         task_pages.change_checklist_item,
         name="task_checklist_item",
     ),
+    path("tasks/<int:pk>/comments/", task_pages.add_comment, name="task_comment_add"),
     path("notifications/", views.notification_list, name="notifications"),
     # Under kontor.asgi.LIVE_PREFIX: served by Django's ASGI handler.
     path("live/notifications/", live.bell_stream, name="live_bell"),
