@@ -5,7 +5,7 @@ import datetime
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
-from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, Page, page
+from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, Page, Ref, page, ref
 from kontor.core.api_records import add_record_routes
 
 from . import dependencies, notifications, schemas, services
@@ -98,6 +98,36 @@ def comment_create(request, record_id: int, payload: schemas.CommentIn):
     task = TASK.one(request.user, record_id)
     comment = services.add_comment(task, payload.text, actor=request.user)
     return Status(201, schemas.comment_out(comment))
+
+
+WATCHERS = "/tasks/{int:record_id}/watchers"
+
+
+def _watchers(task) -> list[dict]:
+    return [ref(user) for user in task.watchers.order_by("last_name", "first_name", "id")]
+
+
+@router.get(WATCHERS, response=list[Ref], operation_id="task_watcher_list")
+def watcher_list(request, record_id: int):
+    """Who watches the task: they hear of its comments and changes of status."""
+    return _watchers(TASK.one(request.user, record_id))
+
+
+@router.post(WATCHERS, response={201: list[Ref]}, operation_id="task_watcher_add")
+def watcher_add(request, record_id: int, payload: schemas.WatcherIn):
+    """Watch it yourself (you see it), or add someone who sees it (you may edit it)."""
+    task = TASK.one(request.user, record_id)
+    services.watch(task, payload.user_id, actor=request.user)
+    return Status(201, _watchers(task))
+
+
+@router.delete(
+    WATCHERS + "/{int:user_id}", response={204: None}, operation_id="task_watcher_remove"
+)
+def watcher_remove(request, record_id: int, user_id: int):
+    """Stop watching it yourself, or remove another watcher (you may edit it)."""
+    services.unwatch(TASK.one(request.user, record_id), user_id, actor=request.user)
+    return Status(204, None)
 
 
 inbox_router = Router(tags=["notifications"])

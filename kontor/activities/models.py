@@ -56,6 +56,14 @@ class Task(BusinessRecord):
     waits_on = models.ManyToManyField(
         "self", symmetrical=False, related_name="blocks", blank=True, verbose_name=_("waits on")
     )
+    # Who follows it beside its assignee and who set it: they hear of comments and of
+    # changes of status, while they may see it.
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="watched_tasks",
+        blank=True,
+        verbose_name=_("watchers"),
+    )
 
     class Meta:
         ordering = ["due_date", "id"]

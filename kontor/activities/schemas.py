@@ -157,3 +157,7 @@ def comment_out(comment) -> dict:
         "text": comment.text,
         "created_at": comment.created_at,
     }
+
+
+class WatcherIn(StrictIn):
+    user_id: DbInt = Field(description="Yourself (if you see the task), or anyone who sees it")

@@ -11,6 +11,7 @@ import datetime
 from contextlib import contextmanager
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
@@ -20,7 +21,7 @@ from kontor.core import audit, bulk
 from kontor.core import services as records
 from kontor.core.access import Action, require
 from kontor.core.errors import NotFound
-from kontor.core.inputs import text_problem
+from kontor.core.inputs import as_db_id, text_problem
 
 from . import dependencies, notifications, reminders
 from .models import ChecklistItem, Task, TaskComment
@@ -151,6 +152,17 @@ def update_task(task: Task, data: dict, *, actor, expected_version=None) -> Task
             remind_changed=task.remind_at != before["remind_at"],
             status_changed=task.status != before["status"],
         )
+        if task.status != before["status"]:
+            who = str(actor)
+            _notify_followers(
+                task,
+                actor,
+                "task.status",
+                lambda: (
+                    _("%(user)s set “%(task)s” to %(status)s")
+                    % {"user": who, "task": task.title, "status": task.get_status_display()}
+                ),
+            )
     return task
 
 
@@ -171,7 +183,7 @@ def set_status(task: Task, status: str, *, actor, expected_version=None) -> Task
     return update_task(task, {"status": status}, actor=actor, expected_version=expected_version)
 
 
-# -- the task's parts: checklist, comments (and next watchers) ------------------------------
+# -- the task's parts: checklist, comments, watchers ----------------------------------------
 
 
 @contextmanager
@@ -186,10 +198,10 @@ def _task_part(task: Task, *, actor, action: str = Action.EDIT):
         yield
 
 
-def _write_part(task: Task, part: str, read, change, *, actor):
+def _write_part(task: Task, part: str, read, change, *, actor, action: str = Action.EDIT):
     """``change()`` the ``part`` of ``task``, audited in the task's entry as ``read()``
     before and after."""
-    with _task_part(task, actor=actor):
+    with _task_part(task, actor=actor, action=action):
         before = read()
         result = change()
         after = read()
@@ -309,8 +321,58 @@ def add_comment(task: Task, text, *, actor) -> TaskComment:
 
 
 def followers(task: Task) -> set:
-    """Who hears of a task's comments and changes: its assignee and who set it."""
-    return {user for user in (task.owner, task.created_by) if user is not None}
+    """Who hears of a task's comments and changes of status: its assignee, who set it and
+    its watchers."""
+    found = {user for user in (task.owner, task.created_by) if user is not None}
+    return found | set(task.watchers.all())
+
+
+def _watcher_names(task: Task) -> list[str]:
+    return sorted(str(user) for user in task.watchers.all())
+
+
+def watch(task: Task, user_id, *, actor) -> None:
+    """Make a user a watcher: oneself if one sees the task; someone else if one may edit
+    it and they may see it (a user the actor cannot see, or none, is unknown)."""
+    pk = as_db_id(user_id)
+
+    def add():
+        user = get_user_model().objects.visible_to(actor).filter(pk=pk, is_active=True).first()
+        errors = records.FieldErrors()
+        if user is None:
+            errors.add("user_id", str(records.PLACEMENT_UNKNOWN["owner_id"]))
+        elif not Task.objects.visible_to(user).filter(pk=task.pk).exists():
+            errors.add("user_id", _("%(user)s cannot see this task.") % {"user": user})
+        errors.raise_if_any()
+        task.watchers.add(user)
+
+    _write_part(
+        task, "watchers", lambda: _watcher_names(task), add, actor=actor, action=_on(pk, actor)
+    )
+
+
+def unwatch(task: Task, user_id, *, actor) -> None:
+    """Stop a user watching: oneself (while one sees the task), another if one may edit
+    the task."""
+    pk = as_db_id(user_id)
+    _write_part(
+        task,
+        "watchers",
+        lambda: _watcher_names(task),
+        lambda: task.watchers.remove(*task.watchers.filter(pk=pk)),
+        actor=actor,
+        action=_on(pk, actor),
+    )
+
+
+def _on(user_id, actor) -> str:
+    """The permission on the task a change of ``user_id``'s watching takes: one's own,
+    seeing it; another's, editing it."""
+    return (
+        Action.VIEW
+        if user_id is not None and user_id == getattr(actor, "pk", None)
+        else Action.EDIT
+    )
 
 
 def _notify_followers(task: Task, actor, kind: str, title) -> None:

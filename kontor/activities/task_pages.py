@@ -1,5 +1,5 @@
 """The task page's panels beside its fields: what it waits on, its checklist, its
-comments (and next its watchers).
+comments, its watchers.
 
 The profile tab includes each panel (``TaskType.profile_context`` reads them); a panel's
 forms post here with htmx and get the panel back, its errors inline; without htmx they
@@ -13,6 +13,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_POST
 
+from kontor.accounts.queries import UserFilters, users
 from kontor.core.access import Action, record_in_scope
 from kontor.core.errors import ValidationFailed
 from kontor.web.errors import service_errors
@@ -25,13 +26,26 @@ from .types import TASK
 def panels(user, task: Task) -> dict:
     """What the task page's panels show ``user``."""
     checklist = list(task.checklist.all())
+    may_edit = record_in_scope(user, task, Action.EDIT)
     return {
-        "may_edit": record_in_scope(user, task, Action.EDIT),
+        "may_edit": may_edit,
         "dependencies": dependencies.both_ways(task, user),
         "checklist": checklist,
         "checklist_done": sum(item.done for item in checklist),
         "comments": _last_comments(task),
+        "watchers": list(task.watchers.order_by("last_name", "first_name", "id")),
+        "watcher_choices": _watcher_choices(user, task) if may_edit else [],
     }
+
+
+WATCHER_CHOICES = 500
+
+
+def _watcher_choices(user, task: Task) -> list:
+    """Whom an editor may add: active users they see (the service asks whether each sees
+    the task), not yet watching."""
+    choices = users(user, UserFilters(active=True)).exclude(watched_tasks=task)
+    return list(choices.order_by("last_name", "first_name", "id")[:WATCHER_CHOICES])
 
 
 COMMENTS_SHOWN = 200
@@ -141,4 +155,30 @@ def add_comment(request, pk: int):
         task,
         "activities/_task_comments.html",
         lambda: services.add_comment(task, request.POST.get("text"), actor=request.user),
+    )
+
+
+WATCHERS_PANEL = "activities/_task_watchers.html"
+
+
+@require_POST
+@login_required
+@service_errors
+def add_watcher(request, pk: int):
+    task = _task(request, pk)
+    return _answer(
+        request,
+        task,
+        WATCHERS_PANEL,
+        lambda: services.watch(task, request.POST.get("user_id"), actor=request.user),
+    )
+
+
+@require_POST
+@login_required
+@service_errors
+def remove_watcher(request, pk: int, user: int):
+    task = _task(request, pk)
+    return _answer(
+        request, task, WATCHERS_PANEL, lambda: services.unwatch(task, user, actor=request.user)
     )

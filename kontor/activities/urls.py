@@ -23,6 +23,12 @@ urlpatterns = [
         name="task_checklist_item",
     ),
     path("tasks/<int:pk>/comments/", task_pages.add_comment, name="task_comment_add"),
+    path("tasks/<int:pk>/watchers/", task_pages.add_watcher, name="task_watcher_add"),
+    path(
+        "tasks/<int:pk>/watchers/<int:user>/remove/",
+        task_pages.remove_watcher,
+        name="task_watcher_remove",
+    ),
     path("notifications/", views.notification_list, name="notifications"),
     # Under kontor.asgi.LIVE_PREFIX: served by Django's ASGI handler.
     path("live/notifications/", live.bell_stream, name="live_bell"),
