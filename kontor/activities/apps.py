@@ -10,7 +10,7 @@ class ActivitiesConfig(AppConfig):
     def ready(self):
         from kontor.core import events, timers, types
 
-        from . import notifications, reminders
+        from . import notifications, reminders, services
         from .types import TASK
 
         types.register(TASK)
@@ -21,6 +21,7 @@ class ActivitiesConfig(AppConfig):
         )
         types.register_topbar_item("activities/_bell.html")
         timers.handle(reminders.TASK_REMINDER, reminders.remind_of_task)
+        timers.handle(reminders.TASK_RECURRENCE, services.repeat_task)
         timers.handle(notifications.EMAIL_TIMER, notifications.email_if_unseen)
         events.subscribe(
             notifications.UNSEEN_EVENT,

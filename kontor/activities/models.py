@@ -6,6 +6,8 @@ me" and the owner filter read the owner like any record's. ``created_by`` is who
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -43,6 +45,11 @@ class Task(BusinessRecord):
     # When the assignee is reminded (a notification, and an email if unseen).
     remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True, editable=False)
+    # An RFC 5545 RRULE (kontor.core.recurrence): when its due moment comes, the next copy
+    # is made and the rule goes on in it. ``repeat_start`` is the series' first due
+    # moment (the rule's DTSTART: COUNT and BYDAY are counted from it).
+    repeat = models.CharField(_("repeat"), max_length=500, blank=True)
+    repeat_start = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("set by"),
@@ -100,6 +107,13 @@ class Task(BusinessRecord):
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    def due_moment(self) -> datetime.datetime | None:
+        """When it is due: its day at its time (or the day's start), on the server's clock."""
+        if self.due_date is None:
+            return None
+        at = datetime.datetime.combine(self.due_date, self.due_time or datetime.time())
+        return timezone.make_aware(at, timezone.get_default_timezone())
 
     @property
     def is_overdue(self) -> bool:

@@ -12,6 +12,10 @@ from .models import Task
 
 Status = Literal["open", "in_progress", "done", "cancelled"]
 PRIORITY = "1 low, 2 normal, 3 high, 4 urgent"
+REPEAT = (
+    "An RFC 5545 RRULE (FREQ=WEEKLY;BYDAY=MO), daily to yearly; needs a due date. At its "
+    "due moment the next copy is made and the rule goes on in it; empty: no repeat"
+)
 WAITS_ON = (
     "The tasks it waits on (you must see them); it cannot be done before they are. "
     "Those you cannot see are kept. No loops."
@@ -29,6 +33,7 @@ class TaskIn(PlacedIn):
         None,
         description="When the assignee gets a reminder (without an offset: the server's zone)",
     )
+    repeat: str = Field("", description=REPEAT)
     owner_id: DbInt | None = Field(None, description="The assignee; defaults to you")
     waits_on_ids: list[DbInt] = Field([], description=WAITS_ON)
 
@@ -41,6 +46,7 @@ class TaskPatch(PlacedIn, VersionedIn):
     due_date: datetime.date | None = None
     due_time: datetime.time | None = None
     remind_at: datetime.datetime | None = None
+    repeat: str = Field("", description=REPEAT)
     owner_id: DbInt | None = Field(None, description="The assignee")
     waits_on_ids: list[DbInt] | None = Field(None, description=WAITS_ON)
 
@@ -60,6 +66,7 @@ class TaskOut(Schema):
     due_time: datetime.time | None
     remind_at: datetime.datetime | None
     overdue: bool = Field(description="Still to do, and its day or moment has passed")
+    repeat: str = Field(description=REPEAT)
     completed_at: datetime.datetime | None
     checklist: ChecklistCount = Field(description="Its checklist's items: done, all")
     created_by: Ref | None = Field(description="Who set the task")
@@ -106,6 +113,7 @@ def task_out(task: Task) -> dict:
         "due_time": task.due_time,
         "remind_at": task.remind_at,
         "overdue": task.is_overdue,
+        "repeat": task.repeat,
         "completed_at": task.completed_at,
         "checklist": checklist_count(task),
         "created_by": ref(task.created_by),

@@ -12,14 +12,15 @@ from contextlib import contextmanager
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone, translation
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from kontor.core import audit, bulk
+from kontor.core import audit, bulk, recurrence
 from kontor.core import services as records
-from kontor.core.access import Action, require
+from kontor.core.access import SYSTEM, Action, require
 from kontor.core.errors import NotFound
 from kontor.core.inputs import as_db_id, text_problem
 
@@ -35,8 +36,9 @@ TASK_FIELDS = (
     "due_date",
     "due_time",
     "remind_at",
+    "repeat",
 )
-_TEXT_FIELDS = ("title", "description")
+_TEXT_FIELDS = ("title", "description", "repeat")
 
 
 def _apply_fields(task: Task, data: dict, actor, errors: records.FieldErrors) -> None:
@@ -46,6 +48,8 @@ def _apply_fields(task: Task, data: dict, actor, errors: records.FieldErrors) ->
         value = data[field]
         if field in _TEXT_FIELDS:
             value = "" if value is None else str(value).strip()
+            if field == "repeat" and recurrence.normalise(value) != task.repeat:
+                task.repeat_start = None  # a new rule starts a new series
         elif value == "":
             value = getattr(Task, field).field.get_default()
         elif field == "remind_at":
@@ -58,7 +62,28 @@ def _apply_fields(task: Task, data: dict, actor, errors: records.FieldErrors) ->
         errors.add("title", _("This field is required."))
     if task.due_time is not None and task.due_date is None:
         errors.add("due_date", _("A due time needs a due date."))
+    _check_repeat(task, errors)
     records.apply_custom_values(task, data, actor, errors)
+
+
+def _check_repeat(task: Task, errors: records.FieldErrors) -> None:
+    """The rule as stored, read from the task's due moment (the recurrence module's
+    message if it is not a rule); a new rule starts its series there."""
+    task.repeat = recurrence.normalise(task.repeat)
+    if not task.repeat:
+        task.repeat_start = None
+        return
+    if task.due_date is None:
+        errors.add("repeat", _("A repeating task needs a due date."))
+        return
+    start = task.repeat_start or task.due_moment()
+    try:
+        recurrence.parse(task.repeat, start)
+    except DjangoValidationError as invalid:
+        for message in invalid.messages:
+            errors.add("repeat", message)
+        return
+    task.repeat_start = start
 
 
 def _moment(value) -> datetime.datetime | None:
@@ -121,6 +146,8 @@ def create_task(data: dict, *, actor) -> Task:
         reminders.sync_task_reminder(
             task, remind_changed=task.remind_at is not None, status_changed=False
         )
+        if task.repeat:
+            reminders.sync_task_recurrence(task)
     return task
 
 
@@ -130,7 +157,11 @@ def update_task(task: Task, data: dict, *, actor, expected_version=None) -> Task
 
     def apply(target):
         nonlocal waits_on
-        before.update(remind_at=target.remind_at, status=target.status)
+        before.update(
+            remind_at=target.remind_at,
+            status=target.status,
+            repeat=(target.repeat, target.due_moment()),
+        )
         errors = records.FieldErrors()
         _apply_fields(target, data, actor, errors)
         records.place_edited(target, data, actor, errors)
@@ -152,7 +183,10 @@ def update_task(task: Task, data: dict, *, actor, expected_version=None) -> Task
             remind_changed=task.remind_at != before["remind_at"],
             status_changed=task.status != before["status"],
         )
-        if task.status != before["status"]:
+        status_changed = task.status != before["status"]
+        if (task.repeat, task.due_moment()) != before["repeat"] or status_changed:
+            reminders.sync_task_recurrence(task)
+        if status_changed:
             who = str(actor)
             _notify_followers(
                 task,
@@ -164,6 +198,63 @@ def update_task(task: Task, data: dict, *, actor, expected_version=None) -> Task
                 ),
             )
     return task
+
+
+def repeat_task(timer) -> None:
+    """The recurrence timer's handler, at a repeating task's due moment: its next copy,
+    due at the rule's next occurrence (same title, description, priority, assignee,
+    department, custom values and watchers; the checklist unticked; the reminder as far
+    ahead of the due moment), which carries the rule on; the rule leaves this one. None
+    when the series has ended (UNTIL, COUNT). A copy is never due in the past: if the
+    firing came late (workers were down), missed occurrences are skipped, not made."""
+    task = Task.objects.filter(pk=timer.object_id).first()
+    if task is None or not task.repeat or task.due_date is None:
+        return
+    due = task.due_moment()
+    floor = timezone.now()
+    if task.due_time is None:  # a day's task: today's occurrence is not missed yet
+        floor = floor.astimezone(due.tzinfo).replace(hour=0, minute=0, second=0, microsecond=0)
+        floor -= datetime.timedelta(microseconds=1)
+    following = recurrence.next_after(task.repeat, task.repeat_start or due, max(due, floor))
+    if following is not None:
+        _copy_for(task, following.astimezone(due.tzinfo), following - due)
+    records.update_record(task, _end_series, actor=SYSTEM, expected_version=None)
+
+
+def _end_series(task: Task) -> None:
+    task.repeat = ""
+    task.repeat_start = None
+
+
+def _copy_for(task: Task, due: datetime.datetime, shift: datetime.timedelta) -> Task:
+    copy = Task(
+        title=task.title,
+        description=task.description,
+        priority=task.priority,
+        owner_id=task.owner_id,
+        department_id=task.department_id,
+        created_by_id=task.created_by_id,
+        custom=dict(task.custom or {}),
+        due_date=due.date(),
+        due_time=due.time() if task.due_time is not None else None,
+        remind_at=task.remind_at + shift if task.remind_at is not None else None,
+        repeat=task.repeat,
+        repeat_start=task.repeat_start,
+    )
+
+    def copy_parts(new: Task) -> None:
+        ChecklistItem.objects.bulk_create(
+            ChecklistItem(task=new, text=item.text, position=item.position)
+            for item in task.checklist.all()
+        )
+        new.watchers.set(task.watchers.all())
+
+    copy = records.create_record(copy, actor=SYSTEM, save_related=copy_parts)
+    reminders.sync_task_reminder(
+        copy, remind_changed=copy.remind_at is not None, status_changed=False
+    )
+    reminders.sync_task_recurrence(copy)
+    return copy
 
 
 def wait_on(task: Task, other_id, *, actor) -> Task:
@@ -392,16 +483,21 @@ def delete_task(task: Task, *, actor, expected_version=None) -> None:
     records.delete_record(task, actor=actor, expected_version=expected_version)
 
 
-class TaskImporter(bulk.Importer):
-    """A task's row in a bulk import: the cleaning of a single write. Without reminders:
-    a reminder is a timer a single write sets, which the import's INSERTs do not."""
+# Timers a single write sets, which the import's INSERTs do not.
+_TIMED_FIELDS = ("remind_at", "repeat")
 
-    fields = tuple(f for f in TASK_FIELDS if f != "remind_at")
+
+class TaskImporter(bulk.Importer):
+    """A task's row in a bulk import: the cleaning of a single write. Without reminders
+    and repeat rules: each is a timer a single write sets."""
+
+    fields = tuple(f for f in TASK_FIELDS if f not in _TIMED_FIELDS)
     # Nothing to wait on yet: an empty list, primed so that the audit reads no rows.
     related = ("waits_on",)
 
     def clean(self, obj, data, errors):
         obj.created_by_id = getattr(self.actor, "pk", None)
-        _apply_fields(obj, {k: v for k, v in data.items() if k != "remind_at"}, self.actor, errors)
+        timeless = {k: v for k, v in data.items() if k not in _TIMED_FIELDS}
+        _apply_fields(obj, timeless, self.actor, errors)
         _follow_status(obj)
         return {"waits_on": []}
