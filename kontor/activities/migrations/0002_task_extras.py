@@ -6,10 +6,21 @@ from django.conf import settings
 from django.db import migrations, models
 
 
+def member_sets_tasks(apps, schema_editor):
+    """The built-in member role of an existing install gets its task grant (new installs
+    get it with the role)."""
+    from kontor.accounts.services import install_builtin_type_grants
+
+    install_builtin_type_grants(
+        apps.get_model("accounts", "Role"), apps.get_model("accounts", "RoleGrant"), "member"
+    )
+
+
 class Migration(migrations.Migration):
 
     dependencies = [
         ('activities', '0001_initial'),
+        ('accounts', '0002_builtin_roles'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
@@ -66,4 +77,5 @@ class Migration(migrations.Migration):
                 'indexes': [models.Index(fields=['task', 'created_at', 'id'], name='task_comment')],
             },
         ),
+        migrations.RunPython(member_sets_tasks, migrations.RunPython.noop),
     ]
