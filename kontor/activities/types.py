@@ -183,7 +183,19 @@ class TaskType(RecordType):
         )
 
     def row_subtitle(self, obj):
+        if obj.is_overdue:
+            return _("Overdue")
         return obj.get_status_display() if not obj.is_active else ""
+
+    def row_class(self, obj) -> str:
+        return "row-overdue" if obj.is_overdue else ""
+
+    def quick_filters(self, user):
+        return [
+            (_("Assigned to me"), {"mine": "true"}),
+            (_("Delegated"), {"set_by": "others"}),
+            (_("Overdue"), {"status": "overdue"}),
+        ]
 
     def to_out(self, obj) -> dict:
         return schemas.task_out(obj)
