@@ -52,6 +52,9 @@ def _apply_fields(task: Task, data: dict, actor, errors: records.FieldErrors) ->
                 task.repeat_start = None  # a new rule starts a new series
         elif value == "":
             value = getattr(Task, field).field.get_default()
+        elif field == "due_time" and isinstance(value, datetime.time):
+            # A due time is a wall-clock time: an offset sent with it is not kept.
+            value = value.replace(tzinfo=None)
         elif field == "remind_at":
             value = _moment(value)
             if value is None:
@@ -178,12 +181,12 @@ def update_task(task: Task, data: dict, *, actor, expected_version=None) -> Task
             expected_version=expected_version,
             save_related=lambda t: _save_waits_on(t, waits_on),
         )
+        status_changed = task.status != before["status"]
         reminders.sync_task_reminder(
             task,
             remind_changed=task.remind_at != before["remind_at"],
-            status_changed=task.status != before["status"],
+            status_changed=status_changed,
         )
-        status_changed = task.status != before["status"]
         if (task.repeat, task.due_moment()) != before["repeat"] or status_changed:
             reminders.sync_task_recurrence(task)
         if status_changed:
@@ -204,9 +207,10 @@ def repeat_task(timer) -> None:
     """The recurrence timer's handler, at a repeating task's due moment: its next copy,
     due at the rule's next occurrence (same title, description, priority, assignee,
     department, custom values and watchers; the checklist unticked; the reminder as far
-    ahead of the due moment), which carries the rule on; the rule leaves this one. None
-    when the series has ended (UNTIL, COUNT). A copy is never due in the past: if the
-    firing came late (workers were down), missed occurrences are skipped, not made."""
+    ahead of the due moment), which carries the rule on; the rule leaves this one. No
+    copy when the series has ended (UNTIL, COUNT). A copy is never due in the past: if
+    the firing came late (workers were down), missed occurrences are skipped, not made.
+    Each copy has its own timer, so this one fires once (it returns no next moment)."""
     task = Task.objects.filter(pk=timer.object_id).first()
     if task is None or not task.repeat or task.due_date is None:
         return
@@ -285,7 +289,7 @@ def _task_part(task: Task, *, actor, action: str = Action.EDIT):
     the task is not made stale by a ticked item or a comment."""
     with transaction.atomic():
         require(actor, action, task)
-        Task.objects.select_for_update().filter(pk=task.pk).exists()
+        list(Task.objects.select_for_update().filter(pk=task.pk).values_list("pk"))
         yield
 
 

@@ -171,3 +171,13 @@ def test_bad_rules_are_refused_with_the_recurrence_message(org):
     assert undated.json()["errors"] == {"repeat": ["A repeating task needs a due date."]}
     ok = api.post("/tasks", {"title": "Dated", "repeat": "FREQ=DAILY", "due_date": str(tomorrow)})
     assert ok.status_code == 201 and ok.json()["repeat"] == "FREQ=DAILY"
+
+
+def test_a_due_time_given_with_an_offset_is_read_on_the_wall_clock(org):
+    tomorrow = timezone.localdate() + timedelta(days=1)
+    at = datetime.time(16, 7, tzinfo=datetime.UTC)
+    task = services.create_task(
+        {"title": "Offset", "repeat": "FREQ=DAILY", "due_date": tomorrow, "due_time": at},
+        actor=org.member_a,
+    )
+    assert timezone.localtime(recurrence_timer(task).due_at).time() == datetime.time(16, 7)
