@@ -54,6 +54,14 @@ BUILTIN_ROLES: dict[str, tuple[str, dict[str, Scope]]] = {
 }
 
 
+# Beyond its grants on every type, what a built-in role may do on one type: a member
+# sets tasks for the colleagues of their department (the task's owner is its assignee),
+# and still edits only their own. Added to an existing install by activities' 0002.
+BUILTIN_TYPE_GRANTS: dict[str, dict[tuple[str, str], Scope]] = {
+    "member": {("activities.task", Action.CREATE): Scope.DEPARTMENT},
+}
+
+
 def install_builtin_roles(role_model=Role, grant_model=RoleGrant) -> None:
     """Create the built-in roles if missing (also run by a data migration)."""
     for name, (description, grants) in BUILTIN_ROLES.items():
@@ -65,6 +73,19 @@ def install_builtin_roles(role_model=Role, grant_model=RoleGrant) -> None:
                 grant_model(role=role, object_type=ANY_OBJECT_TYPE, action=a, scope=int(s))
                 for a, s in grants.items()
             )
+            install_builtin_type_grants(role_model, grant_model, name)
+
+
+def install_builtin_type_grants(role_model, grant_model, name: str) -> None:
+    """The type grants of the built-in role ``name`` that it lacks (a grant an admin set
+    on that type and action meanwhile is theirs, and stays)."""
+    role = role_model.objects.filter(name=name, is_builtin=True).first()
+    if role is None:
+        return
+    for (object_type, action), scope in BUILTIN_TYPE_GRANTS.get(name, {}).items():
+        grant_model.objects.get_or_create(
+            role=role, object_type=object_type, action=action, defaults={"scope": int(scope)}
+        )
 
 
 # -- guards against privilege escalation ----------------------------------------------------

@@ -10,7 +10,7 @@ class ActivitiesConfig(AppConfig):
     def ready(self):
         from kontor.core import events, timers, types
 
-        from . import dates, notifications, reminders
+        from . import dates, notifications, reminders, services
         from .entry_types import ENTRY_TYPES
         from .types import TASK
 
@@ -24,6 +24,7 @@ class ActivitiesConfig(AppConfig):
         )
         types.register_topbar_item("activities/_bell.html")
         timers.handle(reminders.TASK_REMINDER, reminders.remind_of_task)
+        timers.handle(reminders.TASK_RECURRENCE, services.repeat_task)
         timers.handle(notifications.EMAIL_TIMER, notifications.email_if_unseen)
         timers.standing(dates.DATES_TIMER, dates.remind_of_dates, dates.next_sweep)
         events.subscribe(

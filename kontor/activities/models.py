@@ -6,6 +6,8 @@ me" and the owner filter read the owner like any record's. ``created_by`` is who
 
 from __future__ import annotations
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
@@ -43,6 +45,11 @@ class Task(BusinessRecord):
     # When the assignee is reminded (a notification, and an email if unseen).
     remind_at = models.DateTimeField(_("remind at"), null=True, blank=True)
     completed_at = models.DateTimeField(_("completed"), null=True, blank=True, editable=False)
+    # An RFC 5545 RRULE (kontor.core.recurrence): when its due moment comes, the next copy
+    # is made and the rule goes on in it. ``repeat_start`` is the series' first due
+    # moment (the rule's DTSTART: COUNT and BYDAY are counted from it).
+    repeat = models.CharField(_("repeat"), max_length=500, blank=True)
+    repeat_start = models.DateTimeField(null=True, blank=True, editable=False)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("set by"),
@@ -51,6 +58,18 @@ class Task(BusinessRecord):
         blank=True,
         editable=False,
         related_name="+",
+    )
+    # The tasks this one waits on: it cannot be done while any of them is still to do.
+    waits_on = models.ManyToManyField(
+        "self", symmetrical=False, related_name="blocks", blank=True, verbose_name=_("waits on")
+    )
+    # Who follows it beside its assignee and who set it: they hear of comments and of
+    # changes of status, while they may see it.
+    watchers = models.ManyToManyField(
+        settings.AUTH_USER_MODEL,
+        related_name="watched_tasks",
+        blank=True,
+        verbose_name=_("watchers"),
     )
 
     class Meta:
@@ -71,9 +90,30 @@ class Task(BusinessRecord):
     def search_text(self) -> str:
         return f"{self.title} {self.description}"
 
+    def audit_snapshot(self) -> dict:
+        from kontor.core.services import field_snapshot
+
+        snap = field_snapshot(self)
+        snap["waits_on"] = sorted(t.pk for t in self.waits_on_list())
+        return snap
+
+    def waits_on_list(self) -> list:
+        """The tasks it waits on, from a prefetch when there is one (a bulk import's)."""
+        if self.pk is None:
+            return []
+        cache = getattr(self, "_prefetched_objects_cache", {})
+        return list(cache["waits_on"]) if "waits_on" in cache else list(self.waits_on.all())
+
     @property
     def is_active(self) -> bool:
         return self.status in self.ACTIVE
+
+    def due_moment(self) -> datetime.datetime | None:
+        """When it is due: its day at its time (or the day's start), on the server's clock."""
+        if self.due_date is None:
+            return None
+        at = datetime.datetime.combine(self.due_date, self.due_time or datetime.time())
+        return timezone.make_aware(at, timezone.get_default_timezone())
 
     @property
     def is_overdue(self) -> bool:
@@ -84,6 +124,48 @@ class Task(BusinessRecord):
         if self.due_time is None:
             return self.due_date < now.date()
         return (self.due_date, self.due_time) < (now.date(), now.time())
+
+
+class ChecklistItem(models.Model):
+    """One step of a task's checklist, in its place (``position``, from 0)."""
+
+    TEXT_LENGTH = 500
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="checklist")
+    text = models.CharField(_("text"), max_length=TEXT_LENGTH)
+    done = models.BooleanField(_("done"), default=False)
+    position = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("checklist item")
+        verbose_name_plural = _("checklist items")
+        indexes = [models.Index(fields=["task", "position"], name="checklist_task")]
+
+    def __str__(self):
+        return self.text
+
+
+class TaskComment(models.Model):
+    """A line of a task's conversation: plain text, its author and when."""
+
+    TEXT_LENGTH = 5000
+
+    task = models.ForeignKey(Task, on_delete=models.CASCADE, related_name="comments")
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    text = models.TextField(_("text"), max_length=TEXT_LENGTH)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        verbose_name = _("comment")
+        verbose_name_plural = _("comments")
+        indexes = [models.Index(fields=["task", "created_at", "id"], name="task_comment")]
+
+    def __str__(self):
+        return self.text[:80]
 
 
 class Notification(models.Model):

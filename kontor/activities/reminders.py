@@ -1,4 +1,5 @@
-"""Reminders: a timer per reminded record that fires a notification for its owner."""
+"""Reminders: a timer per reminded record that fires a notification for its owner; and
+the timer of a repeating task, which makes its next copy (``services.repeat_task``)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from . import notifications
 from .models import Task
 
 TASK_REMINDER = "activities.task_reminder"
+TASK_RECURRENCE = "activities.task_recurrence"
 
 
 def sync_task_reminder(task: Task, *, remind_changed: bool, status_changed: bool) -> None:
@@ -34,3 +36,13 @@ def remind_of_task(timer) -> None:
     with translation.override(task.owner.language or settings.LANGUAGE_CODE):
         title = _("Reminder: %(task)s") % {"task": task.title}
     notifications.notify(task.owner, "task.reminder", title, about=task)
+
+
+def sync_task_recurrence(task: Task) -> None:
+    """Keep a repeating task's timer at its due moment, in its write's transaction: set
+    or moved while it has a rule (done or not: the series goes on), gone when the rule
+    is cleared or the task cancelled (cancelling the current copy ends the series)."""
+    if task.repeat and task.due_date is not None and task.status != Task.Status.CANCELLED:
+        timers.schedule(TASK_RECURRENCE, task, task.due_moment())
+    else:
+        timers.cancel(task, kind=TASK_RECURRENCE)

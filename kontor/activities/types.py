@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -21,7 +22,7 @@ from kontor.core.types import (
 )
 
 from . import schemas, services
-from .models import Task
+from .models import ChecklistItem, Task
 
 
 def overdue_q() -> Q:
@@ -59,6 +60,23 @@ def _by_setter(qs, user, value):
 
 def _due(task: Task):
     return task.due_date
+
+
+def _checklist_count(**done):
+    """Items of the row's checklist (those ``done`` if given), in the row's own query: a
+    list shows "3/5" without a query per row."""
+    items = (
+        ChecklistItem.objects.filter(task=OuterRef("pk"), **done)
+        .order_by()
+        .values("task")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(items, output_field=IntegerField()), 0)
+
+
+def _checklist_cell(task: Task) -> str:
+    return f"{task.checklist_done}/{task.checklist_total}" if task.checklist_total else ""
 
 
 def _status_cell(task: Task) -> str:
@@ -146,6 +164,7 @@ class TaskType(RecordType):
                 lambda t: t.get_priority_display().capitalize(),
             ),
             Column("due", _("Due"), CellKind.DATE, _due, sort="due"),
+            Column("checklist", _("Checklist"), CellKind.TEXT, _checklist_cell),
             Column("owner", _("Assignee"), CellKind.TEXT, lambda t: t.owner or ""),
             Column("updated", _("Updated"), CellKind.DATE, lambda t: t.updated_at, "updated"),
         )
@@ -167,13 +186,32 @@ class TaskType(RecordType):
 
     def base_queryset(self, user, action, *, sorted_page=False):
         qs = super().base_queryset(user, action, sorted_page=sorted_page)
-        return qs.select_related("created_by")
+        return qs.select_related("created_by").annotate(
+            checklist_total=_checklist_count(), checklist_done=_checklist_count(done=True)
+        )
 
     def row_subtitle(self, obj):
+        if obj.is_overdue:
+            return _("Overdue")
         return obj.get_status_display() if not obj.is_active else ""
+
+    def row_class(self, obj) -> str:
+        return "row-overdue" if obj.is_overdue else ""
+
+    def quick_filters(self, user):
+        return [
+            (_("Assigned to me"), {"mine": "true"}),
+            (_("Delegated"), {"set_by": "others"}),
+            (_("Overdue"), {"status": "overdue"}),
+        ]
 
     def to_out(self, obj) -> dict:
         return schemas.task_out(obj)
+
+    def profile_context(self, request, obj) -> dict:
+        from .task_pages import panels  # its views read this type
+
+        return panels(request.user, obj)
 
     def importer(self, actor):
         return services.TaskImporter(self, actor)

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from kontor.contacts.types import PERSON
-from kontor.core.errors import Conflict, NotFound
+from kontor.core.errors import Conflict, NotFound, ValidationFailed
 from kontor.core.inputs import as_db_id
 
 from . import dates, notifications, services
@@ -109,6 +109,9 @@ def complete_task(request, pk: int):
         )
     except Conflict as conflict:
         messages.error(request, str(conflict))
+    except ValidationFailed as failed:  # it waits on a task still to do
+        for message in [m for msgs in failed.errors.values() for m in msgs]:
+            messages.error(request, message)
     except NotFound:
         raise Http404 from None
     else:

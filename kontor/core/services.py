@@ -234,18 +234,21 @@ def _after_write(obj, verb: str, *, actor, changes: dict) -> None:
 def snapshot(obj) -> dict:
     """The audited state of ``obj``: its own ``audit_snapshot()`` or its concrete fields,
     and its custom values as ``custom.<name>``."""
-    if hasattr(obj, "audit_snapshot"):
-        snap = obj.audit_snapshot()
-    else:
-        skip = {"id", "version", "created_at", "updated_at", "password", "custom"}
-        snap = {
-            f.attname: getattr(obj, f.attname)
-            for f in obj._meta.concrete_fields
-            if f.attname not in skip
-        }
+    snap = obj.audit_snapshot() if hasattr(obj, "audit_snapshot") else field_snapshot(obj)
     if isinstance(obj, BusinessRecord) and obj.custom:
         snap.update(customfields.audit_values(obj))
     return snap
+
+
+def field_snapshot(obj) -> dict:
+    """Its concrete fields but the bookkeeping ones: the audited state of most models (a
+    model's ``audit_snapshot`` adds its lists to it)."""
+    skip = {"id", "version", "created_at", "updated_at", "password", "custom"}
+    return {
+        f.attname: getattr(obj, f.attname)
+        for f in obj._meta.concrete_fields
+        if f.attname not in skip
+    }
 
 
 def require_create(actor, obj) -> None:

@@ -463,6 +463,20 @@ class RecordType(AuditedType):
         """More for the list page's template (rarely needed: filters come from ``filters``)."""
         return {}
 
+    def quick_filters(self, user) -> list[tuple[str, dict[str, str]]]:
+        """Named filters the list offers as links above its filters: (label, query),
+        e.g. ("Assigned to me", {"mine": "true"})."""
+        return []
+
+    def row_class(self, obj) -> str:
+        """A CSS class marking the record's row in lists (an overdue task's)."""
+        return ""
+
+    def profile_context(self, request, obj) -> dict:
+        """More for the profile tab's template: what the record's page shows beside its
+        fields (a task's checklist and comments), read for ``request.user``."""
+        return {}
+
     def linked_from(self) -> list[tuple[RecordType, str]]:
         """Registered record types that point at this one: (type, their field name)."""
         return [

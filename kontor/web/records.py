@@ -19,7 +19,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
@@ -248,6 +248,7 @@ class ListView(RecordView):
                 placement_department_tree(user, rt.object_type, Action.EDIT) if may_edit else []
             ),
             "is_filtered": filters.is_narrowed,
+            "quick_filters": _quick_filters(request, rt),
             "export_path": f"/api/v1/{rt.path}/export",
             "list_query": query_string(request.GET, page=None),
             "export_csv": query_string(request.GET, page=None, format="csv"),
@@ -258,6 +259,23 @@ class ListView(RecordView):
         if request.htmx and request.htmx.target == "list-results":
             template += "#results"
         return render(request, template, context)
+
+
+# Parameters that change how a list shows, not which records it holds.
+_PRESENTATION_PARAMS = {"page", "sort", "cols"}
+
+
+def _quick_filters(request, rt: RecordType) -> list[dict]:
+    """The type's named filters as links, the one the list shows now marked current."""
+    given = {
+        key: value
+        for key, value in request.GET.items()
+        if key not in _PRESENTATION_PARAMS and value not in ("", "false")
+    }
+    return [
+        {"label": label, "url": f"?{urlencode(query)}", "current": given == query}
+        for label, query in rt.quick_filters(request.user)
+    ]
 
 
 def _bulk_message(request, done_text: str, result: services.BulkResult) -> None:
@@ -527,6 +545,7 @@ class DetailView(RecordView):
         }
         if tab == "profile":
             context["custom_values"] = custom_values(user, rt, obj)
+            context.update(rt.profile_context(request, obj))
         elif tab == "timeline":
             context.update(timeline_context(request, obj))
             if request.htmx and request.htmx.target == "timeline-more":

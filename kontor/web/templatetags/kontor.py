@@ -83,6 +83,11 @@ def row_subtitle(record_type, obj) -> str:
 
 
 @register.filter
+def row_class(record_type, obj) -> str:
+    return record_type.row_class(obj)
+
+
+@register.filter
 def cell(column, obj):
     """A list column's value for one record."""
     return column.value(obj)
