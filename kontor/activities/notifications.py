@@ -39,7 +39,7 @@ def notify(recipient, kind: str, title: str, *, about=None) -> Notification | No
     )
     if recipient.email:
         wait = timedelta(minutes=settings.KONTOR_NOTIFICATION_EMAIL_MINUTES)
-        timers.schedule(EMAIL_TIMER, notification, notification.created_at + wait)
+        timers.schedule(EMAIL_TIMER, notification, notification.created_at + wait, new=True)
     return notification
 
 

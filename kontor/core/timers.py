@@ -49,14 +49,21 @@ def handle(kind: str, handler: Handler) -> None:
     _handlers[kind] = handler
 
 
-def schedule(kind: str, about, due_at: datetime, *, name: str = "", payload=None) -> Timer:
+def schedule(
+    kind: str, about, due_at: datetime, *, name: str = "", payload=None, new: bool = False
+) -> Timer:
     """Set the timer of ``kind`` (and ``name``) on the record ``about`` to ``due_at``,
     inside the caller's transaction: a new timer, or the existing one moved (and pending
-    again, as a new occurrence, even if it had fired)."""
+    again, as a new occurrence, even if it had fired). ``new``: ``about`` was made in
+    this transaction, so it has no timer to look for."""
     object_type, object_id = about._meta.label_lower, about.pk
-    timer = Timer.objects.filter(
-        kind=kind, object_type=object_type, object_id=object_id, name=name
-    ).first()
+    timer = (
+        None
+        if new
+        else Timer.objects.filter(
+            kind=kind, object_type=object_type, object_id=object_id, name=name
+        ).first()
+    )
     if timer is None:
         return Timer.objects.create(
             kind=kind,
