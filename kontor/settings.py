@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "kontor.accounts",
     "kontor.contacts",
     "kontor.activities",
+    "kontor.calendar",
     "kontor.objects",
     "kontor.web",
 ]

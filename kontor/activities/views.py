@@ -12,6 +12,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kontor.calendar.items import meetings_today
 from kontor.core.errors import Conflict, NotFound
 from kontor.core.inputs import as_db_id
 
@@ -50,7 +51,8 @@ MY_DAY_LIMIT = 100
 
 @login_required
 def my_day(request):
-    """The page an employee opens each morning: their overdue tasks and today's."""
+    """The page an employee opens each morning: their overdue tasks and today's, and
+    today's meetings."""
     mine = TASK.list_query(request.user).filter(owner_id=request.user.pk, status__in=Task.ACTIVE)
     overdue = mine.filter(overdue_q())
     today = mine.filter(due_date=timezone.localdate()).exclude(overdue_q())
@@ -61,6 +63,7 @@ def my_day(request):
         {
             "overdue": overdue.order_by(*due_order)[:MY_DAY_LIMIT],
             "today": today.order_by(*due_order)[:MY_DAY_LIMIT],
+            "meetings": meetings_today(request.user)[:MY_DAY_LIMIT],
         },
     )
 

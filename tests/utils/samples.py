@@ -140,6 +140,30 @@ TASK = Sample(
     invalid_form=({"due_date": "", "due_time": "10:30"}, "due_date"),
 )
 
+# -- meetings --------------------------------------------------------------------------------
+
+MEETING = Sample(
+    data=lambda mark: {
+        "title": mark,
+        "start": "2026-12-10T09:00:00",
+        "end": "2026-12-10T10:00:00",
+        "place": "Room 2",
+    },
+    form=lambda mark: {
+        "title": mark,
+        "description": "About the offer",
+        "start": "2026-12-10T09:00",
+        "end": "2026-12-10T10:00",
+        "place": "Room 2",
+        "participants_shown": "1",
+    },
+    marker_field="title",
+    change=("description", "Changed by the standard tests"),
+    # An end before the start: the service's own rule, on every channel.
+    invalid=({"end": "2026-12-10T08:00:00"}, "end"),
+    invalid_form=({"end": "2026-12-10T08:00"}, "end"),
+)
+
 # -- custom objects: a name and notes, the fields every custom object has -----------------
 
 CUSTOM_OBJECT = Sample(
@@ -190,6 +214,7 @@ SAMPLES: dict[str, Sample] = {
     "contacts.person": PERSON,
     "contacts.company": COMPANY,
     "activities.task": TASK,
+    "calendar.meeting": MEETING,
     "objects.matrix_site": CUSTOM_OBJECT,
 }
 
