@@ -36,12 +36,12 @@ def _lead(meeting: Meeting) -> datetime.timedelta:
 
 def sync_meeting_reminder(meeting: Meeting) -> None:
     """Set, move or cancel the reminder in the meeting's write's transaction: due N
-    minutes before the next start still ahead of that moment."""
+    minutes before the next start still ahead (at once if that is less than N away)."""
     if meeting.remind_minutes is None:
         timers.cancel(meeting, kind=MEETING_REMINDER)
         return
     lead = _lead(meeting)
-    upcoming = next_occurrence(meeting, timezone.now() + lead)
+    upcoming = next_occurrence(meeting, timezone.now())
     if upcoming is None:
         timers.cancel(meeting, kind=MEETING_REMINDER)
     else:
@@ -67,6 +67,6 @@ def remind_of_meeting(timer) -> datetime.datetime | None:
                 "meeting": meeting.title,
             }
         notifications.notify(user, "meeting.reminder", title, about=meeting)
-    # A worker that ran late does not remind of occurrences already past, one by one.
-    upcoming = next_occurrence(meeting, max(starts, timezone.now() + lead))
+    # A worker that ran late does not remind of occurrences already begun, one by one.
+    upcoming = next_occurrence(meeting, max(starts, timezone.now()))
     return upcoming - lead if upcoming is not None and meeting.recurrence else None
