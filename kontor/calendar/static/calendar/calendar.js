@@ -9,6 +9,11 @@
   const csrf = document.querySelector("input[name=csrfmiddlewaretoken]").value;
   let dragged = null;
 
+  // A working day first: the time grid opens scrolled to 07:00.
+  const grid = document.querySelector(".cal-grid");
+  const morning = grid && grid.querySelector('[data-hour="7"]');
+  if (morning) grid.scrollTop = morning.offsetTop - grid.querySelector(".cal-head").offsetHeight;
+
   function say(text) { status.textContent = text; }
 
   function move(item, date, time, back) {
