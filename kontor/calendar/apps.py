@@ -20,7 +20,7 @@ class CalendarConfig(AppConfig):
             )
         )
         types.register_settings_page(
-            types.SettingsPage("calendar:feed", _("Calendar feed"), _signed_in)
+            types.SettingsPage("calendar:feed_settings", _("Calendar feed"), _signed_in)
         )
         timers.handle(reminders.MEETING_REMINDER, reminders.remind_of_meeting)
 

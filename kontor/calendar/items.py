@@ -119,7 +119,9 @@ def _task_item(task: Task) -> Item:
 def meetings_of(reader, whose: Whose):
     qs = MEETING.list_query(reader)
     if whose.user_id is not None:
-        qs = qs.filter(Q(owner_id=whose.user_id) | Q(attendees=whose.user_id)).distinct()
+        attended = Meeting.attendees.through.objects.filter(user_id=whose.user_id)
+        # A subquery, not a join: no DISTINCT over the rows (and their JSON columns).
+        qs = qs.filter(Q(owner_id=whose.user_id) | Q(pk__in=attended.values("meeting_id")))
     if whose.department_id is not None:
         qs = qs.filter(department_id=whose.department_id)
     return qs

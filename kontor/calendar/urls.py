@@ -11,7 +11,7 @@ urlpatterns = [
     path("calendar/", views.calendar, name="calendar"),
     path("calendar/move/<str:kind>/<int:pk>/", views.move, name="move"),
     path("calendar/feed/<str:token>.ics", views.feed, name="ical_feed"),
-    path("settings/calendar-feed/", views.feed_settings, name="feed"),
+    path("settings/calendar-feed/", views.feed_settings, name="feed_settings"),
     path("settings/calendar-feed/revoke/", views.feed_revoke, name="feed_revoke"),
     path("meetings/<int:pk>/ics/", views.meeting_ics, name="meeting_ics"),
     *record_urls(MEETING),

@@ -219,4 +219,4 @@ def feed_settings(request):
 @login_required
 def feed_revoke(request):
     feeds.revoke(request.user)
-    return redirect("calendar:feed")
+    return redirect("calendar:feed_settings")
