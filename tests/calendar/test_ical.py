@@ -33,7 +33,7 @@ def berlin(settings):
 
 
 def feed_url(user) -> str:
-    page = browser(user).post(reverse("calendar:feed"))
+    page = browser(user).post(reverse("calendar:feed_settings"))
     assert page.status_code == 200 and page["Cache-Control"] == "no-store"
     url = re.search(r'value="(http[^"]+\.ics)"', page.content.decode()).group(1)
     assert url.startswith("http://testserver/calendar/feed/")
@@ -50,7 +50,7 @@ def test_the_feed_is_private_shown_once_and_reset_at_once(client, org, make_meet
     url = feed_url(org.member_a)
     assert client.get(url).status_code == 200
     # The page shows no address afterwards: only its hash is kept.
-    later = browser(org.member_a).get(reverse("calendar:feed")).content.decode()
+    later = browser(org.member_a).get(reverse("calendar:feed_settings")).content.decode()
     assert url not in later and "Reset the address" in later
 
     new_url = feed_url(org.member_a)
