@@ -72,6 +72,7 @@ INSTALLED_APPS = [
     "kontor.accounts",
     "kontor.contacts",
     "kontor.activities",
+    "kontor.calendar",
     "kontor.objects",
     "kontor.web",
 ]

@@ -7,6 +7,8 @@ from django.views.generic import RedirectView
 from kontor.accounts.api import router as accounts_router
 from kontor.activities.api import entries_router, inbox_router
 from kontor.activities.api import router as activities_router
+from kontor.calendar.api import calendar_router
+from kontor.calendar.api import router as meetings_router
 from kontor.contacts.api import router as contacts_router
 from kontor.core.api import api, unknown_endpoint
 from kontor.core.api_routes import router as core_router
@@ -18,6 +20,8 @@ api.add_router("/", accounts_router)
 api.add_router("/", activities_router)
 api.add_router("/", inbox_router)
 api.add_router("/", entries_router)
+api.add_router("/", meetings_router)
+api.add_router("/", calendar_router)
 api.add_router("/", contacts_router)
 api.add_router("/", core_router)
 api.add_router("/", fields_router)
@@ -32,6 +36,7 @@ urlpatterns = [
     path("settings/", include("kontor.accounts.urls")),
     path("", include("kontor.contacts.urls")),
     path("", include("kontor.activities.urls")),
+    path("", include("kontor.calendar.urls")),
     path("", include("kontor.objects.urls")),
     path("", include("kontor.web.urls")),
     # For clients that ask the conventional place instead of reading the page's <link>.

@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from kontor.calendar.items import meetings_today
 from kontor.contacts.types import PERSON
 from kontor.core.errors import Conflict, NotFound, ValidationFailed
 from kontor.core.inputs import as_db_id
@@ -55,8 +56,9 @@ MY_DAY_LIMIT = 25
 
 @login_required
 def my_day(request):
-    """The page an employee opens each morning: their overdue tasks and today's, the
-    calls they planned for today or before, their clients' birthdays and dates today."""
+    """The page an employee opens each morning: their overdue tasks and today's, today's
+    meetings, the calls they planned for today or before, their clients' birthdays and
+    dates today."""
     mine = TASK.list_query(request.user).filter(owner_id=request.user.pk, status__in=Task.ACTIVE)
     overdue = mine.filter(overdue_q())
     today = mine.filter(due_date=timezone.localdate()).exclude(overdue_q())
@@ -76,6 +78,7 @@ def my_day(request):
         {
             "overdue": _section(overdue.order_by(*due_order), "overdue"),
             "today": _section(today.order_by(*due_order), "active"),
+            "meetings": meetings_today(request.user)[:MY_DAY_LIMIT],
             "calls": calls.order_by("started_at", "id")[:MY_DAY_LIMIT],
             "dates": dates.dates_on(timezone.localdate(), my_people)[:MY_DAY_LIMIT],
             "now": timezone.now(),

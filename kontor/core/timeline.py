@@ -149,11 +149,14 @@ def reparent(subject) -> None:
         rt = types.get(entry_type)
         entry = rt.model._base_manager.filter(pk=entry_id).first() if rt else None
         if entry is not None:
-            set_links(entry, _direct_subjects(entry_type, entry_id))
+            set_links(entry, direct_subjects(entry))
 
 
-def _direct_subjects(entry_type: str, entry_id: int) -> list:
-    rows = TimelineLink.objects.filter(entry_type=entry_type, entry_id=entry_id, direct=True)
+def direct_subjects(entry) -> list:
+    """The records ``entry`` is linked to itself, whoever may see them."""
+    rows = TimelineLink.objects.filter(
+        entry_type=object_type_of(entry), entry_id=entry.pk, direct=True
+    )
     by_type: dict[str, list[int]] = {}
     for subject_type, subject_id in rows.values_list("subject_type", "subject_id"):
         by_type.setdefault(subject_type, []).append(subject_id)

@@ -282,3 +282,37 @@ def test_a_person_moving_to_another_company_takes_their_entries_along(org, clien
     ]
     contacts.delete_company(other, actor=org.sales_head)
     assert titles(org.member_a, anna) == ["About Anna and Boris"]
+
+
+def test_a_meeting_is_on_its_participants_timelines_and_their_companies(org, client_co):
+    from kontor.calendar import services as meetings
+
+    company, anna, boris = client_co
+    meeting = meetings.create_meeting(
+        {
+            "title": "Site visit",
+            "start": "2026-12-10T09:00:00",
+            "end": "2026-12-10T10:00:00",
+            "people_ids": [anna.pk],
+        },
+        actor=org.member_a,
+    )
+    assert titles(org.member_a, anna) == ["Site visit"]
+    assert titles(org.member_a, company) == ["Site visit"]
+    # Quick add from Boris's page: he joins the participants.
+    made = browser(org.member_a).post(
+        "/meetings/new/",
+        {
+            "title": "Offer talk",
+            "start": "2026-12-11T09:00",
+            "end": "2026-12-11T09:30",
+            "links": f"person:{boris.pk}",
+            "next": f"/people/{boris.pk}/timeline/",
+        },
+    )
+    assert made.status_code == 302, made.content.decode()[:2000]
+    assert titles(org.member_a, boris) == ["Offer talk"]
+    assert list(type(meeting).objects.get(title="Offer talk").people.all()) == [boris]
+    meetings.update_meeting(meeting, {"people_ids": [boris.pk]}, actor=org.member_a)
+    assert titles(org.member_a, anna) == []
+    assert titles(org.member_a, boris) == ["Offer talk", "Site visit"]

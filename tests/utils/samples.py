@@ -182,6 +182,30 @@ EMAIL = Sample(
     invalid_form=({"subject": " "}, "subject"),
 )
 
+# -- meetings --------------------------------------------------------------------------------
+
+MEETING = Sample(
+    data=lambda mark: {
+        "title": mark,
+        "start": "2026-12-10T09:00:00",
+        "end": "2026-12-10T10:00:00",
+        "place": "Room 2",
+    },
+    form=lambda mark: {
+        "title": mark,
+        "description": "About the offer",
+        "start": "2026-12-10T09:00",
+        "end": "2026-12-10T10:00",
+        "place": "Room 2",
+        "participants_shown": "1",
+    },
+    marker_field="title",
+    change=("description", "Changed by the standard tests"),
+    # An end before the start: the service's own rule, on every channel.
+    invalid=({"end": "2026-12-10T08:00:00"}, "end"),
+    invalid_form=({"end": "2026-12-10T08:00"}, "end"),
+)
+
 # -- custom objects: a name and notes, the fields every custom object has -----------------
 
 CUSTOM_OBJECT = Sample(
@@ -235,6 +259,7 @@ SAMPLES: dict[str, Sample] = {
     "activities.note": NOTE,
     "activities.call": CALL,
     "activities.emailmessage": EMAIL,
+    "calendar.meeting": MEETING,
     "objects.matrix_site": CUSTOM_OBJECT,
 }
 
