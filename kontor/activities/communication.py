@@ -7,16 +7,13 @@ transaction.
 
 from __future__ import annotations
 
-import datetime
-
 import nh3
 from django.db import transaction
-from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from kontor.core import bulk, phones, timeline
 from kontor.core import services as records
+from kontor.core.inputs import as_moment
 
 from .models import Call, EmailMessage, Note
 
@@ -45,16 +42,6 @@ EMAIL_FIELDS = (
 _MOMENTS = ("noted_at", "started_at", "sent_at")
 
 
-def moment(value) -> datetime.datetime | None:
-    """A moment from input: a datetime or its ISO text; without an offset, in the
-    reader's time zone (a form's date and time)."""
-    if isinstance(value, str):
-        value = parse_datetime(value.strip())
-    if not isinstance(value, datetime.datetime):
-        return None
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
-
-
 def apply_fields(obj, data: dict, fields: tuple, errors: records.FieldErrors) -> None:
     """Copy the given ``fields`` of ``data`` onto ``obj``: text stripped, a blank value
     back to the field's default, moments parsed (the model validates the rest)."""
@@ -66,7 +53,7 @@ def apply_fields(obj, data: dict, fields: tuple, errors: records.FieldErrors) ->
         if value is None or value == "":
             value = model_field.get_default()
         elif name in _MOMENTS:
-            value = moment(value)
+            value = as_moment(value)
             if value is None:
                 errors.add(name, _("Enter a date and time."))
                 continue

@@ -15,14 +15,13 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.utils import timezone, translation
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from kontor.core import audit, bulk, recurrence, timeline
 from kontor.core import services as records
 from kontor.core.access import SYSTEM, Action, require
 from kontor.core.errors import NotFound
-from kontor.core.inputs import as_db_id, text_problem
+from kontor.core.inputs import as_db_id, as_moment, text_problem
 
 from . import dependencies, notifications, reminders
 from .models import ChecklistItem, Task, TaskComment
@@ -56,7 +55,7 @@ def _apply_fields(task: Task, data: dict, actor, errors: records.FieldErrors) ->
             # A due time is a wall-clock time: an offset sent with it is not kept.
             value = value.replace(tzinfo=None)
         elif field == "remind_at":
-            value = _moment(value)
+            value = as_moment(value)
             if value is None:
                 errors.add(field, _("Enter a date and time."))
                 continue
@@ -87,16 +86,6 @@ def _check_repeat(task: Task, errors: records.FieldErrors) -> None:
             errors.add("repeat", message)
         return
     task.repeat_start = start
-
-
-def _moment(value) -> datetime.datetime | None:
-    """A moment from input: a datetime or its ISO text, without an offset in the
-    reader's time zone (a form's date and time)."""
-    if isinstance(value, str):
-        value = parse_datetime(value.strip())
-    if not isinstance(value, datetime.datetime):
-        return None
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
 def _add_model_errors(task: Task, errors: records.FieldErrors) -> None:

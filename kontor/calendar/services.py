@@ -14,13 +14,12 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 from kontor.contacts.models import Person
 from kontor.core import recurrence, timeline
 from kontor.core import services as records
-from kontor.core.inputs import as_db_id
+from kontor.core.inputs import as_db_id, as_moment
 
 from . import reminders
 from .models import Meeting
@@ -41,16 +40,6 @@ _MOMENTS = ("start", "end")
 MAX_REMIND_MINUTES = 4 * 7 * 24 * 60  # four weeks
 MAX_PARTICIPANTS = 200
 _SCHEDULE = ("start", "end", "recurrence", "remind_minutes")
-
-
-def moment(value) -> datetime.datetime | None:
-    """A moment from input: a datetime or its ISO text; without an offset it is in the
-    company's time zone (a form's date and time)."""
-    if isinstance(value, str):
-        value = parse_datetime(value.strip())
-    if not isinstance(value, datetime.datetime):
-        return None
-    return timezone.make_aware(value) if timezone.is_naive(value) else value
 
 
 def _flag(value) -> bool:
@@ -97,7 +86,7 @@ def _apply_fields(meeting: Meeting, data: dict, errors: records.FieldErrors) -> 
         if field in _TEXT_FIELDS:
             value = "" if value is None else str(value).strip()
         elif field in _MOMENTS:
-            value = moment(value)
+            value = as_moment(value)
             if value is None:
                 errors.add(field, _("Enter a date and time."))
                 continue

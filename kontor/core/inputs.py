@@ -6,8 +6,11 @@ as UTF-8. Input is checked at the edge (API input, UI parameters, services' vali
 so that it is a field error or an ignored filter, never a driver error (a 500).
 """
 
+import datetime
 import re
 
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
 DB_INT_MAX = 2**63 - 1
@@ -34,3 +37,16 @@ def text_problem(value: str) -> str | None:
     except UnicodeEncodeError:
         return _("Enter text without invalid characters.")
     return None
+
+
+def as_moment(value) -> datetime.datetime | None:
+    """A moment from input: a datetime or its ISO text; without an offset it is in the
+    current time zone (a form's date and time). None if it is neither."""
+    if isinstance(value, str):
+        try:
+            value = parse_datetime(value.strip())
+        except ValueError:  # well formed, but no such moment (a 31 February)
+            return None
+    if not isinstance(value, datetime.datetime):
+        return None
+    return timezone.make_aware(value) if timezone.is_naive(value) else value
