@@ -26,6 +26,8 @@ from kontor.accounts import services as accounts
 from kontor.accounts.models import Department, Role, User
 from kontor.activities import demo as activities_demo
 from kontor.activities.models import Call, EmailMessage, Note, Task
+from kontor.calendar import demo as calendar_demo
+from kontor.calendar.models import Meeting
 from kontor.contacts import bulk
 from kontor.contacts.models import Company, Person
 from kontor.core.access import SYSTEM, Action, Scope
@@ -147,26 +149,25 @@ def load_demo(
         person_rows = list(_person_rows(people, fake, rng, owners, employers))
         person_result = bulk.import_people(person_rows, actor=SYSTEM)
         _refuse_rejected_rows(person_result)
-        say(_("Writing a year of tasks, calls, notes and emails…"))
-        activities_demo.load(
-            [
-                activities_demo.Client(
-                    pk,
-                    row["owner_id"],
-                    row["department_id"],
-                    row["emails"][0]["address"],
-                    row["phones"][0]["number"],
-                )
-                for pk, row in zip(person_result.ids, person_rows, strict=True)
-            ],
-            rng,
-        )
+        say(_("Writing a year of tasks, calls, meetings, notes and emails…"))
+        clients = [
+            activities_demo.Client(
+                pk,
+                row["owner_id"],
+                row["department_id"],
+                row["emails"][0]["address"],
+                row["phones"][0]["number"],
+            )
+            for pk, row in zip(person_result.ids, person_rows, strict=True)
+        ]
+        activities_demo.load(clients, rng)
+        calendar_demo.load(clients, rng)
     seconds = time.perf_counter() - started
     return (
         _(
             "Loaded B. Company in %(seconds).1f s: %(departments)d departments, "
             "%(users)d users, %(companies)d companies, %(people)d people, %(tasks)d tasks, "
-            "%(calls)d calls, %(notes)d notes, %(emails)d emails."
+            "%(calls)d calls, %(notes)d notes, %(emails)d emails, %(meetings)d meetings."
         )
         % {"seconds": seconds, **demo_counts()}
         + "\n"
@@ -456,6 +457,7 @@ def demo_counts() -> dict[str, int]:
                 ("calls", Call),
                 ("notes", Note),
                 ("emails", EmailMessage),
+                ("meetings", Meeting),
             )
         },
     }

@@ -37,6 +37,7 @@ def test_demo_loads_the_company(loaded):
     assert PEOPLE * 0.6 < counts["notes"] < PEOPLE * 1.4
     assert PEOPLE * 1.1 < counts["calls"] < PEOPLE * 1.9
     assert 0 < counts["emails"] < PEOPLE and 0 < counts["tasks"] < PEOPLE
+    assert 0 < counts["meetings"] < PEOPLE
     sales = Department.objects.get(name="Sales")
     assert sales.parent.name == "B. Company"
     assert set(sales.children.values_list("name", flat=True)) == {
@@ -48,7 +49,7 @@ def test_demo_loads_the_company(loaded):
     assert not Phone.objects.filter(e164="").exists()
     assert Phone.objects.filter(person__isnull=False).count() >= PEOPLE
     counts = demo.demo_counts()
-    searchable = ("companies", "people", "tasks", "calls", "notes", "emails")
+    searchable = ("companies", "people", "tasks", "calls", "notes", "emails", "meetings")
     assert SearchDocument.objects.count() == sum(counts[name] for name in searchable)
     assert set(
         AuditEntry.objects.filter(object_type="contacts.person").values_list("channel", flat=True)

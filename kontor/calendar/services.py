@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kontor.contacts.models import Person
-from kontor.core import recurrence, timeline
+from kontor.core import bulk, recurrence, timeline
 from kontor.core import services as records
 from kontor.core.inputs import as_db_id, as_moment
 
@@ -264,3 +264,24 @@ def move_meeting(meeting: Meeting, start: datetime.datetime, *, actor, expected_
 def delete_meeting(meeting: Meeting, *, actor, expected_version=None) -> None:
     # The reminder timer goes with it (core.services.delete_record).
     records.delete_record(meeting, actor=actor, expected_version=expected_version)
+
+
+class MeetingImporter(bulk.Importer):
+    """A meeting's row in a bulk import: the cleaning of a single write, its contacts
+    (``people_ids``, each one the importer may see) written with it. Without reminders
+    or user participants: those are a single write's."""
+
+    related = ("people",)
+
+    def start_batch(self, rows: list[dict]) -> None:
+        wanted = {pk for row in rows for pk in row.get("people_ids") or ()}
+        self.people = set(
+            Person.objects.visible_to(self.actor).filter(pk__in=wanted).values_list("pk", flat=True)
+        )
+
+    def clean(self, obj, data, errors):
+        _apply_fields(obj, {k: v for k, v in data.items() if k != "remind_minutes"}, errors)
+        people = list(dict.fromkeys(data.get("people_ids") or ()))
+        if any(pk not in self.people for pk in people):
+            errors.add("people_ids", _("Unknown person."))
+        return {"people": [Person(pk=pk) for pk in people]}

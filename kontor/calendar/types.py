@@ -67,6 +67,15 @@ class MeetingType(RecordType):
     first_label = _("Add the first meeting")
     empty_text = _("Plan a meeting with colleagues and clients, with a reminder.")
     search = {"label": _("Meetings"), "ordering": ("title", "id"), "code": 4}
+
+    def importer(self, actor):
+        return services.MeetingImporter(self, actor)
+
+    def import_links(self, row: dict) -> list:
+        # Its contacts are what it is about, as in a single write.
+        people = [f"person:{pk}" for pk in row.get("people_ids") or ()]
+        return [*super().import_links(row), *people]
+
     search_description = "Title, place, description"
     out_schema = schemas.MeetingOut
     create_schema = schemas.MeetingIn

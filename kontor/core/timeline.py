@@ -183,7 +183,7 @@ class ImportLinks:
             return
         wanted: dict[RecordType, set[int]] = {}
         for row in rows:
-            for raw in row.get("links") or ():
+            for raw in self.record_type.import_links(row):
                 name, pk = parse_link(raw)
                 if (rt := types.by_name(name)) is not None and pk is not None:
                     wanted.setdefault(rt, set()).add(pk)
@@ -199,7 +199,7 @@ class ImportLinks:
         from .services import FieldErrors
 
         found, errors = {}, FieldErrors()
-        raw_links = row.get("links") or () if self.active else ()
+        raw_links = self.record_type.import_links(row) if self.active else ()
         for raw in raw_links:
             name, pk = parse_link(raw)
             rt = types.by_name(name)

@@ -273,6 +273,11 @@ class RecordType(AuditedType):
         ``obj``: a person's company."""
         return []
 
+    def import_links(self, row: dict) -> list:
+        """The records a bulk import's row is about (``core.timeline``): its ``links``; a
+        type whose participants are links adds them."""
+        return list(row.get("links") or ())
+
     def timeline_queryset(self, user):
         """An entry type's records as its timeline entries read them."""
         return self.base_queryset(user, Action.VIEW)

@@ -316,3 +316,25 @@ def test_a_meeting_is_on_its_participants_timelines_and_their_companies(org, cli
     meetings.update_meeting(meeting, {"people_ids": [boris.pk]}, actor=org.member_a)
     assert titles(org.member_a, anna) == []
     assert titles(org.member_a, boris) == ["Offer talk", "Site visit"]
+
+
+def test_a_bulk_import_of_meetings_writes_their_contacts_and_timelines(org, client_co):
+    from kontor.calendar.models import Meeting
+    from kontor.calendar.types import MEETING
+    from kontor.core import bulk
+
+    company, anna, _boris = client_co
+    hidden = contacts.create_person({"first_name": "Hid", "last_name": "Den"}, actor=org.member_c)
+    window = {"start": "2026-12-10T09:00:00", "end": "2026-12-10T10:00:00"}
+    result = bulk.import_rows(
+        MEETING,
+        [
+            {"title": "Imported visit", **window, "people_ids": [anna.pk]},
+            {"title": "Hidden guest", **window, "people_ids": [hidden.pk]},
+        ],
+        actor=org.member_a,
+    )
+    assert result.created == 1
+    assert {(e.row, e.field) for e in result.errors} == {(2, "people_ids"), (2, "links")}
+    assert list(Meeting.objects.get(title="Imported visit").people.all()) == [anna]
+    assert titles(org.member_a, company) == ["Imported visit"]
