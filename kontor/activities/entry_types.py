@@ -13,7 +13,6 @@ from kontor.core.types import (
     ExportColumn,
     Filter,
     FilterKind,
-    MenuEntry,
     RecordType,
     Timeline,
     Verbs,
@@ -87,7 +86,6 @@ class NoteType(EntryType):
         label=_("Notes"),
     )
     sorts = _sorts("noted_at")
-    menu = MenuEntry(_("Notes"), order=36)
     profile_template = "activities/_note_profile.html"
     form_template = "activities/_note_fields.html"
     hidden_name = _("a note you cannot see")
@@ -136,7 +134,6 @@ class CallType(EntryType):
         label=_("Calls"),
     )
     sorts = _sorts("started_at")
-    menu = MenuEntry(_("Calls"), order=32)
     filters = (
         _DIRECTION_FILTER,
         _choice_filter(
@@ -203,7 +200,6 @@ class EmailType(EntryType):
         label=_("Emails"),
     )
     sorts = _sorts("sent_at", "subject")
-    menu = MenuEntry(_("Emails"), order=34)
     filters = (_DIRECTION_FILTER,)
     profile_template = "activities/_email_profile.html"
     subtitle_template = "activities/_email_subtitle.html"

@@ -12,7 +12,6 @@ from kontor.core.types import (
     CellKind,
     Column,
     ExportColumn,
-    MenuEntry,
     RecordType,
     Timeline,
     Verbs,
@@ -37,7 +36,6 @@ class MeetingType(RecordType):
     namespace = "calendar"
     singular = _("meeting")
     plural = _("meetings")
-    menu = MenuEntry(_("Meetings"), order=33)
     # On the timelines of its participants (and their companies) at its start.
     timeline = Timeline(
         "start",

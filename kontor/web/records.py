@@ -498,6 +498,10 @@ def timeline_context(request, obj) -> dict:
         if page.next_cursor
         else "",
         "timeline_filtered": bool(kinds or text),
+        # The entry types' own lists (they have no place in the navigation of their own).
+        "timeline_lists": [
+            rt for rt in timeline.entry_types() if may(user, rt.object_type, Action.VIEW)
+        ],
         "quick_add": [
             rt
             for rt in timeline.entry_types()
