@@ -147,19 +147,21 @@ def build(rng: random.Random):
 
 
 def bare_timeline(member, company) -> list[tuple[str, int]]:
-    """The first page's rows read by hand: the company's link rows (its own and its
-    people's entries), the member's department's or own, and each entry type's rows by id."""
+    """The first page's rows read by hand, the same rows ``timeline.feed`` reads: the
+    company's link rows (its own and its people's entries, the member's department's or
+    own), each entry type's rows by id with their owner's name, the entries' other
+    direct links and the names of the people they name."""
     from django.db import connection
 
     from kontor.core import timeline
 
-    kinds = [rt for rt in timeline.entry_types()]
-    placeholders = ", ".join(["%s"] * len(kinds))
+    kinds = timeline.entry_types()
+    marks = ", ".join(["%s"] * len(kinds))
     with connection.cursor() as cursor:
         cursor.execute(
             f"""SELECT occurred_at, entry_id, entry_type FROM core_timelinelink
             WHERE subject_type = 'contacts.company' AND subject_id = %s
-              AND entry_type IN ({placeholders})
+              AND entry_type IN ({marks})
               AND (owner_id = %s OR department_id = %s)
             ORDER BY occurred_at DESC, entry_id DESC, entry_type DESC LIMIT 31""",
             [company.pk, *[rt.object_type for rt in kinds], member.pk, member.department_id],
@@ -172,10 +174,30 @@ def bare_timeline(member, company) -> list[tuple[str, int]]:
             ids = by_type.get(rt.object_type)
             if ids:
                 table = rt.model._meta.db_table
-                marks = ", ".join(["%s"] * len(ids))
-                cursor.execute(f"SELECT * FROM {table} WHERE id IN ({marks})", ids)
+                cursor.execute(
+                    f"""SELECT e.*, u.first_name, u.last_name, u.email FROM {table} e
+                    LEFT JOIN accounts_user u ON u.id = e.owner_id
+                    WHERE e.id IN ({", ".join(["%s"] * len(ids))})""",
+                    ids,
+                )
                 cursor.fetchall()
-    return [(entry_type, pk) for _moment, pk, entry_type in page]
+        pairs = [(entry_type, pk) for _moment, pk, entry_type in page]
+        cursor.execute(
+            f"""SELECT entry_type, entry_id, subject_type, subject_id FROM core_timelinelink
+            WHERE direct AND ({" OR ".join(["(entry_type = %s AND entry_id = %s)"] * len(pairs))})
+              AND NOT (subject_type = 'contacts.company' AND subject_id = %s)""",
+            [value for pair in pairs for value in pair] + [company.pk],
+        )
+        people = {row[3] for row in cursor.fetchall() if row[2] == "contacts.person"}
+        if people:
+            cursor.execute(
+                f"""SELECT id, first_name, middle_name, last_name FROM contacts_person
+                WHERE (owner_id = %s OR department_id = %s)
+                  AND id IN ({", ".join(["%s"] * len(people))})""",
+                [member.pk, member.department_id, *people],
+            )
+            cursor.fetchall()
+    return pairs
 
 
 def bare_my_day(member) -> int:

@@ -21,7 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 from django.db.models import BooleanField, Exists, ForeignKey, OuterRef, Q, Value
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 
@@ -191,6 +191,11 @@ class AuditedType:
         return found
 
 
+# A record id no database holds, standing for the id in a reversed detail URL.
+_PK_MARK = 987654321987
+_detail_urls: dict[tuple[str, str], str] = {}
+
+
 class RecordType(AuditedType):
     """A business record type with the whole engine. Subclass, set the attributes, and
     override a hook where the generic behaviour is not enough; then ``register()`` it.
@@ -279,8 +284,9 @@ class RecordType(AuditedType):
         return list(row.get("links") or ())
 
     def timeline_queryset(self, user):
-        """An entry type's records as its timeline entries read them."""
-        return self.base_queryset(user, Action.VIEW)
+        """An entry type's records as its timeline entries read them: their own columns
+        and their owner's name (a list's annotations and link marks are not shown)."""
+        return select_names(self.visible(user), "owner")
 
     def list_query(self, user, filters: ListFilters | None = None, *, action=Action.VIEW):
         """Records ``user`` may ``action`` (view, or export for exports), filtered and sorted.
@@ -459,10 +465,17 @@ class RecordType(AuditedType):
         return reverse(f"{self.namespace}:{self.name}_{suffix}", args=args)
 
     def url_of(self, obj) -> str:
-        try:
-            return self.url("detail", obj.pk)
-        except NoReverseMatch:
-            return ""
+        # Reversed once per type (and script prefix), then filled in: a timeline page
+        # names some sixty records, and each reverse walked the URL patterns.
+        key = (get_script_prefix(), self.object_type)
+        template = _detail_urls.get(key)
+        if template is None:
+            try:
+                template = self.url("detail", _PK_MARK)
+            except NoReverseMatch:
+                template = ""
+            _detail_urls[key] = template
+        return template.replace(str(_PK_MARK), str(obj.pk)) if template else ""
 
     def list_context(self, request, filters: ListFilters) -> dict:
         """More for the list page's template (rarely needed: filters come from ``filters``)."""
