@@ -302,7 +302,7 @@ class TimelineOut(Schema):
 
 @router.get(
     "/activities",
-    response={200: TimelineOut, 404: ErrorOut, 422: ErrorOut},
+    response={200: TimelineOut, 404: ErrorOut},
     tags=["activities"],
     operation_id="timeline",
 )

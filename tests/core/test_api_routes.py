@@ -357,3 +357,17 @@ def test_search_and_audit_cost_the_same_queries_for_3_or_30_records(org):
     make(27)
     many = cost("/search?q=zed&limit=50"), cost("/audit?limit=200")
     assert few == many
+
+
+def test_the_openapi_document_has_no_duplicate_keys(db):
+    """Swagger UI reads the document as YAML, where a key twice (a status code declared
+    by a route and added again by ninja) is a parser error and the docs page is empty."""
+
+    def unique(pairs):
+        keys = [key for key, _value in pairs]
+        assert len(keys) == len(set(keys)), sorted(k for k in keys if keys.count(k) > 1)
+        return dict(pairs)
+
+    answer = Client().get("/api/v1/openapi.json")
+    assert answer.status_code == 200
+    json.loads(answer.content, object_pairs_hook=unique)
