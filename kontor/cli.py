@@ -65,28 +65,29 @@ def cmd_worker(args) -> int:
         print(ngettext("%(count)d delivery run", "%(count)d deliveries run", ran) % {"count": ran})
         return 0
     stop = threading.Event()
-    print(_("Kontor worker delivering events (Ctrl+C to stop)"), flush=True)
-    if jobs.uses_rq():
-        # The dispatcher (events, claiming due timers for RQ) in a thread; the RQ worker
-        # in the main thread, where it handles SIGTERM (the job under way completes).
-        dispatcher = threading.Thread(
-            target=events.run_dispatcher, args=(stop,), name="kontor-events", daemon=True
-        )
-        dispatcher.start()
-        try:
-            jobs.rq_worker().work(logging_level="WARNING")
-        finally:
-            stop.set()
-            events.nudge()
-            dispatcher.join(timeout=SHUTDOWN_GRACE_SECONDS)
-        return 0
 
     def finish(_signum, _frame):
         # The delivery under way completes; the next one waits for the next worker.
         stop.set()
         events.nudge()
 
+    # Before the banner: a stop asked as soon as the worker says it runs is a stop.
     signal.signal(signal.SIGTERM, finish)
+    print(_("Kontor worker delivering events (Ctrl+C to stop)"), flush=True)
+    if jobs.uses_rq():
+        # The dispatcher (events, claiming due timers for RQ) in a thread; the RQ worker
+        # in the main thread, where it takes over SIGTERM (the job under way completes).
+        dispatcher = threading.Thread(
+            target=events.run_dispatcher, args=(stop,), name="kontor-events", daemon=True
+        )
+        dispatcher.start()
+        try:
+            jobs.rq_worker(stop_asked=stop).work(logging_level="WARNING")
+        finally:
+            stop.set()
+            events.nudge()
+            dispatcher.join(timeout=SHUTDOWN_GRACE_SECONDS)
+        return 0
     events.run_dispatcher(stop)
     return 0
 

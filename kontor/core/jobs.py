@@ -147,12 +147,24 @@ def next_timer_due():
 # -- RQ workers ----------------------------------------------------------------------------
 
 
-def rq_worker():
+def rq_worker(stop_asked=None):
     """An RQ worker on Kontor's queue, reading jobs as django-tasks-rq writes them. It
     runs each job in this process (``SimpleWorker``): RQ's default forks a child per
-    job, unsafe beside the dispatcher's thread and its database connection."""
+    job, unsafe beside the dispatcher's thread and its database connection.
+
+    ``stop_asked`` (a ``threading.Event``): set by the process's own SIGTERM handler
+    until RQ installs its handlers while starting; a stop asked in between is honoured
+    then, instead of being lost (or, without a handler, killing the process)."""
     import django_rq
     from django_tasks_rq.backend import Job
     from rq import SimpleWorker
 
-    return django_rq.get_worker(QUEUE, job_class=Job, worker_class=SimpleWorker)
+    class InProcessWorker(SimpleWorker):
+        def _install_signal_handlers(self):
+            super()._install_signal_handlers()
+            if stop_asked is not None and stop_asked.is_set():
+                # What RQ's own handler does to a worker not yet in its loop: the loop
+                # stops before its first job.
+                self._stop_requested = True
+
+    return django_rq.get_worker(QUEUE, job_class=Job, worker_class=InProcessWorker)
