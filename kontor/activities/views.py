@@ -10,7 +10,6 @@ from django.core.paginator import Paginator
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -18,6 +17,7 @@ from kontor.calendar.items import meetings_today
 from kontor.contacts.types import PERSON
 from kontor.core.errors import Conflict, NotFound, ValidationFailed
 from kontor.core.inputs import as_db_id
+from kontor.web.records import safe_back
 
 from . import dates, notifications, services
 from .entry_types import CALL
@@ -119,6 +119,4 @@ def complete_task(request, pk: int):
         raise Http404 from None
     else:
         messages.success(request, _("Done: %(task)s") % {"task": task.title})
-    back = request.POST.get("next", "")
-    safe = url_has_allowed_host_and_scheme(back, {request.get_host()}, request.is_secure())
-    return redirect(back if safe else "activities:my_day")
+    return redirect(safe_back(request, request.POST.get("next", "")) or "activities:my_day")

@@ -74,14 +74,16 @@ class RecordView(View):
         return self.safe_back(self.request.POST.get("next", "")) or fallback
 
     def safe_back(self, target: str) -> str:
-        """``target`` if it is a page of this site to go back to, else ""."""
-        if target and url_has_allowed_host_and_scheme(
-            target,
-            allowed_hosts={self.request.get_host()},
-            require_https=self.request.is_secure(),
-        ):
-            return target
-        return ""
+        return safe_back(self.request, target)
+
+
+def safe_back(request, target: str) -> str:
+    """``target`` if it is a page of this site to go back to, else ""."""
+    if target and url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return target
+    return ""
 
 
 # -- list ------------------------------------------------------------------------------------
@@ -489,9 +491,10 @@ def timeline_context(request, obj) -> dict:
     kinds = [k for k in request.GET.getlist("kind") if k]
     text = request.GET.get("q", "").strip()
     page = timeline.feed(user, obj, kinds=kinds, text=text, cursor=request.GET.get("after", ""))
+    entry_types = timeline.entry_types()
     return {
         "timeline": page,
-        "timeline_kinds": [(rt.name, rt.timeline.label) for rt in timeline.entry_types()],
+        "timeline_kinds": [(rt.name, rt.timeline.label) for rt in entry_types],
         "timeline_chosen": kinds,
         "timeline_q": text,
         "timeline_more_url": request.path + query_string(request.GET, after=page.next_cursor)
@@ -499,12 +502,10 @@ def timeline_context(request, obj) -> dict:
         else "",
         "timeline_filtered": bool(kinds or text),
         # The entry types' own lists (they have no place in the navigation of their own).
-        "timeline_lists": [
-            rt for rt in timeline.entry_types() if may(user, rt.object_type, Action.VIEW)
-        ],
+        "timeline_lists": [rt for rt in entry_types if may(user, rt.object_type, Action.VIEW)],
         "quick_add": [
             rt
-            for rt in timeline.entry_types()
+            for rt in entry_types
             if rt.timeline.quick_template and may(user, rt.object_type, Action.CREATE)
         ],
         "link_to_here": f"{types.by_model(type(obj)).name}:{obj.pk}",

@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.views import i18n
@@ -205,9 +204,8 @@ def attachment_delete(request, pk):
     record = files.record_of(attachment)
     files.delete_attachment(attachment, actor=request.user)
     messages.success(request, _("“%(name)s” was deleted.") % {"name": attachment.name})
-    target = request.POST.get("next", "")
-    if url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(target)
-    return redirect(types.url_of(record) or "web:home")
+    return redirect(
+        records.safe_back(request, request.POST.get("next", ""))
+        or types.url_of(record)
+        or "web:home"
+    )
