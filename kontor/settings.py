@@ -149,7 +149,7 @@ AUTH_USER_MODEL = "accounts.User"
 KONTOR_DEPARTMENT_MODEL = "accounts.Department"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "kontor.accounts.backends.UserBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

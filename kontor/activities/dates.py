@@ -72,25 +72,32 @@ class DueDate:
         return _("Birthday of %(person)s") % {"person": self.person}
 
 
-def dates_on(day: datetime.date, people=None) -> list[DueDate]:
-    """The important dates falling on ``day`` of ``people`` (a queryset; every person)."""
+def dates_on(day: datetime.date, people=None, *, owners: bool = False) -> list[DueDate]:
+    """The important dates falling on ``day`` of ``people`` (a queryset; every person),
+    each person read for its name (and its owner, with ``owners``)."""
     people = Person.objects.all() if people is None else people
-    found = [
-        DueDate(person) for person in people.filter(on_day("birthday", day)).select_related("owner")
-    ]
+    if owners:
+        people = people.select_related("owner")
+    else:
+        people = people.only("pk", *Person.name_fields)
+    found = [DueDate(person) for person in people.filter(on_day("birthday", day))]
+    members = FamilyMember.objects.filter(on_day("birthday", day), person__in=people.values("pk"))
     found += [
         DueDate(member.person, member=member)
-        for member in FamilyMember.objects.filter(
-            on_day("birthday", day), person__in=people.values("pk")
-        ).select_related("person__owner")
+        for member in _with_person(members, ("relation", "name"), owners)
     ]
+    kept = ImportantDate.objects.filter(on_day("date", day), person__in=people.values("pk"))
     found += [
-        DueDate(date.person, label=date.label)
-        for date in ImportantDate.objects.filter(
-            on_day("date", day), person__in=people.values("pk")
-        ).select_related("person__owner")
+        DueDate(date.person, label=date.label) for date in _with_person(kept, ("label",), owners)
     ]
     return found
+
+
+def _with_person(qs, fields: tuple[str, ...], owners: bool):
+    if owners:
+        return qs.select_related("person__owner")
+    named = [f"person__{name}" for name in Person.name_fields]
+    return qs.select_related("person").only(*fields, "person_id", *named)
 
 
 def remind_of_dates(timer) -> datetime.datetime:
@@ -100,7 +107,7 @@ def remind_of_dates(timer) -> datetime.datetime:
         return next_sweep()
     days = settings.KONTOR_DATE_REMINDER_DAYS
     day = swept_for.date() + datetime.timedelta(days=days)
-    for due in dates_on(day):
+    for due in dates_on(day, owners=True):
         owner = due.person.owner
         if owner is None:
             continue

@@ -191,7 +191,7 @@ def update_task(task: Task, data: dict, *, actor, expected_version=None) -> Task
                 "task.status",
                 lambda: (
                     _("%(user)s set “%(task)s” to %(status)s")
-                    % {"user": who, "task": task.title, "status": task.get_status_display()}
+                    % {"user": who, "task": task.title, "status": task.status_label}
                 ),
             )
     return task

@@ -80,7 +80,7 @@ def _checklist_cell(task: Task) -> str:
 
 
 def _status_cell(task: Task) -> str:
-    status = task.get_status_display().capitalize()
+    status = task.status_label.capitalize()
     return format_lazy("{} · {}", status, _("overdue")) if task.is_overdue else status
 
 
@@ -161,7 +161,7 @@ class TaskType(RecordType):
                 "priority",
                 _("Priority"),
                 CellKind.TEXT,
-                lambda t: t.get_priority_display().capitalize(),
+                lambda t: t.priority_label.capitalize(),
             ),
             Column("due", _("Due"), CellKind.DATE, _due, sort="due"),
             Column("checklist", _("Checklist"), CellKind.TEXT, _checklist_cell),
@@ -173,8 +173,8 @@ class TaskType(RecordType):
         ExportColumn(_("ID"), lambda t, extra: t.pk),
         ExportColumn(pgettext_lazy("task", "Title"), lambda t, extra: t.title),
         ExportColumn(_("Description"), lambda t, extra: t.description),
-        ExportColumn(_("Status"), lambda t, extra: t.get_status_display()),
-        ExportColumn(_("Priority"), lambda t, extra: t.get_priority_display()),
+        ExportColumn(_("Status"), lambda t, extra: t.status_label),
+        ExportColumn(_("Priority"), lambda t, extra: t.priority_label),
         ExportColumn(_("Due date"), lambda t, extra: t.due_date),
         ExportColumn(_("Due time"), lambda t, extra: t.due_time),
         ExportColumn(_("Completed"), lambda t, extra: t.completed_at),
@@ -193,7 +193,7 @@ class TaskType(RecordType):
     def row_subtitle(self, obj):
         if obj.is_overdue:
             return _("Overdue")
-        return obj.get_status_display() if not obj.is_active else ""
+        return obj.status_label if not obj.is_active else ""
 
     def row_class(self, obj) -> str:
         return "row-overdue" if obj.is_overdue else ""

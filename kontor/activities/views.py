@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import datetime
+import heapq
+import itertools
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -59,16 +63,13 @@ def my_day(request):
     """The page an employee opens each morning: their overdue tasks and today's, today's
     meetings, the calls they planned for today or before, their clients' birthdays and
     dates today."""
-    mine = TASK.list_query(request.user).filter(owner_id=request.user.pk, status__in=Task.ACTIVE)
-    overdue = mine.filter(overdue_q())
-    today = mine.filter(due_date=timezone.localdate()).exclude(overdue_q())
-    due_order = ("due_date", "due_time", "id")
+    # Read plain (a list's checklist counts and linked names are not shown here).
+    mine = TASK.visible(request.user).filter(owner_id=request.user.pk)
+    today = timezone.localdate()
     end_of_today = timezone.make_aware(
-        datetime.datetime.combine(
-            timezone.localdate() + datetime.timedelta(days=1), datetime.time()
-        )
+        datetime.datetime.combine(today + datetime.timedelta(days=1), datetime.time())
     )
-    calls = CALL.list_query(request.user).filter(
+    calls = CALL.visible(request.user).filter(
         owner_id=request.user.pk, outcome=Call.Outcome.PLANNED, started_at__lt=end_of_today
     )
     my_people = PERSON.visible(request.user).filter(owner_id=request.user.pk)
@@ -76,25 +77,66 @@ def my_day(request):
         request,
         "activities/my_day.html",
         {
-            "overdue": _section(overdue.order_by(*due_order), "overdue"),
-            "today": _section(today.order_by(*due_order), "active"),
+            **_task_sections(mine, today),
             "meetings": meetings_today(request.user)[:MY_DAY_LIMIT],
             "calls": calls.order_by("started_at", "id")[:MY_DAY_LIMIT],
-            "dates": dates.dates_on(timezone.localdate(), my_people)[:MY_DAY_LIMIT],
+            "dates": dates.dates_on(today, my_people)[:MY_DAY_LIMIT],
             "now": timezone.now(),
         },
     )
 
 
-def _section(tasks, status: str) -> dict:
-    """A My day list of tasks: its first rows, and how many there are when it is cut."""
-    rows = list(tasks[: MY_DAY_LIMIT + 1])
+DUE_ORDER = ("due_date", "due_time", "id")
+
+
+def _due_key(task) -> tuple:
+    """``DUE_ORDER`` in Python: a task without a time sorts where its database puts NULL
+    (after every time on PostgreSQL, before on SQLite)."""
+    untimed_last = connection.features.nulls_order_largest
+    timed = task.due_time is not None
+    return (task.due_date, timed != untimed_last, task.due_time or datetime.time.min, task.pk)
+
+
+def _first_rows(mine, condition: Q, *, one_day: bool) -> list:
+    """Up to one more than a section shows of the owner's tasks to do, in due order.
+
+    Overdue tasks are read one status at a time and merged: each read walks the owner's
+    index in due order and stops at the section's end, where one read of both statuses
+    would sort every overdue task first. A single day's (``one_day``) are few: one read.
+    """
+    if one_day:
+        reads = [mine.filter(condition, status__in=Task.ACTIVE)]
+    else:
+        reads = [mine.filter(condition, status=active) for active in Task.ACTIVE]
+    rows = heapq.merge(
+        *(read.order_by(*DUE_ORDER)[: MY_DAY_LIMIT + 1] for read in reads), key=_due_key
+    )
+    return list(itertools.islice(rows, MY_DAY_LIMIT + 1))
+
+
+def _task_sections(mine, today: datetime.date) -> dict:
+    """My day's lists of overdue tasks and today's: each one's first rows, and how many
+    there are (counted, both in one read, only when a list is cut)."""
+    conditions = {"overdue": overdue_q(), "today": Q(due_date=today) & ~overdue_q()}
+    rows = {
+        name: _first_rows(mine, condition, one_day=name == "today")
+        for name, condition in conditions.items()
+    }
+    counts = {name: len(found) for name, found in rows.items()}
+    if any(len(found) > MY_DAY_LIMIT for found in rows.values()):
+        counts = mine.filter(status__in=Task.ACTIVE, due_date__lte=today).aggregate(
+            **{name: Count("pk", filter=condition) for name, condition in conditions.items()}
+        )
+    list_status = {"overdue": "overdue", "today": "active"}
     return {
-        "rows": rows[:MY_DAY_LIMIT],
-        "count": tasks.count() if len(rows) > MY_DAY_LIMIT else len(rows),
-        "more_url": f"{TASK.url('list')}?status={status}&mine=true"
-        if len(rows) > MY_DAY_LIMIT
-        else "",
+        name: {
+            "rows": found[:MY_DAY_LIMIT],
+            "count": counts[name],
+            "more_url": f"{TASK.url('list')}?status={list_status[name]}&mine=true"
+            if len(found) > MY_DAY_LIMIT
+            else "",
+        }
+        for name, found in rows.items()
     }
 
 

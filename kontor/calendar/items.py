@@ -116,8 +116,12 @@ def _task_item(task: Task) -> Item:
     )
 
 
+# Calendars read meetings and tasks plain: a list's participants, checklist counts and
+# linked names are not shown on them.
+
+
 def meetings_of(reader, whose: Whose):
-    qs = MEETING.list_query(reader)
+    qs = MEETING.visible(reader)
     if whose.user_id is not None:
         attended = Meeting.attendees.through.objects.filter(user_id=whose.user_id)
         # A subquery, not a join: no DISTINCT over the rows (and their JSON columns).
@@ -128,7 +132,7 @@ def meetings_of(reader, whose: Whose):
 
 
 def tasks_of(reader, whose: Whose):
-    qs = TASK.list_query(reader).exclude(status=Task.Status.CANCELLED).exclude(due_date=None)
+    qs = TASK.visible(reader).exclude(status=Task.Status.CANCELLED).exclude(due_date=None)
     if whose.user_id is not None:
         qs = qs.filter(owner_id=whose.user_id)
     if whose.department_id is not None:

@@ -18,19 +18,22 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass, field
+from functools import partial
 from typing import NamedTuple
 
+from django.db import connection
 from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from . import types
+from . import compiled, types
 from .access import Action, object_type_of, scope_q
 from .inputs import as_db_id
 from .models import TimelineLink
 from .types import ListFilters, RecordType
 
 PAGE_SIZE = 30
+_MOMENT = TimelineLink._meta.get_field("occurred_at")
 # Links one entry may have: a meeting's participants, a task's records.
 MAX_LINKS = 100
 
@@ -277,6 +280,10 @@ def link_refs(user, entry) -> list[dict]:
     ]
 
 
+def _names_of(rt: RecordType, user):
+    return _by_name(rt.visible(user))
+
+
 def _by_name(qs):
     """Records read for their name and link only (a model's ``name_fields``)."""
     fields = getattr(qs.model, "name_fields", None)
@@ -342,31 +349,67 @@ def _visible_q(user, kinds, text: str) -> Q:
     return condition
 
 
+def _column(name: str) -> str:
+    return connection.ops.quote_name(TimelineLink._meta.get_field(name).column)
+
+
+def _page_rows(user, record, kinds, text, after, limit) -> list[tuple]:
+    """(moment, entry id, entry type) of the link rows of ``record``'s page: one walk of
+    the subject's index, the scope's condition compiled once per reader (with a text
+    search, each time: its subqueries are no key)."""
+    visible = _visible_q(user, kinds, text)
+    scope = compiled.where(TimelineLink, visible, key=None if text else visible)
+    if scope is None:
+        return []
+    moment, entry_id, entry_type = (_column(n) for n in ("occurred_at", "entry_id", "entry_type"))
+    conditions = [f"{_column('subject_type')} = %s", f"{_column('subject_id')} = %s"]
+    params = [object_type_of(record), record.pk]
+    if scope[0]:
+        conditions.append(f"({scope[0]})")
+        params += scope[1]
+    if after:
+        at, pk, of_type = after
+        at = _MOMENT.get_db_prep_value(at, connection)
+        conditions.append(
+            f"({moment} < %s OR ({moment} = %s AND ({entry_id} < %s"
+            f" OR ({entry_id} = %s AND {entry_type} < %s))))"
+        )
+        params += [at, at, pk, pk, of_type]
+    sql = (
+        f"SELECT {moment}, {entry_id}, {entry_type} FROM "
+        f"{connection.ops.quote_name(TimelineLink._meta.db_table)}"
+        f" WHERE {' AND '.join(conditions)}"
+        f" ORDER BY {moment} DESC, {entry_id} DESC, {entry_type} DESC LIMIT %s"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, limit])
+        rows = cursor.fetchall()
+    column = _MOMENT.get_col(TimelineLink._meta.db_table)
+    converters = [*connection.ops.get_db_converters(column), *_MOMENT.get_db_converters(connection)]
+    for convert in converters:
+        rows = [(convert(at, column, connection), pk, of_type) for at, pk, of_type in rows]
+    return rows
+
+
 def feed(user, record, *, kinds=(), text="", cursor="", limit=PAGE_SIZE) -> TimelinePage:
     """The page of ``record``'s timeline after ``cursor``, newest first.
 
     ``record`` must be one the reader may see (the caller read it through its type's door).
     """
-    rows = TimelineLink.objects.filter(
-        _visible_q(user, kinds, text), subject_type=object_type_of(record), subject_id=record.pk
-    )
-    after = parse_cursor(cursor)
-    if after:
-        moment, pk, entry_type = after
-        rows = rows.filter(
-            Q(occurred_at__lt=moment)
-            | Q(occurred_at=moment, entry_id__lt=pk)
-            | Q(occurred_at=moment, entry_id=pk, entry_type__lt=entry_type)
-        )
     # One row per entry and subject: the index's order, read up to the page's end.
-    page = list(
-        rows.values_list("occurred_at", "entry_id", "entry_type").order_by(
-            "-occurred_at", "-entry_id", "-entry_type"
-        )[: limit + 1]
-    )
+    page = _page_rows(user, record, kinds, text, parse_cursor(cursor), limit + 1)
     more = len(page) > limit
     entries = _entries(user, page[:limit], record)
     return TimelinePage(entries, entries[-1].cursor if more and entries else "")
+
+
+def _read_visible(rt: RecordType, user, purpose: str, build, ids) -> list:
+    """``build()`` (a read of ``rt``'s records in ``user``'s scope) by ids, its statement
+    compiled once per type, purpose and scope."""
+    scope = scope_q(user, rt.model, Action.VIEW)
+    if scope is None:
+        return []
+    return compiled.by_ids((rt.model, rt.object_type, purpose, scope), build, ids)
 
 
 def _entries(user, page, record) -> list[Entry]:
@@ -376,7 +419,7 @@ def _entries(user, page, record) -> list[Entry]:
     objs = {}
     for entry_type, ids in by_type.items():
         rt = types.get(entry_type)
-        for obj in rt.timeline_queryset(user).filter(pk__in=ids):
+        for obj in _read_visible(rt, user, "timeline", partial(rt.timeline_queryset, user), ids):
             objs[(entry_type, obj.pk)] = obj
     about = _about(user, by_type, record)
     entries = []
@@ -389,16 +432,31 @@ def _entries(user, page, record) -> list[Entry]:
     return entries
 
 
+def _about_links(by_type: dict, record) -> list[tuple]:
+    """(entry type, entry id, subject type, subject id) of the entries' direct links but
+    the one to ``record``."""
+    entry_type, entry_id = _column("entry_type"), _column("entry_id")
+    subject_type, subject_id = _column("subject_type"), _column("subject_id")
+    of_entries, params = [], []
+    for object_type, ids in by_type.items():
+        of_entries.append(f"({entry_type} = %s AND {entry_id} IN ({', '.join(['%s'] * len(ids))}))")
+        params += [object_type, *ids]
+    sql = (
+        f"SELECT {entry_type}, {entry_id}, {subject_type}, {subject_id} FROM "
+        f"{connection.ops.quote_name(TimelineLink._meta.db_table)}"
+        f" WHERE ({' OR '.join(of_entries)}) AND {_column('direct')} = %s"
+        f" AND NOT ({subject_type} = %s AND {subject_id} = %s)"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, True, object_type_of(record), record.pk])
+        return cursor.fetchall()
+
+
 def _about(user, by_type: dict, record) -> dict:
     """For each entry of a page, the other records it is about that ``user`` may see."""
-    q = Q(pk__in=[])
-    for entry_type, ids in by_type.items():
-        q |= Q(entry_type=entry_type, entry_id__in=ids)
-    links = list(
-        TimelineLink.objects.filter(q, direct=True)
-        .exclude(subject_type=object_type_of(record), subject_id=record.pk)
-        .values_list("entry_type", "entry_id", "subject_type", "subject_id")
-    )
+    if not by_type:
+        return {}
+    links = _about_links(by_type, record)
     ids_by_subject_type: dict[str, set[int]] = {}
     for _entry_type, _entry_id, subject_type, subject_id in links:
         ids_by_subject_type.setdefault(subject_type, set()).add(subject_id)
@@ -407,7 +465,8 @@ def _about(user, by_type: dict, record) -> dict:
         rt = types.get(subject_type)
         if not isinstance(rt, RecordType):
             continue
-        for obj in _by_name(rt.visible(user).filter(pk__in=ids)):
+        named = _read_visible(rt, user, "names", partial(_names_of, rt, user), ids)
+        for obj in named:
             subjects[(subject_type, obj.pk)] = Link(rt.name, obj.pk, str(obj), rt.url_of(obj))
     about: dict = {}
     for entry_type, entry_id, subject_type, subject_id in links:

@@ -176,8 +176,9 @@ class AuditedType:
         """``sorted_page``: read as pages sorted along an index (see ``access.scope_q``)."""
         return self.model.objects.visible_to(user, action, sorted_page=sorted_page)
 
-    def url_of(self, obj) -> str:
-        """The object's page in the UI, or "" if it has none."""
+    def url_of(self, obj, page: str = "detail") -> str:
+        """The object's page in the UI (its detail page, or another of its pages such as
+        "done"), or "" if it has none."""
         return ""
 
     def links(self) -> list[tuple[str, RecordType]]:
@@ -193,7 +194,7 @@ class AuditedType:
 
 # A record id no database holds, standing for the id in a reversed detail URL.
 _PK_MARK = 987654321987
-_detail_urls: dict[tuple[str, str], str] = {}
+_record_urls: dict[tuple[str, str, str], str] = {}
 
 
 class RecordType(AuditedType):
@@ -464,17 +465,17 @@ class RecordType(AuditedType):
     def url(self, suffix: str, *args) -> str:
         return reverse(f"{self.namespace}:{self.name}_{suffix}", args=args)
 
-    def url_of(self, obj) -> str:
-        # Reversed once per type (and script prefix), then filled in: a timeline page
+    def url_of(self, obj, page: str = "detail") -> str:
+        # Reversed once per type, page and script prefix, then filled in: a timeline page
         # names some sixty records, and each reverse walked the URL patterns.
-        key = (get_script_prefix(), self.object_type)
-        template = _detail_urls.get(key)
+        key = (get_script_prefix(), self.object_type, page)
+        template = _record_urls.get(key)
         if template is None:
             try:
-                template = self.url("detail", _PK_MARK)
+                template = self.url(page, _PK_MARK)
             except NoReverseMatch:
                 template = ""
-            _detail_urls[key] = template
+            _record_urls[key] = template
         return template.replace(str(_PK_MARK), str(obj.pk)) if template else ""
 
     def list_context(self, request, filters: ListFilters) -> dict:
@@ -666,9 +667,9 @@ def menu(user) -> list[tuple[RecordType | MenuPage, str]]:
     return sorted(entries, key=lambda entry: entry[0].menu.order)
 
 
-def url_of(obj) -> str:
+def url_of(obj, page: str = "detail") -> str:
     entry = by_model(type(obj))
-    return entry.url_of(obj) if entry else ""
+    return entry.url_of(obj, page) if entry else ""
 
 
 def label_of(object_type: str) -> str:

@@ -67,3 +67,33 @@ def test_a_long_list_shows_the_most_urgent_and_links_to_the_rest(org):
     assert page.count("Mark done") == views.MY_DAY_LIMIT
     assert f"All {views.MY_DAY_LIMIT + 2} overdue tasks" in page
     assert "/tasks/?status=overdue&amp;mine=true" in page
+
+
+def test_overdue_tasks_of_both_statuses_come_in_due_order_and_both_lists_count(org):
+    """Overdue tasks are read one status at a time and merged: the page's order is the
+    database's due order (a task without a time where the database sorts NULL)."""
+    from kontor.activities import views
+
+    today = timezone.localdate()
+    for i in range(views.MY_DAY_LIMIT + 3):
+        status = "in_progress" if i % 3 else "open"
+        due = {"due_date": today - timedelta(days=40 - i)}
+        if i % 2:
+            due["due_time"] = "09:00"
+        services.create_task(
+            {"title": f"Late {i:02d}", "status": status, **due}, actor=org.member_a
+        )
+    for i in range(views.MY_DAY_LIMIT + 1):
+        services.create_task({"title": f"Today {i:02d}", "due_date": today}, actor=org.member_a)
+    expected = [
+        task.title
+        for task in Task.objects.filter(owner=org.member_a, title__startswith="Late").order_by(
+            *views.DUE_ORDER
+        )[: views.MY_DAY_LIMIT]
+    ]
+    page = browser(org.member_a).get("/my-day/").content.decode()
+    shown = [title for title in expected if title in page]
+    assert shown == expected
+    assert sorted(expected, key=page.index) == expected
+    assert f"All {views.MY_DAY_LIMIT + 3} overdue tasks" in page
+    assert f'<span class="muted small">{views.MY_DAY_LIMIT + 1}</span>' in page

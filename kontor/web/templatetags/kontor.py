@@ -54,11 +54,12 @@ def type_url(record_type, suffix: str, *args) -> str:
 
 
 @register.filter
-def record_url(obj) -> str:
-    """The UI page of any record of a registered type ("" if it has none)."""
+def record_url(obj, page: str = "detail") -> str:
+    """The UI page of any record of a registered type ("" if it has none): its detail
+    page, or the one named (``task|record_url:"done"``)."""
     from kontor.core import types
 
-    return types.url_of(obj)
+    return types.url_of(obj, page)
 
 
 @register.simple_tag(takes_context=True)
