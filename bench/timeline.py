@@ -208,7 +208,8 @@ def bare_my_day(member) -> int:
     from django.utils import timezone
 
     now = timezone.localtime()
-    today, moment = now.date(), now.time()
+    today = connection.ops.adapt_datefield_value(now.date())
+    moment = connection.ops.adapt_timefield_value(now.time())
     overdue = "(due_date < %s OR (due_date = %s AND due_time < %s))"
     overdue_params = [today, today, moment]
     columns = "SELECT * FROM activities_task WHERE owner_id = %s"

@@ -13,7 +13,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -74,30 +74,38 @@ class DueDate:
 
 def dates_on(day: datetime.date, people=None, *, owners: bool = False) -> list[DueDate]:
     """The important dates falling on ``day`` of ``people`` (a queryset; every person),
-    each person read for its name (and its owner, with ``owners``)."""
+    each person read for its name (and its owner, with ``owners``).
+
+    One read finds the people with a date that day, marking which kinds; their family
+    members and kept dates are read only for the people marked (most days, none).
+    """
     people = Person.objects.all() if people is None else people
-    if owners:
-        people = people.select_related("owner")
-    else:
-        people = people.only("pk", *Person.name_fields)
-    found = [DueDate(person) for person in people.filter(on_day("birthday", day))]
-    members = FamilyMember.objects.filter(on_day("birthday", day), person__in=people.values("pk"))
-    found += [
-        DueDate(member.person, member=member)
-        for member in _with_person(members, ("relation", "name"), owners)
-    ]
-    kept = ImportantDate.objects.filter(on_day("date", day), person__in=people.values("pk"))
-    found += [
-        DueDate(date.person, label=date.label) for date in _with_person(kept, ("label",), owners)
-    ]
-    return found
-
-
-def _with_person(qs, fields: tuple[str, ...], owners: bool):
-    if owners:
-        return qs.select_related("person__owner")
-    named = [f"person__{name}" for name in Person.name_fields]
-    return qs.select_related("person").only(*fields, "person_id", *named)
+    members = FamilyMember.objects.filter(on_day("birthday", day))
+    kept = ImportantDate.objects.filter(on_day("date", day))
+    people = people.filter(
+        on_day("birthday", day)
+        | Q(pk__in=members.values("person_id"))
+        | Q(pk__in=kept.values("person_id"))
+    ).annotate(
+        born_today=ExpressionWrapper(on_day("birthday", day), output_field=BooleanField()),
+        members_today=Exists(members.filter(person=OuterRef("pk"))),
+        kept_today=Exists(kept.filter(person=OuterRef("pk"))),
+    )
+    people = people.select_related("owner") if owners else people.only("pk", *Person.name_fields)
+    found = list(people)
+    by_pk = {person.pk: person for person in found}
+    due = [DueDate(person) for person in found if person.born_today]
+    if with_members := [person.pk for person in found if person.members_today]:
+        due += [
+            DueDate(by_pk[member.person_id], member=member)
+            for member in members.filter(person_id__in=with_members)
+        ]
+    if with_kept := [person.pk for person in found if person.kept_today]:
+        due += [
+            DueDate(by_pk[date.person_id], label=date.label)
+            for date in kept.filter(person_id__in=with_kept)
+        ]
+    return due
 
 
 def remind_of_dates(timer) -> datetime.datetime:

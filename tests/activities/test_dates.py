@@ -122,3 +122,39 @@ def test_my_day_shows_calls_to_make_and_todays_birthdays(org):
     assert "Birthday of Olga Petrova" in page
     other = browser(org.member_c).get("/my-day/").content.decode()
     assert "Olga Petrova" not in other and "Calls to make" not in other
+
+
+def test_my_day_finds_each_kind_of_date_in_one_read_and_only_the_readers_people(org):
+    today = timezone.localdate()
+    if (today.month, today.day) == (2, 29):
+        pytest.skip("a leap day: covered by the leap-day test")
+    contacts.create_person(
+        {
+            "first_name": "Karl",
+            "last_name": "Busch",
+            "birthday": years_ago(today - datetime.timedelta(days=1), 50),
+            "family": [{"relation": "son", "name": "Ben", "birthday": years_ago(today, 9)}],
+        },
+        actor=org.member_a,
+    )
+    contacts.create_person(
+        {
+            "first_name": "Lena",
+            "last_name": "Vogel",
+            "important_dates": [{"label": "Company founded", "date": years_ago(today, 20)}],
+        },
+        actor=org.member_a,
+    )
+    contacts.create_person(
+        {"first_name": "Quiet", "last_name": "Day", "birthday": years_ago(today, 33)},
+        actor=org.member_b,  # not the reader's client
+    )
+    page = browser(org.member_a).get("/my-day/").content.decode()
+    assert "Birthday of Ben (son of Karl Busch)" in page
+    assert "Company founded: Lena Vogel" in page
+    assert "Birthday of Karl Busch" not in page and "Quiet Day" not in page
+    assert [d.describe() for d in dates.dates_on(today, Person.objects.all())] == [
+        "Birthday of Quiet Day",
+        "Birthday of Ben (son of Karl Busch)",
+        "Company founded: Lena Vogel",
+    ]
