@@ -73,6 +73,7 @@ INSTALLED_APPS = [
     "kontor.contacts",
     "kontor.activities",
     "kontor.calendar",
+    "kontor.sales",
     "kontor.objects",
     "kontor.web",
 ]

@@ -14,6 +14,7 @@ from kontor.core.api import api, unknown_endpoint
 from kontor.core.api_routes import router as core_router
 from kontor.core.customfields.api import router as fields_router
 from kontor.objects.api import router as objects_router
+from kontor.sales.api import router as deals_router
 from kontor.web.views import set_language
 
 api.add_router("/", accounts_router)
@@ -26,6 +27,7 @@ api.add_router("/", contacts_router)
 api.add_router("/", core_router)
 api.add_router("/", fields_router)
 api.add_router("/", objects_router)
+api.add_router("/", deals_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -37,6 +39,7 @@ urlpatterns = [
     path("", include("kontor.contacts.urls")),
     path("", include("kontor.activities.urls")),
     path("", include("kontor.calendar.urls")),
+    path("", include("kontor.sales.urls")),
     path("", include("kontor.objects.urls")),
     path("", include("kontor.web.urls")),
     # For clients that ask the conventional place instead of reading the page's <link>.

@@ -206,6 +206,17 @@ MEETING = Sample(
     invalid_form=({"end": "2026-12-10T08:00"}, "end"),
 )
 
+# -- deals ------------------------------------------------------------------------------------
+
+DEAL = Sample(
+    data=lambda mark: {"title": mark, "amount": "12500.00", "currency": "EUR"},
+    form=lambda mark: {"title": mark, "amount": "12500.00", "currency": "EUR", "notes": "Roof"},
+    marker_field="title",
+    change=("notes", "Changed by the standard tests"),
+    invalid=({"amount": "-5"}, "amount"),
+    invalid_form=({"amount": "-5"}, "amount"),
+)
+
 # -- custom objects: a name and notes, the fields every custom object has -----------------
 
 CUSTOM_OBJECT = Sample(
@@ -260,6 +271,7 @@ SAMPLES: dict[str, Sample] = {
     "activities.call": CALL,
     "activities.emailmessage": EMAIL,
     "calendar.meeting": MEETING,
+    "sales.deal": DEAL,
     "objects.matrix_site": CUSTOM_OBJECT,
 }
 

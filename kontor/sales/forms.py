@@ -1,0 +1,18 @@
+"""The deal form: the engine's record form with a deal's own fields."""
+
+from kontor.web.forms import RecordForm
+
+from . import services
+
+
+class DealForm(RecordForm):
+    scalar_fields = (
+        *services.DEAL_FIELDS,
+        "pipeline_id",
+        "stage_id",
+        "company_id",
+        "person_id",
+        "lost_reason_id",
+        "owner_id",
+        "department_id",
+    )

@@ -1,0 +1,218 @@
+"""Sales: pipelines of ordered stages, and deals that move through them.
+
+A pipeline's stages are kept by administrators (settings); a deal is a record on the
+engine. Every move of a deal from one stage to another is kept (``StageChange``), with its
+moment and author, so conversion from stage to stage and cycle times are computed from
+the moves themselves, not guessed from a deal's present state.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from kontor.core.models import BusinessRecord
+from kontor.core.types import visible_link
+
+
+class Pipeline(models.Model):
+    """A sales funnel ("Retail", "Wholesale", "Tenders"): its own ordered stages."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("pipeline")
+        verbose_name_plural = _("pipelines")
+
+    def __str__(self):
+        return self.name
+
+
+class Stage(models.Model):
+    """One step of a pipeline. ``won`` and ``lost`` stages end a deal's way."""
+
+    class Kind(models.TextChoices):
+        OPEN = "open", pgettext_lazy("stage", "open")
+        WON = "won", pgettext_lazy("stage", "won")
+        LOST = "lost", pgettext_lazy("stage", "lost")
+
+    # The deal fields a stage may require to be filled before a deal enters it.
+    REQUIRABLE = ("amount", "expected_close", "company", "person", "source")
+
+    pipeline = models.ForeignKey(
+        Pipeline, verbose_name=_("pipeline"), on_delete=models.CASCADE, related_name="stages"
+    )
+    name = models.CharField(_("name"), max_length=100)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    kind = models.CharField(_("kind"), max_length=8, choices=Kind.choices, default=Kind.OPEN)
+    probability = models.PositiveSmallIntegerField(
+        _("win probability, %"), default=0, validators=[MaxValueValidator(100)]
+    )
+    # A deal with no activity for this many days is highlighted ("rotting"); None: never.
+    rotting_days = models.PositiveIntegerField(_("rotting after days"), null=True, blank=True)
+    required_fields = models.JSONField(_("required fields"), default=list, blank=True)
+
+    class Meta:
+        ordering = ["pipeline", "position", "id"]
+        verbose_name = _("stage")
+        verbose_name_plural = _("stages")
+        constraints = [
+            models.UniqueConstraint(fields=["pipeline", "name"], name="stage_name_in_pipeline")
+        ]
+
+    def __str__(self):
+        return self.name
+
+    @property
+    def is_closed(self) -> bool:
+        return self.kind != self.Kind.OPEN
+
+
+class LostReason(models.Model):
+    """Why deals are lost ("Price", "Competitor", "No budget"): chosen when one is."""
+
+    name = models.CharField(_("name"), max_length=100, unique=True)
+    position = models.PositiveIntegerField(_("position"), default=0)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+        verbose_name = _("lost reason")
+        verbose_name_plural = _("lost reasons")
+
+    def __str__(self):
+        return self.name
+
+
+class Deal(BusinessRecord):
+    """A sale being made: its client, its stage in a pipeline, what it is worth."""
+
+    class Source(models.TextChoices):
+        WEBSITE = "website", _("website")
+        REFERRAL = "referral", _("referral")
+        CALL = "call", _("incoming call")
+        EMAIL = "email", pgettext_lazy("source", "email")
+        EVENT = "event", _("event")
+        PARTNER = "partner", _("partner")
+        TENDER = "tender", _("tender")
+        OTHER = "other", _("other")
+
+    name_fields = ("title",)
+
+    title = models.CharField(_("title"), max_length=255)
+    pipeline = models.ForeignKey(
+        Pipeline, verbose_name=_("pipeline"), on_delete=models.PROTECT, related_name="+"
+    )
+    stage = models.ForeignKey(
+        Stage, verbose_name=_("stage"), on_delete=models.PROTECT, related_name="+"
+    )
+    amount = models.DecimalField(
+        _("amount"),
+        max_digits=14,
+        decimal_places=2,
+        default=Decimal("0.00"),
+        validators=[MinValueValidator(Decimal("0"))],
+    )
+    currency = models.CharField(_("currency"), max_length=3)
+    expected_close = models.DateField(_("expected close"), null=True, blank=True)
+    company = models.ForeignKey(
+        "contacts.Company",
+        verbose_name=_("company"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deals",
+    )
+    person = models.ForeignKey(
+        "contacts.Person",
+        verbose_name=_("contact person"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="deals",
+    )
+    source = models.CharField(_("source"), max_length=16, choices=Source.choices, blank=True)
+    tags = models.ManyToManyField(
+        "contacts.Tag", verbose_name=_("tags"), blank=True, related_name="+"
+    )
+    lost_reason = models.ForeignKey(
+        LostReason,
+        verbose_name=_("lost reason"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    notes = models.TextField(_("notes"), blank=True)
+    # When it entered its present stage, and when it was won or lost (None while open).
+    stage_entered_at = models.DateTimeField(_("in stage since"), default=timezone.now)
+    closed_at = models.DateTimeField(_("closed"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        verbose_name = _("deal")
+        verbose_name_plural = _("deals")
+        indexes = [
+            models.Index(fields=["title", "id"], name="deal_title"),
+            models.Index(fields=["created_at", "id"], name="deal_created"),
+            models.Index(fields=["updated_at", "id"], name="deal_updated"),
+            models.Index(fields=["amount", "id"], name="deal_amount"),
+            models.Index(fields=["expected_close", "id"], name="deal_close"),
+            # A board column: one stage's deals, newest in stage first.
+            models.Index(fields=["stage", "-stage_entered_at", "-id"], name="deal_stage"),
+            models.Index(fields=["owner", "stage"], name="deal_owner_stage"),
+            models.Index(fields=["department", "stage"], name="deal_dept_stage"),
+            models.Index(fields=["closed_at", "id"], name="deal_closed"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def search_text(self) -> str:
+        return f"{self.title} {self.notes}"
+
+    @property
+    def is_open(self) -> bool:
+        return self.closed_at is None
+
+    @property
+    def visible_company(self):
+        return visible_link(self, "company")
+
+    @property
+    def visible_person(self):
+        return visible_link(self, "person")
+
+
+class StageChange(models.Model):
+    """A deal's move into a stage (its first stage too, with no ``from_stage``)."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="stage_changes")
+    pipeline = models.ForeignKey(Pipeline, on_delete=models.CASCADE, related_name="+")
+    from_stage = models.ForeignKey(
+        Stage, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    to_stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="+")
+    moved_at = models.DateTimeField(default=timezone.now)
+    moved_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["moved_at", "id"]
+        indexes = [
+            models.Index(fields=["deal", "moved_at"], name="stagechange_deal"),
+            models.Index(fields=["to_stage", "moved_at"], name="stagechange_to"),
+        ]
+
+    def __str__(self):
+        return f"{self.deal_id}: {self.from_stage_id} -> {self.to_stage_id}"

@@ -1,0 +1,220 @@
+"""Deals on the engine: list, detail, forms, API, export, search, audit come from it."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+from django.utils import formats
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
+
+from kontor.core.types import (
+    CellKind,
+    Column,
+    ExportColumn,
+    Filter,
+    FilterKind,
+    MenuEntry,
+    RecordType,
+    Timeline,
+    Verbs,
+)
+
+from . import schemas, services
+from .models import Deal, Pipeline, Stage
+
+
+def money(amount, currency: str) -> str:
+    return f"{formats.number_format(amount, 2, use_l10n=True, force_grouping=True)} {currency}"
+
+
+def _by_pipeline(qs, user, value):
+    return qs.filter(pipeline_id=value) if str(value).isdigit() else qs.none()
+
+
+def _pipeline_options(user):
+    return [(str(p.pk), p.name) for p in Pipeline.objects.filter(is_active=True)]
+
+
+def _by_stage(qs, user, value):
+    return qs.filter(stage_id=value) if str(value).isdigit() else qs.none()
+
+
+def _stage_options(user):
+    return [
+        (str(s.pk), f"{s.pipeline.name} · {s.name}")
+        for s in Stage.objects.select_related("pipeline").filter(pipeline__is_active=True)
+    ]
+
+
+_STATUS = {
+    "open": Q(closed_at__isnull=True),
+    "won": Q(stage__kind=Stage.Kind.WON),
+    "lost": Q(stage__kind=Stage.Kind.LOST),
+}
+
+
+def _by_status(qs, user, value):
+    return qs.filter(_STATUS[value]) if value in _STATUS else qs.none()
+
+
+def _status_options(user):
+    return [
+        ("open", pgettext_lazy("deals", "Open")),
+        ("won", pgettext_lazy("deals", "Won")),
+        ("lost", pgettext_lazy("deals", "Lost")),
+    ]
+
+
+def _stage_cell(deal: Deal) -> str:
+    return f"{deal.pipeline.name} · {deal.stage.name}"
+
+
+class DealType(RecordType):
+    model = Deal
+    verbs = Verbs(services.create_deal, services.update_deal, services.delete_deal)
+    name = "deal"
+    path = "deals"
+    namespace = "sales"
+    singular = _("deal")
+    plural = _("deals")
+    menu = MenuEntry(_("Deals"), order=25)
+    home_widget = True
+    # On its company's and contact person's timelines from when it was opened; and a
+    # deal's page has a timeline of its own: the tasks, notes and calls about it.
+    timeline = Timeline("created_at", "sales/_deal_entry.html", label=_("Deals"))
+    shows_timeline = True
+    timeline_parent_fields = ("company_id", "person_id")
+    sorts = {
+        "name": ("title", "id"),
+        "-name": ("-title", "-id"),
+        "amount": ("amount", "id"),
+        "-amount": ("-amount", "-id"),
+        "close": ("expected_close", "id"),
+        "-close": ("-expected_close", "-id"),
+        "created": ("created_at", "id"),
+        "-created": ("-created_at", "-id"),
+        "updated": ("updated_at", "id"),
+        "-updated": ("-updated_at", "-id"),
+    }
+    default_sort = "-created"
+    filters = (
+        Filter(
+            "status",
+            _("Status"),
+            FilterKind.CHOICE,
+            _by_status,
+            options=_status_options,
+            description="open, won, lost",
+        ),
+        Filter(
+            "pipeline_id",
+            _("Pipeline"),
+            FilterKind.CHOICE,
+            _by_pipeline,
+            options=_pipeline_options,
+            description="A pipeline's id",
+        ),
+        Filter(
+            "stage_id",
+            _("Stage"),
+            FilterKind.CHOICE,
+            _by_stage,
+            options=_stage_options,
+            description="A stage's id",
+        ),
+    )
+    profile_template = "sales/_deal_profile.html"
+    subtitle_template = "sales/_deal_subtitle.html"
+    form_template = "sales/_deal_fields.html"
+    mine_label = _("My deals")
+    hidden_name = _("a deal you cannot see")
+    unknown_text = _("Unknown deal.")
+    new_label = _("New deal")
+    search_placeholder = _("Search deals…")
+    empty_title = _("No deals yet")
+    first_label = _("Add the first deal")
+    empty_text = _("Follow each sale from the first contact to won or lost, stage by stage.")
+    search = {"label": _("Deals"), "ordering": ("title", "id"), "code": 9}
+    search_description = "Title, notes"
+    out_schema = schemas.DealOut
+    create_schema = schemas.DealIn
+    patch_schema = schemas.DealPatch
+
+    @property
+    def form_class(self):
+        from .forms import DealForm
+
+        return DealForm
+
+    @property
+    def columns(self):
+        return (
+            Column("title", pgettext_lazy("deal", "Title"), CellKind.TITLE, str, sort="name"),
+            Column("stage", _("Stage"), CellKind.TEXT, _stage_cell),
+            Column(
+                "amount",
+                _("Amount"),
+                CellKind.TEXT,
+                lambda d: money(d.amount, d.currency),
+                sort="amount",
+            ),
+            Column("company", _("Company"), CellKind.RECORD, lambda d: d.visible_company),
+            Column(
+                "close", _("Expected close"), CellKind.DATE, lambda d: d.expected_close, "close"
+            ),
+            Column("owner", _("Owner"), CellKind.TEXT, lambda d: d.owner or ""),
+            Column("updated", _("Updated"), CellKind.DATE, lambda d: d.updated_at, "updated"),
+        )
+
+    export_columns = (
+        ExportColumn(_("ID"), lambda d, extra: d.pk),
+        ExportColumn(pgettext_lazy("deal", "Title"), lambda d, extra: d.title),
+        ExportColumn(_("Pipeline"), lambda d, extra: d.pipeline.name),
+        ExportColumn(_("Stage"), lambda d, extra: d.stage.name),
+        ExportColumn(_("Amount"), lambda d, extra: d.amount),
+        ExportColumn(_("Currency"), lambda d, extra: d.currency),
+        ExportColumn(_("Expected close"), lambda d, extra: d.expected_close),
+        ExportColumn(_("Company"), lambda d, extra: str(d.visible_company or "")),
+        ExportColumn(_("Contact person"), lambda d, extra: str(d.visible_person or "")),
+        ExportColumn(_("Source"), lambda d, extra: d.get_source_display()),
+        ExportColumn(_("Lost reason"), lambda d, extra: str(d.lost_reason or "")),
+        ExportColumn(_("Closed"), lambda d, extra: d.closed_at),
+        ExportColumn(_("Owner"), lambda d, extra: str(d.owner or "")),
+        ExportColumn(_("Department"), lambda d, extra: str(d.department or "")),
+        ExportColumn(_("Created"), lambda d, extra: d.created_at),
+    )
+
+    def base_queryset(self, user, action, *, sorted_page=False):
+        qs = super().base_queryset(user, action, sorted_page=sorted_page)
+        return qs.select_related("pipeline", "stage", "lost_reason")
+
+    def timeline_queryset(self, user):
+        return super().timeline_queryset(user).select_related("stage")
+
+    def timeline_parents(self, obj) -> list[tuple[str, int]]:
+        """What is about a deal (a task, a note) is on its client's timelines too."""
+        parents = []
+        if obj.company_id:
+            parents.append(("contacts.company", obj.company_id))
+        if obj.person_id:
+            parents.append(("contacts.person", obj.person_id))
+        return parents
+
+    def row_subtitle(self, obj):
+        return obj.visible_company or ""
+
+    def to_out(self, obj) -> dict:
+        return schemas.deal_out(obj)
+
+    def profile_context(self, request, obj) -> dict:
+        from .models import StageChange
+
+        changes = (
+            StageChange.objects.filter(deal=obj)
+            .select_related("from_stage", "to_stage", "moved_by")
+            .order_by("-moved_at", "-id")
+        )
+        return {"stage_changes": changes[:50]}
+
+
+DEAL = DealType()
