@@ -195,7 +195,7 @@ def _clean_important_dates(items, errors: _Errors) -> list[ImportantDate]:
     return cleaned
 
 
-def _clean_tags(names, errors: _Errors) -> list[str]:
+def clean_tags(names, errors: _Errors) -> list[str]:
     """Tag names, once each."""
     seen: dict[str, str] = {}
     max_length = Tag._meta.get_field("name").max_length
@@ -212,7 +212,13 @@ def _clean_tags(names, errors: _Errors) -> list[str]:
     return list(seen.values())
 
 
-def _check_new_tags(names: list[str], errors: _Errors) -> None:
+def tags_named(names: list[str]) -> list[Tag]:
+    """The tags of these (cleaned) names, the missing ones created: the one tag list
+    people, companies and deals share."""
+    return [Tag.objects.get_or_create(name=name)[0] for name in names]
+
+
+def check_new_tags(names: list[str], errors: _Errors) -> None:
     """Bound how many tags one write may create, and how many the install holds (the
     import counts its own: ``contacts.bulk``)."""
     if not names:
@@ -268,7 +274,7 @@ def _clean_record(obj, data: dict, fields, errors: _Errors, *, actor, company_of
     if "addresses" in data:
         children["addresses"] = _clean_addresses(data["addresses"], errors)
     if "tags" in data:
-        children["tags"] = _clean_tags(data["tags"], errors)
+        children["tags"] = clean_tags(data["tags"], errors)
     if isinstance(obj, Person):
         if "company_id" in data:
             _link_employer(obj, data["company_id"], company_of, errors)
@@ -333,7 +339,7 @@ def _children_saver(children: dict, *, new: bool = False):
                 for key, value in owner_kw.items():
                     setattr(row, key, value)
             manager.model.objects.bulk_create(rows)
-        written["tags"] = [Tag.objects.get_or_create(name=n)[0] for n in children.get("tags", [])]
+        written["tags"] = tags_named(children.get("tags", []))
         if "tags" in children:
             obj.tags.set(written["tags"])
         if new:
@@ -361,7 +367,7 @@ def _create(model, fields, data: dict, *, actor):
     children = _clean_record(
         obj, data, fields, errors, actor=actor, company_of=_visible_company(actor)
     )
-    _check_new_tags(children.get("tags"), errors)
+    check_new_tags(children.get("tags"), errors)
     records.place_new(obj, data, actor, errors)
     _require_name(obj, errors)
     errors.raise_if_any()
@@ -384,7 +390,7 @@ def _update(obj, fields, data: dict, *, actor, expected_version):
         children = _clean_record(
             target, data, fields, errors, actor=actor, company_of=_visible_company(actor)
         )
-        _check_new_tags(children.get("tags"), errors)
+        check_new_tags(children.get("tags"), errors)
         holder["children"] = children
         records.place_edited(target, data, actor, errors)
         _require_name(target, errors)

@@ -482,6 +482,11 @@ class RecordType(AuditedType):
         """More for the list page's template (rarely needed: filters come from ``filters``)."""
         return {}
 
+    def other_views(self, user) -> list[tuple[str, str]]:
+        """Other pages showing the type's records, linked from its list: (label, URL),
+        e.g. deals' kanban board."""
+        return []
+
     def quick_filters(self, user) -> list[tuple[str, dict[str, str]]]:
         """Named filters the list offers as links above its filters: (label, query),
         e.g. ("Assigned to me", {"mine": "true"})."""

@@ -180,6 +180,17 @@ class Deal(BusinessRecord):
     def search_text(self) -> str:
         return f"{self.title} {self.notes}"
 
+    def audit_snapshot(self) -> dict:
+        """Its fields and its tags by name (read from the link rows themselves)."""
+        from kontor.core.services import field_snapshot
+
+        snap = field_snapshot(self)
+        if self.pk is None:
+            return snap | {"tags": []}
+        links = Deal.tags.through.objects.filter(deal_id=self.pk)
+        snap["tags"] = sorted(links.values_list("tag__name", flat=True))
+        return snap
+
     @property
     def is_open(self) -> bool:
         return self.closed_at is None

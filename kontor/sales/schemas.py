@@ -32,6 +32,7 @@ class DealIn(PlacedIn):
     source: Source = ""
     lost_reason_id: DbInt | None = None
     notes: str = ""
+    tags: list[str] = Field([], description="Tag names (new ones are created)")
     owner_id: DbInt | None = Field(None, description="Defaults to you")
 
 
@@ -47,6 +48,7 @@ class DealPatch(PlacedIn, VersionedIn):
     source: Source = ""
     lost_reason_id: DbInt | None = None
     notes: str = ""
+    tags: list[str] | None = Field(None, description="Replaces the whole list when given")
     owner_id: DbInt | None = None
 
 

@@ -19,6 +19,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from kontor.contacts import services as contacts
 from kontor.contacts.models import Company, Person
 from kontor.core import services as records
 from kontor.core import timeline
@@ -215,8 +216,19 @@ def _add_model_errors(deal: Deal, errors: records.FieldErrors) -> None:
                 errors.add(field, message)
 
 
-def _saver(entered: list, actor, client_changed: list):
+def _tags(data: dict, errors: records.FieldErrors) -> list[str] | None:
+    """The tag names given (None: not given), from the tag list contacts share."""
+    if "tags" not in data:
+        return None
+    names = contacts.clean_tags(data["tags"], errors)
+    contacts.check_new_tags(names, errors)
+    return names
+
+
+def _saver(entered: list, actor, client_changed: list, tags: list):
     def save_related(deal: Deal) -> None:
+        if tags and tags[0] is not None:
+            deal.tags.set(contacts.tags_named(tags[0]))
         if entered and entered[0] is not None:
             StageChange.objects.create(
                 deal=deal,
@@ -251,13 +263,14 @@ def create_deal(data: dict, *, actor) -> Deal:
     _lost_reason(deal, data, errors)
     records.place_new(deal, data, actor, errors)
     entered = _enter_stage(deal, None, errors) if "stage_id" not in errors.by_field else None
+    tags = _tags(data, errors)
     records.apply_custom_values(deal, data, actor, errors)
     _add_model_errors(deal, errors)
     errors.raise_if_any()
     return records.create_record(
         deal,
         actor=actor,
-        save_related=_saver([entered, None], actor, [True]),
+        save_related=_saver([entered, None], actor, [True], [tags]),
         checked_links=("company", "person", "pipeline", "stage", "lost_reason"),
     )
 
@@ -265,6 +278,7 @@ def create_deal(data: dict, *, actor) -> Deal:
 def update_deal(deal: Deal, data: dict, *, actor, expected_version=None) -> Deal:
     entered: list = []
     client_changed: list = []
+    tags: list = []
 
     def apply(target: Deal) -> None:
         previous_stage, previous_client = target.stage_id, (target.company_id, target.person_id)
@@ -276,6 +290,7 @@ def update_deal(deal: Deal, data: dict, *, actor, expected_version=None) -> Deal
         records.place_edited(target, data, actor, errors)
         entered.extend([_enter_stage(target, previous_stage, errors), previous_stage])
         client_changed.append((target.company_id, target.person_id) != previous_client)
+        tags.append(_tags(data, errors))
         records.apply_custom_values(target, data, actor, errors)
         _add_model_errors(target, errors)
         errors.raise_if_any()
@@ -286,7 +301,7 @@ def update_deal(deal: Deal, data: dict, *, actor, expected_version=None) -> Deal
             apply,
             actor=actor,
             expected_version=expected_version,
-            save_related=_saver(entered, actor, client_changed),
+            save_related=_saver(entered, actor, client_changed, tags),
         )
 
 

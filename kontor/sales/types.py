@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -83,6 +84,8 @@ class DealType(RecordType):
     # deal's page has a timeline of its own: the tasks, notes and calls about it.
     timeline = Timeline("created_at", "sales/_deal_entry.html", label=_("Deals"))
     shows_timeline = True
+    has_tags = True
+    list_prefetch = ("tags",)
     timeline_parent_fields = ("company_id", "person_id")
     sorts = {
         "name": ("title", "id"),
@@ -163,6 +166,7 @@ class DealType(RecordType):
                 "close", _("Expected close"), CellKind.DATE, lambda d: d.expected_close, "close"
             ),
             Column("owner", _("Owner"), CellKind.TEXT, lambda d: d.owner or ""),
+            Column("tags", _("Tags"), CellKind.TAGS, lambda d: d.tags.all()),
             Column("updated", _("Updated"), CellKind.DATE, lambda d: d.updated_at, "updated"),
         )
 
@@ -199,6 +203,14 @@ class DealType(RecordType):
         if obj.person_id:
             parents.append(("contacts.person", obj.person_id))
         return parents
+
+    def other_views(self, user):
+        return [(_("Board"), reverse("sales:board"))]
+
+    def tags_in_use(self, user):
+        from kontor.contacts.queries import tags_in_use
+
+        return tags_in_use(user, self.model)
 
     def row_subtitle(self, obj):
         return obj.visible_company or ""

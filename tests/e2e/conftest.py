@@ -38,10 +38,13 @@ def browser():
 
 @pytest.fixture(autouse=True)
 def builtin_roles(transactional_db):
-    # A transactional test flushes every table afterwards, the migration's roles too.
+    # A transactional test flushes every table afterwards, the migrations' rows too: the
+    # roles, the default pipeline.
     from kontor.accounts.services import install_builtin_roles
+    from kontor.sales.defaults import install_default_pipeline
 
     install_builtin_roles()
+    install_default_pipeline()
 
 
 @pytest.fixture

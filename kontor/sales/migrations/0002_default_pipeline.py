@@ -2,30 +2,15 @@
 
 from django.db import migrations
 
-STAGES = (
-    ("Lead", 10, "open"),
-    ("Qualified", 25, "open"),
-    ("Proposal", 50, "open"),
-    ("Negotiation", 75, "open"),
-    ("Won", 100, "won"),
-    ("Lost", 0, "lost"),
-)
-LOST_REASONS = ("Price", "Competitor", "No budget", "No decision", "Other")
+from kontor.sales.defaults import install_default_pipeline
 
 
 def create_defaults(apps, schema_editor):
-    Pipeline = apps.get_model("sales", "Pipeline")
-    Stage = apps.get_model("sales", "Stage")
-    LostReason = apps.get_model("sales", "LostReason")
-    if Pipeline.objects.exists():
-        return
-    pipeline = Pipeline.objects.create(name="Sales", position=0)
-    for position, (name, probability, kind) in enumerate(STAGES):
-        Stage.objects.create(
-            pipeline=pipeline, name=name, position=position, probability=probability, kind=kind
-        )
-    for position, name in enumerate(LOST_REASONS):
-        LostReason.objects.get_or_create(name=name, defaults={"position": position})
+    install_default_pipeline(
+        apps.get_model("sales", "Pipeline"),
+        apps.get_model("sales", "Stage"),
+        apps.get_model("sales", "LostReason"),
+    )
 
 
 class Migration(migrations.Migration):
