@@ -227,3 +227,60 @@ class StageChange(models.Model):
 
     def __str__(self):
         return f"{self.deal_id}: {self.from_stage_id} -> {self.to_stage_id}"
+
+
+class Target(models.Model):
+    """A sales plan: what a user or a department should win in a month or a quarter, as
+    an amount (in one currency) and/or a count of won deals."""
+
+    class Period(models.TextChoices):
+        MONTH = "month", _("month")
+        QUARTER = "quarter", _("quarter")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("user"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    department = models.ForeignKey(
+        settings.KONTOR_DEPARTMENT_MODEL,
+        verbose_name=_("department"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="+",
+    )
+    period = models.CharField(_("period"), max_length=8, choices=Period.choices)
+    # The period's first day: the 1st of its month, or of its quarter's first month.
+    starts_on = models.DateField(_("from"))
+    amount = models.DecimalField(
+        _("amount"), max_digits=14, decimal_places=2, null=True, blank=True
+    )
+    currency = models.CharField(_("currency"), max_length=3, blank=True)
+    won_count = models.PositiveIntegerField(_("won deals"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["starts_on", "id"]
+        verbose_name = _("sales target")
+        verbose_name_plural = _("sales targets")
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(user__isnull=False, department__isnull=True)
+                    | models.Q(user__isnull=True, department__isnull=False)
+                ),
+                name="target_of_user_or_department",
+            ),
+            models.UniqueConstraint(
+                fields=["user", "period", "starts_on"], name="target_user_period"
+            ),
+            models.UniqueConstraint(
+                fields=["department", "period", "starts_on"], name="target_department_period"
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.user or self.department} {self.period} {self.starts_on}"

@@ -1,0 +1,271 @@
+"""Sales figures, each computed over the deals the reader may see.
+
+Definitions (docs/architecture.md, "Sales reports"):
+- Funnel: of the deals opened in a period in a pipeline, how many reached each open
+  stage; a deal reached a stage when it ever moved into it or into a later one (by the
+  stage's position), or was won. Moves into a lost stage reach nothing. Conversion from a
+  stage to the next is the next one's count over this one's.
+- Win rate: won over won and lost, of the deals closed in the period.
+- Cycle time: the mean days from opening to winning, of the deals won in the period.
+- Revenue: the amounts of the deals won in the period, per currency, by owner,
+  department or month.
+- Forecast: the open deals expected to close in each of the next months, per currency:
+  their amounts, and weighted by their stage's win probability.
+- Plan against actual: a target's amount (in its currency) and count of won deals
+  against those won in its period by its user, or by its department and those below.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import (
+    Case,
+    Count,
+    DecimalField,
+    ExpressionWrapper,
+    F,
+    IntegerField,
+    Max,
+    OuterRef,
+    Q,
+    Subquery,
+    Sum,
+    Value,
+    When,
+)
+from django.db.models.functions import TruncMonth
+from django.utils import timezone
+
+from kontor.accounts.models import Department
+
+from .models import Pipeline, Stage, StageChange, Target
+from .types import DEAL
+
+# Past every position: a won deal reached every open stage.
+_WON = 1_000_000
+
+
+def moment(day: datetime.date) -> datetime.datetime:
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+def visible(user):
+    return DEAL.visible(user)
+
+
+@dataclass
+class FunnelStep:
+    stage: Stage
+    reached: int
+    conversion: Decimal | None  # % from the previous step; None for the first
+
+
+def funnel(user, pipeline: Pipeline, start: datetime.date, end: datetime.date) -> list[FunnelStep]:
+    """The open stages of ``pipeline`` with how many of the deals opened in [start, end)
+    reached each (one grouped read)."""
+    furthest = (
+        StageChange.objects.filter(deal=OuterRef("pk"))
+        .exclude(to_stage__kind=Stage.Kind.LOST)
+        .order_by()
+        .values("deal")
+        .annotate(
+            far=Max(
+                Case(
+                    When(to_stage__kind=Stage.Kind.WON, then=Value(_WON)),
+                    default=F("to_stage__position"),
+                    output_field=IntegerField(),
+                )
+            )
+        )
+        .values("far")
+    )
+    cohort = visible(user).filter(
+        pipeline=pipeline, created_at__gte=moment(start), created_at__lt=moment(end)
+    )
+    by_far = dict(
+        cohort.annotate(far=Subquery(furthest, output_field=IntegerField()))
+        .order_by()
+        .values("far")
+        .annotate(n=Count("pk"))
+        .values_list("far", "n")
+    )
+    steps: list[FunnelStep] = []
+    for stage in pipeline.stages.filter(kind=Stage.Kind.OPEN).order_by("position", "id"):
+        reached = sum(n for far, n in by_far.items() if far is not None and far >= stage.position)
+        previous = steps[-1].reached if steps else None
+        conversion = None
+        if previous is not None:
+            conversion = (
+                (Decimal(100 * reached) / previous).quantize(Decimal("0.1"))
+                if previous
+                else Decimal("0.0")
+            )
+        steps.append(FunnelStep(stage, reached, conversion))
+    return steps
+
+
+def _closed_in(qs, start: datetime.date, end: datetime.date):
+    return qs.filter(closed_at__gte=moment(start), closed_at__lt=moment(end))
+
+
+@dataclass
+class WinRate:
+    won: int
+    lost: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        closed = self.won + self.lost
+        return (Decimal(100 * self.won) / closed).quantize(Decimal("0.1")) if closed else None
+
+
+def win_rate(user, start: datetime.date, end: datetime.date, pipeline=None) -> WinRate:
+    qs = _closed_in(visible(user), start, end)
+    if pipeline is not None:
+        qs = qs.filter(pipeline=pipeline)
+    counts = qs.aggregate(
+        won=Count("pk", filter=Q(stage__kind=Stage.Kind.WON)),
+        lost=Count("pk", filter=Q(stage__kind=Stage.Kind.LOST)),
+    )
+    return WinRate(counts["won"], counts["lost"])
+
+
+def cycle_days(user, start: datetime.date, end: datetime.date, pipeline=None) -> Decimal | None:
+    """The mean days from opening to winning of the deals won in [start, end)."""
+    qs = _closed_in(visible(user), start, end).filter(stage__kind=Stage.Kind.WON)
+    if pipeline is not None:
+        qs = qs.filter(pipeline=pipeline)
+    spans = [closed - created for created, closed in qs.values_list("created_at", "closed_at")]
+    if not spans:
+        return None
+    seconds = sum(span.total_seconds() for span in spans) / len(spans)
+    return (Decimal(seconds) / 86400).quantize(Decimal("0.1"))
+
+
+@dataclass
+class Amount:
+    key: object  # an owner id, a department id or a month's first day
+    currency: str
+    amount: Decimal
+    count: int
+
+
+_GROUPS = {
+    "owner": "owner_id",
+    "department": "department_id",
+    "month": "month",
+}
+
+
+def revenue(user, start: datetime.date, end: datetime.date, by: str) -> list[Amount]:
+    """The won deals of [start, end) summed per currency and ``by``: owner, department
+    or month (of winning)."""
+    qs = _closed_in(visible(user), start, end).filter(stage__kind=Stage.Kind.WON).order_by()
+    if by == "month":
+        qs = qs.annotate(month=TruncMonth("closed_at"))
+    rows = (
+        qs.values(_GROUPS[by], "currency")
+        .annotate(total=Sum("amount"), n=Count("pk"))
+        .order_by(_GROUPS[by], "currency")
+    )
+    found = []
+    for row in rows:
+        key = row[_GROUPS[by]]
+        if by == "month" and isinstance(key, datetime.datetime):
+            key = timezone.localtime(key).date() if timezone.is_aware(key) else key.date()
+        found.append(Amount(key, row["currency"], row["total"], row["n"]))
+    return found
+
+
+@dataclass
+class ForecastMonth:
+    month: datetime.date
+    currency: str
+    amount: Decimal
+    weighted: Decimal
+    count: int
+
+
+def month_start(day: datetime.date, months_on: int = 0) -> datetime.date:
+    index = day.year * 12 + day.month - 1 + months_on
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def forecast(user, months: int = 3, today: datetime.date | None = None) -> list[ForecastMonth]:
+    """Open deals expected to close in each of the next ``months`` (this one first)."""
+    first = month_start(today or timezone.localdate())
+    last = month_start(first, months)
+    weighted = ExpressionWrapper(
+        F("amount") * F("stage__probability") / 100,
+        output_field=DecimalField(max_digits=20, decimal_places=4),
+    )
+    rows = (
+        visible(user)
+        .filter(closed_at__isnull=True, expected_close__gte=first, expected_close__lt=last)
+        .annotate(month=TruncMonth("expected_close"))
+        .order_by()
+        .values("month", "currency")
+        # Named apart from the columns: an aggregate named "amount" would stand for the
+        # column in the weighted sum.
+        .annotate(total=Sum("amount"), total_weighted=Sum(weighted), n=Count("pk"))
+        .order_by("month", "currency")
+    )
+    return [
+        ForecastMonth(
+            row["month"],
+            row["currency"],
+            row["total"],
+            Decimal(row["total_weighted"]).quantize(Decimal("0.01")),
+            row["n"],
+        )
+        for row in rows
+    ]
+
+
+def period_end(target: Target) -> datetime.date:
+    return month_start(target.starts_on, 1 if target.period == Target.Period.MONTH else 3)
+
+
+@dataclass
+class PlanLine:
+    target: Target
+    won_amount: Decimal
+    won_count: int
+
+    @property
+    def amount_percent(self) -> Decimal | None:
+        if not self.target.amount:
+            return None
+        return (100 * self.won_amount / self.target.amount).quantize(Decimal("0.1"))
+
+    @property
+    def count_percent(self) -> Decimal | None:
+        if not self.target.won_count:
+            return None
+        return (Decimal(100 * self.won_count) / self.target.won_count).quantize(Decimal("0.1"))
+
+
+def won_for(user, target: Target):
+    """The deals won in the target's period by its user or department (and those below)."""
+    qs = _closed_in(visible(user), target.starts_on, period_end(target)).filter(
+        stage__kind=Stage.Kind.WON
+    )
+    if target.user_id is not None:
+        return qs.filter(owner_id=target.user_id)
+    department = Department.objects.get(pk=target.department_id)
+    return qs.filter(department_id__in=department.subtree_ids())
+
+
+def plan_vs_actual(user, targets) -> list[PlanLine]:
+    lines = []
+    for target in targets:
+        won = won_for(user, target)
+        counted = won.aggregate(
+            n=Count("pk"),
+            total=Sum("amount", filter=Q(currency=target.currency or "")),
+        )
+        lines.append(PlanLine(target, counted["total"] or Decimal("0.00"), counted["n"]))
+    return lines
