@@ -103,12 +103,13 @@ def _to_service(rows: list[dict]) -> tuple[list[dict], list[int], dict]:
 
 
 def _row_errors(errors: dict, rows: list[dict], origin: list[int]) -> tuple[dict, list[str]]:
-    """The service's messages by form field: the pipeline's own, then rows' ``{i: {f: [..]}}``."""
+    """Spread the service's messages: each row's onto it (``row["errors"]``); returned,
+    the pipeline's own by field and the rest (shown on top)."""
     own, by_row, general = {}, {}, []
     by_id = {row.get("id"): index for index, row in enumerate(rows) if row.get("id")}
     for key, found in errors.items():
         parts = key.split(".")
-        if parts[0] == "stages" and len(parts) == 3 and parts[1].isdigit():
+        if parts[0] == "stages" and len(parts) == 3 and parts[1].isdigit() and parts[2] != "id":
             index = origin[int(parts[1])]
             by_row.setdefault(index, {}).setdefault(parts[2], []).extend(found)
         elif parts[0] == "move_deals" and parts[-1] in by_id:
