@@ -1,10 +1,12 @@
-"""/api/v1/deals: every route from the engine."""
+"""/api/v1/deals: every route from the engine; /api/v1/pipelines and /lost-reasons."""
 
 from ninja import Router
 
 from kontor.core.api_records import add_record_routes
 
+from .setup_api import router as setup_router
 from .types import DEAL
 
 router = Router(tags=["deals"])
 add_record_routes(router, DEAL)
+router.add_router("/", setup_router)

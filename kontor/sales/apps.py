@@ -10,6 +10,11 @@ class SalesConfig(AppConfig):
     def ready(self):
         from kontor.core import types
 
+        from . import setup
         from .types import DEAL
 
         types.register(DEAL)
+        types.register_admin_area(setup.AREA, _("Pipelines and lost reasons"))
+        types.register_settings_page(
+            types.SettingsPage("sales:pipeline_settings", _("Pipelines"), setup.may_configure)
+        )

@@ -181,17 +181,35 @@ def _enter_stage(deal: Deal, previous_stage_id, errors: records.FieldErrors) -> 
                 _field_key(field),
                 _("Fill this in before the deal enters “%(stage)s”.") % {"stage": stage.name},
             )
-    now = timezone.now()
-    deal.stage_entered_at = now
     if stage.kind == Stage.Kind.LOST:
         if deal.lost_reason_id is None and LostReason.objects.filter(is_active=True).exists():
             errors.add("lost_reason_id", _("Choose why the deal was lost."))
-        deal.closed_at = now
-    elif stage.kind == Stage.Kind.WON:
-        deal.closed_at, deal.lost_reason_id = now, None
-    else:
-        deal.closed_at, deal.lost_reason_id = None, None
+    place_in_stage(deal, stage, timezone.now())
     return stage
+
+
+def place_in_stage(deal: Deal, stage: Stage, now) -> None:
+    """A deal entering ``stage`` at ``now``: won or lost closes it (won forgets a lost
+    reason), an open stage reopens it."""
+    deal.stage_id, deal.stage_entered_at = stage.pk, now
+    if stage.kind == Stage.Kind.OPEN:
+        deal.closed_at, deal.lost_reason_id = None, None
+    else:
+        deal.closed_at = now
+        if stage.kind == Stage.Kind.WON:
+            deal.lost_reason_id = None
+
+
+def record_move(deal: Deal, from_stage_id, to_stage: Stage, actor) -> StageChange:
+    """The row that keeps a move: from where, to where, when and by whom."""
+    return StageChange.objects.create(
+        deal=deal,
+        pipeline_id=deal.pipeline_id,
+        from_stage_id=from_stage_id,
+        to_stage=to_stage,
+        moved_at=deal.stage_entered_at,
+        moved_by=actor if getattr(actor, "pk", None) else None,
+    )
 
 
 def _filled(deal: Deal, field: str) -> bool:
@@ -230,14 +248,7 @@ def _saver(entered: list, actor, client_changed: list, tags: list):
         if tags and tags[0] is not None:
             deal.tags.set(contacts.tags_named(tags[0]))
         if entered and entered[0] is not None:
-            StageChange.objects.create(
-                deal=deal,
-                pipeline_id=deal.pipeline_id,
-                from_stage_id=entered[1],
-                to_stage=entered[0],
-                moved_at=deal.stage_entered_at,
-                moved_by=actor if getattr(actor, "pk", None) else None,
-            )
+            record_move(deal, entered[1], entered[0], actor)
         if client_changed and client_changed[0]:
             timeline.set_links(deal, clients_of(deal))
 

@@ -2,7 +2,7 @@ from django.urls import path
 
 from kontor.web.records import record_urls
 
-from . import views
+from . import setup_views, views
 from .types import DEAL
 
 app_name = "sales"
@@ -12,4 +12,12 @@ urlpatterns = [
     path("deals/board/stages/<int:stage_id>/", views.board_cards, name="board_cards"),
     path("deals/<int:pk>/move/", views.move, name="move"),
     *record_urls(DEAL),
+    path("settings/pipelines/", setup_views.pipeline_settings, name="pipeline_settings"),
+    path("settings/pipelines/new/", setup_views.pipeline_create, name="pipeline_create"),
+    path("settings/pipelines/<int:pk>/", setup_views.pipeline_edit, name="pipeline_edit"),
+    path("settings/pipelines/<int:pk>/order/", setup_views.pipeline_order, name="pipeline_order"),
+    path(
+        "settings/pipelines/<int:pk>/delete/", setup_views.pipeline_delete, name="pipeline_delete"
+    ),
+    path("settings/lost-reasons/", setup_views.pipeline_reasons, name="pipeline_reasons"),
 ]
