@@ -60,8 +60,25 @@ def as_decimal(value) -> Decimal | None:
     return number if number.is_finite() else None
 
 
+CENT = Decimal("0.01")
+
+
+def two_places(value: Decimal) -> Decimal:
+    """``value`` with two decimals (7 -> 7.00, as stored and answered) unless that would
+    round it: 1.005 stays as given, for validation to refuse."""
+    return value.quantize(CENT) if value.as_tuple().exponent >= -2 else value
+
+
 def _text(value) -> str:
     return "" if value is None else str(value).strip()
+
+
+def _check_length(obj, field: str, errors: records.FieldErrors) -> None:
+    """The length rule of a field whose validation is left out (its uniqueness, checked
+    here per field, would otherwise come back from the model's constraint unkeyed)."""
+    limit = obj._meta.get_field(field).max_length
+    if len(getattr(obj, field)) > limit:
+        errors.add(field, _("At most %(count)d characters.") % {"count": limit})
 
 
 def _add_model_errors(obj, errors: records.FieldErrors, **kwargs) -> None:
@@ -92,10 +109,11 @@ def _apply_vat_rate(rate: VatRate, data: dict, errors: records.FieldErrors) -> b
         if value is None:
             errors.add("rate", _("Enter a percentage, such as 19 or 7.5."))
         else:
-            rate.rate = value
+            rate.rate = two_places(value)
     for flag in ("is_active", "is_default"):
         if flag in data:
             setattr(rate, flag, as_flag(data[flag]))
+    _check_length(rate, "name", errors)
     if not rate.name:
         errors.add("name", _("This field is required."))
     elif VatRate.objects.filter(name__iexact=rate.name).exclude(pk=rate.pk).exists():
@@ -231,7 +249,7 @@ def _apply_product(product: Product, data: dict, errors: records.FieldErrors, ra
         elif price > MAX_PRICE:
             errors.add("price", _("Enter an amount of at most %(max)s.") % {"max": MAX_PRICE})
         else:
-            product.price = price
+            product.price = two_places(price)
     if "currency" in data:
         product.currency = _text(data["currency"]).upper()
     if "is_active" in data:
@@ -254,12 +272,17 @@ def _sku_taken(product: Product) -> bool:
     )
 
 
+# Checked by the service itself: the model's validation leaves them out.
+_CHECKED = ("vat_rate", "sku")
+
+
 def _check_product(product: Product, data: dict, actor, errors: records.FieldErrors) -> None:
+    _check_length(product, "sku", errors)
     if _sku_taken(product):
         errors.add("sku", _("A product with this SKU exists."))
     records.apply_custom_values(product, data, actor, errors)
     _add_model_errors(
-        product, errors, exclude=["owner", "department", "vat_rate"], validate_unique=False
+        product, errors, exclude=["owner", "department", *_CHECKED], validate_unique=False
     )
 
 
@@ -270,7 +293,7 @@ def create_product(data: dict, *, actor) -> Product:
     records.place_new(product, data, actor, errors)
     _check_product(product, data, actor, errors)
     errors.raise_if_any()
-    return records.create_record(product, actor=actor, checked_links=("vat_rate",))
+    return records.create_record(product, actor=actor, checked_links=_CHECKED)
 
 
 def update_product(product: Product, data: dict, *, actor, expected_version=None) -> Product:
@@ -294,7 +317,7 @@ class ProductImporter(bulk.Importer):
     """A product's row in a bulk import: the cleaning of a single write, the rates and
     the SKUs already taken read once a batch."""
 
-    checked_elsewhere = ("vat_rate",)
+    checked_elsewhere = _CHECKED
 
     def start_batch(self, rows: list[dict]) -> None:
         if not hasattr(self, "rates"):
@@ -310,6 +333,7 @@ class ProductImporter(bulk.Importer):
     def clean(self, obj, data, errors):
         _apply_product(obj, data, errors, self.rates)
         records.apply_custom_values(obj, data, self.actor, errors)
+        _check_length(obj, "sku", errors)
         key = obj.sku.lower()
         if key in self.taken or key in self.claimed:
             errors.add("sku", _("A product with this SKU exists."))
