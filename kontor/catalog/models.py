@@ -98,6 +98,10 @@ class VatRate(models.Model):
         return f"{self.name} ({percent_text(self.rate)} %)"
 
 
+def sku_key(sku: str) -> str:
+    return sku.casefold()
+
+
 def default_currency() -> str:
     return settings.KONTOR_DEFAULT_CURRENCY
 
@@ -127,6 +131,10 @@ class Product(BusinessRecord):
         PALLET = "pallet", pgettext_lazy("unit", "pallet")
 
     sku = models.CharField(_("SKU"), max_length=64)
+    # The SKU casefolded, set with it by the services: one SKU whatever its case
+    # ("cem-425" is "CEM-425", "арт-1" is "АРТ-1"), told alike on SQLite and PostgreSQL
+    # (SQLite's lower() folds ASCII letters only) and looked up by an equality.
+    sku_key = models.CharField(max_length=128, unique=True, editable=False)
     name = models.CharField(_("name"), max_length=255)
     unit = models.CharField(_("unit"), max_length=8, choices=Unit.choices, default=Unit.PIECE)
     price = models.DecimalField(
@@ -150,12 +158,6 @@ class Product(BusinessRecord):
         verbose_name = _("product")
         verbose_name_plural = _("products")
         constraints = [
-            # One SKU, whatever its case: "cem-425" and "CEM-425" are the same article.
-            models.UniqueConstraint(
-                Lower("sku"),
-                name="product_sku_unique",
-                violation_error_message=_("A product with this SKU exists."),
-            ),
             models.CheckConstraint(condition=Q(price__gte=0), name="product_price_not_negative"),
         ]
         indexes = [
@@ -171,6 +173,13 @@ class Product(BusinessRecord):
 
     def search_text(self) -> str:
         return f"{self.sku} {self.name} {self.description}"
+
+    def audit_snapshot(self) -> dict:
+        from kontor.core.services import field_snapshot
+
+        snap = field_snapshot(self)
+        del snap["sku_key"]  # the SKU says it
+        return snap
 
     @property
     def unit_label(self) -> str:

@@ -17,7 +17,6 @@ from decimal import Decimal, InvalidOperation
 
 from django.db import transaction
 from django.db.models import ProtectedError
-from django.db.models.functions import Lower
 from django.utils.translation import gettext as _
 
 from kontor.core import bulk
@@ -26,7 +25,7 @@ from kontor.core.errors import PermissionDenied, ValidationFailed
 from kontor.core.inputs import as_db_id
 
 from . import vat
-from .models import MAX_PRICE, Product, VatRate, may_manage_vat_rates
+from .models import MAX_PRICE, Product, VatRate, may_manage_vat_rates, sku_key
 
 # -- input ----------------------------------------------------------------------------------
 
@@ -65,8 +64,13 @@ CENT = Decimal("0.01")
 
 def two_places(value: Decimal) -> Decimal:
     """``value`` with two decimals (7 -> 7.00, as stored and answered) unless that would
-    round it: 1.005 stays as given, for validation to refuse."""
-    return value.quantize(CENT) if value.as_tuple().exponent >= -2 else value
+    round it or it has too many digits: 1.005 stays as given, for validation to refuse."""
+    if value.as_tuple().exponent < -2:
+        return value
+    try:
+        return value.quantize(CENT)
+    except InvalidOperation:
+        return value
 
 
 def _text(value) -> str:
@@ -99,6 +103,14 @@ def _require_manager(actor) -> None:
         raise PermissionDenied()
 
 
+def _name_taken(rate: VatRate) -> bool:
+    # Compared casefolded in Python, so "Основная" is "основная" on SQLite too (its
+    # lower() and LIKE fold ASCII letters only); a country has a handful of rates.
+    name = rate.name.casefold()
+    others = VatRate.objects.exclude(pk=rate.pk).values_list("name", flat=True)
+    return any(other.casefold() == name for other in others)
+
+
 def _apply_vat_rate(rate: VatRate, data: dict, errors: records.FieldErrors) -> bool:
     """Put the input on ``rate``; answer whether it asks to become the default."""
     was_default = rate.pk is not None and rate.is_default
@@ -116,7 +128,7 @@ def _apply_vat_rate(rate: VatRate, data: dict, errors: records.FieldErrors) -> b
     _check_length(rate, "name", errors)
     if not rate.name:
         errors.add("name", _("This field is required."))
-    elif VatRate.objects.filter(name__iexact=rate.name).exclude(pk=rate.pk).exists():
+    elif _name_taken(rate):
         errors.add("name", _("A VAT rate with this name exists."))
     if rate.rate is None and "rate" not in errors.by_field:
         errors.add("rate", _("This field is required."))
@@ -240,6 +252,7 @@ def _apply_product(product: Product, data: dict, errors: records.FieldErrors, ra
     for field in _TEXT_FIELDS:
         if field in data:
             setattr(product, field, _text(data[field]))
+    product.sku_key = sku_key(product.sku)
     if "price" in data:
         price = as_decimal(data["price"])
         if price is None:
@@ -265,20 +278,15 @@ def _apply_product(product: Product, data: dict, errors: records.FieldErrors, ra
 def _sku_taken(product: Product) -> bool:
     # Unique across every scope: an SKU names one article of the company's. Someone who
     # cannot see the product learns only that its SKU is taken.
-    return (
-        Product.objects.filter(sku__iexact=product.sku).exclude(pk=product.pk).exists()
-        if product.sku
-        else False
-    )
+    return Product.objects.filter(sku_key=product.sku_key).exclude(pk=product.pk).exists()
 
 
 # Checked by the service itself: the model's validation leaves them out.
-_CHECKED = ("vat_rate", "sku")
+_CHECKED = ("vat_rate", "sku_key")
 
 
 def _check_product(product: Product, data: dict, actor, errors: records.FieldErrors) -> None:
-    _check_length(product, "sku", errors)
-    if _sku_taken(product):
+    if product.sku and _sku_taken(product):
         errors.add("sku", _("A product with this SKU exists."))
     records.apply_custom_values(product, data, actor, errors)
     _add_model_errors(
@@ -323,21 +331,15 @@ class ProductImporter(bulk.Importer):
         if not hasattr(self, "rates"):
             self.rates = _by_id(VatRate.objects.all())
             self.claimed: set[str] = set()
-        skus = {_text(row.get("sku")).lower() for row in rows} - {""}
-        self.taken = set(
-            Product.objects.annotate(key=Lower("sku"))
-            .filter(key__in=skus)
-            .values_list("key", flat=True)
-        )
+        keys = {sku_key(_text(row.get("sku"))) for row in rows} - {""}
+        self.taken = set(Product.objects.filter(sku_key__in=keys).values_list("sku_key", flat=True))
 
     def clean(self, obj, data, errors):
         _apply_product(obj, data, errors, self.rates)
         records.apply_custom_values(obj, data, self.actor, errors)
-        _check_length(obj, "sku", errors)
-        key = obj.sku.lower()
-        if key in self.taken or key in self.claimed:
+        if obj.sku_key in self.taken or obj.sku_key in self.claimed:
             errors.add("sku", _("A product with this SKU exists."))
         return {}
 
     def accept(self, obj, related, errors):
-        self.claimed.add(obj.sku.lower())
+        self.claimed.add(obj.sku_key)

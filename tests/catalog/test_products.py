@@ -41,8 +41,19 @@ def test_the_sku_is_unique_whatever_its_case_and_whoever_sees_the_other(org, rat
     # The database holds the rule too (two writers passing the check at once).
     with pytest.raises(IntegrityError), transaction.atomic():
         Product.objects.create(
-            sku="Cem-425", name="Twin", price=1, vat_rate=rates["standard"], currency="EUR"
+            sku="Cem-425",
+            sku_key="cem-425",
+            name="Twin",
+            price=1,
+            vat_rate=rates["standard"],
+            currency="EUR",
         )
+
+
+def test_a_cyrillic_sku_is_one_sku_whatever_its_case(org, rates):
+    services.create_product(product_data("АРТ-001"), actor=org.member_a)
+    errors = _errors(lambda: services.create_product(product_data("арт-001"), actor=org.admin))
+    assert errors == {"sku": ["A product with this SKU exists."]}
 
 
 def test_an_edit_keeps_its_own_sku_and_may_change_its_case(org, rates):
@@ -59,6 +70,8 @@ def test_an_edit_keeps_its_own_sku_and_may_change_its_case(org, rates):
         ({"price": "1.005"}, "price"),
         ({"price": "cheap"}, "price"),
         ({"price": "1e15"}, "price"),
+        ({"price": "1e999999"}, "price"),
+        ({"sku": "S" * 65}, "sku"),
         ({"price": ""}, "price"),
         ({"sku": "  "}, "sku"),
         ({"name": ""}, "name"),

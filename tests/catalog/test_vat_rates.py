@@ -57,7 +57,15 @@ def test_the_default_cannot_be_unmarked_or_deactivated(org, rates):
 
 @pytest.mark.parametrize(
     ("rate", "field"),
-    [("-1", "rate"), ("100", "rate"), ("7.555", "rate"), ("seven", "rate"), ("", "rate")],
+    [
+        ("-1", "rate"),
+        ("100", "rate"),
+        ("7.555", "rate"),
+        ("seven", "rate"),
+        ("", "rate"),
+        ("1e999999", "rate"),
+        ("NaN", "rate"),
+    ],
 )
 def test_a_rate_is_a_percentage_from_0_to_99_99_with_two_decimals(org, rate, field):
     errors = _errors(
@@ -75,6 +83,10 @@ def test_a_rate_reads_a_decimal_comma_and_names_are_unique_whatever_their_case(o
     )
     assert errors == {"name": ["A VAT rate with this name exists."]}
     assert "name" in _errors(lambda: services.create_vat_rate({"rate": "19"}, actor=org.admin))
+    services.create_vat_rate({"name": "Льготная", "rate": "10"}, actor=org.admin)
+    assert "name" in _errors(
+        lambda: services.create_vat_rate({"name": "льготная", "rate": "10"}, actor=org.admin)
+    )
 
 
 def test_only_an_administrator_writes_rates(org, rates):
