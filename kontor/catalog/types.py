@@ -163,9 +163,6 @@ class ProductType(RecordType):
         qs = super().base_queryset(user, action, sorted_page=sorted_page)
         return qs.select_related("vat_rate")
 
-    def row_subtitle(self, obj):
-        return obj.sku
-
     def row_class(self, obj) -> str:
         return "" if obj.is_active else "muted"
 
