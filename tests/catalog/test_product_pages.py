@@ -57,6 +57,7 @@ def test_the_list_offers_its_filters_and_narrows_by_them(org, rates):
     client = browser(org.member_a)
 
     page = client.get(PRODUCT.url("list")).content.decode()
+    assert '<a href="/products/" aria-current="page">Products</a>' in page
     for name in ("active", "currency", "vat_rate_id"):
         assert f'<select name="{name}">' in page
     assert f'<option value="{rates["zero"].pk}" >Zero (0 %)</option>' in page
