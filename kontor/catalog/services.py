@@ -94,8 +94,6 @@ def _add_model_errors(obj, errors: records.FieldErrors, **kwargs) -> None:
 
 # -- VAT rates ------------------------------------------------------------------------------
 
-VAT_RATE_FIELDS = ("name", "rate", "is_active", "is_default")
-
 
 def _require_manager(actor) -> None:
     # Asked before anything is read from the input: who may not write learns nothing.

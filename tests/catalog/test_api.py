@@ -125,3 +125,25 @@ def test_the_products_list_filters_in_the_api(org, rates):
     assert skus("sort=-sku") == ["B", "A"]
     assert skus("q=A") == ["A"]
     assert api.get("/products?sort=colour").status_code == 422
+
+
+def test_a_product_takes_custom_fields_like_any_record(org, rates):
+    from kontor.core.customfields import services as fields
+
+    fields.create_field(
+        actor=org.admin,
+        object_type="catalog.product",
+        name="weight_kg",
+        label="Weight, kg",
+        kind="decimal",
+        minimum="0",
+    )
+    api = Api(org.member_a)
+    made = api.post("/products", product_data("A", custom={"weight_kg": "25.5"}))
+    assert made.status_code == 201, made.content
+    assert made.json()["custom"] == {"weight_kg": "25.5"}
+    refused = api.post("/products", product_data("B", custom={"weight_kg": "-1"}))
+    assert refused.status_code == 422 and "custom.weight_kg" in refused.json()["errors"]
+    api.post("/products", product_data("C"))
+    heavy = api.get("/products?custom=weight_kg__gt:20").json()["items"]
+    assert [item["sku"] for item in heavy] == ["A"]
