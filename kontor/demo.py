@@ -28,6 +28,8 @@ from kontor.activities import demo as activities_demo
 from kontor.activities.models import Call, EmailMessage, Note, Task
 from kontor.calendar import demo as calendar_demo
 from kontor.calendar.models import Meeting
+from kontor.catalog import demo as catalog_demo
+from kontor.catalog.models import Product
 from kontor.contacts import bulk
 from kontor.contacts.models import Company, Person
 from kontor.core.access import SYSTEM, Action, Scope
@@ -162,12 +164,18 @@ def load_demo(
         ]
         activities_demo.load(clients, rng)
         calendar_demo.load(clients, rng)
+        say(
+            _("Adding the VAT rates and %(count)d products…")
+            % {"count": len(catalog_demo.PRODUCTS)}
+        )
+        catalog_demo.load(staff[catalog_demo.KEEPER][0])
     seconds = time.perf_counter() - started
     return (
         _(
             "Loaded B. Company in %(seconds).1f s: %(departments)d departments, "
             "%(users)d users, %(companies)d companies, %(people)d people, %(tasks)d tasks, "
-            "%(calls)d calls, %(notes)d notes, %(emails)d emails, %(meetings)d meetings."
+            "%(calls)d calls, %(notes)d notes, %(emails)d emails, %(meetings)d meetings, "
+            "%(products)d products."
         )
         % {"seconds": seconds, **demo_counts()}
         + "\n"
@@ -240,6 +248,13 @@ def _create_staff(fake) -> dict[str, list[User]]:
         grants=[(object_type, Action.VIEW, Scope.ALL) for object_type in CLIENT_TYPES],
         actor=SYSTEM,
     )
+    # The catalog is Purchasing's; everyone else reads it through this role.
+    catalog_reader = accounts.create_role(
+        name=_free_name(Role, catalog_demo.READER),
+        description=catalog_demo.READER_DESCRIPTION,
+        grants=catalog_demo.READER_GRANTS,
+        actor=SYSTEM,
+    )
     departments = {
         ROOT: accounts.create_department(name=_free_name(Department, ROOT), actor=SYSTEM)
     }
@@ -278,6 +293,8 @@ def _create_staff(fake) -> dict[str, list[User]]:
             else:
                 role = roles["head"] if n == 0 else roles["member"]
             extra = [client_base_reader] if name in CLIENT_BASE_READERS else []
+            if name != catalog_demo.KEEPER and role != roles["admin"]:
+                extra.append(catalog_reader)
             staff.setdefault(name, []).append(
                 accounts.create_user(
                     email=email,
@@ -458,6 +475,7 @@ def demo_counts() -> dict[str, int]:
                 ("notes", Note),
                 ("emails", EmailMessage),
                 ("meetings", Meeting),
+                ("products", Product),
             )
         },
     }

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "kontor.activities",
     "kontor.calendar",
     "kontor.sales",
+    "kontor.catalog",
     "kontor.objects",
     "kontor.web",
 ]
@@ -319,3 +320,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("KONTOR_LOG_LEVEL", "WARNING")},
 }
+
+# Currencies a price or a document may be in (ISO 4217 codes; KONTOR_CURRENCIES="EUR,USD"
+# narrows or widens the list), and the one a new price is in unless another is chosen.
+KONTOR_CURRENCIES = [
+    code.strip().upper()
+    for code in os.environ.get("KONTOR_CURRENCIES", "EUR,USD,RUB,GBP,CHF").split(",")
+    if code.strip()
+]
+KONTOR_DEFAULT_CURRENCY = os.environ.get("KONTOR_DEFAULT_CURRENCY", "EUR").strip().upper()

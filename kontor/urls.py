@@ -9,6 +9,8 @@ from kontor.activities.api import entries_router, inbox_router
 from kontor.activities.api import router as activities_router
 from kontor.calendar.api import calendar_router
 from kontor.calendar.api import router as meetings_router
+from kontor.catalog.api import router as products_router
+from kontor.catalog.api import vat_router
 from kontor.contacts.api import router as contacts_router
 from kontor.core.api import api, unknown_endpoint
 from kontor.core.api_routes import router as core_router
@@ -23,6 +25,8 @@ api.add_router("/", inbox_router)
 api.add_router("/", entries_router)
 api.add_router("/", meetings_router)
 api.add_router("/", calendar_router)
+api.add_router("/", products_router)
+api.add_router("/", vat_router)
 api.add_router("/", contacts_router)
 api.add_router("/", core_router)
 api.add_router("/", fields_router)
@@ -40,6 +44,7 @@ urlpatterns = [
     path("", include("kontor.activities.urls")),
     path("", include("kontor.calendar.urls")),
     path("", include("kontor.sales.urls")),
+    path("", include("kontor.catalog.urls")),
     path("", include("kontor.objects.urls")),
     path("", include("kontor.web.urls")),
     # For clients that ask the conventional place instead of reading the page's <link>.

@@ -1,3 +1,5 @@
+from decimal import Decimal
+
 import pytest
 
 from kontor import demo
@@ -25,7 +27,7 @@ def test_demo_loads_the_company(loaded):
     summary, messages = loaded
 
     assert "admin@bcompany.example" in summary and "kontor-demo" in summary
-    assert len(messages) == 4
+    assert len(messages) == 5
     counts = demo.demo_counts()
     assert {k: counts[k] for k in ("departments", "users", "companies", "people")} == {
         "departments": 11,
@@ -49,7 +51,16 @@ def test_demo_loads_the_company(loaded):
     assert not Phone.objects.filter(e164="").exists()
     assert Phone.objects.filter(person__isnull=False).count() >= PEOPLE
     counts = demo.demo_counts()
-    searchable = ("companies", "people", "tasks", "calls", "notes", "emails", "meetings")
+    searchable = (
+        "companies",
+        "people",
+        "tasks",
+        "calls",
+        "notes",
+        "emails",
+        "meetings",
+        "products",
+    )
     assert SearchDocument.objects.count() == sum(counts[name] for name in searchable)
     assert set(
         AuditEntry.objects.filter(object_type="contacts.person").values_list("channel", flat=True)
@@ -65,15 +76,22 @@ def test_demo_roles_fit_the_positions(loaded):
 
     management = list(staff.filter(department__name="Management").order_by("id"))
     assert roles(management[0]) == ["admin"]  # the director
+    # Everyone but Purchasing, which keeps it, and the director (an admin) reads the
+    # catalog through a demo role.
     for name in ("Sales", "Sales Team North", "Sales Team South", "Support"):
         members = list(staff.filter(department__name=name).order_by("id"))
-        assert roles(members[0]) == ["head"]
-        assert all(roles(m) == ["member"] for m in members[1:])
+        assert roles(members[0]) == ["Catalog reader", "head"]
+        assert all(roles(m) == ["Catalog reader", "member"] for m in members[1:])
+    purchasing = list(staff.filter(department__name="Purchasing").order_by("id"))
+    assert roles(purchasing[0]) == ["head"]
+    assert all(roles(m) == ["member"] for m in purchasing[1:])
     # Departments that serve every client also look the client base up.
     for name in ("Warehouse", "Accounting", "Logistics"):
         members = list(staff.filter(department__name=name).order_by("id"))
-        assert roles(members[0]) == ["Client base reader", "head"]
-        assert all(roles(m) == ["Client base reader", "member"] for m in members[1:])
+        assert roles(members[0]) == ["Catalog reader", "Client base reader", "head"]
+        assert all(
+            roles(m) == ["Catalog reader", "Client base reader", "member"] for m in members[1:]
+        )
 
 
 def test_demo_logins_work(loaded):
@@ -162,6 +180,31 @@ def test_demo_loads_alongside_a_department_and_role_named_like_its_own():
     assert not mine.members.exists() and mine.parent is None
     storekeeper = theirs.members.filter(roles__name="member").first()
     assert sorted(storekeeper.roles.values_list("name", flat=True)) == [
+        "Catalog reader",
         "Client base reader (B. Company)",
         "member",
     ]
+
+
+def test_the_catalog_is_purchasings_and_everyone_reads_it(loaded):
+    from kontor.catalog import vat
+    from kontor.catalog.demo import PRODUCTS
+    from kontor.catalog.models import Product, VatRate
+
+    rates = {rate.name: (rate.rate, rate.is_default) for rate in VatRate.objects.all()}
+    assert rates == {
+        "Standard": (Decimal("19.00"), True),
+        "Reduced": (Decimal("7.00"), False),
+        "Zero": (Decimal("0.00"), False),
+    }
+    products = Product.objects.all()
+    assert products.count() == len(PRODUCTS) >= 60
+    assert set(products.values_list("department__name", "vat_rate_id", "currency")) == {
+        ("Purchasing", vat.default_rate().pk, "EUR")
+    }
+    assert {"bag", "m3", "t", "pallet", "m2", "roll", "pc"} <= set(
+        products.values_list("unit", flat=True)
+    )
+    assert all(p.price > 0 for p in products)
+    member = User.objects.filter(department__name="Sales Team South", roles__name="member").first()
+    assert Product.objects.visible_to(member).count() == products.count()

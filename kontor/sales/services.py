@@ -30,11 +30,10 @@ from .models import Deal, LostReason, Pipeline, Stage, StageChange
 DEAL_FIELDS = ("title", "amount", "currency", "expected_close", "source", "notes")
 _TEXT_FIELDS = ("title", "notes", "source")
 MAX_AMOUNT = Decimal("999999999999.99")
-DEFAULT_CURRENCIES = ("EUR", "USD", "RUB", "GBP", "CHF")
 
 
 def currencies() -> tuple[str, ...]:
-    return tuple(getattr(settings, "KONTOR_CURRENCIES", DEFAULT_CURRENCIES))
+    return tuple(settings.KONTOR_CURRENCIES)
 
 
 def _amount(value, errors: records.FieldErrors):
@@ -91,7 +90,7 @@ def _apply_fields(deal: Deal, data: dict, errors: records.FieldErrors) -> None:
     if not deal.title:
         errors.add("title", _("This field is required."))
     if not deal.currency and "currency" not in errors.by_field:
-        deal.currency = getattr(settings, "KONTOR_DEFAULT_CURRENCY", currencies()[0])
+        deal.currency = settings.KONTOR_DEFAULT_CURRENCY
 
 
 def _client(deal: Deal, data: dict, actor, errors: records.FieldErrors) -> None:

@@ -296,6 +296,7 @@ def test_the_catalogue_lists_exactly_the_events_the_services_emit(org):
     from kontor.accounts import services as accounts
     from kontor.activities import communication, notifications
     from kontor.activities import services as tasks
+    from kontor.catalog import services as catalog
     from kontor.core.customfields import services as field_services
     from kontor.objects import services as object_types
 
@@ -338,6 +339,13 @@ def test_the_catalogue_lists_exactly_the_events_the_services_emit(org):
         entry = entries.create({field: "Catalogue"}, actor=admin)
         entry = entries.update(entry, {field: "Catalogue 2"}, actor=admin)
         entries.delete(entry, actor=admin)
+
+    rate = catalog.create_vat_rate({"name": "Standard", "rate": "19"}, actor=admin)
+    product = catalog.create_product({"sku": "CEM", "name": "Cement", "price": "7.40"}, actor=admin)
+    product = catalog.update_product(product, {"price": "7.60"}, actor=admin)
+    catalog.delete_product(product, actor=admin)
+    rate = catalog.update_vat_rate(rate, {"rate": "16"}, actor=admin)
+    catalog.delete_vat_rate(rate, actor=admin)
 
     emitted = set(OutboxEvent.objects.values_list("type", flat=True))
     catalogue = CATALOGUE.read_text().split("## Catalogue", 1)[1]

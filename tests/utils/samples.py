@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from django.urls import reverse
 
@@ -263,6 +264,45 @@ CONSTRUCTION_SITE = Sample(
     invalid_form=({"custom.budget": "-5"}, "custom.budget"),
 )
 
+# -- the catalog -------------------------------------------------------------------------------
+
+
+def _vat_rate_id() -> int:
+    """The default VAT rate, made when the test's database has none (a product needs one)."""
+    from kontor.catalog.models import VatRate
+
+    rate = VatRate.objects.filter(is_default=True).first()
+    if rate is None:
+        rate = VatRate.objects.create(name="Standard", rate=Decimal("19.00"), is_default=True)
+    return rate.pk
+
+
+PRODUCT = Sample(
+    data=lambda mark: {
+        "sku": f"SKU-{mark}",
+        "name": mark,
+        "unit": "bag",
+        "price": "8.90",
+        "currency": "EUR",
+        "vat_rate_id": _vat_rate_id(),
+    },
+    form=lambda mark: {
+        "sku": f"SKU-{mark}",
+        "name": mark,
+        "unit": "bag",
+        "price": "8.90",
+        "currency": "EUR",
+        "vat_rate_id": str(_vat_rate_id()),
+        "is_active": "1",
+        "description": "Portland cement CEM II, 25 kg",
+    },
+    marker_field="name",
+    change=("description", "Changed by the standard tests"),
+    # A negative price: the model's own rule, on every channel.
+    invalid=({"price": "-1.00"}, "price"),
+    invalid_form=({"price": "eight"}, "price"),
+)
+
 SAMPLES: dict[str, Sample] = {
     "contacts.person": PERSON,
     "contacts.company": COMPANY,
@@ -272,6 +312,7 @@ SAMPLES: dict[str, Sample] = {
     "activities.emailmessage": EMAIL,
     "calendar.meeting": MEETING,
     "sales.deal": DEAL,
+    "catalog.product": PRODUCT,
     "objects.matrix_site": CUSTOM_OBJECT,
 }
 

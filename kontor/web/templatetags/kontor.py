@@ -2,6 +2,7 @@
 
 from django import template
 from django.utils.http import urlencode
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -11,7 +12,8 @@ def nav_current(context, prefix: str) -> str:
     """``aria-current="page"`` when the request path lies under ``prefix`` ("/" only exactly)."""
     path = context["request"].path
     hit = path == "/" if prefix == "/" else path.startswith(prefix)
-    return 'aria-current="page"' if hit else ""
+    # Safe: a constant; a simple tag's plain string would be escaped into a broken attribute.
+    return mark_safe('aria-current="page"') if hit else ""
 
 
 def query_string(querydict, **changes) -> str:
