@@ -491,6 +491,10 @@ class RecordType(AuditedType):
         """A CSS class marking the record's row in lists (an overdue task's)."""
         return ""
 
+    def list_links(self, user) -> list[tuple[str, str]]:
+        """More pages the list links to among its actions: (label, URL), e.g. a report."""
+        return []
+
     def profile_context(self, request, obj) -> dict:
         """More for the profile tab's template: what the record's page shows beside its
         fields (a task's checklist and comments), read for ``request.user``."""
