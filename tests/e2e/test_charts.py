@@ -111,3 +111,23 @@ def test_a_chart_draws_opens_its_records_and_downloads_its_figures(new_page, org
 
     problems += page.evaluate("window.__cspViolations")
     assert not problems, "\n".join(problems)
+
+
+@pytest.mark.urls("tests.e2e.chart_kinds_urls")
+def test_every_kind_of_chart_draws_without_an_error(new_page):
+    page = new_page()
+    problems = []
+    page.add_init_script(RECORD_VIOLATIONS)
+    page.on("console", lambda m: console_error(m) and problems.append(f"console: {m.text}"))
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    page.goto("/chart-kinds/")
+    boxes = page.locator("[data-chart]")
+    expect(boxes).to_have_count(6)
+    for index in range(6):
+        expect(boxes.nth(index)).to_have_attribute("data-chart-state", "drawn")
+        assert boxes.nth(index).locator("canvas").evaluate(PAINTED_PIXELS) > 1000
+    # A funnel's bar spans its figure, centred: the tooltip and table say the figure itself.
+    funnel = page.locator("#chart-funnel canvas")
+    assert funnel.evaluate("(c) => Chart.getChart(c).data.datasets[0].data[0]") == [-600.25, 600.25]
+    problems += page.evaluate("window.__cspViolations")
+    assert not problems, "\n".join(problems)

@@ -77,8 +77,10 @@
       scales.x = { stacked: kind === "stacked_bar" };
       scales.y = { stacked: kind === "stacked_bar" };
       scales[valueAxis].beginAtZero = true;
-      scales[valueAxis].ticks = { callback: ticks };
+      // Counts have whole ticks only (no "2.5 tasks").
+      scales[valueAxis].ticks = { callback: ticks, precision: data.format === "count" ? 0 : undefined };
       if (kind === "funnel") scales.x.display = false;
+      if (kind === "line") scales.x.offset = true; // the first and last points not cut in half
     }
     return {
       type: kind === "line" ? "line" : kind === "doughnut" ? "doughnut" : "bar",
