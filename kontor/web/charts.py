@@ -15,7 +15,7 @@ import io
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 
 from django.http import Http404, HttpResponse
@@ -94,7 +94,10 @@ class Chart:
 
     def display(self, value: int | Decimal) -> str:
         """A figure as the reader's language writes it: grouped, its unit beside it."""
-        text = number_format(value, DECIMALS[self.value_format], force_grouping=True)
+        places = DECIMALS[self.value_format]
+        # Rounded half away from zero first: number_format alone cuts the extra digits.
+        exact = Decimal(value).quantize(Decimal(1).scaleb(-places), rounding=ROUND_HALF_UP)
+        text = number_format(exact, places, force_grouping=True)
         if self.value_format == Format.MONEY:
             return f"{text}\N{NO-BREAK SPACE}{self.currency}"
         if self.value_format == Format.PERCENT:

@@ -78,9 +78,16 @@ def test_figures_are_written_as_the_readers_language_writes_them():
     assert chart.display(Decimal("1234.5")) == "1,234.50\xa0EUR"
     assert revenue(value_format=Format.COUNT, currency="").display(1234567) == "1,234,567"
     assert (
-        revenue(value_format=Format.PERCENT, currency="").display(Decimal("37.25")) == "37.2\xa0%"
+        revenue(value_format=Format.PERCENT, currency="").display(Decimal("37.24")) == "37.2\xa0%"
     )
     assert revenue(value_format=Format.NUMBER, currency="").display(Decimal("3")) == "3.00"
+    # Rounded half away from zero, never cut: 37.26 % is 37.3 %.
+    assert (
+        revenue(value_format=Format.PERCENT, currency="").display(Decimal("37.26")) == "37.3\xa0%"
+    )
+    assert chart.display(Decimal("1.005")) == "1.01\xa0EUR"
+    assert chart.display(Decimal("-1.005")) == "-1.01\xa0EUR"
+    assert chart.display(Decimal("1.2349")) == "1.23\xa0EUR"
     with translation.override("fr"):
         assert chart.display(Decimal("1234.5")) == "1\xa0234,50\xa0EUR"
 
