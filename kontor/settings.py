@@ -269,7 +269,7 @@ STATICFILES_FINDERS = [
     "django.contrib.staticfiles.finders.AppDirectoriesFinder",
     "kontor.web.npm.NpmFinder",
 ]
-KONTOR_NODE_MODULES = BASE_DIR.parent / "node_modules"
+KONTOR_NODE_MODULES = Path(os.environ.get("KONTOR_NODE_MODULES", BASE_DIR.parent / "node_modules"))
 KONTOR_NPM_STATIC_FILES = ["chart.js/dist/chart.umd.min.js"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
