@@ -264,6 +264,15 @@ STORAGES = {
     },
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Front-end libraries from npm (package.json, installed by `npm ci`): kontor.web.npm serves
+# the named built files at static/vendor/<path under node_modules>.
+STATICFILES_FINDERS = [
+    "django.contrib.staticfiles.finders.FileSystemFinder",
+    "django.contrib.staticfiles.finders.AppDirectoriesFinder",
+    "kontor.web.npm.NpmFinder",
+]
+KONTOR_NODE_MODULES = Path(os.environ.get("KONTOR_NODE_MODULES", BASE_DIR.parent / "node_modules"))
+KONTOR_NPM_STATIC_FILES = ["chart.js/dist/chart.umd.min.js"]
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = DEBUG
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -81,3 +81,18 @@ ensure_venv() {
     "$VENV/bin/python" -m pip install -q -e ".${extras}" || die "pip install failed"
     printf '%s\n' "$fingerprint" >"$stamp"
 }
+
+# Installs the front-end libraries that package-lock.json pins (npm ci into node_modules,
+# which kontor.web.npm serves as static files), unless that very lockfile is installed
+# already. Node.js and npm come from Debian's packages.
+ensure_npm_assets() {
+    command -v npm >/dev/null || ensure_debian_packages nodejs npm
+    command -v npm >/dev/null || die "no npm on PATH: Kontor's front-end libraries need Node.js and npm"
+    local stamp="node_modules/.kontor-installed" fingerprint
+    fingerprint="$(sha256sum package-lock.json | cut -d' ' -f1)"
+    [ "$(cat "$stamp" 2>/dev/null)" = "$fingerprint" ] && return 0
+    say "installing the front-end libraries pinned in package-lock.json (npm ci)"
+    # No install scripts: the packages are static files, nothing of theirs needs to run.
+    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error || die "npm ci failed"
+    printf '%s\n' "$fingerprint" >"$stamp"
+}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.db.models import Count, IntegerField, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
@@ -204,6 +205,9 @@ class TaskType(RecordType):
             (_("Delegated"), {"set_by": "others"}),
             (_("Overdue"), {"status": "overdue"}),
         ]
+
+    def list_links(self, user):
+        return [(_("Report"), reverse("activities:task_report"))]
 
     def to_out(self, obj) -> dict:
         return schemas.task_out(obj)

@@ -2,7 +2,7 @@ from django.urls import path
 
 from kontor.web.records import record_urls
 
-from . import live, task_pages, views
+from . import live, task_pages, task_report, views
 from .entry_types import ENTRY_TYPES
 from .types import TASK
 
@@ -10,6 +10,7 @@ app_name = "activities"
 
 urlpatterns = [
     path("my-day/", views.my_day, name="my_day"),
+    path("tasks/report/", task_report.task_report, name="task_report"),
     path("tasks/<int:pk>/done/", views.complete_task, name="task_done"),
     path("tasks/<int:pk>/waits-on/", task_pages.add_waits_on, name="task_waits_on_add"),
     path(

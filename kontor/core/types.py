@@ -482,11 +482,6 @@ class RecordType(AuditedType):
         """More for the list page's template (rarely needed: filters come from ``filters``)."""
         return {}
 
-    def other_views(self, user) -> list[tuple[str, str]]:
-        """Other pages showing the type's records, linked from its list: (label, URL),
-        e.g. deals' kanban board."""
-        return []
-
     def quick_filters(self, user) -> list[tuple[str, dict[str, str]]]:
         """Named filters the list offers as links above its filters: (label, query),
         e.g. ("Assigned to me", {"mine": "true"})."""
@@ -495,6 +490,11 @@ class RecordType(AuditedType):
     def row_class(self, obj) -> str:
         """A CSS class marking the record's row in lists (an overdue task's)."""
         return ""
+
+    def list_links(self, user) -> list[tuple[str, str]]:
+        """More pages the list links to among its actions: (label, URL), e.g. a report,
+        deals' kanban board."""
+        return []
 
     def profile_context(self, request, obj) -> dict:
         """More for the profile tab's template: what the record's page shows beside its

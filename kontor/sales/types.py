@@ -204,7 +204,7 @@ class DealType(RecordType):
             parents.append(("contacts.person", obj.person_id))
         return parents
 
-    def other_views(self, user):
+    def list_links(self, user):
         return [(_("Board"), reverse("sales:board"))]
 
     def tags_in_use(self, user):

@@ -251,7 +251,7 @@ class ListView(RecordView):
             ),
             "is_filtered": filters.is_narrowed,
             "quick_filters": _quick_filters(request, rt),
-            "other_views": rt.other_views(user),
+            "list_links": rt.list_links(user),
             "export_path": f"/api/v1/{rt.path}/export",
             "list_query": query_string(request.GET, page=None),
             "export_csv": query_string(request.GET, page=None, format="csv"),

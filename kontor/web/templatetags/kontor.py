@@ -94,3 +94,18 @@ def row_class(record_type, obj) -> str:
 def cell(column, obj):
     """A list column's value for one record."""
     return column.value(obj)
+
+
+@register.inclusion_tag("web/_chart.html", takes_context=True)
+def chart(context, chart, heading_level: int = 2):
+    """A ``kontor.web.charts.Chart``: title, drawing, table of its figures, CSV link
+    (answered by ``charts.csv_download`` in the page's view)."""
+    request = context["request"]
+    return {
+        "chart": chart,
+        "heading": f"h{heading_level}",
+        "rows": chart.rows(),
+        "data": chart.data(),
+        "data_id": f"chart-{chart.slug}-data",
+        "csv_url": query_string(request.GET, format="csv", chart=chart.slug),
+    }
