@@ -38,6 +38,7 @@ urlpatterns = [
     path("", include("kontor.activities.urls")),
     path("", include("kontor.calendar.urls")),
     path("", include("kontor.objects.urls")),
+    path("", include("kontor.documents.urls")),
     path("", include("kontor.web.urls")),
     # For clients that ask the conventional place instead of reading the page's <link>.
     path("favicon.ico", RedirectView.as_view(url=static("web/favicon.ico"), permanent=True)),
