@@ -19,6 +19,7 @@ TEMPLATES = sorted(
         *(KONTOR / "accounts/templates/accounts").glob("*.html"),
         *(KONTOR / "web/templates/web").glob("password_reset_*.html"),
         KONTOR / "web/templates/web/login.html",
+        KONTOR / "documents/templates/documents/company_details.html",
     ]
 )
 TEMPLATE_CODE = re.compile(r"{%.*?%}|{{.*?}}", re.S)
@@ -58,6 +59,7 @@ def settings_pages(org):
         reverse("accounts:role_edit", args=[role.pk]): "Role Member",
         reverse("accounts:token_list"): "My API tokens",
         reverse("calendar:feed_settings"): "Calendar feed",
+        reverse("documents:company_details"): "Company details",
         reverse("accounts:password_change"): "Change password",
         reverse("accounts:event_list"): "Event deliveries",
         reverse("web:field_list"): "Fields",
@@ -80,6 +82,7 @@ def test_every_settings_page_has_its_title_and_the_settings_menu(client, org):
             "/settings/roles/",
             "/settings/calendar-feed/",
             "/settings/objects/",
+            "/settings/company/",
             "/settings/fields/",
             "/settings/events/",
             "/settings/password/",
