@@ -20,7 +20,7 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 from django.utils import formats, translation
 from django.utils.translation import gettext as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import pgettext, pgettext_lazy
 from fpdf import FPDF, FontFace
 from PIL import Image
 
@@ -37,6 +37,9 @@ LOGO_MAX_WIDTH = 70  # mm
 # Description, quantity, unit, unit price, discount, VAT, net: widths in mm (180 in all).
 LINE_COLUMNS = (8, 60, 17, 14, 25, 16, 14, 26)
 GREY = (235, 235, 235)
+CELL_PADDING = 1  # mm
+# A table row never splits across pages: a longer description continues in further rows.
+ROW_MAX_LINES = 30
 
 
 class PdfFontMissing(ImproperlyConfigured):
@@ -151,18 +154,19 @@ def render_pdf(document: CommercialDocument, *, language: str) -> bytes:
     fonts = font_paths()
     with translation.override(language):
         title = str(document.title)
-        pdf = _Pdf(f"{title} {document.number} · {document.seller.name}")
+        heading = _("%(title)s No. %(number)s") % {"title": title, "number": document.number}
+        pdf = _Pdf(f"{heading} · {document.seller.name}")
         for style, path in fonts.items():
             pdf.add_font(FONT, style, str(path))
         pdf.set_margins(PAGE_MARGIN, PAGE_MARGIN, PAGE_MARGIN)
         pdf.set_auto_page_break(True, margin=18)
-        pdf.set_title(f"{title} {document.number}")
+        pdf.set_title(heading)
         pdf.set_author(document.seller.name)
         pdf.set_creator("Kontor")
         pdf.set_lang(language)
         pdf.add_page()
         _seller_block(pdf, document.seller)
-        _title_block(pdf, document, title)
+        _title_block(pdf, document, heading)
         _buyer_block(pdf, document.buyer)
         _lines_table(pdf, document)
         _totals_block(pdf, document)
@@ -202,9 +206,8 @@ def _seller_block(pdf: _Pdf, seller: Seller) -> None:
     pdf.set_y(max(pdf.get_y(), top + (LOGO_HEIGHT if seller.logo else 0)) + 6)
 
 
-def _title_block(pdf: _Pdf, document: CommercialDocument, title: str) -> None:
+def _title_block(pdf: _Pdf, document: CommercialDocument, heading: str) -> None:
     pdf.set_font(FONT, "B", 16)
-    heading = _("%(title)s No. %(number)s") % {"title": title, "number": document.number}
     pdf.multi_cell(0, 8, heading, new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 9)
     pdf.cell(0, 5, _labelled(_("Date"), _date(document.date)), new_x="LMARGIN", new_y="NEXT")
@@ -232,7 +235,7 @@ def _lines_table(pdf: _Pdf, document: CommercialDocument) -> None:
     headings = (
         "#",
         _("Description"),
-        _("Quantity"),
+        pgettext("document column", "Quantity"),
         _("Unit"),
         _("Unit price"),
         _("Discount"),
@@ -247,7 +250,7 @@ def _lines_table(pdf: _Pdf, document: CommercialDocument) -> None:
         headings_style=FontFace(emphasis="BOLD", fill_color=GREY),
         repeat_headings=1,
         line_height=4.5,
-        padding=1,
+        padding=CELL_PADDING,
         align="LEFT",
     ) as table:
         header = table.row()
@@ -255,16 +258,32 @@ def _lines_table(pdf: _Pdf, document: CommercialDocument) -> None:
             header.cell(heading)
         for position, line in enumerate(document.lines, start=1):
             figures = line.totals
+            first, *rest = _description_rows(pdf, line.description)
             row = table.row()
             row.cell(str(position))
-            row.cell(line.description)
+            row.cell(first)
             row.cell(_quantity(figures.quantity))
             row.cell(line.unit)
             row.cell(money.format_number(figures.unit_price))
             row.cell(money.format_percent(figures.discount_percent) if figures.discount else "")
             row.cell(money.format_percent(figures.vat_rate))
             row.cell(money.format_number(figures.net))
+            for more in rest:
+                row = table.row()
+                for column in range(len(LINE_COLUMNS)):
+                    row.cell(more if column == 1 else "")
     pdf.ln(4)
+
+
+def _description_rows(pdf: _Pdf, description: str) -> list[str]:
+    """The description cut into pieces of at most ROW_MAX_LINES lines of its column."""
+    # multi_cell keeps its own cell margin inside the width; a table cell its padding only.
+    width = LINE_COLUMNS[1] - 2 * CELL_PADDING + 2 * pdf.c_margin
+    lines = pdf.multi_cell(width, text=description, dry_run=True, output="LINES")
+    return [
+        "\n".join(lines[start : start + ROW_MAX_LINES])
+        for start in range(0, len(lines), ROW_MAX_LINES)
+    ] or [""]
 
 
 def _totals_block(pdf: _Pdf, document: CommercialDocument) -> None:
@@ -277,7 +296,7 @@ def _totals_block(pdf: _Pdf, document: CommercialDocument) -> None:
         text_align=("L", "R", "R"),
         headings_style=FontFace(emphasis="BOLD", fill_color=GREY),
         line_height=4.5,
-        padding=1,
+        padding=CELL_PADDING,
         align="RIGHT",
     ) as table:
         header = table.row()

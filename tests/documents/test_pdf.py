@@ -153,7 +153,7 @@ def test_a_long_document_spans_pages_with_the_table_header_repeated():
     for number, page in enumerate(pages, start=1):
         assert f"Page {number} of {len(pages)}" in page
         if number > 1:
-            assert "Quote 2026-0042 · Baustoffe Müller GmbH" in page
+            assert "Quote No. 2026-0042 · Baustoffe Müller GmbH" in page
     # Each page that continues the table starts it with its header again.
     pages_with_lines = [page for page in pages if re.search(r"Item \d\d", page)]
     assert len(pages_with_lines) >= 2
@@ -174,6 +174,19 @@ def test_an_unbreakable_description_wraps_within_its_column():
     text = rendered_text(make_document(lines))
 
     assert word in text.replace("\n", "")
+
+
+def test_a_description_longer_than_a_page_continues_over_rows_and_pages():
+    words = [f"w{n:04d}" for n in range(2500)]
+    lines = [(" ".join(words), "pcs", "1", "1.00", "0", "20", "1.00")]
+
+    pages = pdf_pages(pdf.render_pdf(make_document(lines), language="en"))
+
+    assert len(pages) >= 3
+    text = " ".join(pages).split()
+    found = [text.index(word) for word in words]
+    assert found == sorted(found)
+    assert "Total 1.20 EUR" in "\n".join(pages)
 
 
 def test_a_logo_is_embedded(tmp_path):
