@@ -33,6 +33,7 @@ from kontor.contacts.models import Company, Person
 from kontor.core.access import SYSTEM, Action, Scope
 from kontor.core.bulk import ImportResult
 from kontor.core.context import Channel, acting
+from kontor.documents import demo as documents_demo
 
 DEMO_DOMAIN = "bcompany.example"
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
@@ -162,6 +163,7 @@ def load_demo(
         ]
         activities_demo.load(clients, rng)
         calendar_demo.load(clients, rng)
+        documents_demo.load()
     seconds = time.perf_counter() - started
     return (
         _(
