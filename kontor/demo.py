@@ -35,6 +35,7 @@ from kontor.contacts.models import Company, Person
 from kontor.core.access import SYSTEM, Action, Scope
 from kontor.core.bulk import ImportResult
 from kontor.core.context import Channel, acting
+from kontor.documents import demo as documents_demo
 
 DEMO_DOMAIN = "bcompany.example"
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
@@ -169,6 +170,7 @@ def load_demo(
             % {"count": len(catalog_demo.PRODUCTS)}
         )
         catalog_demo.load(staff[catalog_demo.KEEPER][0])
+        documents_demo.load()
     seconds = time.perf_counter() - started
     return (
         _(

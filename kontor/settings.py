@@ -76,6 +76,7 @@ INSTALLED_APPS = [
     "kontor.sales",
     "kontor.catalog",
     "kontor.objects",
+    "kontor.documents",
     "kontor.web",
 ]
 
@@ -322,6 +323,35 @@ KONTOR_TIMERS_QUEUED_BATCHES = int(os.environ.get("KONTOR_TIMERS_QUEUED_BATCHES"
 
 # Phones typed without a country code are read in this region (ISO 3166 alpha-2).
 KONTOR_PHONE_REGION = os.environ.get("KONTOR_PHONE_REGION", "RU")
+
+# Money (kontor.core.money): the ISO 4217 codes documents and amounts may use, and the one
+# a new amount takes. A wrong list stops the start, not the first quote.
+KONTOR_CURRENCIES = [
+    code.strip().upper()
+    for code in os.environ.get("KONTOR_CURRENCIES", "EUR,USD,RUB,GBP,CHF").split(",")
+    if code.strip()
+]
+KONTOR_DEFAULT_CURRENCY = os.environ.get("KONTOR_DEFAULT_CURRENCY", "EUR").strip().upper()
+if not KONTOR_CURRENCIES or not all(
+    len(code) == 3 and code.isascii() and code.isalpha() for code in KONTOR_CURRENCIES
+):
+    raise ImproperlyConfigured(
+        "KONTOR_CURRENCIES must be comma-separated three-letter ISO 4217 codes, "
+        f"not {os.environ.get('KONTOR_CURRENCIES')!r}."
+    )
+if KONTOR_DEFAULT_CURRENCY not in KONTOR_CURRENCIES:
+    raise ImproperlyConfigured(
+        f"KONTOR_DEFAULT_CURRENCY {KONTOR_DEFAULT_CURRENCY!r} is not one of KONTOR_CURRENCIES "
+        f"({', '.join(KONTOR_CURRENCIES)})."
+    )
+# Documents rendered to PDF (kontor.documents.pdf) use this TrueType font family, which
+# must cover Latin and Cyrillic: the folder holding DejaVuSans.ttf and DejaVuSans-Bold.ttf
+# (Debian's fonts-dejavu-core).
+KONTOR_PDF_FONT_DIR = Path(
+    os.environ.get("KONTOR_PDF_FONT_DIR", "/usr/share/fonts/truetype/dejavu")
+)
+# The company logo on documents: PNG or JPEG up to this size.
+KONTOR_LOGO_MAX_BYTES = int(os.environ.get("KONTOR_LOGO_MAX_KB", "512")) * 1024
 
 LOGGING = {
     "version": 1,

@@ -10,6 +10,7 @@ from kontor.contacts.models import Company, Person, Phone
 from kontor.core import search
 from kontor.core.access import SYSTEM
 from kontor.core.models import AuditEntry, SearchDocument
+from kontor.documents import services as documents
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +66,21 @@ def test_demo_loads_the_company(loaded):
     assert set(
         AuditEntry.objects.filter(object_type="contacts.person").values_list("channel", flat=True)
     ) == {"import"}
+
+
+def test_demo_sets_the_company_details_printed_on_documents(loaded):
+    seller = documents.seller()
+
+    assert seller.name == "B. Company LLC"
+    assert seller.iban == "40702810900000012345"
+
+
+def test_demo_keeps_an_installs_own_company_details():
+    documents.update_company_details({"legal_name": "Our Own Ltd"}, actor=SYSTEM)
+
+    demo.load_demo(companies=COMPANIES, people=PEOPLE)
+
+    assert documents.seller().name == "Our Own Ltd"
 
 
 def test_demo_roles_fit_the_positions(loaded):

@@ -12,44 +12,38 @@ deal (a task, a note) is on theirs too (``DealType.timeline_parents``).
 from __future__ import annotations
 
 import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
-from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kontor.contacts import services as contacts
 from kontor.contacts.models import Company, Person
+from kontor.core import money, timeline
 from kontor.core import services as records
-from kontor.core import timeline
+from kontor.core.errors import ValidationFailed
 from kontor.core.inputs import as_db_id
 
 from .models import Deal, LostReason, Pipeline, Stage, StageChange
 
 DEAL_FIELDS = ("title", "amount", "currency", "expected_close", "source", "notes")
 _TEXT_FIELDS = ("title", "notes", "source")
-MAX_AMOUNT = Decimal("999999999999.99")
 
 
-def currencies() -> tuple[str, ...]:
-    return tuple(settings.KONTOR_CURRENCIES)
+def currencies() -> list[str]:
+    return money.currencies()
 
 
 def _amount(value, errors: records.FieldErrors):
     if value in (None, ""):
         return Decimal("0.00")
     try:
-        amount = Decimal(str(value).strip().replace(" ", "").replace(",", "."))
-    except InvalidOperation:
-        amount = None
-    if amount is None or not amount.is_finite() or amount < 0 or amount > MAX_AMOUNT:
-        errors.add("amount", _("Enter an amount of 0 or more, such as 1250.50."))
+        return money.parse_amount(value)
+    except ValidationFailed as failed:
+        for message in failed.errors.get("amount", []):
+            errors.add("amount", message)
         return None
-    if amount != amount.quantize(Decimal("0.01")):
-        errors.add("amount", _("Enter the amount to the cent at most."))
-        return None
-    return amount.quantize(Decimal("0.01"))
 
 
 def _date(value, errors: records.FieldErrors, field: str):
@@ -90,7 +84,7 @@ def _apply_fields(deal: Deal, data: dict, errors: records.FieldErrors) -> None:
     if not deal.title:
         errors.add("title", _("This field is required."))
     if not deal.currency and "currency" not in errors.by_field:
-        deal.currency = settings.KONTOR_DEFAULT_CURRENCY
+        deal.currency = money.default_currency()
 
 
 def _client(deal: Deal, data: dict, actor, errors: records.FieldErrors) -> None:

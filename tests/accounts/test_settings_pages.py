@@ -19,6 +19,7 @@ TEMPLATES = sorted(
         *(KONTOR / "accounts/templates/accounts").glob("*.html"),
         *(KONTOR / "web/templates/web").glob("password_reset_*.html"),
         KONTOR / "web/templates/web/login.html",
+        KONTOR / "documents/templates/documents/company_details.html",
     ]
 )
 TEMPLATE_CODE = re.compile(r"{%.*?%}|{{.*?}}", re.S)
@@ -63,6 +64,7 @@ def settings_pages(org):
         reverse("sales:pipeline_reasons"): "Lost reasons",
         reverse("catalog:vat_rate_list"): "VAT rates",
         reverse("catalog:vat_rate_create"): "New VAT rate",
+        reverse("documents:company_details"): "Company details",
         reverse("accounts:password_change"): "Change password",
         reverse("accounts:event_list"): "Event deliveries",
         reverse("web:field_list"): "Fields",
@@ -87,6 +89,7 @@ def test_every_settings_page_has_its_title_and_the_settings_menu(client, org):
             "/settings/pipelines/",
             "/settings/vat-rates/",
             "/settings/objects/",
+            "/settings/company/",
             "/settings/fields/",
             "/settings/events/",
             "/settings/password/",
