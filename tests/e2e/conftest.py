@@ -56,7 +56,7 @@ def new_page(browser, live_server):
         # English whatever the machine's locale: Kontor follows the browser's Accept-Language.
         context = browser.new_context(
             base_url=live_server.url,
-            viewport=viewport or {"width": 1280, "height": 800},
+            viewport=viewport or {"width": 1440, "height": 900},
             locale="en-US",
         )
         context.set_default_timeout(10_000)

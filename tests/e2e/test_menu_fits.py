@@ -27,7 +27,7 @@ BAR = """() => {
 def test_the_menu_fits_the_top_bar_or_folds(new_page, org, language):
     org.admin.language = language
     org.admin.save(update_fields=["language"])
-    page = new_page({"width": 1366, "height": 800})
+    page = new_page({"width": 1536, "height": 864})
     log_in(page, "admin@example.com", PASSWORD)
     page.goto("/products/")
 
