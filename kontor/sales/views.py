@@ -23,10 +23,9 @@ from .models import LostReason, Pipeline, Stage
 from .types import DEAL
 
 
-def _pipeline(request) -> Pipeline:
-    pipelines = Pipeline.objects.filter(is_active=True).prefetch_related("stages")
+def _pipeline(request, pipelines: list[Pipeline]) -> Pipeline:
     chosen = as_db_id(request.GET.get("pipeline", ""))
-    found = next((p for p in pipelines if p.pk == chosen), None) or pipelines.first()
+    found = next((p for p in pipelines if p.pk == chosen), None) or next(iter(pipelines), None)
     if found is None:
         raise Http404()
     return found
@@ -37,7 +36,8 @@ def _pipeline(request) -> Pipeline:
 def board_page(request):
     if not may(request.user, DEAL.object_type, Action.VIEW):
         raise Http404()
-    pipeline = _pipeline(request)
+    pipelines = list(Pipeline.objects.filter(is_active=True).prefetch_related("stages"))
+    pipeline = _pipeline(request, pipelines)
     filters = board.BoardFilters.from_query(request.GET)
     stages = list(pipeline.stages.all())
     return render(
@@ -46,7 +46,7 @@ def board_page(request):
         {
             "rt": DEAL,
             "pipeline": pipeline,
-            "pipelines": Pipeline.objects.filter(is_active=True),
+            "pipelines": pipelines,
             "columns": board.columns(request.user, pipeline, filters),
             "closing": [s for s in stages if s.kind != Stage.Kind.OPEN],
             "open_stages": [s for s in stages if s.kind == Stage.Kind.OPEN],
@@ -82,6 +82,7 @@ def board_cards(request, stage_id: int):
         raise Http404()
     filters = board.BoardFilters.from_query(request.GET)
     found, cursor = board.cards(request.user, stage, filters, request.GET.get("after", ""))
+    stages = list(stage.pipeline.stages.all())
     return render(
         request,
         "sales/_board_cards.html",
@@ -90,8 +91,8 @@ def board_cards(request, stage_id: int):
             "cursor": cursor,
             "stage": stage,
             "query": filters.as_query(),
-            "open_stages": [s for s in stage.pipeline.stages.all() if s.kind == Stage.Kind.OPEN],
-            "closing": [s for s in stage.pipeline.stages.all() if s.kind != Stage.Kind.OPEN],
+            "open_stages": [s for s in stages if s.kind == Stage.Kind.OPEN],
+            "closing": [s for s in stages if s.kind != Stage.Kind.OPEN],
         },
     )
 
