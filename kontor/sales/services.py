@@ -15,6 +15,7 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
+from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -25,7 +26,8 @@ from kontor.core import services as records
 from kontor.core.errors import ValidationFailed
 from kontor.core.inputs import as_db_id
 
-from .models import Deal, LostReason, Pipeline, Stage, StageChange
+from . import lines as deal_lines
+from .models import Deal, DealLine, LostReason, Pipeline, Stage, StageChange
 
 DEAL_FIELDS = ("title", "amount", "currency", "expected_close", "source", "notes")
 _TEXT_FIELDS = ("title", "notes", "source")
@@ -236,10 +238,27 @@ def _tags(data: dict, errors: records.FieldErrors) -> list[str] | None:
     return names
 
 
-def _saver(entered: list, actor, client_changed: list, tags: list):
+def _lines(deal: Deal, data: dict, actor, errors: records.FieldErrors):
+    """The lines given (None: not given). While a deal has lines, its amount is their net
+    total: the amount given is then ignored."""
+    if data.get("lines") is not None:
+        parsed = deal_lines.parse_lines(data["lines"], deal.currency, actor, errors)
+        if parsed:
+            deal.amount = sum((line.totals.net for line in parsed), Decimal("0.00"))
+        return parsed
+    if deal.pk is not None:
+        kept = DealLine.objects.filter(deal_id=deal.pk).aggregate(net=Sum("net"))["net"]
+        if kept is not None:
+            deal.amount = kept
+    return None
+
+
+def _saver(entered: list, actor, client_changed: list, tags: list, lines: list):
     def save_related(deal: Deal) -> None:
         if tags and tags[0] is not None:
             deal.tags.set(contacts.tags_named(tags[0]))
+        if lines and lines[0] is not None:
+            deal_lines.write_lines(deal, lines[0])
         if entered and entered[0] is not None:
             record_move(deal, entered[1], entered[0], actor)
         if client_changed and client_changed[0]:
@@ -262,6 +281,7 @@ def create_deal(data: dict, *, actor) -> Deal:
     deal = Deal()
     errors = records.FieldErrors()
     _apply_fields(deal, data, errors)
+    parsed_lines = _lines(deal, data, actor, errors)
     _client(deal, data, actor, errors)
     _stage(deal, data, errors)
     _lost_reason(deal, data, errors)
@@ -274,7 +294,7 @@ def create_deal(data: dict, *, actor) -> Deal:
     return records.create_record(
         deal,
         actor=actor,
-        save_related=_saver([entered, None], actor, [True], [tags]),
+        save_related=_saver([entered, None], actor, [True], [tags], [parsed_lines]),
         checked_links=("company", "person", "pipeline", "stage", "lost_reason"),
     )
 
@@ -283,11 +303,13 @@ def update_deal(deal: Deal, data: dict, *, actor, expected_version=None) -> Deal
     entered: list = []
     client_changed: list = []
     tags: list = []
+    parsed_lines: list = []
 
     def apply(target: Deal) -> None:
         previous_stage, previous_client = target.stage_id, (target.company_id, target.person_id)
         errors = records.FieldErrors()
         _apply_fields(target, data, errors)
+        parsed_lines.append(_lines(target, data, actor, errors))
         _client(target, data, actor, errors)
         _stage(target, data, errors)
         _lost_reason(target, data, errors)
@@ -305,7 +327,7 @@ def update_deal(deal: Deal, data: dict, *, actor, expected_version=None) -> Deal
             apply,
             actor=actor,
             expected_version=expected_version,
-            save_related=_saver(entered, actor, client_changed, tags),
+            save_related=_saver(entered, actor, client_changed, tags, parsed_lines),
         )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from django.db.models import Q
+from django.db.models import Q, prefetch_related_objects
 from django.urls import reverse
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
@@ -85,7 +85,7 @@ class DealType(RecordType):
     timeline = Timeline("created_at", "sales/_deal_entry.html", label=_("Deals"))
     shows_timeline = True
     has_tags = True
-    list_prefetch = ("tags",)
+    list_prefetch = ("tags", "lines")
     timeline_parent_fields = ("company_id", "person_id")
     sorts = {
         "name": ("title", "id"),
@@ -217,6 +217,10 @@ class DealType(RecordType):
 
     def to_out(self, obj) -> dict:
         return schemas.deal_out(obj)
+
+    def list_items(self, objs: list) -> list[dict]:
+        prefetch_related_objects(objs, "tags", "lines")
+        return super().list_items(objs)
 
     def profile_context(self, request, obj) -> dict:
         from .models import StageChange
