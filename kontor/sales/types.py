@@ -223,6 +223,7 @@ class DealType(RecordType):
         return super().list_items(objs)
 
     def profile_context(self, request, obj) -> dict:
+        from .line_views import quote_context
         from .models import StageChange
 
         changes = (
@@ -230,7 +231,7 @@ class DealType(RecordType):
             .select_related("from_stage", "to_stage", "moved_by")
             .order_by("-moved_at", "-id")
         )
-        return {"stage_changes": changes[:50]}
+        return {"stage_changes": changes[:50], **quote_context(request, obj)}
 
 
 DEAL = DealType()
