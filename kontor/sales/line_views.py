@@ -72,13 +72,14 @@ def _label_products(user, rows: list[dict]) -> None:
     """Each row's product name, for the picker to show (products the user may see)."""
     ids = {int(row["product_id"]) for row in rows if row.get("product_id", "").isdigit()}
     names = dict(Product.objects.visible_to(user).filter(pk__in=ids).values_list("pk", "name"))
-    for row in rows:
-        pk = row.get("product_id", "")
+    for index, row in enumerate(rows):
+        pk, name = row.get("product_id", ""), f"lines-{index}-product_id"
+        # Keyed as the picker (web/records/_link_field.html) names its input.
         row["form"] = {
-            "data": {"product_id": pk},
-            "errors": {"product_id": row["errors"].get("product_id", [])},
+            "data": {name: pk},
+            "errors": {name: row["errors"].get("product_id", [])},
         }
-        row["links"] = {"product_id": names.get(int(pk)) if pk.isdigit() else ""}
+        row["links"] = {name: names.get(int(pk)) if pk.isdigit() else ""}
 
 
 def _spread_errors(errors: dict, origin: list[int], rows: list[dict]) -> list[str]:

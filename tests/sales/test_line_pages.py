@@ -67,6 +67,8 @@ def test_the_editor_saves_lines_skipping_empty_rows(org, catalogue, rates):
     again = client.get(f"/deals/{deal.pk}/lines/").content.decode()
     assert 'name="lines-count" value="3"' in again
     assert f'<option value="{rates["standard"].pk}" selected>' in again
+    # The picker shows the product's name (and the description its copy).
+    assert again.count('value="Cement CEM II 42.5, 25 kg"') == 2
 
 
 def test_errors_land_on_their_row_and_nothing_is_saved(org, catalogue, rates):
