@@ -15,7 +15,6 @@ import datetime
 from decimal import Decimal
 
 from django.db import transaction
-from django.db.models import Sum
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -247,9 +246,10 @@ def _lines(deal: Deal, data: dict, actor, errors: records.FieldErrors):
             deal.amount = sum((line.totals.net for line in parsed), Decimal("0.00"))
         return parsed
     if deal.pk is not None:
-        kept = DealLine.objects.filter(deal_id=deal.pk).aggregate(net=Sum("net"))["net"]
-        if kept is not None:
-            deal.amount = kept
+        # Summed here, not by SUM(): SQLite would add the cents as floating point.
+        kept = list(DealLine.objects.filter(deal_id=deal.pk).values_list("net", flat=True))
+        if kept:
+            deal.amount = sum(kept, Decimal("0.00"))
     return None
 
 

@@ -137,3 +137,28 @@ def test_issuing_a_quote_from_the_page_stores_its_pdf(org, catalogue, rates):
     )
     assert "Enter a date as YYYY-MM-DD." in refused.content.decode()
     assert Quote.objects.count() == 1
+
+
+def test_the_deal_form_edits_tags_and_shows_a_computed_amount_read_only(org, catalogue, rates):
+    deal = services.create_deal(
+        {"title": "Tower", "tags": ["VIP"], "lines": lines_for(catalogue, rates)},
+        actor=org.admin,
+    )
+    client = browser(org.admin)
+    form = client.get(f"/deals/{deal.pk}/edit/").content.decode()
+    assert 'name="tags" value="VIP"' in form
+    assert 'value="564.34" readonly' in form and 'name="amount"' not in form
+    answer = client.post(
+        f"/deals/{deal.pk}/edit/",
+        {
+            "title": "Tower",
+            "stage_id": deal.stage_id,
+            "currency": "EUR",
+            "tags": "VIP, key account",
+            "version": deal.version,
+        },
+    )
+    assert answer.status_code == 302, answer.context["form"].errors
+    deal = Deal.objects.get(pk=deal.pk)
+    assert sorted(tag.name for tag in deal.tags.all()) == ["VIP", "key account"]
+    assert deal.amount == Decimal("564.34")
