@@ -18,7 +18,8 @@ Timed, as the head of sales (subtree scope, nine records in ten), each after a w
 medians and 95th percentiles:
 
 - board: what one board page reads: ``board.columns`` and the first page of
-  ``board.cards`` of each open stage of the largest pipeline (client, owner, next task);
+  ``board.cards`` of each open stage of the first pipeline (a third of the deals), with
+  client, owner and next task;
 - funnel: ``reports.funnel`` of that pipeline over the last twelve whole months;
 - move: ``services.move_deal`` of an open deal to its next open stage (its
   ``StageChange``, version, audit entry, event, search document), the deal read before
@@ -31,6 +32,7 @@ from __future__ import annotations
 import argparse
 import datetime
 import decimal
+import itertools
 import json
 import os
 import random
@@ -48,7 +50,7 @@ SEED = 14
 DATA_DIR = Path("/tmp/bench-sales")
 YEARS = 3
 PIPELINES = (
-    # name, open stages (name, probability), rotting days of the open stages
+    # name, open stages (name, win probability in %); then won and lost
     ("Sales", (("Lead", 10), ("Qualified", 25), ("Proposal", 50), ("Negotiation", 75))),
     (
         "Wholesale",
@@ -92,28 +94,17 @@ class Writer:
         found = datetime.datetime.fromtimestamp(seconds, datetime.UTC).date()
         return found if self.postgres else found.isoformat()
 
-    def write(self, table: str, columns: tuple[str, ...], rows) -> int:
+    def write(self, table: str, columns: tuple[str, ...], rows) -> None:
         names = ", ".join(columns)
-        count = 0
         with self.connection.cursor() as cursor:
             if self.postgres:
                 with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                     for row in rows:
                         copy.write_row(row)
-                        count += 1
-                return count
-            marks = ", ".join(["%s"] * len(columns))
-            batch = []
-            for row in rows:
-                batch.append(row)
-                if len(batch) == 10_000:
-                    cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", batch)
-                    count += len(batch)
-                    batch = []
-            if batch:
-                cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", batch)
-                count += len(batch)
-        return count
+                return
+            insert = f"INSERT INTO {table} ({names}) VALUES ({', '.join(['%s'] * len(columns))})"
+            for start in range(0, len(rows), 10_000):
+                cursor.executemany(insert, rows[start : start + 10_000])
 
 
 def make_pipelines():
@@ -142,7 +133,7 @@ def make_clients(deals: int, placements) -> tuple[list[int], list[int]]:
     companies = bulk.import_companies(
         (
             {"name": f"Client {i} GmbH", "owner_id": o, "department_id": d}
-            for i, (o, d) in zip(range(deals // 50), _cycle(placements), strict=False)
+            for i, (o, d) in zip(range(deals // 50), itertools.cycle(placements), strict=False)
         ),
         actor=SYSTEM,
     ).ids
@@ -155,16 +146,11 @@ def make_clients(deals: int, placements) -> tuple[list[int], list[int]]:
                 "owner_id": o,
                 "department_id": d,
             }
-            for i, (o, d) in zip(range(deals // 20), _cycle(placements), strict=False)
+            for i, (o, d) in zip(range(deals // 20), itertools.cycle(placements), strict=False)
         ),
         actor=SYSTEM,
     ).ids
     return companies, people
-
-
-def _cycle(items):
-    while True:
-        yield from items
 
 
 DEAL_TYPE = "sales.deal"
