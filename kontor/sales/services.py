@@ -124,7 +124,8 @@ def _stage(deal: Deal, data: dict, errors: records.FieldErrors) -> None:
         if stage is None or (pipeline_id is not None and stage.pipeline_id != pipeline_id):
             errors.add("stage_id", _("Choose a stage of the deal's pipeline."))
             return
-        deal.pipeline_id, deal.stage_id = stage.pipeline_id, stage.pk
+        # The stage read here is the one entering it checks (``_enter_stage``).
+        deal.pipeline_id, deal.stage = stage.pipeline_id, stage
         return
     if pipeline_id is not None and pipeline_id != deal.pipeline_id:
         pipeline = Pipeline.objects.filter(pk=pipeline_id, is_active=True).first()
@@ -168,7 +169,7 @@ def _enter_stage(deal: Deal, previous_stage_id, errors: records.FieldErrors) -> 
     None if the stage did not change."""
     if deal.stage_id == previous_stage_id or deal.stage_id is None:
         return None
-    stage = Stage.objects.get(pk=deal.stage_id)
+    stage = deal.stage
     for field in stage.required_fields:
         if field in Stage.REQUIRABLE and not _filled(deal, field):
             errors.add(
