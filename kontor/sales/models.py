@@ -171,7 +171,26 @@ class Deal(BusinessRecord):
             models.Index(fields=["stage", "-stage_entered_at", "-id"], name="deal_stage"),
             models.Index(fields=["owner", "stage"], name="deal_owner_stage"),
             models.Index(fields=["department", "stage"], name="deal_dept_stage"),
-            models.Index(fields=["closed_at", "id"], name="deal_closed"),
+            # Closed deals by date (win rate, revenue, plans). Partial: with the open deals
+            # in it, SQLite's planner took "closed_at IS NULL" for two rows and walked
+            # every open deal on each board read.
+            models.Index(
+                fields=["closed_at", "id"],
+                name="deal_closed",
+                condition=models.Q(closed_at__isnull=False),
+            ),
+            # The board's column heads (counts and sums per currency, with its filters)
+            # read from the index alone.
+            models.Index(
+                fields=["pipeline", "stage", "currency", "owner", "department", "amount", "id"],
+                name="deal_open_heads",
+                condition=models.Q(closed_at__isnull=True),
+            ),
+            # The funnel's cohort: a pipeline's deals opened in a period.
+            models.Index(
+                fields=["pipeline", "created_at", "owner", "department", "id"],
+                name="deal_cohort",
+            ),
         ]
 
     def __str__(self):
@@ -224,6 +243,8 @@ class StageChange(models.Model):
         indexes = [
             models.Index(fields=["deal", "moved_at"], name="stagechange_deal"),
             models.Index(fields=["to_stage", "moved_at"], name="stagechange_to"),
+            # The funnel: each deal's moves and where they went.
+            models.Index(fields=["deal", "to_stage"], name="stagechange_reach"),
         ]
 
     def __str__(self):
