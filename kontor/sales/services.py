@@ -28,6 +28,8 @@ from kontor.core.inputs import as_db_id
 from . import lines as deal_lines
 from .models import Deal, DealLine, LostReason, Pipeline, Stage, StageChange
 
+# The links the services read when they set them (``_client``, ``_stage``, ``_lost_reason``).
+_CHECKED_LINKS = ("company", "person", "pipeline", "stage", "lost_reason")
 DEAL_FIELDS = ("title", "amount", "currency", "expected_close", "source", "notes")
 _TEXT_FIELDS = ("title", "notes", "source")
 
@@ -296,7 +298,7 @@ def create_deal(data: dict, *, actor) -> Deal:
         deal,
         actor=actor,
         save_related=_saver([entered, None], actor, [True], [tags], [parsed_lines]),
-        checked_links=("company", "person", "pipeline", "stage", "lost_reason"),
+        checked_links=_CHECKED_LINKS,
     )
 
 
@@ -329,6 +331,7 @@ def update_deal(deal: Deal, data: dict, *, actor, expected_version=None) -> Deal
             actor=actor,
             expected_version=expected_version,
             save_related=_saver(entered, actor, client_changed, tags, parsed_lines),
+            checked_links=_CHECKED_LINKS,
         )
 
 
