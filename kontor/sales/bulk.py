@@ -141,13 +141,9 @@ def import_deals(
 
 
 def _move(deal: Deal, from_id, to_id: int, moment, mover_id) -> StageChange:
-    return StageChange(
-        pipeline_id=deal.pipeline_id,
-        from_stage_id=from_id,
-        to_stage_id=to_id,
-        moved_at=moment,
-        moved_by_id=mover_id,
-    )
+    # Positional (id, deal, pipeline, from, to, moment, mover): a few times faster than
+    # keywords, which counted at the demo's 80,000 moves.
+    return StageChange(None, None, deal.pipeline_id, from_id, to_id, moment, mover_id)
 
 
 def _history(data: dict, errors) -> list[tuple[int, datetime.datetime]]:
