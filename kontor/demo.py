@@ -3,10 +3,11 @@
 ``kontor demo`` loads it: 53 employees in a department tree with the built-in roles,
 about 2,000 client companies (builders, retailers, developers) and 5,000 of their people,
 owned by the sales teams and support, a year of their work, a catalog, and three years
-of sales (20,000 deals in three pipelines, this year's plans: ``kontor.sales.demo``). Names come from Faker with a fixed seed, so every
-install gets the same company. Loading twice changes nothing: the demo admin's login
-marks a database that has it. It loads alongside an install's own data: a department or
-role whose name is taken gets the suffix " (B. Company)".
+of sales (20,000 deals in three pipelines, this year's plans: ``kontor.sales.demo``).
+Names come from Faker with a fixed seed, so every install gets the same company.
+Loading twice changes nothing: the demo admin's login marks a database that has it. It
+loads alongside an install's own data: a department, role or pipeline whose name is
+taken gets the suffix " (B. Company)".
 
 Staff and departments go through the accounts services, clients through the bulk import
 service (kontor.core.bulk): the same rules, audit and search index as any import.
@@ -184,11 +185,11 @@ def load_demo(
             admin=User.objects.get(email=ADMIN_EMAIL),
             staff=staff,
             companies=[
-                sales_demo.ClientCompany(pk, row["owner_id"], row["industry"])
+                sales_demo.Client(pk, row["owner_id"], industry=row["industry"])
                 for pk, row in zip(created.ids, company_rows, strict=True)
             ],
             people=[
-                sales_demo.ClientPerson(pk, row["company_id"], row["owner_id"])
+                sales_demo.Client(pk, row["owner_id"], company_id=row["company_id"])
                 for pk, row in zip(person_result.ids, person_rows, strict=True)
             ],
             rng=rng,

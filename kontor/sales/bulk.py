@@ -18,7 +18,6 @@ the last one.
 from __future__ import annotations
 
 import datetime
-from collections.abc import Callable, Iterable
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -27,8 +26,6 @@ from kontor.contacts import services as contacts
 from kontor.contacts.bulk import TaggedImporter
 from kontor.contacts.models import Company, Person
 from kontor.core import services as records
-from kontor.core import types
-from kontor.core.bulk import DEFAULT_BATCH_SIZE, ImportResult, import_rows
 from kontor.core.inputs import as_db_id
 
 from . import services
@@ -125,19 +122,6 @@ class DealImporter(TaggedImporter):
         if related["owner_moved"]:
             for move in related["stage_changes"]:
                 move.moved_by_id = obj.owner_id
-
-
-def import_deals(
-    rows: Iterable[dict],
-    *,
-    actor,
-    batch_size: int = DEFAULT_BATCH_SIZE,
-    progress: Callable[[int], None] | None = None,
-) -> ImportResult:
-    """Create a deal per row (keys as for ``services.create_deal``, and ``history``)."""
-    return import_rows(
-        types.by_model(Deal), rows, actor=actor, batch_size=batch_size, progress=progress
-    )
 
 
 def _move(deal: Deal, from_id, to_id: int, moment, mover_id) -> StageChange:

@@ -26,11 +26,12 @@ from django.utils import timezone
 from kontor.accounts.models import User
 from kontor.core import money
 from kontor.core.access import SYSTEM
+from kontor.core.bulk import import_rows
 from kontor.core.models import AuditEntry, TimelineLink
 
 from . import setup
-from .bulk import import_deals
 from .models import Deal, LostReason, Pipeline, Stage, StageChange, Target
+from .types import DEAL
 
 YEARS = 3
 # (name, kind, probability %, rotting days, required fields, mean days spent in it).
@@ -163,25 +164,21 @@ SALES_TEAMS = ("Sales Team North", "Sales Team South")
 
 
 @dataclass(frozen=True)
-class ClientCompany:
+class Client:
+    """A demo client a deal may be for: a company, or a person (at a company or not)."""
+
     pk: int
     owner_id: int
-    industry: str
-
-
-@dataclass(frozen=True)
-class ClientPerson:
-    pk: int
-    company_id: int | None
-    owner_id: int
+    company_id: int | None = None  # a person's employer
+    industry: str = ""  # a company's
 
 
 def load(
     *,
     admin: User,
     staff: dict[str, list[User]],
-    companies: list[ClientCompany],
-    people: list[ClientPerson],
+    companies: list[Client],
+    people: list[Client],
     rng: random.Random,
     deals: int,
     free_name: Callable[[type, str], str],
@@ -192,7 +189,7 @@ def load(
     reasons = _reasons(admin)
     now = timezone.localtime()
     rows = _deal_rows(deals, pipelines, reasons, staff, companies, people, rng, now)
-    result = import_deals(rows, actor=SYSTEM)
+    result = import_rows(DEAL, rows, actor=SYSTEM)
     if result.errors:
         raise RuntimeError(f"demo data rejected: {result.errors[:5]}")
     if result.ids:
@@ -293,7 +290,7 @@ def _deal_rows(deals, pipelines, reasons, staff, companies, people, rng, now):
     sellers = {team: staff[team] for team in SALES_TEAMS}
     sales_people = {u.pk: u for team in SALES_TEAMS for u in staff[team]}
     head_of_sales = staff["Sales"][0]
-    employees: dict[int, list[ClientPerson]] = {}
+    employees: dict[int, list[Client]] = {}
     for person in people:
         if person.company_id is not None:
             employees.setdefault(person.company_id, []).append(person)

@@ -8,10 +8,11 @@ import pytest
 from django.utils import timezone
 
 from kontor.contacts import services as contacts
+from kontor.core.bulk import import_rows
 from kontor.core.models import AuditEntry, OutboxEvent, SearchDocument, TimelineLink
 from kontor.sales import services
-from kontor.sales.bulk import import_deals
 from kontor.sales.models import Deal, LostReason, Stage, StageChange
+from kontor.sales.types import DEAL
 
 pytestmark = pytest.mark.django_db
 
@@ -90,7 +91,7 @@ def client_rows(org):
 def test_an_imported_deal_is_written_as_create_deal_writes_it(org, client_rows):
     single = services.create_deal(client_rows, actor=org.member_a)
 
-    result = import_deals([client_rows], actor=org.member_a)
+    result = import_rows(DEAL, [client_rows], actor=org.member_a)
 
     assert result.errors == [] and result.created == 1
     imported = Deal.objects.get(pk=result.ids[0])
@@ -114,7 +115,7 @@ def test_an_imported_lost_deal_needs_a_reason_and_is_closed(org, client_rows):
     lost = {**client_rows, "stage_id": stage("Lost").pk}
     price = LostReason.objects.get(name="Price")
 
-    result = import_deals([lost, {**lost, "lost_reason_id": price.pk}], actor=org.member_a)
+    result = import_rows(DEAL, [lost, {**lost, "lost_reason_id": price.pk}], actor=org.member_a)
 
     assert [(e.row, e.field) for e in result.errors] == [(1, "lost_reason_id")]
     deal = Deal.objects.get(pk=result.ids[0])
@@ -135,7 +136,7 @@ def test_an_import_refuses_what_a_single_write_refuses(org, client_rows):
         {**client_rows, "stage_id": 999999},
     ]
 
-    result = import_deals(rows, actor=org.member_a)
+    result = import_rows(DEAL, rows, actor=org.member_a)
 
     fields = {(e.row, e.field) for e in result.errors}
     assert {(1, "company_id"), (2, "expected_close"), (3, "currency"), (4, "stage_id")} <= fields
@@ -157,7 +158,7 @@ def test_a_history_becomes_the_deals_moves_by_its_owner(org, client_rows):
     ]
     row = {**client_rows, "stage_id": None, "lost_reason_id": price.pk, "history": history}
 
-    result = import_deals([row], actor=org.sales_head)
+    result = import_rows(DEAL, [row], actor=org.sales_head)
 
     assert result.errors == []
     deal = Deal.objects.get(pk=result.ids[0])
@@ -192,7 +193,7 @@ def test_a_history_out_of_order_or_ahead_is_refused(org, client_rows):
         {**client_rows, "history": [(lead, now - datetime.timedelta(days=1))], "pipeline_id": 999},
     ]
 
-    result = import_deals(rows, actor=org.member_a)
+    result = import_rows(DEAL, rows, actor=org.member_a)
 
     assert {(e.row, e.field) for e in result.errors} >= {
         (1, "history"),

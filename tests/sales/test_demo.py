@@ -11,7 +11,7 @@ from django.utils import timezone
 from kontor import demo
 from kontor.accounts.models import Department, User
 from kontor.core.access import SYSTEM
-from kontor.sales import reports, services
+from kontor.sales import reports, services, setup
 from kontor.sales.demo import PIPELINES, REASONS, SALES_TEAMS
 from kontor.sales.models import Deal, LostReason, Pipeline, Stage, StageChange, Target
 from kontor.sales.types import DEAL
@@ -177,3 +177,14 @@ def test_plans_are_set_for_the_year_around_what_each_won(loaded):
     )
     lines = reports.plan_vs_actual(loaded, targets.filter(period="quarter", user__isnull=False))
     assert any(line.won_amount for line in lines)
+
+
+def test_the_demo_loads_beside_an_installs_own_retail_pipeline(org):
+    own = setup.create_pipeline({"name": "retail", "stages": [{"name": "New"}]}, actor=org.admin)
+
+    demo.load_demo(companies=20, people=40, deals=50)
+
+    assert Pipeline.objects.get(pk=own.pk).stages.count() == 1
+    theirs = Pipeline.objects.get(name="Retail (B. Company)")
+    assert Deal.objects.filter(pipeline=theirs).exists()
+    assert not Deal.objects.filter(pipeline=own).exists()
