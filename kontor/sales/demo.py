@@ -198,7 +198,8 @@ def load(
 
 
 def _pipelines(admin: User, free_name) -> dict[str, list[Stage]]:
-    """The demo's pipelines, first in the order; their stages by name."""
+    """The demo's pipelines, first in the order: each one's stages in order, by its
+    name in ``PIPELINES``."""
     made = {}
     for name, stages in PIPELINES.items():
         pipeline = setup.create_pipeline(

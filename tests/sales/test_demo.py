@@ -155,7 +155,10 @@ def test_plans_are_set_for_the_year_around_what_each_won(loaded):
     departments = Department.objects.filter(name__in=[*SALES_TEAMS, "Sales"])
     targets = Target.objects.filter(starts_on__year=today.year)
     assert targets.count() == (sellers.count() + departments.count()) * 16
-    year_ago = timezone.now() - datetime.timedelta(days=365)
+    # The plans' base: what each won from the day a year before the load.
+    year_ago = timezone.make_aware(
+        datetime.datetime.combine(today - datetime.timedelta(days=365), datetime.time())
+    )
     for user in sellers:
         months = targets.filter(user=user, period="month")
         planned = sum(t.amount for t in months)
