@@ -76,7 +76,7 @@ def test_every_deal_has_a_consistent_history(loaded):
     old = deals.filter(created_at__lt=now - datetime.timedelta(days=365))
     assert old.filter(closed_at__isnull=False).count() > 0.95 * old.count() > 0
     recent = deals.filter(created_at__gte=now - datetime.timedelta(days=30))
-    assert recent.filter(closed_at__isnull=True).count() > 0.5 * recent.count() > 0
+    assert recent.filter(closed_at__isnull=True).count() > 0.25 * recent.count() > 0
     assert deals.filter(created_at__lt=now - datetime.timedelta(days=2 * 365)).exists()
     rotting = [
         d
@@ -140,7 +140,7 @@ def test_the_reports_have_plausible_figures(loaded):
         steps = reports.funnel(loaded, pipeline, start, end)
         counts = [step.reached for step in steps]
         assert counts[0] > 0 and counts == sorted(counts, reverse=True)
-        assert all(0 < step.conversion < 100 for step in steps[1:] if step.reached)
+        assert all(0 < step.conversion <= 100 for step in steps[1:] if step.reached)
     rate = reports.win_rate(loaded, start, end).rate
     assert Decimal(25) < rate < Decimal(75)
     assert reports.cycle_days(loaded, start, end) > 1
@@ -178,8 +178,16 @@ def test_plans_are_set_for_the_year_around_what_each_won(loaded):
     assert january.get(department=north).amount == sum(
         t.amount for t in january.filter(user__department=north)
     )
+    # Against the plans: the year's won deals of each seller, quarter by quarter.
     lines = reports.plan_vs_actual(loaded, targets.filter(period="quarter", user__isnull=False))
-    assert any(line.won_amount for line in lines)
+    won_this_year = Deal.objects.filter(
+        owner__in=sellers,
+        stage__kind="won",
+        currency="EUR",
+        closed_at__gte=reports.moment(datetime.date(today.year, 1, 1)),
+    ).values_list("amount", flat=True)
+    assert sum(line.won_amount for line in lines) == sum(won_this_year, Decimal(0))
+    assert any(line.target.amount > 0 for line in lines)
 
 
 def test_the_demo_loads_beside_an_installs_own_retail_pipeline(org):
