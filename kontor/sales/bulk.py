@@ -85,6 +85,9 @@ class DealImporter(TaggedImporter):
     def clean(self, obj, data, errors):
         history = _history(data, errors)
         if history:
+            given = data.get("stage_id")
+            if given not in (None, "") and as_db_id(given) != history[-1][0]:
+                errors.add("history", _("The last move must enter the deal's stage."))
             data = {**data, "stage_id": history[-1][0]}
         services._apply_fields(obj, data, errors)
         services._client(obj, data, self.actor, errors, self.lookups)
