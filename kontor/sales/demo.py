@@ -68,7 +68,7 @@ class Flow:
     """How a pipeline's deals come and go."""
 
     share: float  # of all deals
-    median_amount: float  # a lognormal amount around it
+    median_amount: float  # in euros; a lognormal amount around it
     spread: float
     lost_per_stage: float  # the chance to be lost on leaving an open stage
     horizon_days: int  # how far ahead an open deal is expected to close, at most
@@ -158,6 +158,16 @@ PROJECTS = (
     "sports hall",
 )
 TAGS = ("key account", "urgent", "repeat order", "VIP")
+NOTES = (
+    "Delivery by crane truck; the site has no forklift.",
+    "Wants to pay in two parts: on order and on delivery.",
+    "Compare with last year's price before the offer.",
+    "Samples were handed over at the site visit.",
+    "Pick-up from our warehouse, no delivery.",
+)
+# Roughly what a euro is worth in each currency (the amounts above are in euros), so
+# that a deal in roubles is not a hundredth of its neighbours; another currency: 1.
+RATES = {"EUR": 1.0, "USD": 1.1, "GBP": 0.85, "CHF": 0.95, "RUB": 100.0}
 # Industries that bid in tenders (kontor.demo.INDUSTRIES).
 TENDERING = ("Real estate development", "Civil engineering", "Construction")
 SALES_TEAMS = ("Sales Team North", "Sales Team South")
@@ -314,7 +324,9 @@ def _deal_rows(deals, pipelines, reasons, staff, companies, people, rng, now):
             owner = head_of_sales
         path = _journey(rng, stages, days[name], flow, _opened(rng, now), now)
         last, closed_at = path[-1][0], path[-1][1]
-        amount = round(rng.lognormvariate(math.log(flow.median_amount), flow.spread), -1)
+        deal_currency = rng.choice(others) if others and rng.random() < 0.04 else currency
+        median = flow.median_amount * RATES.get(deal_currency, 1.0)
+        amount = round(rng.lognormvariate(math.log(median), flow.spread), -1)
         if last.kind == Stage.Kind.OPEN and not last.required_fields and rng.random() < 0.3:
             amount = 0  # an inquiry not priced yet
         if last.kind == Stage.Kind.OPEN:
@@ -329,7 +341,8 @@ def _deal_rows(deals, pipelines, reasons, staff, companies, people, rng, now):
         yield {
             "title": title,
             "amount": Decimal(amount).quantize(Decimal("0.01")),
-            "currency": rng.choice(others) if others and rng.random() < 0.04 else currency,
+            "currency": deal_currency,
+            "notes": rng.choice(NOTES) if rng.random() < 0.1 else "",
             "expected_close": expected,
             "company_id": company.pk if company else None,
             "person_id": person.pk if person else None,
