@@ -17,6 +17,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kontor.contacts import services as contacts
 from kontor.contacts.models import Company, Person
@@ -120,9 +121,10 @@ def _client(
     deal: Deal, data: dict, actor, errors: records.FieldErrors, lookups: Lookups = READ
 ) -> None:
     """The company and contact person: records the actor may see, or "unknown"."""
+    # The messages translated only when needed: an import cleans 20,000 rows.
     for field, model, unknown in (
-        ("company_id", Company, _("Unknown company.")),
-        ("person_id", Person, _("Unknown person.")),
+        ("company_id", Company, gettext_lazy("Unknown company.")),
+        ("person_id", Person, gettext_lazy("Unknown person.")),
     ):
         if field not in data:
             continue
@@ -131,7 +133,7 @@ def _client(
             continue
         pk = as_db_id(data[field])
         if pk is None or not lookups.visible(model, pk, actor):
-            errors.add(field, unknown)
+            errors.add(field, str(unknown))
             continue
         setattr(deal, field, pk)
 
