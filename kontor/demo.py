@@ -2,10 +2,12 @@
 
 ``kontor demo`` loads it: 53 employees in a department tree with the built-in roles,
 about 2,000 client companies (builders, retailers, developers) and 5,000 of their people,
-owned by the sales teams and support. Names come from Faker with a fixed seed, so every
-install gets the same company. Loading twice changes nothing: the demo admin's login
-marks a database that has it. It loads alongside an install's own data: a department or
-role whose name is taken gets the suffix " (B. Company)".
+owned by the sales teams and support, a year of their work, a catalog, and three years
+of sales (20,000 deals in three pipelines, this year's plans: ``kontor.sales.demo``).
+Names come from Faker with a fixed seed, so every install gets the same company.
+Loading twice changes nothing: the demo admin's login marks a database that has it. It
+loads alongside an install's own data: a department, role or pipeline whose name is
+taken gets the suffix " (B. Company)".
 
 Staff and departments go through the accounts services, clients through the bulk import
 service (kontor.core.bulk): the same rules, audit and search index as any import.
@@ -20,6 +22,7 @@ import unicodedata
 from collections.abc import Callable
 
 from django.db import transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from kontor.accounts import services as accounts
@@ -36,6 +39,8 @@ from kontor.core.access import SYSTEM, Action, Scope
 from kontor.core.bulk import ImportResult
 from kontor.core.context import Channel, acting
 from kontor.documents import demo as documents_demo
+from kontor.sales import demo as sales_demo
+from kontor.sales.models import Deal, Target
 
 DEMO_DOMAIN = "bcompany.example"
 ADMIN_EMAIL = f"admin@{DEMO_DOMAIN}"
@@ -127,6 +132,7 @@ def load_demo(
     *,
     companies: int = 2000,
     people: int = 5000,
+    deals: int = 20000,
 ) -> str:
     """Load B. Company unless it is there already; return a summary to print."""
     say = progress or (lambda message: None)
@@ -171,13 +177,32 @@ def load_demo(
         )
         catalog_demo.load(staff[catalog_demo.KEEPER][0])
         documents_demo.load()
+        say(
+            _("Writing %(count)d deals of three years and this year's sales plans…")
+            % {"count": deals}
+        )
+        sales_demo.load(
+            admin=User.objects.get(email=ADMIN_EMAIL),
+            staff=staff,
+            companies=[
+                sales_demo.Client(pk, row["owner_id"], industry=row["industry"])
+                for pk, row in zip(created.ids, company_rows, strict=True)
+            ],
+            people=[
+                sales_demo.Client(pk, row["owner_id"], company_id=row["company_id"])
+                for pk, row in zip(person_result.ids, person_rows, strict=True)
+            ],
+            rng=rng,
+            deals=deals,
+            free_name=_free_name,
+        )
     seconds = time.perf_counter() - started
     return (
         _(
             "Loaded B. Company in %(seconds).1f s: %(departments)d departments, "
             "%(users)d users, %(companies)d companies, %(people)d people, %(tasks)d tasks, "
             "%(calls)d calls, %(notes)d notes, %(emails)d emails, %(meetings)d meetings, "
-            "%(products)d products."
+            "%(products)d products, %(deals)d deals, %(targets)d sales targets."
         )
         % {"seconds": seconds, **demo_counts()}
         + "\n"
@@ -478,8 +503,12 @@ def demo_counts() -> dict[str, int]:
                 ("emails", EmailMessage),
                 ("meetings", Meeting),
                 ("products", Product),
+                ("deals", Deal),
             )
         },
+        "targets": Target.objects.filter(
+            Q(department__in=departments) | Q(user__department__in=departments)
+        ).count(),
     }
 
 

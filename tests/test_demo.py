@@ -14,13 +14,13 @@ from kontor.documents import services as documents
 
 pytestmark = pytest.mark.django_db
 
-COMPANIES, PEOPLE = 60, 150
+COMPANIES, PEOPLE, DEALS = 60, 150, 400
 
 
 @pytest.fixture
 def loaded():
     messages = []
-    summary = demo.load_demo(messages.append, companies=COMPANIES, people=PEOPLE)
+    summary = demo.load_demo(messages.append, companies=COMPANIES, people=PEOPLE, deals=DEALS)
     return summary, messages
 
 
@@ -28,7 +28,8 @@ def test_demo_loads_the_company(loaded):
     summary, messages = loaded
 
     assert "admin@bcompany.example" in summary and "kontor-demo" in summary
-    assert len(messages) == 5
+    assert f"{DEALS} deals" in summary
+    assert len(messages) == 6
     counts = demo.demo_counts()
     assert {k: counts[k] for k in ("departments", "users", "companies", "people")} == {
         "departments": 11,
@@ -61,6 +62,7 @@ def test_demo_loads_the_company(loaded):
         "emails",
         "meetings",
         "products",
+        "deals",
     )
     assert SearchDocument.objects.count() == sum(counts[name] for name in searchable)
     assert set(
@@ -78,7 +80,7 @@ def test_demo_sets_the_company_details_printed_on_documents(loaded):
 def test_demo_keeps_an_installs_own_company_details():
     documents.update_company_details({"legal_name": "Our Own Ltd"}, actor=SYSTEM)
 
-    demo.load_demo(companies=COMPANIES, people=PEOPLE)
+    demo.load_demo(companies=COMPANIES, people=PEOPLE, deals=DEALS)
 
     assert documents.seller().name == "Our Own Ltd"
 
@@ -129,7 +131,7 @@ def test_demo_twice_changes_nothing(loaded):
         User.objects.count(),
     )
 
-    summary = demo.load_demo(companies=COMPANIES, people=PEOPLE)
+    summary = demo.load_demo(companies=COMPANIES, people=PEOPLE, deals=DEALS)
 
     assert "already loaded" in summary
     after = (
@@ -180,8 +182,8 @@ def test_demo_loads_alongside_a_department_and_role_named_like_its_own():
     mine = accounts.create_department(name="warehouse", actor=SYSTEM)
     accounts.create_role(name="Client base reader", actor=SYSTEM)
 
-    demo.load_demo(companies=COMPANIES, people=PEOPLE)
-    again = demo.load_demo(companies=COMPANIES, people=PEOPLE)
+    demo.load_demo(companies=COMPANIES, people=PEOPLE, deals=DEALS)
+    again = demo.load_demo(companies=COMPANIES, people=PEOPLE, deals=DEALS)
 
     assert "already loaded" in again
     counts = demo.demo_counts()

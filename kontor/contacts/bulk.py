@@ -22,30 +22,18 @@ from . import services
 from .models import Company, Person, Tag
 
 
-class ContactImporter(Importer):
-    """A company's or person's row: profile fields, contact points, tags."""
-
-    related = ("phones", "emails", "addresses", "tags")
-    analyzed = ("phones", "emails")
+class TaggedImporter(Importer):
+    """An importer of a type tagged from the contacts' tag list (contacts, deals): the
+    rows' ``tags`` (names, cleaned by ``clean``) become records in ``accept``."""
 
     def __init__(self, record_type, actor):
         super().__init__(record_type, actor)
-        self.fields = record_type.model.profile_fields
         self.tags: dict[str, int] = {}
-        self.companies: dict[int, Company] = {}
 
     def start_batch(self, rows):
         # The install's tags (at most MAX_TAGS), once per batch: the rows' tag names are
         # looked up in it, and its size is the count the tag bounds start from.
         self.tags = dict(Tag.objects.values_list("name", "pk"))
-
-    def clean(self, obj, data, errors):
-        return services._clean_record(
-            obj, data, self.fields, errors, actor=self.actor, company_of=self.companies.get
-        )
-
-    def check(self, obj, related, errors):
-        services._require_name(obj, errors)
 
     def accept(self, obj, related, errors):
         """The single path's tag bounds (``services._bound_new_tags``), counted over the
@@ -62,6 +50,26 @@ class ContactImporter(Importer):
             for name in new:
                 self.tags[name] = Tag.objects.get_or_create(name=name)[0].pk
         related["tags"] = [Tag(pk=self.tags[name], name=name) for name in names]
+
+
+class ContactImporter(TaggedImporter):
+    """A company's or person's row: profile fields, contact points, tags."""
+
+    related = ("phones", "emails", "addresses", "tags")
+    analyzed = ("phones", "emails")
+
+    def __init__(self, record_type, actor):
+        super().__init__(record_type, actor)
+        self.fields = record_type.model.profile_fields
+        self.companies: dict[int, Company] = {}
+
+    def clean(self, obj, data, errors):
+        return services._clean_record(
+            obj, data, self.fields, errors, actor=self.actor, company_of=self.companies.get
+        )
+
+    def check(self, obj, related, errors):
+        services._require_name(obj, errors)
 
 
 class PersonImporter(ContactImporter):

@@ -521,6 +521,14 @@ class _Table:
                 cursor.execute(sql, [value for row in chunk for value in row])
 
 
+def insert(model, rows: Iterable[dict]) -> None:
+    """Rows given as their column values (all but the id), written as an import writes
+    its own tables: many per INSERT, no model instances (what an import writes beside
+    its records: timeline links)."""
+    table = _Table(model, with_pk=False)
+    table.insert([table.template(**row) for row in rows])
+
+
 class _Plan:
     """What an import of a type computes once: its tables, validator, related lists."""
 

@@ -218,20 +218,25 @@ class ImportLinks:
     def write(self, objs: list, ids: list[int], subjects: list[list]) -> None:
         if not self.active:
             return
+        from .bulk import insert  # the import's own writer (bulk imports this module)
+
         moment_field = self.record_type.timeline.moment_field
-        TimelineLink.objects.bulk_create(
-            TimelineLink(
-                entry_type=self.record_type.object_type,
-                entry_id=pk,
-                subject_type=subject_type,
-                subject_id=subject_id,
-                direct=direct,
-                occurred_at=getattr(obj, moment_field),
-                owner_id=obj.owner_id,
-                department_id=obj.department_id,
-            )
-            for obj, pk, keys in zip(objs, ids, subjects, strict=True)
-            for (subject_type, subject_id), direct in keys.items()
+        insert(
+            TimelineLink,
+            (
+                {
+                    "entry_type": self.record_type.object_type,
+                    "entry_id": pk,
+                    "subject_type": subject_type,
+                    "subject_id": subject_id,
+                    "direct": direct,
+                    "occurred_at": getattr(obj, moment_field),
+                    "owner_id": obj.owner_id,
+                    "department_id": obj.department_id,
+                }
+                for obj, pk, keys in zip(objs, ids, subjects, strict=True)
+                for (subject_type, subject_id), direct in keys.items()
+            ),
         )
 
 

@@ -205,7 +205,9 @@ class Deal(BusinessRecord):
 
         snap = field_snapshot(self)
         if self.pk is None:
-            return snap | {"tags": [], "lines": []}
+            # Not written yet: a bulk import primes the tags it is about to write.
+            primed = getattr(self, "_prefetched_objects_cache", {}).get("tags", [])
+            return snap | {"tags": sorted(tag.name for tag in primed), "lines": []}
         links = Deal.tags.through.objects.filter(deal_id=self.pk)
         snap["tags"] = sorted(links.values_list("tag__name", flat=True))
         snap["lines"] = [line.audit_text() for line in DealLine.objects.filter(deal_id=self.pk)]

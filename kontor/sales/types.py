@@ -188,6 +188,20 @@ class DealType(RecordType):
         ExportColumn(_("Created"), lambda d, extra: d.created_at),
     )
 
+    def importer(self, actor):
+        from .bulk import DealImporter
+
+        return DealImporter(self, actor)
+
+    def import_links(self, row: dict) -> list:
+        # Its company and contact person are what it is about, as in a single write
+        # (``services.clients_of``).
+        return [
+            f"{name}:{row[field]}"
+            for name, field in (("company", "company_id"), ("person", "person_id"))
+            if row.get(field) not in (None, "")
+        ]
+
     def base_queryset(self, user, action, *, sorted_page=False):
         qs = super().base_queryset(user, action, sorted_page=sorted_page)
         return qs.select_related("pipeline", "stage", "lost_reason")

@@ -71,7 +71,7 @@ def fuzzers(django_db_setup, django_db_blocker):
         outer.__enter__()
         try:
             # Pages and exports are as long as the data: a small company keeps calls quick.
-            demo.load_demo(companies=40, people=100)
+            demo.load_demo(companies=40, people=100, deals=200)
             found = {}
             for role, department in ROLES.items():
                 user = User.objects.filter(roles__name=role, department__name=department).first()
