@@ -33,7 +33,11 @@ def test_a_task_from_a_persons_page_in_my_day_and_on_the_timeline(new_page, org)
     entries = page.get_by_test_id("timeline-entries")
     expect(entries).to_contain_text("Send Olga the price list")
 
+    # The tab reloads the panel: wait until the old one is gone before opening the form
+    # (a click on the old one's "New note" is lost with it).
+    shown = page.get_by_test_id("quick-add").element_handle()
     page.get_by_role("tab", name="Timeline").click()
+    shown.wait_for_element_state("hidden")
     page.locator("summary", has_text="New note").click()
     note = page.get_by_placeholder("What happened? (Ctrl+Enter adds it)")
     note.fill("Olga prefers calls in the morning")
