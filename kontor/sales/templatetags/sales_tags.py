@@ -25,3 +25,9 @@ def deal_choices() -> dict:
 @register.filter
 def deal_amount(deal) -> str:
     return money(deal.amount, deal.currency)
+
+
+@register.filter(name="money")
+def money_filter(amount, currency: str) -> str:
+    """``{{ amount|money:currency }}``: "1,234.50 EUR" as the reader's language writes it."""
+    return money(amount, currency)
