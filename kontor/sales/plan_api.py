@@ -16,6 +16,7 @@ from kontor.core.errors import NotFound
 
 from . import drilldown, plans, reports
 from .models import Target
+from .report_params import FIRST_YEAR, LAST_YEAR
 
 router = Router(tags=["plans"])
 
@@ -73,7 +74,9 @@ class PlanOut(Schema):
 
 
 class PlanFilters(Schema):
-    year: int | None = Field(None, description="Targets whose period starts in this year")
+    year: int | None = Field(
+        None, ge=FIRST_YEAR, le=LAST_YEAR, description="Targets whose period starts in this year"
+    )
 
 
 def plan_out(user, line: reports.PlanLine) -> dict:

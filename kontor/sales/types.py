@@ -10,6 +10,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kontor.core.inputs import as_db_id
 from kontor.core.money import currency_filter
 from kontor.core.types import (
     CellKind,
@@ -78,6 +79,9 @@ def _status_options(user):
 # "2026-01-01..2026-03-31", "2026-04-01..".
 
 
+PERIOD_YEARS = (1900, 2999)
+
+
 def day_start(day: datetime.date) -> datetime.datetime:
     """The first moment of ``day`` in the current time zone."""
     return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
@@ -100,6 +104,9 @@ def parse_period(value: str) -> tuple[datetime.date | None, datetime.date | None
     except ValueError:
         return None
     if first and last and last < first:
+        return None
+    # Far beyond any deal, and where converting a day's first moment to UTC overflows.
+    if any(day and not PERIOD_YEARS[0] <= day.year <= PERIOD_YEARS[1] for day in (first, last)):
         return None
     return first, last
 
@@ -148,9 +155,8 @@ def reached_q(stage: Stage) -> Q:
 
 
 def _reached_stage(value) -> Stage | None:
-    if not str(value).isdigit():
-        return None
-    return Stage.objects.select_related("pipeline").filter(pk=value).first()
+    pk = as_db_id(value)
+    return Stage.objects.select_related("pipeline").filter(pk=pk).first() if pk else None
 
 
 def _by_reached_stage(qs, user, value):
@@ -166,7 +172,8 @@ def _describe_stage(user, value) -> str:
 def _department(value):
     from kontor.accounts.models import Department
 
-    return Department.objects.filter(pk=value).first() if str(value).isdigit() else None
+    pk = as_db_id(value)
+    return Department.objects.filter(pk=pk).first() if pk else None
 
 
 def _by_department_tree(qs, user, value):

@@ -231,3 +231,12 @@ def test_a_drill_down_list_shows_its_filters_as_chips(history, org):
     chips = page.count('data-testid="filter-chip"')
     assert chips == 2  # opened in the period, reached the stage; the pipeline is a select
     assert "Sales · Qualified" in page
+
+
+def test_a_period_filter_that_is_no_period_lists_nothing(history, org):
+    api = Api(org.admin)
+    assert len(listed(api, "/deals/?closed=2026-01-01..2026-12-31")) > 0
+    for bad in ("..", "2026-13-01..", "2026-05-01..2026-04-01", "0001-01-01..", "x"):
+        assert listed(api, f"/deals/?{urlencode({'closed': bad})}") == [], bad
+    assert listed(api, "/deals/?reached_stage_id=99999999999999999999") == []
+    assert listed(api, "/deals/?department_tree_id=abc") == []
