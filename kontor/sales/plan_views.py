@@ -43,7 +43,7 @@ def plan_list(request):
         {
             "rt": DEAL,
             "year": year,
-            "years": offered_years(),
+            "years": offered_years(year),
             "plan_rows": rows,
             "charts": plan_charts(rows),
             "may_set_targets": plans.may_set_any(user),

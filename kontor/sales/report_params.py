@@ -58,7 +58,9 @@ class ReportParams:
         """The parameters that ask for this report again."""
         found = {"pipeline_id": str(self.pipeline.pk) if self.pipeline else ""}
         if self.custom:
-            return found | {"from": self.start.isoformat(), "to": self.last_day.isoformat()}
+            # The year too, so that the form's year shows the period's.
+            dates = {"from": self.start.isoformat(), "to": self.last_day.isoformat()}
+            return found | dates | {"year": str(self.year), "quarter": ""}
         return found | {"year": str(self.year), "quarter": str(self.quarter or "")}
 
 
@@ -127,10 +129,11 @@ def read_params(params, *, today: datetime.date | None = None) -> ReportParams:
     return ReportParams(pipeline, start, end, year, quarter, custom)
 
 
-def offered_years() -> range:
-    """The years a report's form offers: next year, this one and five before."""
+def offered_years(shown: int | None = None) -> list[int]:
+    """The years a report's form offers: next year, this one and five before, and the
+    year ``shown`` wherever it is."""
     this_year = timezone.localdate().year
-    return range(this_year + 1, this_year - 6, -1)
+    return sorted({*range(this_year - 5, this_year + 2), shown or this_year}, reverse=True)
 
 
 def default_params(today: datetime.date | None = None) -> ReportParams:

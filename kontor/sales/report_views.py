@@ -367,7 +367,7 @@ def report_page(request):
             "errors": errors,
             "form": request.GET if errors else params.query(),
             "pipelines": Pipeline.objects.filter(is_active=True),
-            "years": offered_years(),
+            "years": offered_years(params.year),
             "quarters": _quarters(),
             "sections": sections,
             "breakdown": breakdown,

@@ -240,3 +240,13 @@ def test_a_period_filter_that_is_no_period_lists_nothing(history, org):
         assert listed(api, f"/deals/?{urlencode({'closed': bad})}") == [], bad
     assert listed(api, "/deals/?reached_stage_id=99999999999999999999") == []
     assert listed(api, "/deals/?department_tree_id=abc") == []
+
+
+def test_the_page_speaks_the_readers_language(history, org):
+    client = browser(org.admin)
+    page = client.get(REPORTS, {"year": "2019"}, HTTP_ACCEPT_LANGUAGE="ru").content.decode()
+    assert "Отчёты по продажам" in page and 'value="2019" selected' in page
+    page = client.get(
+        REPORTS, {"year": "2026", "quarter": "1"}, HTTP_ACCEPT_LANGUAGE="fr"
+    ).content.decode()
+    assert "Entonnoir" in page and "T1 2026" in page and "gagnées sur" in page
