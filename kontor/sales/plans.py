@@ -21,6 +21,7 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Q
+from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
 from kontor.accounts.models import Department
@@ -109,8 +110,6 @@ def editable_subjects(user) -> tuple[list, list]:
 
 def target_label(target: Target) -> str:
     """ "Anna Smith · Q1 2026", "Sales · March 2026"."""
-    from django.utils.formats import date_format
-
     if target.period == Target.Period.QUARTER:
         when = quarter_label(target.starts_on.year, (target.starts_on.month + 2) // 3)
     else:

@@ -21,6 +21,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
     Count,
@@ -38,6 +39,8 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from kontor.accounts.models import Department
 
@@ -165,10 +168,6 @@ _GROUPS = {
 def key_labels(by: str, keys) -> dict:
     """{key: its name}: the owners' or departments' names, or the months as a language
     writes them; a missing owner or department is None's."""
-    from django.contrib.auth import get_user_model
-    from django.utils.formats import date_format
-    from django.utils.translation import gettext as _
-
     keys = set(keys)
     if by == "month":
         return {key: date_format(key, "YEAR_MONTH_FORMAT") for key in keys}

@@ -10,6 +10,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kontor.accounts.models import Department
 from kontor.core.inputs import as_db_id
 from kontor.core.money import currency_filter
 from kontor.core.types import (
@@ -170,8 +171,6 @@ def _describe_stage(user, value) -> str:
 
 
 def _department(value):
-    from kontor.accounts.models import Department
-
     pk = as_db_id(value)
     return Department.objects.filter(pk=pk).first() if pk else None
 
