@@ -8,6 +8,7 @@ Company (root)
 admin (role admin, in Company), superuser (no roles), nobody (no roles, Sales Team 1)
 """
 
+from decimal import Decimal
 from types import SimpleNamespace
 
 import pytest
@@ -15,6 +16,7 @@ from django.utils import translation
 
 from kontor.accounts import services as accounts
 from kontor.accounts.models import Role
+from kontor.catalog import services as catalog_services
 from kontor.core import types as core_types
 from kontor.core.access import SYSTEM
 from kontor.objects import registry as object_registry
@@ -102,3 +104,19 @@ def define_type(org):
     CustomRecord.objects.all().delete()
     ObjectTypeDefinition.objects.all().delete()
     object_registry.sync(force=True)
+
+
+@pytest.fixture
+def rates(org):
+    """Germany's rates: standard 19 % (the default, made first), reduced 7 %, zero."""
+    return {
+        "standard": catalog_services.create_vat_rate(
+            {"name": "Standard", "rate": "19.00"}, actor=org.admin
+        ),
+        "reduced": catalog_services.create_vat_rate(
+            {"name": "Reduced", "rate": "7"}, actor=org.admin
+        ),
+        "zero": catalog_services.create_vat_rate(
+            {"name": "Zero", "rate": Decimal("0")}, actor=org.admin
+        ),
+    }

@@ -12,7 +12,7 @@ import re
 
 from django.utils.translation import gettext_lazy, pgettext_lazy
 
-from kontor.web.forms import RecordForm as BaseRecordForm
+from kontor.web.forms import TaggedForm
 
 from .models import Address, Company, Email, Person, Phone
 
@@ -83,7 +83,7 @@ def _rows_from_record(obj, name: str) -> list[dict]:
     return rows
 
 
-class RecordForm(BaseRecordForm):
+class RecordForm(TaggedForm):
     """A person or company form: the engine's, plus repeated rows and tags."""
 
     row_names: tuple[str, ...] = ()
@@ -91,21 +91,17 @@ class RecordForm(BaseRecordForm):
     blank_rows: tuple[str, ...] = ("phones", "emails")
 
     def read_post(self, post) -> None:
+        super().read_post(post)
         for name in self.row_names:
             self.data[name] = _rows_from_post(post, name)
-        self.data["tags"] = [t.strip() for t in post.get("tags", "").split(",") if t.strip()]
 
     def read_record(self, obj) -> None:
+        super().read_record(obj)
         for name in self.row_names:
             self.data[name] = _rows_from_record(obj, name)
-        self.data["tags"] = [t.name for t in obj.tags.all()]
 
     def shows(self, key: str) -> bool:
-        return super().shows(key) or key == "tags" or key.split(".")[0] in self.row_names
-
-    @property
-    def tags_text(self) -> str:
-        return ", ".join(self.data.get("tags", []))
+        return super().shows(key) or key.split(".")[0] in self.row_names
 
     def rows(self, name: str) -> list[dict]:
         rows = list(self.data.get(name, []))

@@ -285,6 +285,11 @@ def format_number(value: Decimal, places: int = AMOUNT_PLACES) -> str:
     return formats.number_format(value, places, use_l10n=True, force_grouping=True)
 
 
+def format_quantity(value: Decimal) -> str:
+    """A quantity with as many decimals as it has, no needless zeros: 2.500 -> "2.5"."""
+    return format_number(value, max(0, -value.normalize().as_tuple().exponent))
+
+
 def format_money(amount: Decimal, currency: str) -> str:
     """An amount with its currency code, in the active language's format: "1,234.50 EUR"."""
     return f"{format_number(amount)} {currency}"

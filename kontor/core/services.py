@@ -307,10 +307,13 @@ def update_record(
     actor,
     expected_version: int | None,
     save_related: Callable[[object], None] | None = None,
+    checked_links: tuple[str, ...] = (),
 ):
     """Apply ``apply(obj)`` to a loaded record and save it if nobody saved it meanwhile.
 
     ``expected_version`` is the version the user edited; None means the loaded one.
+    ``checked_links`` as for ``create_record``: links ``apply`` read when it changed them
+    (an unchanged one stands, kept by its foreign key).
     A record the user edits must stay within their edit scope after the change too, so
     no one can hand a record to a department or owner they could not have created it in.
     """
@@ -323,7 +326,7 @@ def update_record(
         require_placement(
             actor, Action.EDIT, obj, department_changed=_department_of(obj) != department_before
         )
-        validate(obj)
+        validate(obj, exclude=list(checked_links))
         # The conditional UPDATE is the lock: of two writers holding one version, the
         # second matches no row and is refused (invariant 5).
         bumped = (

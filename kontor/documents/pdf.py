@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import io
 from dataclasses import dataclass
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -106,11 +105,6 @@ def font_paths() -> dict[str, Path]:
                 f"holding {', '.join(FONT_FILES.values())}."
             )
     return paths
-
-
-def _quantity(value: Decimal) -> str:
-    places = max(0, -value.normalize().as_tuple().exponent)
-    return money.format_number(value, places)
 
 
 def _labelled(label: str, value: str) -> str:
@@ -262,7 +256,7 @@ def _lines_table(pdf: _Pdf, document: CommercialDocument) -> None:
             row = table.row()
             row.cell(str(position))
             row.cell(first)
-            row.cell(_quantity(figures.quantity))
+            row.cell(money.format_quantity(figures.quantity))
             row.cell(line.unit)
             row.cell(money.format_number(figures.unit_price))
             row.cell(money.format_percent(figures.discount_percent) if figures.discount else "")

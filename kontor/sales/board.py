@@ -13,14 +13,14 @@ import datetime
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Q, Sum
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
 from kontor.activities.models import Task
-from kontor.core.access import Action
 from kontor.core.inputs import as_db_id
 from kontor.core.models import TimelineLink
+from kontor.core.types import mark_links_in_scope, select_names
 
 from .models import Deal, Pipeline, Stage
 from .types import DEAL
@@ -100,6 +100,10 @@ def open_deals(user, pipeline: Pipeline, filters: BoardFilters, qs=None):
     qs = (DEAL.visible(user) if qs is None else qs).filter(
         pipeline=pipeline, closed_at__isnull=True
     )
+    return _narrowed(qs, filters)
+
+
+def _narrowed(qs, filters: BoardFilters):
     if filters.owner_id is not None:
         qs = qs.filter(owner_id=filters.owner_id)
     if filters.department_id is not None:
@@ -136,9 +140,15 @@ def columns(user, pipeline: Pipeline, filters: BoardFilters) -> list[Column]:
 def cards(user, stage: Stage, filters: BoardFilters, after: str = "") -> tuple[list[Card], str]:
     """A page of ``stage``'s cards, newest in the stage first, and the next page's cursor
     ("" at the end)."""
-    # Read as every channel reads deals: names of the links, each marked visible or not.
-    qs = open_deals(user, stage.pipeline, filters, DEAL.base_queryset(user, Action.VIEW))
-    qs = qs.filter(stage=stage).order_by("-stage_entered_at", "-id")
+    # The stage alone, not its pipeline too: PostgreSQL took the two for independent
+    # conditions, expected a few rows, and sorted the whole column instead of walking
+    # the stage's index to the page's end (a stage is in one pipeline, its deals too).
+    qs = _narrowed(DEAL.visible(user).filter(stage=stage, closed_at__isnull=True), filters)
+    # Read as every channel reads deals, names of the links, each marked visible or not
+    # from its placement read with it: EXISTS per link made PostgreSQL hash every
+    # company and person the reader may see, on each page.
+    links = [name for name, _target in DEAL.links()]
+    qs = select_names(qs, "owner", "department", *links).order_by("-stage_entered_at", "-id")
     moment, _sep, pk = after.partition("|")
     at, last = parse_datetime(moment) if moment else None, as_db_id(pk)
     if at is not None and last is not None:
@@ -146,6 +156,7 @@ def cards(user, stage: Stage, filters: BoardFilters, after: str = "") -> tuple[l
     deals = list(qs[: CARDS_PER_PAGE + 1])
     more = len(deals) > CARDS_PER_PAGE
     deals = deals[:CARDS_PER_PAGE]
+    mark_links_in_scope(user, deals, links)
     found = _cards(user, stage, deals)
     cursor = ""
     if more:
@@ -155,15 +166,18 @@ def cards(user, stage: Stage, filters: BoardFilters, after: str = "") -> tuple[l
 
 
 def _cards(user, stage: Stage, deals: list[Deal]) -> list[Card]:
-    """Cards with their days in stage, rotting mark and next task (two reads a page)."""
+    """Cards with their days in stage, rotting mark and next task (two reads a page: the
+    deals' timeline rows, then their open tasks)."""
     ids = [deal.pk for deal in deals]
     links = TimelineLink.objects.filter(subject_type=DEAL.object_type, subject_id__in=ids)
-    last_activity = dict(
-        links.values("subject_id").annotate(at=Max("occurred_at")).values_list("subject_id", "at")
-    )
-    task_of = {}
-    task_links = links.filter(entry_type="activities.task").values_list("entry_id", "subject_id")
-    deal_of_task = dict(task_links)
+    last_activity: dict[int, datetime.datetime] = {}
+    deal_of_task, task_of = {}, {}
+    for deal_id, entry_type, entry_id, at in links.values_list(
+        "subject_id", "entry_type", "entry_id", "occurred_at"
+    ):
+        last_activity[deal_id] = max(at, last_activity.get(deal_id, at))
+        if entry_type == "activities.task":
+            deal_of_task[entry_id] = deal_id
     if deal_of_task:
         open_tasks = (
             Task.objects.visible_to(user)

@@ -1,11 +1,11 @@
 """The deal form: the engine's record form with a deal's own fields."""
 
-from kontor.web.forms import RecordForm
+from kontor.web.forms import TaggedForm
 
 from . import services
 
 
-class DealForm(RecordForm):
+class DealForm(TaggedForm):
     scalar_fields = (
         *services.DEAL_FIELDS,
         "pipeline_id",

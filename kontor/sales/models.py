@@ -171,7 +171,26 @@ class Deal(BusinessRecord):
             models.Index(fields=["stage", "-stage_entered_at", "-id"], name="deal_stage"),
             models.Index(fields=["owner", "stage"], name="deal_owner_stage"),
             models.Index(fields=["department", "stage"], name="deal_dept_stage"),
-            models.Index(fields=["closed_at", "id"], name="deal_closed"),
+            # Closed deals by date (win rate, revenue, plans). Partial: with the open deals
+            # in it, SQLite's planner took "closed_at IS NULL" for two rows and walked
+            # every open deal on each board read.
+            models.Index(
+                fields=["closed_at", "id"],
+                name="deal_closed",
+                condition=models.Q(closed_at__isnull=False),
+            ),
+            # The board's column heads (counts and sums per currency, with its filters)
+            # read from the index alone.
+            models.Index(
+                fields=["pipeline", "stage", "currency", "owner", "department", "amount", "id"],
+                name="deal_open_heads",
+                condition=models.Q(closed_at__isnull=True),
+            ),
+            # The funnel's cohort: a pipeline's deals opened in a period.
+            models.Index(
+                fields=["pipeline", "created_at", "owner", "department", "id"],
+                name="deal_cohort",
+            ),
         ]
 
     def __str__(self):
@@ -186,9 +205,10 @@ class Deal(BusinessRecord):
 
         snap = field_snapshot(self)
         if self.pk is None:
-            return snap | {"tags": []}
+            return snap | {"tags": [], "lines": []}
         links = Deal.tags.through.objects.filter(deal_id=self.pk)
         snap["tags"] = sorted(links.values_list("tag__name", flat=True))
+        snap["lines"] = [line.audit_text() for line in DealLine.objects.filter(deal_id=self.pk)]
         return snap
 
     @property
@@ -223,6 +243,8 @@ class StageChange(models.Model):
         indexes = [
             models.Index(fields=["deal", "moved_at"], name="stagechange_deal"),
             models.Index(fields=["to_stage", "moved_at"], name="stagechange_to"),
+            # The funnel: each deal's moves and where they went.
+            models.Index(fields=["deal", "to_stage"], name="stagechange_reach"),
         ]
 
     def __str__(self):
@@ -284,3 +306,89 @@ class Target(models.Model):
 
     def __str__(self):
         return f"{self.user or self.department} {self.period} {self.starts_on}"
+
+
+class DealLine(models.Model):
+    """A product line of a deal: what is sold, how many, at what price, discount and VAT.
+
+    The VAT rate is a copy of the rate's percentage when the line was written, and a
+    quote copies the lines again: a rate changed later applies to new documents only.
+    """
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="lines")
+    position = models.PositiveIntegerField()
+    product = models.ForeignKey(
+        "catalog.Product",
+        verbose_name=_("product"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    description = models.CharField(_("description"), max_length=255)
+    unit = models.CharField(_("unit"), max_length=8, blank=True)
+    quantity = models.DecimalField(_("quantity"), max_digits=12, decimal_places=3)
+    unit_price = models.DecimalField(_("unit price"), max_digits=14, decimal_places=2)
+    discount_percent = models.DecimalField(
+        _("discount, %"), max_digits=5, decimal_places=2, default=Decimal("0")
+    )
+    vat_rate = models.DecimalField(_("VAT, %"), max_digits=5, decimal_places=2)
+    # Quantity × unit price less the discount, to the cent (kontor.core.money, rule 1).
+    net = models.DecimalField(_("net"), max_digits=14, decimal_places=2)
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("deal line")
+        verbose_name_plural = _("deal lines")
+        constraints = [
+            models.UniqueConstraint(fields=["deal", "position"], name="deal_line_position"),
+        ]
+
+    def __str__(self):
+        return f"{self.description} × {self.quantity.normalize():f}"
+
+    def audit_text(self) -> str:
+        """The line in one text, as the audit trail shows it."""
+        return (
+            f"{self.description} × {self.quantity.normalize():f} {self.unit} "
+            f"@ {self.unit_price} −{self.discount_percent.normalize():f} % "
+            f"VAT {self.vat_rate.normalize():f} % = {self.net}"
+        )
+
+
+class Quote(models.Model):
+    """A quote issued from a deal's lines: numbered per year ("Q-2026-0007"), its lines
+    and totals frozen as issued, its PDF stored as a document (attachment) on the deal."""
+
+    deal = models.ForeignKey(Deal, on_delete=models.CASCADE, related_name="quotes")
+    year = models.PositiveSmallIntegerField()
+    sequence = models.PositiveIntegerField()
+    number = models.CharField(_("number"), max_length=32, unique=True)
+    issued_on = models.DateField(_("date"))
+    valid_until = models.DateField(_("valid until"), null=True, blank=True)
+    currency = models.CharField(_("currency"), max_length=3)
+    net = models.DecimalField(_("net"), max_digits=14, decimal_places=2)
+    vat = models.DecimalField(_("VAT"), max_digits=14, decimal_places=2)
+    gross = models.DecimalField(_("total"), max_digits=14, decimal_places=2)
+    # The lines as printed (description, unit, quantity, unit price, discount, VAT, net).
+    lines = models.JSONField(default=list)
+    language = models.CharField(_("language"), max_length=8)
+    attachment = models.OneToOneField(
+        "core.Attachment", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["-issued_on", "-sequence"]
+        verbose_name = _("quote")
+        verbose_name_plural = _("quotes")
+        constraints = [
+            models.UniqueConstraint(fields=["year", "sequence"], name="quote_year_sequence"),
+        ]
+        indexes = [models.Index(fields=["deal", "-created_at"], name="quote_deal")]
+
+    def __str__(self):
+        return self.number

@@ -5,10 +5,11 @@ from decimal import Decimal
 from typing import Any, Literal
 
 from ninja import Schema
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from kontor.core.api import DbInt, IsoDate, PlacedIn, Ref, VersionedIn, ref
 
+from . import lines as deal_lines
 from .models import Deal
 
 Source = Literal["", "website", "referral", "call", "email", "event", "partner", "tender", "other"]
@@ -18,6 +19,32 @@ STAGE = (
     "Its stage; the stage's required fields must be filled, and a lost stage needs a "
     "lost_reason_id when the company keeps reasons. Default: the pipeline's first stage"
 )
+
+
+LINES = (
+    "Product lines, in order (at most 200); while a deal has lines its amount is their "
+    "net total and the amount given is ignored"
+)
+
+
+class LineIn(Schema):
+    model_config = ConfigDict(extra="forbid")
+
+    product_id: DbInt | None = Field(
+        None, description="A product you may see: its name, unit, price and VAT rate are defaults"
+    )
+    description: str = Field("", description="Default: the product's name")
+    unit: str = Field(
+        "", description="A unit code (pc, m, m2, m3, kg, t, l, bag, roll, pack, pallet)"
+    )
+    quantity: Decimal | str = Field(description="More than 0, at most 3 places")
+    unit_price: Decimal | str | None = Field(
+        None, description="Default: the product's price, when it is in the deal's currency"
+    )
+    discount_percent: Decimal | str = Field("0", description="0-100, at most 2 places")
+    vat_rate_id: DbInt | None = Field(
+        None, description="Default: the product's rate, else the default rate; its % is copied"
+    )
 
 
 class DealIn(PlacedIn):
@@ -33,6 +60,7 @@ class DealIn(PlacedIn):
     lost_reason_id: DbInt | None = None
     notes: str = ""
     tags: list[str] = Field([], description="Tag names (new ones are created)")
+    lines: list[LineIn] = Field([], description=LINES)
     owner_id: DbInt | None = Field(None, description="Defaults to you")
 
 
@@ -49,12 +77,40 @@ class DealPatch(PlacedIn, VersionedIn):
     lost_reason_id: DbInt | None = None
     notes: str = ""
     tags: list[str] | None = Field(None, description="Replaces the whole list when given")
+    lines: list[LineIn] | None = Field(
+        None, description="Replaces the whole list when given ([]: no lines)"
+    )
     owner_id: DbInt | None = None
 
 
 class StageRef(Ref):
     kind: StageKind
     probability: int = Field(description="Win probability, %")
+
+
+class LineOut(Schema):
+    position: int
+    product_id: int | None
+    description: str
+    unit: str
+    quantity: Decimal
+    unit_price: Decimal
+    discount_percent: Decimal
+    vat_rate: Decimal = Field(description="The VAT %, copied when the line was written")
+    net: Decimal = Field(description="Quantity × unit price less the discount, to the cent")
+
+
+class VatRow(Schema):
+    rate: Decimal
+    net: Decimal
+    vat: Decimal
+
+
+class TotalsOut(Schema):
+    net: Decimal
+    vat: Decimal
+    gross: Decimal
+    vat_breakdown: list[VatRow] = Field(description="VAT per rate, on the sum of its lines' nets")
 
 
 class DealOut(Schema):
@@ -73,6 +129,8 @@ class DealOut(Schema):
     stage_entered_at: datetime.datetime
     closed_at: datetime.datetime | None
     tags: list[str]
+    lines: list[LineOut]
+    totals: TotalsOut | None = Field(description="Of the lines; null for a deal without lines")
     owner: Ref | None
     department: Ref | None
     custom: dict[str, Any] = Field(description="Custom field values you may see, by API name")
@@ -90,7 +148,38 @@ def stage_ref(stage) -> dict:
     }
 
 
+def totals_out(totals) -> dict:
+    return {
+        "net": totals.net,
+        "vat": totals.vat,
+        "gross": totals.gross,
+        "vat_breakdown": [
+            {"rate": row.rate, "net": row.net, "vat": row.vat} for row in totals.vat_breakdown
+        ],
+    }
+
+
+def lines_out(deal: Deal) -> tuple[list[dict], dict | None]:
+    stored = list(deal.lines.all())
+    found = [
+        {
+            "position": line.position,
+            "product_id": line.product_id,
+            "description": line.description,
+            "unit": line.unit,
+            "quantity": line.quantity,
+            "unit_price": line.unit_price,
+            "discount_percent": line.discount_percent,
+            "vat_rate": line.vat_rate,
+            "net": line.net,
+        }
+        for line in stored
+    ]
+    return found, totals_out(deal_lines.totals_of(stored)) if stored else None
+
+
 def deal_out(deal: Deal) -> dict:
+    lines, totals = lines_out(deal)
     return {
         "id": deal.pk,
         "title": deal.title,
@@ -107,6 +196,8 @@ def deal_out(deal: Deal) -> dict:
         "stage_entered_at": deal.stage_entered_at,
         "closed_at": deal.closed_at,
         "tags": [tag.name for tag in deal.tags.all()],
+        "lines": lines,
+        "totals": totals,
         "owner": ref(deal.owner),
         "department": ref(deal.department),
         "version": deal.version,

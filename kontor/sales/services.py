@@ -25,8 +25,11 @@ from kontor.core import services as records
 from kontor.core.errors import ValidationFailed
 from kontor.core.inputs import as_db_id
 
-from .models import Deal, LostReason, Pipeline, Stage, StageChange
+from . import lines as deal_lines
+from .models import Deal, DealLine, LostReason, Pipeline, Stage, StageChange
 
+# The links the services read when they set them (``_client``, ``_stage``, ``_lost_reason``).
+_CHECKED_LINKS = ("company", "person", "pipeline", "stage", "lost_reason")
 DEAL_FIELDS = ("title", "amount", "currency", "expected_close", "source", "notes")
 _TEXT_FIELDS = ("title", "notes", "source")
 
@@ -123,7 +126,8 @@ def _stage(deal: Deal, data: dict, errors: records.FieldErrors) -> None:
         if stage is None or (pipeline_id is not None and stage.pipeline_id != pipeline_id):
             errors.add("stage_id", _("Choose a stage of the deal's pipeline."))
             return
-        deal.pipeline_id, deal.stage_id = stage.pipeline_id, stage.pk
+        # The stage read here is the one entering it checks (``_enter_stage``).
+        deal.pipeline_id, deal.stage = stage.pipeline_id, stage
         return
     if pipeline_id is not None and pipeline_id != deal.pipeline_id:
         pipeline = Pipeline.objects.filter(pk=pipeline_id, is_active=True).first()
@@ -167,7 +171,7 @@ def _enter_stage(deal: Deal, previous_stage_id, errors: records.FieldErrors) -> 
     None if the stage did not change."""
     if deal.stage_id == previous_stage_id or deal.stage_id is None:
         return None
-    stage = Stage.objects.get(pk=deal.stage_id)
+    stage = deal.stage
     for field in stage.required_fields:
         if field in Stage.REQUIRABLE and not _filled(deal, field):
             errors.add(
@@ -236,10 +240,28 @@ def _tags(data: dict, errors: records.FieldErrors) -> list[str] | None:
     return names
 
 
-def _saver(entered: list, actor, client_changed: list, tags: list):
+def _lines(deal: Deal, data: dict, actor, errors: records.FieldErrors):
+    """The lines given (None: not given). While a deal has lines, its amount is their net
+    total: the amount given is then ignored."""
+    if data.get("lines") is not None:
+        parsed = deal_lines.parse_lines(data["lines"], deal.currency, actor, errors)
+        if parsed:
+            deal.amount = sum((line.totals.net for line in parsed), Decimal("0.00"))
+        return parsed
+    if deal.pk is not None:
+        # Summed here, not by SUM(): SQLite would add the cents as floating point.
+        kept = list(DealLine.objects.filter(deal_id=deal.pk).values_list("net", flat=True))
+        if kept:
+            deal.amount = sum(kept, Decimal("0.00"))
+    return None
+
+
+def _saver(entered: list, actor, client_changed: list, tags: list, lines: list):
     def save_related(deal: Deal) -> None:
         if tags and tags[0] is not None:
             deal.tags.set(contacts.tags_named(tags[0]))
+        if lines and lines[0] is not None:
+            deal_lines.write_lines(deal, lines[0])
         if entered and entered[0] is not None:
             record_move(deal, entered[1], entered[0], actor)
         if client_changed and client_changed[0]:
@@ -262,6 +284,7 @@ def create_deal(data: dict, *, actor) -> Deal:
     deal = Deal()
     errors = records.FieldErrors()
     _apply_fields(deal, data, errors)
+    parsed_lines = _lines(deal, data, actor, errors)
     _client(deal, data, actor, errors)
     _stage(deal, data, errors)
     _lost_reason(deal, data, errors)
@@ -274,8 +297,8 @@ def create_deal(data: dict, *, actor) -> Deal:
     return records.create_record(
         deal,
         actor=actor,
-        save_related=_saver([entered, None], actor, [True], [tags]),
-        checked_links=("company", "person", "pipeline", "stage", "lost_reason"),
+        save_related=_saver([entered, None], actor, [True], [tags], [parsed_lines]),
+        checked_links=_CHECKED_LINKS,
     )
 
 
@@ -283,11 +306,13 @@ def update_deal(deal: Deal, data: dict, *, actor, expected_version=None) -> Deal
     entered: list = []
     client_changed: list = []
     tags: list = []
+    parsed_lines: list = []
 
     def apply(target: Deal) -> None:
         previous_stage, previous_client = target.stage_id, (target.company_id, target.person_id)
         errors = records.FieldErrors()
         _apply_fields(target, data, errors)
+        parsed_lines.append(_lines(target, data, actor, errors))
         _client(target, data, actor, errors)
         _stage(target, data, errors)
         _lost_reason(target, data, errors)
@@ -305,7 +330,8 @@ def update_deal(deal: Deal, data: dict, *, actor, expected_version=None) -> Deal
             apply,
             actor=actor,
             expected_version=expected_version,
-            save_related=_saver(entered, actor, client_changed, tags),
+            save_related=_saver(entered, actor, client_changed, tags, parsed_lines),
+            checked_links=_CHECKED_LINKS,
         )
 
 

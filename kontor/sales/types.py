@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.urls import reverse
 from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
@@ -206,7 +206,7 @@ class DealType(RecordType):
     timeline = Timeline("created_at", "sales/_deal_entry.html", label=_("Deals"))
     shows_timeline = True
     has_tags = True
-    list_prefetch = ("tags",)
+    list_prefetch = ("tags", "lines")
     timeline_parent_fields = ("company_id", "person_id")
     sorts = {
         "name": ("title", "id"),
@@ -373,7 +373,12 @@ class DealType(RecordType):
     def to_out(self, obj) -> dict:
         return schemas.deal_out(obj)
 
+    def list_items(self, objs: list) -> list[dict]:
+        prefetch_related_objects(objs, "tags", "lines")
+        return super().list_items(objs)
+
     def profile_context(self, request, obj) -> dict:
+        from .line_views import quote_context
         from .models import StageChange
 
         changes = (
@@ -381,7 +386,7 @@ class DealType(RecordType):
             .select_related("from_stage", "to_stage", "moved_by")
             .order_by("-moved_at", "-id")
         )
-        return {"stage_changes": changes[:50]}
+        return {"stage_changes": changes[:50], **quote_context(request, obj)}
 
 
 DEAL = DealType()

@@ -2,7 +2,7 @@ from django.urls import path
 
 from kontor.web.records import record_urls
 
-from . import plan_views, report_views, setup_views, views
+from . import line_views, plan_views, report_views, setup_views, views
 from .types import DEAL
 
 app_name = "sales"
@@ -11,6 +11,8 @@ urlpatterns = [
     path("deals/board/", views.board_page, name="board"),
     path("deals/board/stages/<int:stage_id>/", views.board_cards, name="board_cards"),
     path("deals/<int:pk>/move/", views.move, name="move"),
+    path("deals/<int:pk>/lines/", line_views.deal_lines_edit, name="deal_lines"),
+    path("deals/<int:pk>/quotes/new/", line_views.quote_create, name="quote_create"),
     path("deals/reports/", report_views.report_page, name="reports"),
     path("deals/plans/", plan_views.plan_list, name="plans"),
     path("deals/plans/new/", plan_views.plan_create, name="plan_create"),

@@ -101,3 +101,23 @@ class RecordForm:
     def other_errors(self) -> list[str]:
         """Messages for keys no field on the form shows, so none is ever lost."""
         return [m for key, msgs in self.errors.items() if not self.shows(key) for m in msgs]
+
+
+class TaggedForm(RecordForm):
+    """A form of a type with tags (``RecordType.has_tags``): one text input of tag names
+    separated by commas (web/records/_tags_field.html)."""
+
+    def read_post(self, post) -> None:
+        super().read_post(post)
+        self.data["tags"] = [t.strip() for t in post.get("tags", "").split(",") if t.strip()]
+
+    def read_record(self, obj) -> None:
+        super().read_record(obj)
+        self.data["tags"] = [t.name for t in obj.tags.all()]
+
+    def shows(self, key: str) -> bool:
+        return super().shows(key) or key == "tags"
+
+    @property
+    def tags_text(self) -> str:
+        return ", ".join(self.data.get("tags", []))

@@ -1,7 +1,9 @@
 from django import template
 from django.db.models import Prefetch
 
+from kontor.core import money as core_money
 from kontor.sales import services
+from kontor.sales.lines import unit_label
 from kontor.sales.models import Deal, LostReason, Pipeline, Stage
 from kontor.sales.types import money
 
@@ -27,7 +29,22 @@ def deal_amount(deal) -> str:
     return money(deal.amount, deal.currency)
 
 
-@register.filter(name="money")
-def money_filter(amount, currency: str) -> str:
-    """``{{ amount|money:currency }}``: "1,234.50 EUR" as the reader's language writes it."""
-    return money(amount, currency)
+@register.filter
+def in_currency(amount, currency: str) -> str:
+    """An amount with its currency, in the reader's number format."""
+    return core_money.format_money(amount, currency)
+
+
+@register.filter
+def percent(value) -> str:
+    return core_money.format_percent(value)
+
+
+@register.filter
+def quantity(value) -> str:
+    return core_money.format_quantity(value)
+
+
+@register.filter
+def unit_name(code: str) -> str:
+    return unit_label(code)
