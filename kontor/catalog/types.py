@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from django.conf import settings
 from django.utils import formats
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kontor.core.inputs import as_db_id
+from kontor.core.money import currency_filter
 from kontor.core.types import (
     CellKind,
     Column,
@@ -37,14 +37,6 @@ def _by_active(qs, user, value):
     if value in ("yes", "no"):
         return qs.filter(is_active=value == "yes")
     return qs.none()
-
-
-def _currency_options(user):
-    return list(settings.KONTOR_CURRENCIES)
-
-
-def _by_currency(qs, user, value):
-    return qs.filter(currency=str(value).strip().upper())
 
 
 def _vat_rate_options(user):
@@ -86,14 +78,7 @@ class ProductType(RecordType):
             options=_yes_no_options,
             description="yes: active products only; no: inactive ones only",
         ),
-        Filter(
-            "currency",
-            _("Currency"),
-            FilterKind.CHOICE,
-            _by_currency,
-            options=_currency_options,
-            description="An ISO 4217 code: EUR",
-        ),
+        currency_filter(),
         Filter(
             "vat_rate_id",
             _("VAT rate"),

@@ -62,6 +62,27 @@ def currencies() -> list[str]:
     return list(settings.KONTOR_CURRENCIES)
 
 
+def _by_currency(qs, user, value):
+    return qs.filter(currency=str(value).strip().upper())
+
+
+def currency_filter():
+    """The list filter of a record type whose records carry a ``currency``: a select of
+    the install's currencies."""
+    from django.utils.translation import gettext_lazy
+
+    from .types import Filter, FilterKind
+
+    return Filter(
+        "currency",
+        gettext_lazy("Currency"),
+        FilterKind.CHOICE,
+        _by_currency,
+        options=lambda user: currencies(),
+        description="An ISO 4217 code: EUR",
+    )
+
+
 def default_currency() -> str:
     return settings.KONTOR_DEFAULT_CURRENCY
 

@@ -71,6 +71,9 @@ class ListFilters:
 class FilterKind:
     RECORD = "record"  # an id of a record of another type: a chip with its name
     CHOICE = "choice"  # one of the values ``options(user)`` offers: a select
+    # A value a link brings (a report's figure opening its records: a period, a stage
+    # reached): a chip saying it while set, ``describe(user, value)`` its text.
+    LINKED = "linked"
 
 
 @dataclass(frozen=True)
@@ -86,6 +89,7 @@ class Filter:
     # CHOICE: user -> the values offered, each a value or a (value, label) pair
     options: Callable | None = None
     description: str = ""  # for the API's documentation
+    describe: Callable | None = None  # LINKED: (user, value) -> the chip's text
 
 
 class CellKind:

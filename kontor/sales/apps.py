@@ -10,11 +10,12 @@ class SalesConfig(AppConfig):
     def ready(self):
         from kontor.core import types
 
-        from . import setup
+        from . import plans, setup
         from .types import DEAL
 
         types.register(DEAL)
         types.register_admin_area(setup.AREA, _("Pipelines and lost reasons"))
+        types.register_admin_area(plans.AREA, _("Sales targets"))
         types.register_settings_page(
             types.SettingsPage("sales:pipeline_settings", _("Pipelines"), setup.may_configure)
         )

@@ -21,6 +21,7 @@ import datetime
 from dataclasses import dataclass
 from decimal import Decimal
 
+from django.contrib.auth import get_user_model
 from django.db.models import (
     Case,
     Count,
@@ -36,18 +37,17 @@ from django.db.models import (
 )
 from django.db.models.functions import TruncMonth
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
 
 from kontor.accounts.models import Department
 
 from .models import Pipeline, Stage, Target
 from .types import DEAL
+from .types import day_start as moment
 
 # Past every position: a won deal reached every open stage.
 _WON = 1_000_000
-
-
-def moment(day: datetime.date) -> datetime.datetime:
-    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
 
 
 def visible(user):
@@ -136,6 +136,11 @@ def cycle_days(user, start: datetime.date, end: datetime.date, pipeline=None) ->
     return (Decimal(seconds) / 86400).quantize(Decimal("0.1"))
 
 
+def _cents(value) -> Decimal:
+    """A sum to the cent (SQLite's sums lose the column's scale: 250 for 250.00)."""
+    return Decimal(value).quantize(Decimal("0.01"))
+
+
 @dataclass
 class Amount:
     key: object  # an owner id, a department id or a month's first day
@@ -149,6 +154,19 @@ _GROUPS = {
     "department": "department_id",
     "month": "month",
 }
+
+
+def key_labels(by: str, keys) -> dict:
+    """{key: its name}: the owners' or departments' names, or the months as a language
+    writes them; a missing owner or department is None's."""
+    keys = set(keys)
+    if by == "month":
+        return {key: date_format(key, "YEAR_MONTH_FORMAT") for key in keys}
+    model = get_user_model() if by == "owner" else Department
+    found = {pk: str(obj) for pk, obj in model.objects.in_bulk(keys - {None}).items()}
+    if None in keys:
+        found[None] = _("No owner") if by == "owner" else _("No department")
+    return found
 
 
 def revenue(user, start: datetime.date, end: datetime.date, by: str) -> list[Amount]:
@@ -167,7 +185,7 @@ def revenue(user, start: datetime.date, end: datetime.date, by: str) -> list[Amo
         key = row[_GROUPS[by]]
         if by == "month" and isinstance(key, datetime.datetime):
             key = timezone.localtime(key).date() if timezone.is_aware(key) else key.date()
-        found.append(Amount(key, row["currency"], row["total"], row["n"]))
+        found.append(Amount(key, row["currency"], _cents(row["total"]), row["n"]))
     return found
 
 
@@ -185,31 +203,65 @@ def month_start(day: datetime.date, months_on: int = 0) -> datetime.date:
     return datetime.date(index // 12, index % 12 + 1, 1)
 
 
-def forecast(user, months: int = 3, today: datetime.date | None = None) -> list[ForecastMonth]:
-    """Open deals expected to close in each of the next ``months`` (this one first)."""
+def _open_by_close_month(user, months: int, today: datetime.date | None, *keys: str):
+    """The open deals expected to close in each of the next ``months`` (this one first),
+    summed per month, ``keys`` and currency: raw, weighted by probability, counted."""
     first = month_start(today or timezone.localdate())
     last = month_start(first, months)
     weighted = ExpressionWrapper(
         F("amount") * F("stage__probability") / 100,
         output_field=DecimalField(max_digits=20, decimal_places=4),
     )
-    rows = (
+    return (
         visible(user)
         .filter(closed_at__isnull=True, expected_close__gte=first, expected_close__lt=last)
         .annotate(month=TruncMonth("expected_close"))
         .order_by()
-        .values("month", "currency")
+        .values("month", *keys, "currency")
         # Named apart from the columns: an aggregate named "amount" would stand for the
         # column in the weighted sum.
         .annotate(total=Sum("amount"), total_weighted=Sum(weighted), n=Count("pk"))
-        .order_by("month", "currency")
+        .order_by("month", *keys, "currency")
     )
+
+
+def forecast(user, months: int = 3, today: datetime.date | None = None) -> list[ForecastMonth]:
+    """Open deals expected to close in each of the next ``months`` (this one first)."""
     return [
         ForecastMonth(
             row["month"],
             row["currency"],
-            row["total"],
-            Decimal(row["total_weighted"]).quantize(Decimal("0.01")),
+            _cents(row["total"]),
+            _cents(row["total_weighted"]),
+            row["n"],
+        )
+        for row in _open_by_close_month(user, months, today)
+    ]
+
+
+@dataclass
+class ForecastPart:
+    """What a month's forecast is made of: one stage's open deals in one currency."""
+
+    month: datetime.date
+    stage: Stage
+    currency: str
+    amount: Decimal
+    weighted: Decimal  # rounded to the cent on its own
+    count: int
+
+
+def forecast_parts(user, months: int = 3, today: datetime.date | None = None) -> list[ForecastPart]:
+    """``forecast`` by stage: the parts of each month's figures."""
+    rows = list(_open_by_close_month(user, months, today, "stage_id"))
+    stages = Stage.objects.select_related("pipeline").in_bulk({row["stage_id"] for row in rows})
+    return [
+        ForecastPart(
+            row["month"],
+            stages[row["stage_id"]],
+            row["currency"],
+            _cents(row["total"]),
+            _cents(row["total_weighted"]),
             row["n"],
         )
         for row in rows
@@ -258,5 +310,5 @@ def plan_vs_actual(user, targets) -> list[PlanLine]:
             n=Count("pk"),
             total=Sum("amount", filter=Q(currency=target.currency or "")),
         )
-        lines.append(PlanLine(target, counted["total"] or Decimal("0.00"), counted["n"]))
+        lines.append(PlanLine(target, _cents(counted["total"] or 0), counted["n"]))
     return lines

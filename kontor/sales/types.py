@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from django.db.models import Q, prefetch_related_objects
+import datetime
+
+from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.urls import reverse
-from django.utils import formats
+from django.utils import formats, timezone
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kontor.accounts.models import Department
+from kontor.core.inputs import as_db_id
+from kontor.core.money import currency_filter
 from kontor.core.types import (
     CellKind,
     Column,
@@ -21,7 +26,7 @@ from kontor.core.types import (
 )
 
 from . import schemas, services
-from .models import Deal, Pipeline, Stage
+from .models import Deal, Pipeline, Stage, StageChange
 
 
 def money(amount, currency: str) -> str:
@@ -51,6 +56,8 @@ _STATUS = {
     "open": Q(closed_at__isnull=True),
     "won": Q(stage__kind=Stage.Kind.WON),
     "lost": Q(stage__kind=Stage.Kind.LOST),
+    # What a win rate is counted over.
+    "closed": Q(stage__kind__in=(Stage.Kind.WON, Stage.Kind.LOST)),
 }
 
 
@@ -63,7 +70,121 @@ def _status_options(user):
         ("open", pgettext_lazy("deals", "Open")),
         ("won", pgettext_lazy("deals", "Won")),
         ("lost", pgettext_lazy("deals", "Lost")),
+        ("closed", pgettext_lazy("deals", "Won or lost")),
     ]
+
+
+# -- what a report's figure opens: its deals, by the figure's own definition ------------------
+#
+# A period is "first..last", both days included, either one left out for an open end:
+# "2026-01-01..2026-03-31", "2026-04-01..".
+
+
+PERIOD_YEARS = (1900, 2999)
+
+
+def day_start(day: datetime.date) -> datetime.datetime:
+    """The first moment of ``day`` in the current time zone."""
+    return timezone.make_aware(datetime.datetime.combine(day, datetime.time()))
+
+
+def period_value(start: datetime.date | None, end: datetime.date | None) -> str:
+    """The period filter's value for [start, end): ``end`` is the day after the last."""
+    last = end - datetime.timedelta(days=1) if end else None
+    return f"{start.isoformat() if start else ''}..{last.isoformat() if last else ''}"
+
+
+def parse_period(value: str) -> tuple[datetime.date | None, datetime.date | None] | None:
+    """(first, last) of a period filter's value, or None when it is not one."""
+    first_text, dots, last_text = value.strip().partition("..")
+    if not dots or not (first_text or last_text):
+        return None
+    try:
+        first = datetime.date.fromisoformat(first_text) if first_text else None
+        last = datetime.date.fromisoformat(last_text) if last_text else None
+    except ValueError:
+        return None
+    if first and last and last < first:
+        return None
+    # Far beyond any deal, and where converting a day's first moment to UTC overflows.
+    if any(day and not PERIOD_YEARS[0] <= day.year <= PERIOD_YEARS[1] for day in (first, last)):
+        return None
+    return first, last
+
+
+def _period_filter(name: str, label, column: str, description: str) -> Filter:
+    """A filter narrowing ``column`` to a period's days; a date-time column by the days'
+    moments in the current time zone, as the reports count them."""
+    moments = Deal._meta.get_field(column).get_internal_type() == "DateTimeField"
+
+    def apply(qs, user, value):
+        period = parse_period(value)
+        if period is None:
+            return qs.none()
+        first, last = period
+        if first:
+            qs = qs.filter(**{f"{column}__gte": day_start(first) if moments else first})
+        if last:
+            if moments:
+                qs = qs.filter(**{f"{column}__lt": day_start(last + datetime.timedelta(days=1))})
+            else:
+                qs = qs.filter(**{f"{column}__lte": last})
+        return qs
+
+    return Filter(
+        name, label, FilterKind.LINKED, apply, description=description, describe=_describe_period
+    )
+
+
+def _describe_period(user, value) -> str:
+    period = parse_period(value)
+    if period is None:
+        return value
+    first, last = (formats.date_format(day, "SHORT_DATE_FORMAT") if day else "…" for day in period)
+    return f"{first} – {last}"
+
+
+def reached_q(stage: Stage) -> Q:
+    """The deals that reached ``stage`` as the funnel counts them (reports.funnel): ever
+    moved into it or into a later stage of its pipeline, or won; a move into lost
+    reaches nothing."""
+    moves = StageChange.objects.filter(deal=OuterRef("pk")).filter(
+        Q(to_stage__kind=Stage.Kind.WON)
+        | Q(to_stage__kind=Stage.Kind.OPEN, to_stage__position__gte=stage.position)
+    )
+    return Q(pipeline_id=stage.pipeline_id) & Q(Exists(moves))
+
+
+def _reached_stage(value) -> Stage | None:
+    pk = as_db_id(value)
+    return Stage.objects.select_related("pipeline").filter(pk=pk).first() if pk else None
+
+
+def _by_reached_stage(qs, user, value):
+    stage = _reached_stage(value)
+    return qs.filter(reached_q(stage)) if stage is not None else qs.none()
+
+
+def _describe_stage(user, value) -> str:
+    stage = _reached_stage(value)
+    return f"{stage.pipeline.name} · {stage.name}" if stage else str(value)
+
+
+def _department(value):
+    pk = as_db_id(value)
+    return Department.objects.filter(pk=pk).first() if pk else None
+
+
+def _by_department_tree(qs, user, value):
+    department = _department(value)
+    if department is None:
+        return qs.none()
+    return qs.filter(department_id__in=department.subtree_ids())
+
+
+def _describe_department(user, value) -> str:
+    department = _department(value)
+    return str(department) if department else str(value)
 
 
 def _stage_cell(deal: Deal) -> str:
@@ -107,7 +228,7 @@ class DealType(RecordType):
             FilterKind.CHOICE,
             _by_status,
             options=_status_options,
-            description="open, won, lost",
+            description="open, won, lost, closed (won or lost)",
         ),
         Filter(
             "pipeline_id",
@@ -124,6 +245,40 @@ class DealType(RecordType):
             _by_stage,
             options=_stage_options,
             description="A stage's id",
+        ),
+        currency_filter(),
+        _period_filter(
+            "created",
+            _("Opened"),
+            "created_at",
+            "Opened in a period: first..last (days included, YYYY-MM-DD; either end may be "
+            "left out)",
+        ),
+        _period_filter(
+            "closed", _("Closed"), "closed_at", "Won or lost in a period: first..last, as created"
+        ),
+        _period_filter(
+            "close",
+            _("Expected close"),
+            "expected_close",
+            "Expected to close in a period: first..last, as created",
+        ),
+        Filter(
+            "reached_stage_id",
+            _("Reached stage"),
+            FilterKind.LINKED,
+            _by_reached_stage,
+            description="A stage's id: the deals of its pipeline that ever reached it "
+            "or a later stage, or were won (the funnel's definition)",
+            describe=_describe_stage,
+        ),
+        Filter(
+            "department_tree_id",
+            _("Department and below"),
+            FilterKind.LINKED,
+            _by_department_tree,
+            description="A department's id: the deals of it and of the departments below it",
+            describe=_describe_department,
         ),
     )
     profile_template = "sales/_deal_profile.html"
@@ -219,7 +374,7 @@ class DealType(RecordType):
         return parents
 
     def list_links(self, user):
-        return [(_("Board"), reverse("sales:board"))]
+        return [(_("Board"), reverse("sales:board")), (_("Reports"), reverse("sales:reports"))]
 
     def tags_in_use(self, user):
         from kontor.contacts.queries import tags_in_use

@@ -152,7 +152,7 @@ def _filter_widgets(request, rt: RecordType, filters: ListFilters) -> list[dict]
         widget = {
             "spec": spec,
             "value": value,
-            "record": None,
+            "chip": "",
             "options": [],
             "clear_url": query_string(request.GET, **{spec.name: None, "page": None}),
         }
@@ -161,9 +161,14 @@ def _filter_widgets(request, rt: RecordType, filters: ListFilters) -> list[dict]
                 continue
             target = type_by_name(spec.target)
             try:
-                widget["record"] = target.one(user, value)
+                record = target.one(user, value)
             except NotFound:
                 continue  # a hidden record filters like an unknown one, and shows no chip
+            widget["chip"], widget["chip_value"] = str(record), record.pk
+        elif spec.kind == FilterKind.LINKED:
+            if not value:
+                continue
+            widget["chip"], widget["chip_value"] = spec.describe(user, value), value
         else:
             # An option is a value shown as it is, or a (value, label) pair.
             widget["options"] = [
@@ -196,7 +201,7 @@ def _custom_filter_widgets(request, rt: RecordType, filters: ListFilters) -> lis
             {
                 "spec": {"name": "custom", "label": field.label},
                 "value": chosen,
-                "record": None,
+                "chip": "",
                 "options": options,
                 "clear_url": query_string(request.GET, custom=others or None, page=None),
             }

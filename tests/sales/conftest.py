@@ -1,10 +1,12 @@
-"""Sales fixtures: a small catalogue and deal lines worked out by hand."""
+"""Sales fixtures: a small catalogue and deal lines worked out by hand, and the deals with
+stage histories that the report tests share (test_reports.py)."""
 
 import pytest
 
 from kontor.catalog import services as catalog
 
 from ..catalog.conftest import product_data
+from .test_reports import history  # noqa: F401 (a fixture)
 
 
 @pytest.fixture
