@@ -35,7 +35,13 @@ def _year(request) -> int:
 def plan_list(request):
     user = request.user
     year = _year(request)
-    targets = plans.targets_starting(user, datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1))
+    whose = request.GET.get("whose", "")
+    period = request.GET.get("period", "")
+    targets = plans.narrowed(
+        plans.targets_starting(user, datetime.date(year, 1, 1), datetime.date(year + 1, 1, 1)),
+        whose=whose,
+        period=period,
+    )
     rows = plan_rows(user, reports.plan_vs_actual(user, targets))
     return render(
         request,
@@ -44,8 +50,12 @@ def plan_list(request):
             "rt": DEAL,
             "year": year,
             "years": offered_years(year),
+            "whose": whose if whose in plans.WHOSE else "",
+            "period": period if period in Target.Period.values else "",
+            "periods": Target.Period.choices,
             "plan_rows": rows,
-            "charts": plan_charts(rows),
+            "charts": plan_charts(rows) if len(rows) <= plans.CHART_MAX_TARGETS else [],
+            "too_many_for_a_chart": len(rows) > plans.CHART_MAX_TARGETS,
             "may_set_targets": plans.may_set_any(user),
         },
     )

@@ -96,6 +96,35 @@ def targets_starting(user, start: datetime.date, end: datetime.date):
     return visible_targets(user).filter(starts_on__gte=start, starts_on__lt=end)
 
 
+WHOSE = ("departments", "people")
+# Above this many targets a chart's bars cannot be told apart: the table alone lists them.
+CHART_MAX_TARGETS = 40
+
+
+def narrowed(targets, *, whose: str = "", period: str = ""):
+    """``targets`` of departments or of people only, of one kind of period only."""
+    if whose == "departments":
+        targets = targets.filter(department__isnull=False)
+    elif whose == "people":
+        targets = targets.filter(user__isnull=False)
+    if period in Target.Period.values:
+        targets = targets.filter(period=period)
+    return targets
+
+
+def for_report(user, start: datetime.date, end: datetime.date):
+    """The targets a report of [start, end) sets against what was won: its departments',
+    of quarters when the report spans more than a quarter and the departments have
+    quarterly targets in it (a year of months and quarters per person would be hundreds
+    of bars); the plans page lists them all."""
+    targets = narrowed(targets_starting(user, start, end), whose="departments")
+    if (end - start).days > 92:
+        quarterly = narrowed(targets, period=Target.Period.QUARTER)
+        if quarterly.exists():
+            return quarterly
+    return targets
+
+
 def editable_subjects(user) -> tuple[list, list]:
     """(users, departments) ``user`` may set targets of, for a form to offer."""
     people = get_user_model().objects.filter(is_active=True).order_by("first_name", "email")

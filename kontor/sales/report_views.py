@@ -352,7 +352,7 @@ def report_page(request):
     sections["month"] = revenue_by_month_charts(user, params)
     sections["forecast"], breakdown = forecast_view(user)
     rows = plan_rows(
-        user, reports.plan_vs_actual(user, plans.targets_starting(user, params.start, params.end))
+        user, reports.plan_vs_actual(user, plans.for_report(user, params.start, params.end))
     )
     sections["plans"] = plan_charts(rows)
     charts = [c for key, found in sections.items() if key != "closed" for c in found]

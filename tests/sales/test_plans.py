@@ -265,3 +265,46 @@ def test_a_member_reads_plans_but_gets_no_form(org):
     assert client.get(reverse("sales:plan_edit", args=[target.pk])).status_code == 404
     assert client.post(reverse("sales:plan_delete", args=[target.pk])).status_code == 404
     assert Target.objects.exists()
+
+
+def plans_of_2026(org) -> None:
+    """Each team member's and department's months, and the departments' quarters."""
+    rows = []
+    for month in range(1, 13):
+        starts = datetime.date(2026, month, 1)
+        for person in (org.member_a, org.member_b, org.member_c):
+            rows.append(Target(user=person, period="month", starts_on=starts, won_count=1))
+        rows.append(
+            Target(department=org.dept.sales, period="month", starts_on=starts, won_count=3)
+        )
+    for quarter in range(4):
+        starts = datetime.date(2026, 1 + 3 * quarter, 1)
+        rows.append(
+            Target(department=org.dept.sales, period="quarter", starts_on=starts, won_count=9)
+        )
+    Target.objects.bulk_create(rows)
+
+
+def test_the_report_sets_the_departments_quarters_against_a_years_wins(org):
+    plans_of_2026(org)
+    year = browser(org.admin).get(reverse("sales:reports"), {"year": "2026"})
+    labels = [row["label"] for row in year.context["plan_rows"]]
+    assert len(labels) == 4 and all(label.startswith("Sales · Q") for label in labels)
+    quarter = browser(org.admin).get(reverse("sales:reports"), {"year": "2026", "quarter": "2"})
+    labels = [row["label"] for row in quarter.context["plan_rows"]]
+    # A quarter shows its months and itself, departments only.
+    assert len(labels) == 4 and all(label.startswith("Sales · ") for label in labels)
+
+
+def test_the_plans_page_narrows_by_whose_and_period_and_charts_only_a_readable_number(org):
+    plans_of_2026(org)
+    client = browser(org.admin)
+    everything = client.get(PLANS, {"year": "2026"})
+    assert len(everything.context["plan_rows"]) == 52
+    assert (
+        everything.context["charts"] == [] and b'data-testid="plans-no-chart"' in everything.content
+    )
+    people = client.get(PLANS, {"year": "2026", "whose": "people", "period": "month"})
+    assert len(people.context["plan_rows"]) == 36
+    quarters = client.get(PLANS, {"year": "2026", "whose": "departments", "period": "quarter"})
+    assert len(quarters.context["plan_rows"]) == 4 and quarters.context["charts"]
