@@ -254,6 +254,13 @@ class PersonType(ContactType):
             *self.tail_columns(),
         )
 
+    export_formats = ("csv", "xlsx", "vcf")
+
+    def vcard(self, obj, extra) -> str:
+        from .vcard import person_vcard
+
+        return person_vcard(obj, extra)
+
     export_columns = (
         ExportColumn(_("ID"), lambda p, points: p.pk),
         ExportColumn(_("First name"), lambda p, points: p.first_name),

@@ -9,7 +9,8 @@ version the client edited (body ``version`` or ``If-Match``).
 
 from typing import Literal
 
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseRedirect
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
 from pydantic import Field, create_model
@@ -17,7 +18,7 @@ from pydantic import Field, create_model
 from . import customfields, exports
 from .access import Action, may
 from .api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, Page, etag, expected_version, page
-from .api_routes import AuditPage, add_attachment_routes, audit_page
+from .api_routes import AuditPage, ExportJobOut, add_attachment_routes, audit_page, job_out
 from .errors import PermissionDenied, ValidationFailed
 from .models import AuditEntry
 from .types import FilterKind, ListFilters, RecordType
@@ -87,11 +88,25 @@ def list_page(rt: RecordType, request, filters: ListFilters, limit: int, offset:
 
 
 def export_file(rt: RecordType, request, filters: ListFilters, format: str):
+    """The export streamed now, or, for a big one, 202 with its job (the browser goes to
+    the job's page, which shows its progress)."""
     if not may(request.user, rt.object_type, Action.EXPORT):
         raise PermissionDenied()
-    qs = rt.list_query(request.user, filters, action=Action.EXPORT)
-    respond = exports.xlsx_response if format == "xlsx" else exports.csv_response
-    return respond(qs, rt, user=request.user, stem=rt.export_stem)
+    if format not in rt.export_formats:
+        raise ValidationFailed(
+            errors={
+                "format": [
+                    _("Choose one of: %(formats)s.") % {"formats": ", ".join(rt.export_formats)}
+                ]
+            }
+        )
+    job, queryset = exports.start(rt, request.user, filters, format)
+    if queryset is not None:
+        return exports.stream(queryset, rt, user=request.user, format=format)
+    page_url = reverse("web:export_job", args=[job.pk])
+    if "text/html" in request.headers.get("Accept", ""):
+        return HttpResponseRedirect(page_url)
+    return Status(202, job_out(job))
 
 
 def get_one(rt: RecordType, request, record_id: int, response: HttpResponse) -> dict:
@@ -145,10 +160,15 @@ def add_record_routes(router: Router, record_type: RecordType) -> None:
         return list_page(rt, request, to_list_filters(rt, filters, request.user), limit, offset)
 
     @router.get(
-        f"{path}/export", operation_id=f"{name}_export", response={200: None, 403: ErrorOut}
+        f"{path}/export",
+        operation_id=f"{name}_export",
+        response={200: None, 202: ExportJobOut, 403: ErrorOut},
     )
-    def export_records(request, filters: Query[filters_in], format: Literal["csv", "xlsx"] = "csv"):
-        """The list's rows (same filters and sort, no paging) within your export scope."""
+    def export_records(
+        request, filters: Query[filters_in], format: Literal["csv", "xlsx", "vcf"] = "csv"
+    ):
+        """The list's rows (same filters and sort, no paging) within your export scope; vcf
+        (vCard 4.0) for people. Over 5,000 rows: 202 and the job (``/exports/{id}``)."""
         return export_file(rt, request, to_list_filters(rt, filters, request.user), format)
 
     @router.get(f"{path}/{{int:record_id}}", response=rt.out_schema, operation_id=f"{name}_get")

@@ -1,4 +1,4 @@
-"""API routes that know no business domain: /search, /audit, /attachments.
+"""API routes that know no business domain: /search, /audit, /attachments, /exports.
 
 They reach records only through the search registry (``kontor.core.search``) and each
 model's ``visible_to``; domain apps add their per-record attachment routes with
@@ -17,7 +17,7 @@ from pydantic import Field
 from . import customfields, files, search, timeline, types
 from .api import MAX_LIMIT, MAX_OFFSET, ErrorOut, Page, page
 from .errors import NotFound, ValidationFailed
-from .models import Attachment, AuditEntry
+from .models import Attachment, AuditEntry, ExportJob
 
 router = Router()
 
@@ -341,3 +341,58 @@ def record_timeline(request, filters: Query[TimelineFilters]):
         ],
         "next": found.next_cursor,
     }
+
+
+# -- exports ---------------------------------------------------------------------------------
+
+
+class ExportJobOut(Schema):
+    id: int
+    type: str = Field(description="The exported type, e.g. contacts.person")
+    format: str
+    state: str = Field(description="queued, running, done or failed")
+    total: int = Field(description="Rows to write")
+    done: int = Field(description="Rows written so far")
+    file_url: str | None = Field(description="The file, once done")
+    created_at: datetime.datetime
+    finished_at: datetime.datetime | None
+
+
+def job_out(job: ExportJob) -> dict:
+    done = job.state == ExportJob.State.DONE and bool(job.file)
+    return {
+        "id": job.pk,
+        "type": job.object_type,
+        "format": job.format,
+        "state": job.state,
+        "total": job.total,
+        "done": job.done,
+        "file_url": f"/api/v1/exports/{job.pk}/file" if done else None,
+        "created_at": job.created_at,
+        "finished_at": job.finished_at,
+    }
+
+
+def own_export(user, job_id: int) -> ExportJob:
+    """An export job of ``user``'s own; anyone else's is not there."""
+    job = ExportJob.objects.filter(pk=job_id, user=user).first()
+    if job is None:
+        raise NotFound()
+    return job
+
+
+@router.get("/exports/{int:job_id}", response=ExportJobOut, operation_id="exports_get")
+def get_export(request, job_id: int):
+    """A big export's progress (your own exports only)."""
+    return job_out(own_export(request.user, job_id))
+
+
+@router.get("/exports/{int:job_id}/file", response={200: None}, operation_id="exports_file")
+def export_download(request, job_id: int):
+    """The finished export's file (404 until it is done)."""
+    job = own_export(request.user, job_id)
+    if job.state != ExportJob.State.DONE or not job.file:
+        raise NotFound()
+    return FileResponse(
+        job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
+    )

@@ -392,3 +392,49 @@ class DefinitionStamp(models.Model):
 
     def __str__(self):
         return f"{self.name}: {self.value}"
+
+
+def export_path(instance, filename):
+    now = timezone.now()
+    return f"exports/{now:%Y/%m}/{os.urandom(8).hex()}/{filename}"
+
+
+class ExportJob(models.Model):
+    """One export of a list (CSV, XLSX, vCard): who asked for which rows, and when.
+
+    Every export leaves one, audited: a small one is streamed at once (done as it
+    starts); a big one is written in the background to ``file``, its progress counted
+    here, and downloaded by the one who asked for it.
+    """
+
+    class State(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    object_type = models.CharField(max_length=100)
+    # The list's filters (core.types.ListFilters as a dict), so a worker reads the same rows.
+    filters = models.JSONField(default=dict, encoder=DjangoJSONEncoder)
+    format = models.CharField(max_length=8)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.QUEUED)
+    total = models.PositiveIntegerField(default=0)
+    done = models.PositiveIntegerField(default=0)
+    file = models.FileField(upload_to=export_path, max_length=500, blank=True)
+    error = models.TextField(blank=True)
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "-created_at"], name="exportjob_user")]
+
+    def __str__(self):
+        return f"{self.object_type} {self.format} ({self.total})"
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done * 100 // self.total) if self.total else 100

@@ -399,6 +399,14 @@ class RecordType(AuditedType):
             ),
         ]
 
+    # The formats its list exports to; "vcf" needs ``vcard``.
+    export_formats: tuple[str, ...] = ("csv", "xlsx")
+
+    def vcard(self, obj, extra: dict) -> str:
+        """The record as one vCard 4.0 (a type that exports "vcf"); ``extra`` as
+        ``export_extra`` read it."""
+        raise NotImplementedError
+
     def export_extra(self, ids: list[int]) -> dict[int, dict]:
         """What export columns read besides the row, for a chunk of ids (one dict per id)."""
         return {pk: {} for pk in ids}

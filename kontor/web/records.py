@@ -261,6 +261,7 @@ class ListView(RecordView):
             "list_query": query_string(request.GET, page=None),
             "export_csv": query_string(request.GET, page=None, format="csv"),
             "export_xlsx": query_string(request.GET, page=None, format="xlsx"),
+            "export_vcf": query_string(request.GET, page=None, format="vcf"),
             **rt.list_context(request, filters),
         }
         template = self.template_name

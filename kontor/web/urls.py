@@ -29,6 +29,8 @@ urlpatterns = [
     path("settings/fields/<str:object_type>/new/", fields.field_create, name="field_create"),
     path("settings/fields/edit/<int:pk>/", fields.field_edit, name="field_edit"),
     path("settings/fields/edit/<int:pk>/delete/", fields.field_delete, name="field_delete"),
+    path("exports/<int:pk>/", views.export_job, name="export_job"),
+    path("exports/<int:pk>/file/", views.export_job_file, name="export_job_file"),
     path("attachments/<int:pk>/", views.attachment_download, name="attachment_download"),
     path("attachments/<int:pk>/delete/", views.attachment_delete, name="attachment_delete"),
 ]

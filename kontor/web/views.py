@@ -18,6 +18,8 @@ from kontor.accounts.forms import RESET_MAIL_TEMPLATES, PasswordResetForm, Reset
 from kontor.core import files, types
 from kontor.core import search as core_search
 from kontor.core.access import Action, may
+from kontor.core.api_routes import own_export
+from kontor.core.models import ExportJob
 from kontor.core.pagination import capped_count
 
 from . import records
@@ -208,4 +210,29 @@ def attachment_delete(request, pk):
         records.safe_back(request, request.POST.get("next", ""))
         or types.url_of(record)
         or "web:home"
+    )
+
+
+@login_required
+@require_GET
+@service_errors
+def export_job(request, pk):
+    """A big export's page: its progress (reloaded by htmx while it runs) and its file."""
+    job = own_export(request.user, pk)
+    rt = types.get(job.object_type)
+    context = {"job": job, "rt": rt}
+    if request.htmx:
+        return render(request, "web/_export_progress.html", context)
+    return render(request, "web/export_job.html", context)
+
+
+@login_required
+@require_GET
+@service_errors
+def export_job_file(request, pk):
+    job = own_export(request.user, pk)
+    if job.state != ExportJob.State.DONE or not job.file:
+        raise Http404()
+    return FileResponse(
+        job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
     )
