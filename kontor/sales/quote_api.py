@@ -12,7 +12,7 @@ from pydantic import ConfigDict, Field
 
 from kontor.core import money
 from kontor.core.access import Action
-from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, IsoDate, Page, Ref, page, ref
+from kontor.core.api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, IsoDate, Page, Ref, page, ref
 from kontor.core.errors import NotFound
 
 from . import quotes
@@ -129,9 +129,10 @@ def quote_pdf(request, quote_id: int):
     )
 
 
-@router.post("/quotes", response={201: QuoteOut}, operation_id="quotes_create")
+@router.post("/quotes", response={201: QuoteOut, 404: ErrorOut}, operation_id="quotes_create")
 def create_quote(request, payload: QuoteIn):
-    """Issue a quote from the deal's lines: numbered, rendered to PDF, stored on the deal."""
+    """Issue a quote from the deal's lines: numbered, rendered to PDF, stored on the deal
+    (404: no deal you may see by that id)."""
     deal = DEAL.one(request.user, payload.deal_id, action=Action.EDIT)
     quote = quotes.create_quote(
         deal,
