@@ -41,6 +41,7 @@ import dj_database_url
 from django.core.files.storage import Storage, storages
 from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
+from django.db.utils import load_backend
 from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 from django.utils.duration import duration_string
@@ -83,16 +84,18 @@ class RestoreReport:
 
 @contextmanager
 def database(url: str) -> Iterator[str]:
-    """A connection alias for the database at ``url`` while the block runs."""
+    """A connection alias, in this thread, for the database at ``url`` while the block runs.
+
+    Not added to the configured databases: it is this block's own connection."""
     alias = f"kontor_backup_{uuid.uuid4().hex[:12]}"
     settings = {**connections.settings, alias: dj_database_url.parse(url)}
-    connections.settings[alias] = connections.configure_settings(settings)[alias]
+    settings = connections.configure_settings(settings)[alias]
+    connections[alias] = load_backend(settings["ENGINE"]).DatabaseWrapper(settings, alias)
     try:
         yield alias
     finally:
         connections[alias].close()
         del connections[alias]
-        del connections.settings[alias]
 
 
 # -- the migration state and its models -------------------------------------------------
