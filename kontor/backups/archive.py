@@ -41,8 +41,8 @@ import dj_database_url
 from django.core.files.storage import Storage, storages
 from django.core.management.color import no_style
 from django.db import DEFAULT_DB_ALIAS, connections, models, transaction
-from django.db.utils import load_backend
 from django.db.migrations.executor import MigrationExecutor
+from django.db.utils import load_backend
 from django.utils import timezone
 from django.utils.duration import duration_string
 from django.utils.translation import gettext as _

@@ -10,10 +10,13 @@ import json
 import os
 import sys
 import threading
+import time
 from pathlib import Path
 
 WRITERS = 50
-COMPANIES_EACH = 6
+COMPANIES_EACH = 10
+# The backup starts once this many companies are in: in the middle of the writes.
+START_AFTER = 60
 
 
 def main(url: str, folder: str) -> None:
@@ -52,6 +55,8 @@ def main(url: str, folder: str) -> None:
     for thread in threads:
         thread.start()
     started.wait()
+    while Company.objects.count() < START_AFTER:
+        time.sleep(0.01)
     manifest = archive.write_backup(Path(folder) / "during.zip")
     for thread in threads:
         thread.join()

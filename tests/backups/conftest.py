@@ -24,3 +24,15 @@ def migrations_rows_left_behind(django_db_blocker):
     yield
     with django_db_blocker.unblock():
         _install_migrations_rows()
+
+
+@pytest.fixture
+def media(settings, tmp_path):
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path / "media")},
+        },
+    }
+    return tmp_path / "media"
