@@ -2,6 +2,7 @@
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class BackupRun(models.Model):
@@ -12,7 +13,7 @@ class BackupRun(models.Model):
     class Status(models.TextChoices):
         RUNNING = "running", _("Running")
         OK = "ok", _("Succeeded")
-        FAILED = "failed", _("Failed")
+        FAILED = "failed", pgettext_lazy("backup result", "Failed")
 
     kind = models.CharField(_("kind"), max_length=10, choices=Kind.choices)
     status = models.CharField(
