@@ -18,8 +18,8 @@ def migrations_rows(request):
         _install_migrations_rows()
 
 
-@pytest.fixture(scope="module", autouse=True)
-def migrations_rows_left_behind(django_db_blocker):
+@pytest.fixture(scope="module")
+def migrations_rows_left_behind(django_db_setup, django_db_blocker):
     # ...and leaves them for the transactional tests of other modules that come after.
     yield
     with django_db_blocker.unblock():

@@ -22,6 +22,7 @@ from kontor.core.errors import KontorError
 from kontor.demo import load_demo
 
 REPO = Path(__file__).resolve().parents[2]
+pytestmark = pytest.mark.usefixtures("migrations_rows_left_behind")
 
 
 @contextmanager

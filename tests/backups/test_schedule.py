@@ -8,7 +8,10 @@ from django.utils import timezone
 from kontor.backups import archive, services
 from kontor.backups.models import BackupRun
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("migrations_rows_left_behind"),
+]
 
 
 @pytest.fixture
