@@ -77,8 +77,8 @@ INSTALLED_APPS = [
     "kontor.catalog",
     "kontor.objects",
     "kontor.documents",
-    "kontor.backups",
     "kontor.web",
+    "kontor.backups",
 ]
 
 MIDDLEWARE = [

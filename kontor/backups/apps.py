@@ -14,7 +14,7 @@ class BackupsConfig(AppConfig):
 
         types.register_admin_area(services.AREA, _("Backups"))
         types.register_settings_page(
-            types.SettingsPage("backups:backups", _("Backups"), services.may_view)
+            types.SettingsPage("backups:backup_list", _("Backups"), services.may_view)
         )
         timers.standing(services.BACKUP_TIMER, services.scheduled_backup, services.next_backup)
         timers.standing(services.DRILL_TIMER, services.scheduled_drill, services.next_drill)

@@ -147,6 +147,10 @@ def last_run(kind: str, *, verified: bool = False) -> BackupRun | None:
     return runs.order_by("-started_at").first()
 
 
+def recent_runs(limit: int = 20):
+    return BackupRun.objects.order_by("-started_at")[:limit]
+
+
 # -- the schedule: standing timers that hand the work to jobs ---------------------------
 
 

@@ -5,6 +5,6 @@ from . import views
 app_name = "backups"
 
 urlpatterns = [
-    path("settings/backups/", views.backups, name="backups"),
+    path("settings/backups/", views.backup_list, name="backup_list"),
     path("settings/backups/start/", views.backup_start, name="backup_start"),
 ]

@@ -17,18 +17,16 @@ from kontor.accounts.views import settings_page
 from . import services
 from .models import BackupRun
 
-RECENT_RUNS = 20
-
 
 @login_required
-def backups(request):
+def backup_list(request):
     if not services.may_view(request.user):
         raise Http404()
     context = {
         "last_backup": services.last_run(BackupRun.Kind.BACKUP),
         "last_verified": services.last_run(BackupRun.Kind.DRILL, verified=True),
         "last_drill": services.last_run(BackupRun.Kind.DRILL),
-        "runs": BackupRun.objects.order_by("-started_at")[:RECENT_RUNS],
+        "runs": services.recent_runs(),
         "folder": services.backup_folder(),
         "interval_hours": settings.KONTOR_BACKUP_INTERVAL_HOURS,
         "drill_hours": settings.KONTOR_BACKUP_DRILL_HOURS,
@@ -45,4 +43,4 @@ def backup_start(request):
         raise Http404()
     services.start_backup(request.user)
     messages.success(request, _("A backup was started; this page shows it when it is done."))
-    return redirect("backups:backups")
+    return redirect("backups:backup_list")

@@ -66,3 +66,24 @@ def test_settings_page_shows_the_last_backups_and_starts_one(client, folder, med
     assert run.archive in page
     assert f"{run.rows:,}" in page or str(run.rows) in page
     assert "restored and checked" in page
+
+
+def test_api_reports_the_last_backups_to_administrators_and_starts_one(client, folder, media, org):
+    client.force_login(org.member_a)
+    assert client.get("/api/v1/backups").status_code == 403
+    assert client.post("/api/v1/backups").status_code == 403
+    assert not BackupRun.objects.exists()
+    client.force_login(org.admin)
+    assert client.get("/api/v1/backups").json() == {
+        "last_backup": None,
+        "last_verified": None,
+        "runs": [],
+    }
+    assert client.post("/api/v1/backups").status_code == 202
+    services.drill_now()
+    body = client.get("/api/v1/backups").json()
+    backup = BackupRun.objects.get(kind="backup")
+    assert body["last_backup"]["archive"] == backup.archive
+    assert body["last_backup"]["status"] == "ok" and body["last_backup"]["rows"] == backup.rows
+    assert body["last_verified"]["kind"] == "drill" and body["last_verified"]["status"] == "ok"
+    assert [run["kind"] for run in body["runs"]] == ["drill", "backup"]
