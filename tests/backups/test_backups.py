@@ -13,9 +13,10 @@ import pytest
 from django.core.files.base import ContentFile
 from django.core.files.storage import FileSystemStorage
 from django.db import connection
+from django.db.models import Max
 
 from kontor.backups import archive
-from kontor.contacts.models import Company
+from kontor.contacts.models import Company, Tag
 from kontor.core import files
 from kontor.core.access import SYSTEM
 from kontor.core.errors import KontorError
@@ -53,6 +54,9 @@ def _restore_and_back_up(source: Path, url: str, target: Path, storage_dir: Path
     with archive.database(url) as alias:
         report = archive.restore_backup(source, alias=alias, storage=storage)
         manifest = archive.write_backup(target, alias=alias, storage=storage)
+        # Keys go on after the restored ones (PostgreSQL's sequences were reset).
+        restored_max = Tag.objects.using(alias).aggregate(Max("pk"))["pk__max"]
+        assert Tag.objects.using(alias).create(name="After the restore").pk > restored_max
     assert report.rows == sum(t["rows"] for t in manifest["tables"])
     return manifest
 
