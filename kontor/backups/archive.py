@@ -125,10 +125,10 @@ def _targets(loader, migrations: dict[str, list[str]]) -> list[tuple[str, str]]:
                 % {"migration": f"{unknown[0][0]}.{unknown[0][1]}"}
             )
         followed = {
-            parent
+            parent.key
             for node in nodes
             for parent in loader.graph.node_map[node].parents
-            if parent in nodes
+            if parent.key in nodes
         }
         targets += sorted(nodes - followed)
     return targets

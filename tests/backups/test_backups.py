@@ -147,14 +147,12 @@ def test_restore_refuses_a_database_with_data(tmp_path, media, org):
 @pytest.mark.django_db(transaction=True)
 def test_damaged_archive_is_caught_by_its_checksum_before_anything_is_written(tmp_path, media, org):
     archive.write_backup(tmp_path / "backup.zip")
-    damaged = tmp_path / "damaged.zip"
     member = f"{archive.TABLES_DIR}accounts_user.jsonl"
-    with zipfile.ZipFile(tmp_path / "backup.zip") as source, zipfile.ZipFile(damaged, "w") as out:
-        for info in source.infolist():
-            content = source.read(info)
-            if info.filename == member:
-                content = content.replace(b"example.com", b"examp1e.com", 1)
-            out.writestr(info, content)
+
+    def damage(name, content):
+        return content.replace(b"example.com", b"examp1e.com", 1) if name == member else content
+
+    damaged = _rewritten(tmp_path / "backup.zip", tmp_path / "damaged.zip", damage)
     empty = f"sqlite:///{tmp_path / 'target.sqlite3'}"
     with archive.database(empty) as alias:
         with pytest.raises(KontorError, match=f"{member} does not match its checksum"):
@@ -167,3 +165,29 @@ def _tables(alias):
 
     with connections[alias].cursor() as cursor:
         return connections[alias].introspection.table_names(cursor)
+
+
+def _rewritten(source: Path, target: Path, change) -> Path:
+    """A copy of the archive ``source`` with each member's bytes passed through ``change``."""
+    with zipfile.ZipFile(source) as original, zipfile.ZipFile(target, "w") as out:
+        for info in original.infolist():
+            out.writestr(info, change(info.filename, original.read(info)))
+    return target
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_archive_of_a_newer_kontor_is_refused_before_anything_is_written(tmp_path, media, org):
+    archive.write_backup(tmp_path / "backup.zip")
+
+    def future(name, content):
+        if name != archive.MANIFEST:
+            return content
+        manifest = json.loads(content)
+        manifest["migrations"]["contacts"].append("9999_from_the_future")
+        return json.dumps(manifest).encode()
+
+    newer = _rewritten(tmp_path / "backup.zip", tmp_path / "newer.zip", future)
+    with archive.database(f"sqlite:///{tmp_path / 'target.sqlite3'}") as alias:
+        with pytest.raises(KontorError, match="contacts.9999_from_the_future is unknown"):
+            archive.restore_backup(newer, alias=alias, storage=FileSystemStorage(tmp_path / "f"))
+        assert not _tables(alias)
