@@ -1,4 +1,5 @@
-"""The ``kontor`` command: serve, worker, events, demo, createuser, token, check, and Django's."""
+"""The ``kontor`` command: serve, worker, events, demo, createuser, token, check, backup,
+restore, and Django's."""
 
 from __future__ import annotations
 
@@ -230,6 +231,45 @@ def cmd_check(args) -> int:
     return 1 if problems else 0
 
 
+def cmd_backup(args) -> int:
+    from kontor.backups import archive
+
+    manifest = archive.write_backup(args.path)
+    rows = sum(t["rows"] for t in manifest["tables"])
+    print(
+        _("Backup written to %(path)s: %(tables)d tables, %(rows)d rows, %(files)d files")
+        % {
+            "path": args.path,
+            "tables": len(manifest["tables"]),
+            "rows": rows,
+            "files": len(manifest["files"]),
+        }
+    )
+    return 0
+
+
+def cmd_restore(args) -> int:
+    from django.db import connection
+
+    from kontor.backups import archive
+
+    report = archive.restore_backup(args.path)
+    print(
+        _(
+            "Restored into %(vendor)s (%(name)s) and checked against the backup: "
+            "%(tables)d tables, %(rows)d rows, %(files)d files"
+        )
+        % {
+            "vendor": connection.vendor,
+            "name": connection.settings_dict["NAME"],
+            "tables": len(report.tables),
+            "rows": report.rows,
+            "files": report.files,
+        }
+    )
+    return 0
+
+
 def _one_line(exc: Exception) -> str:
     """Driver errors span several lines; a CLI error is one."""
     return " ".join(str(exc).split())
@@ -337,6 +377,18 @@ def build_parser() -> argparse.ArgumentParser:
 
     check = _command(sub, "check", "self-diagnosis: database reachable, migrations applied")
     check.set_defaults(func=cmd_check)
+
+    backup = _command(
+        sub, "backup", "write every table and stored file into one archive, while users work"
+    )
+    backup.add_argument("path", metavar="PATH", help="the archive to write (a .zip file)")
+    backup.set_defaults(func=cmd_backup)
+
+    restore = _command(
+        sub, "restore", "rebuild an archive into the empty database DATABASE_URL names"
+    )
+    restore.add_argument("path", metavar="PATH", help="an archive `kontor backup` wrote")
+    restore.set_defaults(func=cmd_restore)
 
     # Listed here for `kontor --help`; main() hands their arguments to Django untouched.
     for name, text in DJANGO_COMMANDS.items():

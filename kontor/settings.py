@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "kontor.objects",
     "kontor.documents",
     "kontor.web",
+    "kontor.backups",
 ]
 
 MIDDLEWARE = [
@@ -320,6 +321,15 @@ RQ_QUEUES = {"default": {"URL": KONTOR_REDIS_URL}}
 # Timer batches an RQ queue may hold ahead of its workers: claimed sooner, a batch's lease
 # could lapse while it waits (it would then be claimed and queued again, fired once).
 KONTOR_TIMERS_QUEUED_BATCHES = int(os.environ.get("KONTOR_TIMERS_QUEUED_BATCHES", "8"))
+
+# Backups (kontor.backups, docs/configuration.md): the worker writes one every
+# KONTOR_BACKUP_INTERVAL_HOURS into KONTOR_BACKUP_DIR and keeps the newest KONTOR_BACKUP_KEEP;
+# every KONTOR_BACKUP_DRILL_HOURS it restores the newest into a scratch database to prove
+# it. An interval of 0 turns that schedule off.
+KONTOR_BACKUP_DIR = Path(os.environ.get("KONTOR_BACKUP_DIR", VAR_DIR / "backups"))
+KONTOR_BACKUP_INTERVAL_HOURS = float(os.environ.get("KONTOR_BACKUP_INTERVAL_HOURS", "24"))
+KONTOR_BACKUP_KEEP = int(os.environ.get("KONTOR_BACKUP_KEEP", "7"))
+KONTOR_BACKUP_DRILL_HOURS = float(os.environ.get("KONTOR_BACKUP_DRILL_HOURS", "24"))
 
 # Phones typed without a country code are read in this region (ISO 3166 alpha-2).
 KONTOR_PHONE_REGION = os.environ.get("KONTOR_PHONE_REGION", "RU")

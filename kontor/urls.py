@@ -7,6 +7,7 @@ from django.views.generic import RedirectView
 from kontor.accounts.api import router as accounts_router
 from kontor.activities.api import entries_router, inbox_router
 from kontor.activities.api import router as activities_router
+from kontor.backups.api import router as backups_router
 from kontor.calendar.api import calendar_router
 from kontor.calendar.api import router as meetings_router
 from kontor.catalog.api import router as products_router
@@ -21,6 +22,7 @@ from kontor.web.views import set_language
 
 api.add_router("/", accounts_router)
 api.add_router("/", activities_router)
+api.add_router("/", backups_router)
 api.add_router("/", inbox_router)
 api.add_router("/", entries_router)
 api.add_router("/", meetings_router)
@@ -47,6 +49,7 @@ urlpatterns = [
     path("", include("kontor.catalog.urls")),
     path("", include("kontor.objects.urls")),
     path("", include("kontor.documents.urls")),
+    path("", include("kontor.backups.urls")),
     path("", include("kontor.web.urls")),
     # For clients that ask the conventional place instead of reading the page's <link>.
     path("favicon.ico", RedirectView.as_view(url=static("web/favicon.ico"), permanent=True)),
