@@ -1,0 +1,117 @@
+"""Duplicate candidates of people and companies, the scans that find them, and merges."""
+
+from django.conf import settings
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+
+class Reason(models.TextChoices):
+    EMAIL = "email", _("same email")
+    PHONE = "phone", _("same phone")
+    TAX_ID = "tax_id", _("same tax id")
+    NAME = "name", _("similar name")
+
+
+class Candidate(models.Model):
+    """Two records of one type that may be one: ``first_id`` < ``second_id``.
+
+    Found by a scan (``finder``); a dismissed pair ("not a duplicate") is kept so that
+    the next scan does not offer it again.
+    """
+
+    object_type = models.CharField(max_length=100)
+    first_id = models.BigIntegerField()
+    second_id = models.BigIntegerField()
+    score = models.PositiveSmallIntegerField()
+    reasons = models.JSONField(default=list)
+    found_at = models.DateTimeField(default=timezone.now)
+    dismissed_at = models.DateTimeField(null=True, blank=True)
+    dismissed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-score", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["object_type", "first_id", "second_id"], name="dedup_candidate_pair"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(first_id__lt=models.F("second_id")),
+                name="dedup_candidate_ordered",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["object_type", "-score", "id"], name="dedup_candidate_list"),
+            models.Index(fields=["object_type", "second_id"], name="dedup_candidate_second"),
+        ]
+
+    def __str__(self):
+        return f"{self.object_type}:{self.first_id}~{self.second_id}"
+
+
+class Scan(models.Model):
+    """One run of the finder over one type, with its progress for the page."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("queued")
+        RUNNING = "running", _("running")
+        DONE = "done", _("done")
+        FAILED = "failed", _("failed")
+
+    object_type = models.CharField(max_length=100)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    started_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    # Steps: records read, then blocks compared; ``total`` is both together.
+    done = models.PositiveBigIntegerField(default=0)
+    total = models.PositiveBigIntegerField(default=0)
+    pairs = models.PositiveBigIntegerField(default=0)
+    error = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self):
+        return f"scan {self.object_type} {self.status}"
+
+    @property
+    def percent(self) -> int:
+        return min(100, self.done * 100 // self.total) if self.total else 0
+
+
+class Merge(models.Model):
+    """A merge of ``merged_id`` into ``survivor_id``, with all its undo needs.
+
+    ``merged_record``: the removed record and its own rows, serialized (ids kept).
+    ``survivor_before``: the survivor's values the merge changed, as its service takes
+    them. ``pointers``: every row re-linked from the merged record to the survivor.
+    """
+
+    object_type = models.CharField(max_length=100)
+    survivor_id = models.BigIntegerField()
+    merged_id = models.BigIntegerField()
+    merged_repr = models.CharField(max_length=255)
+    merged_record = models.JSONField()
+    survivor_before = models.JSONField()
+    survivor_version = models.PositiveIntegerField()
+    pointers = models.JSONField(default=list)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    at = models.DateTimeField(default=timezone.now)
+    undone_at = models.DateTimeField(null=True, blank=True)
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["object_type", "survivor_id"])]
+
+    def __str__(self):
+        return f"{self.object_type}:{self.merged_id}→{self.survivor_id}"
