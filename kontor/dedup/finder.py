@@ -57,9 +57,7 @@ SPECS = {
     "contacts.person": Spec(
         "contacts.person", Person, ("first_name", "middle_name", "last_name"), "person", False
     ),
-    "contacts.company": Spec(
-        "contacts.company", Company, ("name",), "company", True, LEGAL_FORMS
-    ),
+    "contacts.company": Spec("contacts.company", Company, ("name",), "company", True, LEGAL_FORMS),
 }
 
 

@@ -13,6 +13,7 @@ the record back under its id and moves exactly those pointers back.
 
 from __future__ import annotations
 
+import datetime
 import json
 
 from django.apps import apps
@@ -43,13 +44,21 @@ COPIES = {("contacts.person", "company"): ("company_name", "name")}
 _SAME = {
     "phones": lambda item: item["e164"] or item["raw"],
     "emails": lambda item: item["address"].lower(),
-    "addresses": lambda item: tuple(
-        str(item[f]).strip().lower() for f in contacts.ADDRESS_FIELDS
-    ),
+    "addresses": lambda item: tuple(str(item[f]).strip().lower() for f in contacts.ADDRESS_FIELDS),
     "family": lambda item: (item["relation"], item["name"], str(item["birthday"])),
     "important_dates": lambda item: (item["label"], str(item["date"])),
     "tags": lambda item: item.lower(),
 }
+
+
+class _ExactEncoder(DjangoJSONEncoder):
+    """Times to the microsecond: Django's encoder keeps milliseconds, and an undo must
+    give the record back exactly."""
+
+    def default(self, o):
+        if isinstance(o, datetime.datetime | datetime.time):
+            return o.isoformat()
+        return super().default(o)
 
 
 def _json(value):
@@ -103,7 +112,7 @@ def comparison(rt, survivor, merged, actor) -> dict:
         a, b = getattr(survivor, name), getattr(merged, name)
         if name == "company_id":
             a, b = survivor.visible_company, merged.visible_company
-        label = model._meta.get_field(name.removesuffix("_id")).verbose_name
+        label = model._meta.get_field(name).verbose_name
         default = MERGED if a in (None, "") and b not in (None, "") else SURVIVOR
         rows.append({"name": name, "label": label, "values": (a, b), "default": default})
     for field in custom_fields_of(actor, rt.object_type):
@@ -220,9 +229,7 @@ def _m2m_sides(rel):
 def _relink_m2m(rel, merged, survivor, actor) -> dict:
     through, other, ours = _m2m_sides(rel)
     rows = through._base_manager.filter(**{ours: merged.pk})
-    already = set(
-        through._base_manager.filter(**{ours: survivor.pk}).values_list(other, flat=True)
-    )
+    already = set(through._base_manager.filter(**{ours: survivor.pk}).values_list(other, flat=True))
     holders = list(rows.values_list(other, flat=True))
     moved = [pk for pk in holders if pk not in already]
     dropped = [pk for pk in holders if pk in already]
@@ -383,7 +390,9 @@ def merge(
         merged_repr = str(merged)[:255]
         pointers = relink(rt, merged, survivor, actor)
         merged = rt.model._base_manager.get(pk=merged.pk)
-        merged_rows = json.loads(serializers.serialize("json", [merged, *_own_rows(merged)]))
+        merged_rows = json.loads(
+            serializers.serialize("json", [merged, *_own_rows(merged)], cls=_ExactEncoder)
+        )
         rt.delete(merged, actor=actor)
         survivor = rt.model._base_manager.get(pk=survivor.pk)
         survivor = rt.update(survivor, data, actor=actor)

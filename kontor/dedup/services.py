@@ -47,14 +47,16 @@ def candidate_for(user, candidate_id: int) -> Candidate:
 
 def records_of(user, candidate: Candidate) -> tuple:
     rt = record_type_of(candidate.object_type)
-    found = {r.pk: r for r in rt.visible(user).filter(pk__in=[candidate.first_id, candidate.second_id])}
+    found = {
+        r.pk: r for r in rt.visible(user).filter(pk__in=[candidate.first_id, candidate.second_id])
+    }
     if len(found) != 2:
         raise NotFound()
     return found[candidate.first_id], found[candidate.second_id]
 
 
 def dismiss(user, candidate_id: int) -> Candidate:
-    """"Not a duplicate": the pair leaves the list and is not offered again."""
+    """ "Not a duplicate": the pair leaves the list and is not offered again."""
     candidate = candidate_for(user, candidate_id)
     if not may(user, candidate.object_type, Action.EDIT):
         raise PermissionDenied()
