@@ -94,6 +94,21 @@ def _list_input(name: str, items: list) -> list:
     return _json(items)
 
 
+def item_text(name: str, item) -> str:
+    """One list item as the merge form shows it."""
+    if name == "phones":
+        return item["display"]
+    if name == "emails":
+        return item["address"]
+    if name == "addresses":
+        return ", ".join(str(item[f]) for f in contacts.ADDRESS_FIELDS if item[f])
+    if name == "family":
+        return f"{item['name']} ({item['relation']})"
+    if name == "important_dates":
+        return f"{item['label']}: {item['date']}"
+    return str(item)
+
+
 def united(name: str, first: list, second: list) -> list:
     """``first`` and the items of ``second`` not in it, in that order."""
     same = _SAME[name]
@@ -135,7 +150,9 @@ def comparison(rt, survivor, merged, actor) -> dict:
             "label": getattr(model, name).field.verbose_name
             if name == "tags"
             else getattr(model, name).rel.related_model._meta.verbose_name_plural,
-            "values": (left[name], right[name]),
+            "values": tuple(
+                [item_text(name, item) for item in side[name]] for side in (left, right)
+            ),
             "default": BOTH,
         }
         for name in lists

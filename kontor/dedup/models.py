@@ -50,6 +50,11 @@ class Candidate(models.Model):
     def __str__(self):
         return f"{self.object_type}:{self.first_id}~{self.second_id}"
 
+    @property
+    def reason_labels(self) -> list[str]:
+        labels = dict(Reason.choices)
+        return [str(labels.get(r, r)) for r in self.reasons]
+
 
 class Scan(models.Model):
     """One run of the finder over one type, with its progress for the page."""

@@ -13,7 +13,7 @@ from kontor.core.errors import NotFound, PermissionDenied
 
 from . import finder
 from .merge import record_type_of
-from .models import Candidate, Reason, Scan
+from .models import Candidate, Scan
 
 TYPES = tuple(finder.SPECS)
 STALE_AFTER = datetime.timedelta(hours=6)
@@ -43,6 +43,19 @@ def candidate_for(user, candidate_id: int) -> Candidate:
     if found is None:
         raise NotFound()
     return found
+
+
+def named_pairs(user, object_type: str, rows) -> list[tuple]:
+    """``rows`` (candidates) with their two records, read for their names: (candidate,
+    first, second); a pair one of whose records went meanwhile is left out."""
+    rt = record_type_of(object_type)
+    ids = {pk for row in rows for pk in (row.first_id, row.second_id)}
+    named = {r.pk: r for r in rt.visible(user).filter(pk__in=ids)}
+    return [
+        (row, named[row.first_id], named[row.second_id])
+        for row in rows
+        if row.first_id in named and row.second_id in named
+    ]
 
 
 def records_of(user, candidate: Candidate) -> tuple:
@@ -117,8 +130,3 @@ def run(scan: Scan) -> Scan:
     )
     scan.refresh_from_db()
     return scan
-
-
-def reason_labels(candidate: Candidate) -> list[str]:
-    labels = dict(Reason.choices)
-    return [str(labels.get(r, r)) for r in candidate.reasons]
