@@ -61,7 +61,7 @@ def generate(people: int) -> None:
     while made < people:
         size = min(CHUNK, people - made)
         rows = []
-        for n in range(size):
+        for _row in range(size):
             if previous and rng.random() < 0.02:
                 first, last = rng.choice(previous)
                 first, last = (first, misspelt(rng, last)) if rng.random() < 0.7 else (last, first)
@@ -116,12 +116,12 @@ def main() -> None:
     total = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     reasons: dict[str, int] = {}
-    for _score, why in pairs.found.values():
+    for _first, _second, _score, why in pairs.items():
         for reason in why:
             reasons[reason] = reasons.get(reason, 0) + 1
     print(
         f"{args.people:,} people: find {found:.1f} s, store {total - found:.1f} s, "
-        f"{len(pairs.found):,} pairs ({reasons}), {stored:,} open; "
+        f"{len(pairs):,} pairs ({reasons}), {stored:,} open; "
         f"peak RSS {peak / 1024:.0f} MB (before the scan {rss_before / 1024:.0f} MB); "
         f"pid {os.getpid()}"
     )

@@ -71,19 +71,39 @@ def block_keys(name: str) -> set[str]:
     return {token[:KEY_LENGTH] for token in name.split() if len(token) >= 2}
 
 
+REASON_BITS = {reason: 1 << i for i, reason in enumerate(Reason.values)}
+_ID_SHIFT = 64  # a pair's key: first id above, second id below
+
+
 class Pairs:
-    """Pairs found so far: (first id, second id) -> (score, reasons)."""
+    """Pairs found so far, packed: (first << 64 | second) -> (score << 8 | reason bits).
+
+    Two ints a pair instead of tuples and sets: a scan of a million people may hold
+    millions of pairs (about a quarter of the memory).
+    """
 
     def __init__(self):
-        self.found: dict[tuple[int, int], tuple[int, set[str]]] = {}
+        self.found: dict[int, int] = {}
 
     def add(self, a: int, b: int, score: int, reason: str) -> None:
         if a == b:
             return
-        key = (a, b) if a < b else (b, a)
-        old_score, reasons = self.found.get(key, (0, set()))
-        reasons.add(reason)
-        self.found[key] = (max(old_score, score), reasons)
+        key = (a << _ID_SHIFT | b) if a < b else (b << _ID_SHIFT | a)
+        old = self.found.get(key, 0)
+        self.found[key] = max(old >> 8, score) << 8 | (old & 0xFF) | REASON_BITS[reason]
+
+    def __len__(self) -> int:
+        return len(self.found)
+
+    def __contains__(self, pair: tuple[int, int]) -> bool:
+        return (pair[0] << _ID_SHIFT | pair[1]) in self.found
+
+    def items(self):
+        """(first id, second id, score, reasons) of each pair."""
+        mask = (1 << _ID_SHIFT) - 1
+        for key, packed in self.found.items():
+            reasons = [r for r, bit in REASON_BITS.items() if packed & bit]
+            yield key >> _ID_SHIFT, key & mask, packed >> 8, reasons
 
 
 def _exact(pairs: Pairs, rows, value_field: str, owner_field: str, reason: str) -> None:
@@ -200,24 +220,26 @@ def store(spec: Spec, pairs: Pairs) -> int:
                 object_type=spec.object_type
             ).values_list("pk", "first_id", "second_id", "dismissed_at")
         }
-        gone = [pk for key, (pk, dismissed) in existing.items() if key not in pairs.found]
+        gone = [pk for key, (pk, _dismissed) in existing.items() if key not in pairs]
         for start in range(0, len(gone), 900):
             Candidate.objects.filter(pk__in=gone[start : start + 900]).delete()
-        new, changed = [], []
-        for (first, second), (score, reasons) in pairs.found.items():
+        new, changed, open_pairs = [], [], 0
+        for first, second, score, reasons in pairs.items():
             row = Candidate(
                 object_type=spec.object_type,
                 first_id=first,
                 second_id=second,
                 score=score,
-                reasons=sorted(reasons),
+                reasons=reasons,
                 found_at=now,
             )
-            if (first, second) in existing:
-                row.pk = existing[(first, second)][0]
+            pk, dismissed = existing.get((first, second), (None, None))
+            open_pairs += dismissed is None
+            if pk is not None:
+                row.pk = pk
                 changed.append(row)
             else:
                 new.append(row)
         Candidate.objects.bulk_create(new, batch_size=500)
         Candidate.objects.bulk_update(changed, ["score", "reasons", "found_at"], batch_size=500)
-    return sum(1 for key in pairs.found if existing.get(key, (0, None))[1] is None)
+    return open_pairs
