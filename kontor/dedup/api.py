@@ -9,7 +9,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kontor.core import types
-from kontor.core.api import DbInt, Page, Ref, StrictIn, page, ref
+from kontor.core.api import DbInt, ErrorOut, Page, Ref, StrictIn, page, ref
 from kontor.core.errors import NotFound
 
 from . import merge, services
@@ -170,7 +170,11 @@ def merge_out(user, log) -> dict:
     }
 
 
-@router.post("/merges", response={201: MergeOut}, operation_id="merges_create")
+@router.post(
+    "/merges",
+    response={201: MergeOut, 404: ErrorOut, 409: ErrorOut},
+    operation_id="merges_create",
+)
 def create_merge(request, payload: MergeIn):
     """Merge one record into another: re-links everything pointing at it, removes it."""
     log = merge.merge(
@@ -184,7 +188,11 @@ def create_merge(request, payload: MergeIn):
     return Status(201, merge_out(request.user, log))
 
 
-@router.post("/merges/{int:merge_id}/undo", response=MergeOut, operation_id="merges_undo")
+@router.post(
+    "/merges/{int:merge_id}/undo",
+    response={200: MergeOut, 409: ErrorOut},
+    operation_id="merges_undo",
+)
 def undo_merge(request, merge_id: int):
     """Put the merged record back under its id and move its pointers back; a 409 if the
     survivor changed since the merge."""
