@@ -153,6 +153,7 @@ def comparison(rt, survivor, merged, actor) -> dict:
             "values": tuple(
                 [item_text(name, item) for item in side[name]] for side in (left, right)
             ),
+            "united": [item_text(name, item) for item in united(name, left[name], right[name])],
             "default": BOTH,
         }
         for name in lists
