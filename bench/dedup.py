@@ -100,6 +100,7 @@ def main() -> None:
     generate(args.people)
 
     from kontor.dedup import finder
+    from kontor.dedup.models import REASON_BITS, Candidate
 
     spec = finder.SPECS["contacts.person"]
     rss_before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -110,18 +111,15 @@ def main() -> None:
         if not marks or done * 10 // max(total, 1) > marks[-1][0]:
             marks.append((done * 10 // max(total, 1), time.perf_counter() - started))
 
-    pairs = finder.find(spec, progress)
-    found = time.perf_counter() - started
-    stored = finder.store(spec, pairs)
+    stored = finder.scan(spec, progress)
     total = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    reasons: dict[str, int] = {}
-    for _first, _second, _score, why in pairs.items():
-        for reason in why:
-            reasons[reason] = reasons.get(reason, 0) + 1
+    reasons = {
+        reason: Candidate.objects.filter(reasons=bit).count() for reason, bit in REASON_BITS.items()
+    }
     print(
-        f"{args.people:,} people: find {found:.1f} s, store {total - found:.1f} s, "
-        f"{len(pairs):,} pairs ({reasons}), {stored:,} open; "
+        f"{args.people:,} people: scan {total:.1f} s, {stored:,} open pairs "
+        f"(by one reason only: {reasons}); "
         f"peak RSS {peak / 1024:.0f} MB (before the scan {rss_before / 1024:.0f} MB); "
         f"pid {os.getpid()}"
     )

@@ -55,7 +55,7 @@ def candidates_out(user, object_type: str, rows) -> list[dict]:
             "id": row.pk,
             "type": name,
             "score": row.score,
-            "reasons": row.reasons,
+            "reasons": row.reason_names,
             "first": ref(first),
             "second": ref(second),
             "found_at": row.found_at,

@@ -21,14 +21,14 @@ from dataclasses import dataclass
 
 from anyascii import anyascii
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 
 from kontor.contacts.models import Company, Email, Person, Phone
 
-from .models import Candidate, Reason
+from .models import REASON_BITS, Candidate, Reason
 
 KEY_LENGTH = 4
 MAX_BLOCK = 100
@@ -71,39 +71,62 @@ def block_keys(name: str) -> set[str]:
     return {token[:KEY_LENGTH] for token in name.split() if len(token) >= 2}
 
 
-REASON_BITS = {reason: 1 << i for i, reason in enumerate(Reason.values)}
-_ID_SHIFT = 64  # a pair's key: first id above, second id below
+FLUSH_PAIRS = 20_000
+ROWS_PER_INSERT = 500
 
 
 class Pairs:
-    """Pairs found so far, packed: (first << 64 | second) -> (score << 8 | reason bits).
+    """Pairs found and not yet written: (first, second) -> (score, reason bits).
 
-    Two ints a pair instead of tuples and sets: a scan of a million people may hold
-    millions of pairs (about a quarter of the memory).
+    Written to ``Candidate`` every ``FLUSH_PAIRS`` pairs by one upsert per 500 (the
+    score the best, the reasons united with those this scan wrote before), so memory
+    holds one batch whatever the number of pairs: a scan of a million people with
+    common names finds millions.
     """
 
-    def __init__(self):
-        self.found: dict[int, int] = {}
+    def __init__(self, object_type: str, scan_started):
+        self.object_type, self.scan_started = object_type, scan_started
+        self.pending: dict[tuple[int, int], tuple[int, int]] = {}
+        self.written = 0
 
     def add(self, a: int, b: int, score: int, reason: str) -> None:
         if a == b:
             return
-        key = (a << _ID_SHIFT | b) if a < b else (b << _ID_SHIFT | a)
-        old = self.found.get(key, 0)
-        self.found[key] = max(old >> 8, score) << 8 | (old & 0xFF) | REASON_BITS[reason]
+        key = (a, b) if a < b else (b, a)
+        old_score, bits = self.pending.get(key, (0, 0))
+        self.pending[key] = (max(old_score, score), bits | REASON_BITS[reason])
+        if len(self.pending) >= FLUSH_PAIRS:
+            self.flush()
 
-    def __len__(self) -> int:
-        return len(self.found)
+    def flush(self) -> None:
+        rows = [(*key, *value) for key, value in self.pending.items()]
+        self.pending = {}
+        for start in range(0, len(rows), ROWS_PER_INSERT):
+            _upsert(self.object_type, rows[start : start + ROWS_PER_INSERT], self.scan_started)
+        self.written += len(rows)
 
-    def __contains__(self, pair: tuple[int, int]) -> bool:
-        return (pair[0] << _ID_SHIFT | pair[1]) in self.found
 
-    def items(self):
-        """(first id, second id, score, reasons) of each pair."""
-        mask = (1 << _ID_SHIFT) - 1
-        for key, packed in self.found.items():
-            reasons = [r for r, bit in REASON_BITS.items() if packed & bit]
-            yield key >> _ID_SHIFT, key & mask, packed >> 8, reasons
+def _upsert(object_type: str, rows: list[tuple], scan_started) -> None:
+    """Write pairs: a pair this scan wrote before keeps its best score and gathers its
+    reasons; one from an earlier scan takes this scan's (a reason may no longer hold);
+    a dismissed pair stays dismissed."""
+    table = connection.ops.quote_name(Candidate._meta.db_table)
+    greatest = "GREATEST" if connection.vendor == "postgresql" else "MAX"
+    found = connection.ops.adapt_datetimefield_value(scan_started)
+    same_scan = f"{table}.found_at = excluded.found_at"
+    sql = (
+        f"INSERT INTO {table} (object_type, first_id, second_id, score, reasons, found_at) "
+        f"VALUES {', '.join(['(%s, %s, %s, %s, %s, %s)'] * len(rows))} "
+        "ON CONFLICT (object_type, first_id, second_id) DO UPDATE SET "
+        f"score = CASE WHEN {same_scan} THEN {greatest}({table}.score, excluded.score) "
+        "ELSE excluded.score END, "
+        f"reasons = CASE WHEN {same_scan} THEN {table}.reasons | excluded.reasons "
+        "ELSE excluded.reasons END, "
+        "found_at = excluded.found_at"
+    )
+    params = [value for row in rows for value in (object_type, *row, found)]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(sql, params)
 
 
 def _exact(pairs: Pairs, rows, value_field: str, owner_field: str, reason: str) -> None:
@@ -178,12 +201,11 @@ def compare_block(ids: list[int], names: dict[int, str], threshold: int, pairs: 
     return made
 
 
-def find(spec: Spec, progress: Callable[[int, int], None] | None = None) -> Pairs:
-    """Every candidate pair of ``spec``'s type. ``progress(done, total)`` is told as it
-    goes: records read in pass one, then blocks compared, each half of the total."""
+def find(spec: Spec, pairs: Pairs, progress: Callable[[int, int], None] | None = None) -> None:
+    """Every candidate pair of ``spec``'s type into ``pairs``. ``progress(done, total)``
+    is told as it goes: records read in pass one, then blocks compared, each half."""
     report = progress or (lambda done, total: None)
     threshold = settings.KONTOR_DEDUP_NAME_SCORE
-    pairs = Pairs()
     points = {"person": {"person__isnull": False}, "company": {"company__isnull": False}}
     owned = points[spec.owner_field]
     _exact(pairs, Email.objects.filter(**owned), "normalized", spec.owner_field, Reason.EMAIL)
@@ -205,41 +227,16 @@ def find(spec: Spec, progress: Callable[[int, int], None] | None = None) -> Pair
                 del blocks[k]
             batch, batch_size = [], 0
             report(count + count * done // len(keys), 2 * count)
+    pairs.flush()
     report(2 * count, 2 * count)
-    return pairs
 
 
-def store(spec: Spec, pairs: Pairs) -> int:
-    """Replace the type's open candidates with ``pairs``; dismissed pairs stay dismissed
-    (and are not offered again). Returns the number of open candidates."""
-    now = timezone.now()
-    with transaction.atomic():
-        existing = {
-            (first, second): (pk, dismissed)
-            for pk, first, second, dismissed in Candidate.objects.filter(
-                object_type=spec.object_type
-            ).values_list("pk", "first_id", "second_id", "dismissed_at")
-        }
-        gone = [pk for key, (pk, _dismissed) in existing.items() if key not in pairs]
-        for start in range(0, len(gone), 900):
-            Candidate.objects.filter(pk__in=gone[start : start + 900]).delete()
-        new, changed, open_pairs = [], [], 0
-        for first, second, score, reasons in pairs.items():
-            row = Candidate(
-                object_type=spec.object_type,
-                first_id=first,
-                second_id=second,
-                score=score,
-                reasons=reasons,
-                found_at=now,
-            )
-            pk, dismissed = existing.get((first, second), (None, None))
-            open_pairs += dismissed is None
-            if pk is not None:
-                row.pk = pk
-                changed.append(row)
-            else:
-                new.append(row)
-        Candidate.objects.bulk_create(new, batch_size=500)
-        Candidate.objects.bulk_update(changed, ["score", "reasons", "found_at"], batch_size=500)
-    return open_pairs
+def scan(spec: Spec, progress: Callable[[int, int], None] | None = None) -> int:
+    """Find the type's pairs, write them, and remove the open pairs this scan did not
+    find again; answers the number of open pairs."""
+    started = timezone.now()
+    pairs = Pairs(spec.object_type, started)
+    find(spec, pairs, progress)
+    of_type = Candidate.objects.filter(object_type=spec.object_type, dismissed_at__isnull=True)
+    of_type.filter(found_at__lt=started).delete()
+    return of_type.count()

@@ -13,18 +13,24 @@ class Reason(models.TextChoices):
     NAME = "name", _("similar name")
 
 
+# Reasons are stored as bits, so that a scan adds a reason to a pair in the database
+# (``reasons | new``) without reading it first.
+REASON_BITS = {reason: 1 << i for i, reason in enumerate(Reason.values)}
+
+
 class Candidate(models.Model):
     """Two records of one type that may be one: ``first_id`` < ``second_id``.
 
-    Found by a scan (``finder``); a dismissed pair ("not a duplicate") is kept so that
-    the next scan does not offer it again.
+    Found by a scan (``finder``), which stamps every pair it finds with its start
+    (``found_at``) and then removes the open pairs it did not find; a dismissed pair
+    ("not a duplicate") is kept so that no scan offers it again.
     """
 
     object_type = models.CharField(max_length=100)
     first_id = models.BigIntegerField()
     second_id = models.BigIntegerField()
     score = models.PositiveSmallIntegerField()
-    reasons = models.JSONField(default=list)
+    reasons = models.PositiveSmallIntegerField(default=0)  # REASON_BITS
     found_at = models.DateTimeField(default=timezone.now)
     dismissed_at = models.DateTimeField(null=True, blank=True)
     dismissed_by = models.ForeignKey(
@@ -51,9 +57,13 @@ class Candidate(models.Model):
         return f"{self.object_type}:{self.first_id}~{self.second_id}"
 
     @property
+    def reason_names(self) -> list[str]:
+        return [reason for reason, bit in REASON_BITS.items() if self.reasons & bit]
+
+    @property
     def reason_labels(self) -> list[str]:
         labels = dict(Reason.choices)
-        return [str(labels.get(r, r)) for r in self.reasons]
+        return [str(labels[reason]) for reason in self.reason_names]
 
 
 class Scan(models.Model):

@@ -118,8 +118,7 @@ def run(scan: Scan) -> Scan:
     Scan.objects.filter(pk=scan.pk).update(status=Scan.Status.RUNNING)
     spec = finder.SPECS[scan.object_type]
     try:
-        pairs = finder.find(spec, lambda done, total: scan_progress(scan, done, total))
-        stored = finder.store(spec, pairs)
+        stored = finder.scan(spec, lambda done, total: scan_progress(scan, done, total))
     except Exception as exc:
         Scan.objects.filter(pk=scan.pk).update(
             status=Scan.Status.FAILED, finished_at=timezone.now(), error=str(exc)[:2000]

@@ -17,7 +17,7 @@ from kontor.core.customfields import services as field_services
 from kontor.core.errors import Conflict, NotFound, PermissionDenied
 from kontor.core.models import Attachment, AuditEntry, SearchDocument, TimelineLink
 from kontor.dedup import merge
-from kontor.dedup.models import Candidate, Merge
+from kontor.dedup.models import REASON_BITS, Candidate, Merge
 from kontor.sales import services as sales
 from kontor.sales.models import Deal
 
@@ -270,7 +270,7 @@ def test_a_merge_closes_the_pairs_of_the_merged_record(org, pair):
         first_id=pair.keep.pk,
         second_id=pair.gone.pk,
         score=95,
-        reasons=["name"],
+        reasons=REASON_BITS["name"],
     )
     merge.merge(PERSON, pair.keep.pk, pair.gone.pk, actor=org.sales_head)
     assert not Candidate.objects.exists()
