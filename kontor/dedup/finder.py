@@ -71,6 +71,9 @@ def block_keys(name: str) -> set[str]:
     return {token[:KEY_LENGTH] for token in name.split() if len(token) >= 2}
 
 
+# A name alone is never certain (namesakes): it scores below a shared email, phone or
+# tax id (100), so those pairs come first in the list.
+NAME_ONLY_MAX = 99
 FLUSH_PAIRS = 20_000
 ROWS_PER_INSERT = 500
 
@@ -197,7 +200,7 @@ def compare_block(ids: list[int], names: dict[int, str], threshold: int, pairs: 
         for _other, score, j in process.extract(
             texts[i], others, scorer=fuzz.ratio, score_cutoff=threshold, limit=None
         ):
-            pairs.add(pk, members[i + 1 + j][1], int(score), Reason.NAME)
+            pairs.add(pk, members[i + 1 + j][1], min(int(score), NAME_ONLY_MAX), Reason.NAME)
     return made
 
 
