@@ -117,18 +117,22 @@ def united(name: str, first: list, second: list) -> list:
 
 
 def comparison(rt, survivor, merged, actor) -> dict:
-    """What the merge form shows and what ``merge`` applies by default: per field the
-    two values and the default choice (the survivor's, unless empty)."""
+    """What the merge form shows and what ``merge`` applies by default: per field whose
+    values differ the two values and the default choice (the survivor's, unless empty);
+    per list the two lists and their union."""
     model = rt.model
     lists = lists_of(model)
     left, right = (record_lists(model, r.pk, lists) for r in (survivor, merged))
     rows = []
     for name in fields_of(model):
         a, b = getattr(survivor, name), getattr(merged, name)
-        if name == "company_id":
+        if a == b:
+            continue  # the same on both: nothing to choose
+        if name == "company_id":  # shown by name, if the reader sees it
+            types.mark_links_in_scope(actor, [survivor, merged], ["company"])
             a, b = survivor.visible_company, merged.visible_company
         label = model._meta.get_field(name).verbose_name
-        default = MERGED if a in (None, "") and b not in (None, "") else SURVIVOR
+        default = MERGED if getattr(survivor, name) in (None, "") else SURVIVOR
         rows.append({"name": name, "label": label, "values": (a, b), "default": default})
     for field in custom_fields_of(actor, rt.object_type):
         a = survivor.custom.get(str(field.pk))
