@@ -5,10 +5,11 @@ default) through its type's update service; everything that points at the merged
 record is re-linked to the survivor; then the merged record is deleted through its
 type's delete service. Pointers are found from the models and the registry, not from a
 list of known models: every foreign key and many-to-many of another model to the type
-(Django's relation metadata), the engine's (type, id) pointers (timeline links,
-attachments), and custom relation fields whose target is the type. Each re-linked row is
-logged in the ``Merge`` row with the merged record's rows as they were, so an undo puts
-the record back under its id and moves exactly those pointers back.
+(Django's relation metadata), every (type, id) pointer of any model (attachments,
+notifications: ``generic_pointers``), timeline links, and custom relation fields whose
+target is the type. Each re-linked row is logged in the ``Merge`` row with the merged
+record's rows as they were, so an undo puts the record back under its id and moves
+exactly those pointers back.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import json
 from django.apps import apps
 from django.core import serializers
 from django.core.serializers.json import DjangoJSONEncoder
-from django.db import router, transaction
+from django.db import models, router, transaction
 from django.db.models.deletion import Collector
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -32,7 +33,7 @@ from kontor.core.access import Action, require
 from kontor.core.customfields.kinds import Kind, is_empty
 from kontor.core.customfields.queries import filter_q
 from kontor.core.errors import Conflict, NotFound, ValidationFailed
-from kontor.core.models import Attachment, BusinessRecord, CustomField
+from kontor.core.models import BusinessRecord, CustomField
 
 from .models import Candidate, Merge
 
@@ -300,11 +301,67 @@ def _is(record, other) -> bool:
     return type(record) is type(other) and record.pk == other.pk
 
 
-def _relink_attachments(object_type: str, merged, survivor) -> dict:
-    rows = Attachment.objects.filter(object_type=object_type, object_id=merged.pk)
-    ids = list(rows.values_list("pk", flat=True))
-    rows.update(object_id=survivor.pk)
-    return {"kind": "attachments", "ids": ids}
+# (type, id) pairs that are not pointers to move: history stays under the id it was
+# written for, search documents and timers follow the records' own writes, the timeline
+# is re-linked entry by entry (its parents too), and the finder's own rows.
+NOT_MOVED = {
+    "core.auditentry",
+    "core.searchdocument",
+    "core.timer",
+    "core.timelinelink",
+    "dedup.candidate",
+    "dedup.merge",
+    "dedup.scan",
+}
+
+
+def generic_pointers() -> list[tuple]:
+    """Every (model, type column, id column) naming a record by its type and id, read
+    from the models: a ``<name>_type`` text column beside a ``<name>_id`` integer column
+    (attachments' ``object_type``/``object_id``, notifications', any added later)."""
+    found = []
+    for model in apps.get_models():
+        if model._meta.label_lower in NOT_MOVED:
+            continue
+        columns = {f.name: f for f in model._meta.concrete_fields}
+        for name, field in columns.items():
+            prefix = name.removesuffix("_type")
+            pk_field = columns.get(f"{prefix}_id")
+            if (
+                name.endswith("_type")
+                and isinstance(field, models.CharField)
+                and isinstance(pk_field, models.BigIntegerField)
+            ):
+                found.append((model, name, pk_field.name))
+    return found
+
+
+def _move_generic(object_type: str, pointer: dict, source_pk: int, target_pk: int) -> None:
+    model = apps.get_model(pointer["model"])
+    model._base_manager.filter(
+        pk__in=pointer["ids"],
+        **{pointer["type_field"]: object_type, pointer["id_field"]: source_pk},
+    ).update(**{pointer["id_field"]: target_pk})
+
+
+def _relink_generic(object_type: str, merged, survivor) -> list[dict]:
+    log = []
+    for model, type_field, id_field in generic_pointers():
+        ids = list(
+            model._base_manager.filter(
+                **{type_field: object_type, id_field: merged.pk}
+            ).values_list("pk", flat=True)
+        )
+        pointer = {
+            "kind": "generic",
+            "model": model._meta.label_lower,
+            "type_field": type_field,
+            "id_field": id_field,
+            "ids": ids,
+        }
+        _move_generic(object_type, pointer, merged.pk, survivor.pk)
+        log.append(pointer)
+    return log
 
 
 def _relation_fields(object_type: str):
@@ -352,7 +409,7 @@ def relink(rt, merged, survivor, actor) -> list[dict]:
         else:
             log.append(_relink_fk(rel, merged, survivor, actor))
     log.append(_relink_timeline(rt.object_type, merged, survivor))
-    log.append(_relink_attachments(rt.object_type, merged, survivor))
+    log += _relink_generic(rt.object_type, merged, survivor)
     log += _relink_custom(rt.object_type, merged, survivor, actor)
     return log
 
@@ -534,10 +591,8 @@ def _move_back(rt, pointer: dict, survivor, restored, actor) -> None:
             if not keep:
                 subjects = [s for s in subjects if not _is(s, survivor)]
             timeline.set_links(entry, [*subjects, restored])
-    elif kind == "attachments":
-        Attachment.objects.filter(
-            pk__in=pointer["ids"], object_type=rt.object_type, object_id=survivor.pk
-        ).update(object_id=restored.pk)
+    elif kind == "generic":
+        _move_generic(rt.object_type, pointer, survivor.pk, restored.pk)
     elif kind == "custom":
         field = CustomField.objects.filter(pk=pointer["field_id"]).first()
         if field is not None and types.get(field.object_type) is not None:

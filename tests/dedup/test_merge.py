@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from kontor.activities import communication
 from kontor.activities import services as activities
+from kontor.activities.models import Notification
 from kontor.calendar import services as calendar
 from kontor.contacts import services as contacts
 from kontor.contacts.models import Company, Email, Person, Phone
@@ -116,6 +117,9 @@ def pair(org):
         actor=SYSTEM,
     )
     attachment = files.add_attachment(gone, SimpleUploadedFile("cv.pdf", b"%PDF-1.4"), actor=actor)
+    notice = Notification.objects.create(
+        recipient=actor, kind="reminder", title="Call Anna", object_type=PERSON, object_id=gone.pk
+    )
     return type(
         "Pair",
         (),
@@ -131,6 +135,7 @@ def pair(org):
             note=note,
             meeting=meeting,
             attachment=attachment,
+            notice=notice,
         ),
     )
 
@@ -157,6 +162,7 @@ def test_a_merge_relinks_every_pointer_and_unites_the_lists(org, pair):
     assert Deal.objects.get(pk=pair.deal.pk).person_id == keep.pk
     assert list(pair.meeting.people.all()) == [keep]
     assert Attachment.objects.get(pk=pair.attachment.pk).object_id == keep.pk
+    assert Notification.objects.get(pk=pair.notice.pk).object_id == keep.pk
     assert Deal.objects.get(pk=pair.referred.pk).custom == {str(pair.field.pk): keep.pk}
     entries = {
         (e.obj._meta.label_lower, e.obj.pk) for e in timeline.feed(org.member_a, keep).entries
@@ -203,6 +209,7 @@ def test_undo_restores_the_record_and_moves_every_pointer_back(org, pair):
     assert Deal.objects.get(pk=pair.referred.pk).custom == {str(pair.field.pk): gone.pk}
     assert list(pair.meeting.people.all()) == [restored]
     assert Attachment.objects.get(pk=pair.attachment.pk).object_id == gone.pk
+    assert Notification.objects.get(pk=pair.notice.pk).object_id == gone.pk
     assert {r: links_of(r) for r in (keep, restored, pair.acme)} == links_before
     assert SearchDocument.objects.filter(object_type=PERSON, object_id=gone.pk).exists()
     assert AuditEntry.objects.filter(
