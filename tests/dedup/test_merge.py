@@ -1,6 +1,7 @@
 """Merging two people or companies: every pointer re-linked, audited, undone exactly."""
 
 import datetime
+from types import SimpleNamespace
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -120,24 +121,10 @@ def pair(org):
     notice = Notification.objects.create(
         recipient=actor, kind="reminder", title="Call Anna", object_type=PERSON, object_id=gone.pk
     )
-    return type(
-        "Pair",
-        (),
-        dict(
-            keep=keep,
-            gone=gone,
-            acme=acme,
-            field=field,
-            deal=deal,
-            referred=referred,
-            task=task,
-            both=both,
-            note=note,
-            meeting=meeting,
-            attachment=attachment,
-            notice=notice,
-        ),
-    )
+    return SimpleNamespace(
+        keep=keep, gone=gone, acme=acme, field=field, deal=deal, referred=referred, task=task,
+        both=both, note=note, meeting=meeting, attachment=attachment, notice=notice,
+    )  # fmt: skip
 
 
 def test_a_merge_relinks_every_pointer_and_unites_the_lists(org, pair):

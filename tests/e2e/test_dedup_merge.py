@@ -3,10 +3,9 @@ keyboard alone, nothing wider than the screen, and the undo."""
 
 import pytest
 
-from kontor.contacts import services as contacts
 from kontor.contacts.models import Person
-from kontor.dedup import services
 from tests.conftest import PASSWORD
+from tests.dedup.test_pages import two_annas
 
 from .conftest import log_in
 
@@ -16,20 +15,7 @@ OVERFLOW = "document.documentElement.scrollWidth - document.documentElement.clie
 
 
 def test_a_merge_on_a_phone_by_keyboard_then_undone(new_page, org):
-    keep = contacts.create_person(
-        {"first_name": "Anna", "last_name": "Schmidt", "emails": [{"address": "a@x.test"}]},
-        actor=org.member_a,
-    )
-    gone = contacts.create_person(
-        {
-            "first_name": "Anna",
-            "last_name": "Schmitt",
-            "position": "Head of purchasing at the northern warehouse",
-            "emails": [{"address": "a@x.test"}, {"address": "anna.schmitt@example.test"}],
-        },
-        actor=org.member_a,
-    )
-    services.start_scan(org.sales_head, "contacts.person")
+    keep, gone, _pair = two_annas(org)
     page = new_page({"width": 390, "height": 844})
     log_in(page, org.sales_head.email, PASSWORD)
     page.goto("/duplicates/?type=person")
