@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "kontor.catalog",
     "kontor.objects",
     "kontor.documents",
+    "kontor.dedup",
     "kontor.web",
     "kontor.backups",
 ]
@@ -333,6 +334,10 @@ KONTOR_BACKUP_DRILL_HOURS = float(os.environ.get("KONTOR_BACKUP_DRILL_HOURS", "2
 
 # Phones typed without a country code are read in this region (ISO 3166 alpha-2).
 KONTOR_PHONE_REGION = os.environ.get("KONTOR_PHONE_REGION", "RU")
+
+# Two names scoring this much or more (rapidfuzz token sort ratio, 0-100) are offered as
+# possible duplicates (kontor.dedup.finder).
+KONTOR_DEDUP_NAME_SCORE = int(os.environ.get("KONTOR_DEDUP_NAME_SCORE", "88"))
 
 # Money (kontor.core.money): the ISO 4217 codes documents and amounts may use, and the one
 # a new amount takes. A wrong list stops the start, not the first quote.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
@@ -154,6 +155,10 @@ class ContactType(RecordType):
 
     def tags_in_use(self, user):
         return queries.tags_in_use(user, self.model)
+
+    def list_links(self, user):
+        # The duplicate finder (kontor.dedup) reads people and companies alike.
+        return [(_("Duplicates"), f"{reverse('dedup:list')}?type={self.name}")]
 
     def duplicate_warnings(self, data, *, actor):
         warnings = {}
