@@ -478,6 +478,18 @@ class Mapping:
             raise CellError(_("Each field may take one column only."))
         return cls({int(i): by_key[key] for i, key in keys.items() if key}, **options)
 
+    @classmethod
+    def by_headers(cls, saved: dict[str, str], headers: list[str], available, **options):
+        """From a saved mapping (header -> target key, a template for the next file of
+        the same shape): a header the file lacks is left out, one it repeats maps each
+        time."""
+        keys = {i: saved[h] for i, h in enumerate(headers) if saved.get(h)}
+        return cls.of(keys, available, **options)
+
+    def saved(self, headers: list[str]) -> dict[str, str]:
+        """The mapping to save as a template: header -> target key."""
+        return {headers[i]: t.key for i, t in sorted(self.columns.items()) if i < len(headers)}
+
     def columns_of(self, field_name: str) -> list[int]:
         """The columns that feed a data key (``emails`` from the error "emails.1.address")."""
         head = field_name.split(".")[0]

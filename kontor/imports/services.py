@@ -17,24 +17,27 @@ stays.
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 
 from django.db import transaction
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from kontor.core import bulk
+from kontor.core import bulk, types
 from kontor.core.access import Action, may
+from kontor.core.context import Channel, acting, current
 from kontor.core.customfields import registry as custom_registry
 from kontor.core.customfields.kinds import is_empty
 from kontor.core.customfields.queries import CustomKey
 from kontor.core.customfields.values import values_for
-from kontor.core.errors import KontorError, PermissionDenied
+from kontor.core.errors import KontorError, PermissionDenied, ValidationFailed
 from kontor.core.phones import to_e164
 
 from .mapping import Mapping, Shape
-from .reading import Table
+from .reading import Table, cell_text
 
 
 class OnMatch:
@@ -83,6 +86,56 @@ class Outcome:
     linked_created: int = 0  # records of linked types created (a person's companies)
     problems: list[Problem] = field(default_factory=list)
     dry_run: bool = False
+
+
+def record_type_named(name: str):
+    """A registered record type by its name ("person") or path ("people")."""
+    found = types.by_name(name) or next(
+        (t for t in types.record_types() if t.path == name or t.object_type == name), None
+    )
+    if found is None:
+        raise ValidationFailed(
+            _("Unknown record type: %(name)s (one of: %(names)s).")
+            % {"name": name, "names": ", ".join(sorted(t.path for t in types.record_types()))}
+        )
+    return found
+
+
+def summary(outcome: Outcome) -> str:
+    """One line saying where an import stands (the CLI's progress, the job's result)."""
+    return _(
+        "%(rows)d rows read: %(created)d new, %(updated)d updated, %(skipped)d skipped, "
+        "%(failed)d with errors"
+    ) % {
+        "rows": outcome.rows,
+        "created": outcome.created,
+        "updated": outcome.updated,
+        "skipped": outcome.skipped,
+        "failed": outcome.failed,
+    }
+
+
+# The last column of the error rows' file.
+ERROR_COLUMN = gettext_lazy("Error")
+
+
+def write_error_rows(table: Table, problems: list[Problem], out) -> int:
+    """The rows that were not imported, as they were, each with its errors in a last
+    column (``out``: a text file): to correct and import again. Reads ``table`` (opened
+    anew) once; answers how many rows it wrote."""
+    by_line: dict[int, list[str]] = {}
+    for problem in problems:
+        text = f"{problem.column}: {problem.message}" if problem.column else problem.message
+        by_line.setdefault(problem.line, []).append(text)
+    writer = csv.writer(out)
+    writer.writerow([*table.headers, str(ERROR_COLUMN)])
+    written = 0
+    for line, cells in table.rows:
+        if line in by_line:
+            padded = [cell_text(c) for c in cells] + [""] * (len(table.headers) - len(cells))
+            writer.writerow([*padded, "; ".join(by_line[line])])
+            written += 1
+    return written
 
 
 def match_keys(record_type, mapping: Mapping) -> list[str]:
@@ -173,7 +226,8 @@ def run_import(
         raise PermissionDenied()
     outcome = Outcome(dry_run=dry_run)
     importer = _Run(record_type, mapping, table.headers, actor, options, outcome)
-    with transaction.atomic():
+    # Updates too are the import channel's (creations are, in the bulk path).
+    with acting(Channel.IMPORT, current().request_id or None), transaction.atomic():
         for batch in _batches(_nonblank(table.rows), options.batch_size):
             importer.batch(batch)
             if progress:
