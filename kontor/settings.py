@@ -77,6 +77,7 @@ INSTALLED_APPS = [
     "kontor.catalog",
     "kontor.objects",
     "kontor.documents",
+    "kontor.imports",
     "kontor.web",
 ]
 

@@ -142,7 +142,7 @@ class _Lines:
             self._lines = io.TextIOWrapper(file, encoding=encoding, newline="")
             self._decode = None
         else:
-            self._lines = file
+            self._lines = iter(file)
             self._decode = codecs.getdecoder(encoding)
 
     def __iter__(self):

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import csv
 from collections.abc import Callable, Iterator
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
 
@@ -28,6 +29,7 @@ from django.utils.translation import gettext_lazy
 
 from kontor.core import bulk, types
 from kontor.core.access import Action, may
+from kontor.core.audit import json_safe
 from kontor.core.context import Channel, acting, current
 from kontor.core.customfields import registry as custom_registry
 from kontor.core.customfields.kinds import is_empty
@@ -210,6 +212,16 @@ class _Row:
     match: int | None = None  # an existing record's id
 
 
+@dataclass
+class BatchDone:
+    """What one batch wrote: passed to ``run_import``'s ``record`` inside the batch's
+    transaction, so that what an import records of itself commits with its records."""
+
+    last_line: int
+    created: list[tuple[str, list[int]]] = field(default_factory=list)  # (type, ids)
+    updated: list[tuple[str, int, dict]] = field(default_factory=list)  # (type, id, before)
+
+
 def run_import(
     table: Table,
     mapping: Mapping,
@@ -219,17 +231,26 @@ def run_import(
     options: Options | None = None,
     dry_run: bool = False,
     progress: Callable[[Outcome], None] | None = None,
+    record: Callable[[Outcome, BatchDone], None] | None = None,
 ) -> Outcome:
-    """Import ``table``'s rows (or, ``dry_run``, tell what an import would do)."""
+    """Import ``table``'s rows a batch per transaction; ``record(outcome, done)`` runs
+    in each batch's transaction, ``progress(outcome)`` after it. A dry run tells what an
+    import would do: every batch in one transaction, rolled back."""
     options = options or Options()
     if not may(actor, record_type.object_type, Action.CREATE):
         raise PermissionDenied()
     outcome = Outcome(dry_run=dry_run)
     importer = _Run(record_type, mapping, table.headers, actor, options, outcome)
     # Updates too are the import channel's (creations are, in the bulk path).
-    with acting(Channel.IMPORT, current().request_id or None), transaction.atomic():
+    with (
+        acting(Channel.IMPORT, current().request_id or None),
+        transaction.atomic() if dry_run else nullcontext(),
+    ):
         for batch in _batches(_nonblank(table.rows), options.batch_size):
-            importer.batch(batch)
+            with transaction.atomic():
+                done = importer.batch(batch)
+                if record:
+                    record(outcome, done)
             if progress:
                 progress(outcome)
         if dry_run:
@@ -274,7 +295,8 @@ class _Run:
             header = header or (target.label if target else "")
         self.outcome.problems.append(Problem(line, header, str(message)))
 
-    def batch(self, batch: list[tuple[int, list]]) -> None:
+    def batch(self, batch: list[tuple[int, list]]) -> BatchDone:
+        self.done = BatchDone(last_line=batch[-1][0])
         rows = []
         for line, cells in batch:
             self.outcome.rows += 1
@@ -286,6 +308,48 @@ class _Run:
                 continue
             rows.append(_Row(line, cells, data, links))
         self._match(rows)
+        if not self.options.create_links or not any(row.links for row in rows):
+            self._write(rows)
+            return self.done
+        # A linked record (a company) is created for rows not yet validated: if a row
+        # that has links fails, write the batch again without it, so that no company is
+        # left behind for a person who was not imported.
+        before = self._state()
+        savepoint = transaction.savepoint()
+        self._write(rows)
+        failed = {p.line for p in self.outcome.problems[before["problems"] :]}
+        if not any(row.links and row.line in failed for row in rows):
+            transaction.savepoint_commit(savepoint)
+            return self.done
+        transaction.savepoint_rollback(savepoint)
+        problems = self.outcome.problems[before["problems"] :]
+        self._restore(before)
+        self.outcome.problems += problems
+        self.outcome.failed += len(failed)
+        self._write([row for row in rows if row.line not in failed])
+        return self.done
+
+    def _state(self) -> dict:
+        """What a batch's writing changes in memory, to start it again."""
+        counts = {n: getattr(self.outcome, n) for n in ("created", "updated", "skipped", "failed",
+                                                         "linked_created")}  # fmt: skip
+        return {
+            "counts": counts,
+            "problems": len(self.outcome.problems),
+            "linked": dict(self.linked),
+            "done": BatchDone(
+                self.done.last_line, list(self.done.created), list(self.done.updated)
+            ),
+        }
+
+    def _restore(self, state: dict) -> None:
+        for name, value in state["counts"].items():
+            setattr(self.outcome, name, value)
+        del self.outcome.problems[state["problems"] :]
+        self.linked, self.done = state["linked"], state["done"]
+
+    def _write(self, rows: list[_Row]) -> None:
+        """Link, update and create the batch's rows."""
         rows = self._link(rows)
         new, matched = [], []
         for row in rows:
@@ -384,6 +448,7 @@ class _Run:
         if not missing:
             return
         result = bulk.import_rows(linked_type, list(missing.values()), actor=self.actor)
+        self.done.created.append((linked_type.object_type, result.ids))
         created = iter(result.ids)
         refused = {error.row for error in result.errors}
         for number, lookups in enumerate(missing.values(), start=1):
@@ -399,6 +464,7 @@ class _Run:
             return
         result = bulk.import_rows(self.record_type, [row.data for row in rows], actor=self.actor)
         self.outcome.created += result.created
+        self.done.created.append((self.record_type.object_type, result.ids))
         failed_rows = set()
         for error in result.errors:
             row = rows[error.row - 1]
@@ -419,6 +485,9 @@ class _Run:
                 return
             with transaction.atomic():
                 self.record_type.update(obj, changes, actor=self.actor)
+            self.done.updated.append(
+                (self.record_type.object_type, obj.pk, _previous(changes, current))
+            )
         except KontorError as exc:
             self.outcome.failed += 1
             if not exc.errors:
@@ -432,22 +501,38 @@ class _Run:
 
 
 def _changes(data: dict, current: dict, overwrite: bool) -> dict:
-    """What of ``data`` an update sets: all of it (overwrite), or what the record has
-    empty (a list with no entries, a blank text, an unset custom value)."""
-    if overwrite:
-        return data
+    """What of ``data`` an update sets: every single value (overwrite), or those the
+    record has empty (a blank text, an unset custom value). A list (phones, emails,
+    addresses, tags) is set only where the record has none: an import adds a client's
+    phones, it never drops the ones someone typed, and undo restores an empty list."""
     changes = {}
     for key, value in data.items():
         if key == "custom":
             custom = {
                 name: v
                 for name, v in value.items()
-                if is_empty(current.get("custom", {}).get(name))
+                if overwrite or is_empty(current.get("custom", {}).get(name))
             }
             if custom:
                 changes["custom"] = custom
             continue
         existing = current.get(key, current.get(key.removesuffix("_id")))
-        if existing in (None, "", [], {}):
+        if existing in (None, "", [], {}) or (overwrite and not isinstance(value, list)):
             changes[key] = value
     return changes
+
+
+def _previous(changes: dict, current: dict) -> dict:
+    """The values an update replaced, as the update service takes them back."""
+    previous = {}
+    for key, value in changes.items():
+        if key == "custom":
+            previous["custom"] = {name: current["custom"].get(name) for name in value}
+        elif isinstance(value, list):
+            previous[key] = []  # a list is only ever set where there was none
+        elif key not in current and key.endswith("_id"):
+            linked = current.get(key.removesuffix("_id"))
+            previous[key] = linked.get("id") if isinstance(linked, dict) else None
+        else:
+            previous[key] = json_safe(current.get(key))
+    return previous

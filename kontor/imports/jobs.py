@@ -1,0 +1,203 @@
+"""Imports as recorded jobs: started with a stored file, run in the background a batch
+per transaction (each batch commits with the list of what it created and updated, and
+the job's counts the UI and CLI show), undone record by record within access rules.
+"""
+
+from __future__ import annotations
+
+import functools
+
+from django.db import transaction
+from django.utils import timezone
+from django_tasks import task
+
+from kontor.core import audit, types
+from kontor.core.access import Action, may
+from kontor.core.errors import KontorError, NotFound, PermissionDenied, ValidationFailed
+from kontor.core.files import stored_name
+
+from . import mapping, services
+from .models import ImportedRecord, ImportJob, may_manage_imports
+from .reading import ReadError, open_table
+
+# Records undone per transaction.
+UNDO_CHUNK = 500
+
+
+def _prepared(job: ImportJob, file, actor):
+    """The job's table, mapping and options, read from what it saved."""
+    record_type = types.get(job.object_type)
+    table = open_table(file, **job.reading)
+    available = mapping.targets(record_type, actor)
+    chosen = mapping.Mapping.by_headers(
+        job.mapping, table.headers, available, day_first=job.options.get("day_first", True)
+    )
+    options = services.Options(
+        match_on=tuple(job.options.get("match_on", ())),
+        on_match=job.options.get("on_match", services.OnMatch.SKIP),
+        create_links=job.options.get("create_links", True),
+    )
+    return record_type, table, chosen, options
+
+
+def start_import(
+    uploaded, record_type, *, actor, columns: dict, reading: dict, options: dict
+) -> ImportJob:
+    """Record an import of ``uploaded`` (a Django file) and queue its run. The file, the
+    mapping and the options are checked now: a mistake is the user's to fix before
+    anything runs."""
+    if not may(actor, record_type.object_type, Action.CREATE):
+        raise PermissionDenied()
+    job = ImportJob(
+        created_by=actor,
+        object_type=record_type.object_type,
+        file_name=(uploaded.name or "import")[:255],
+        reading=reading,
+        mapping=columns,
+        options=options,
+    )
+    try:
+        uploaded.seek(0)
+        _prepared(job, uploaded, actor)
+    except (ReadError, mapping.CellError) as exc:
+        raise ValidationFailed(str(exc)) from None
+    uploaded.seek(0)
+    with transaction.atomic():
+        job.file.save(stored_name(job.file_name), uploaded, save=False)
+        job.save()
+        audit.record(
+            "imports.importjob.created",
+            job,
+            actor=actor,
+            changes={"file_name": [None, job.file_name], "object_type": [None, job.object_type]},
+        )
+        transaction.on_commit(functools.partial(run_import_job.enqueue, job.pk))
+    return job
+
+
+@task()
+def run_import_job(job_id: int) -> None:
+    """Run a waiting import (the background job)."""
+    job = ImportJob.objects.filter(pk=job_id, state=ImportJob.State.WAITING).first()
+    if job is not None:
+        run(job)
+
+
+def run(job: ImportJob) -> ImportJob:
+    """Run ``job`` now, as its creator; its counts are saved with each batch."""
+    actor = job.created_by
+    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.RUNNING)
+
+    def record(outcome: services.Outcome, done: services.BatchDone) -> None:
+        ImportedRecord.objects.bulk_create(
+            [
+                ImportedRecord(job=job, object_type=object_type, object_id=pk, created=True)
+                for object_type, ids in done.created
+                for pk in ids
+            ]
+            + [
+                ImportedRecord(
+                    job=job, object_type=object_type, object_id=pk, created=False, previous=before
+                )
+                for object_type, pk, before in done.updated
+            ]
+        )
+        ImportJob.objects.filter(pk=job.pk).update(last_line=done.last_line, **_counts(outcome))
+
+    try:
+        with job.file.open("rb") as file:
+            record_type, table, chosen, options = _prepared(job, file, actor)
+            outcome = services.run_import(
+                table, chosen, record_type, actor=actor, options=options, record=record
+            )
+    except (KontorError, ReadError, mapping.CellError) as exc:
+        job.state, job.message = ImportJob.State.FAILED, str(exc)
+    else:
+        job.state = ImportJob.State.DONE
+        job.problems = [[p.line, p.column, p.message] for p in outcome.problems]
+        for name, value in _counts(outcome).items():
+            setattr(job, name, value)
+    job.finished_at = timezone.now()
+    job.save(update_fields=["state", "message", "problems", "finished_at", *_COUNTS])
+    return job
+
+
+_COUNTS = ("rows", "created", "updated", "skipped", "failed", "linked_created")
+
+
+def _counts(outcome: services.Outcome) -> dict:
+    return {name: getattr(outcome, name) for name in _COUNTS}
+
+
+def job_for(user, job_id) -> ImportJob:
+    job = ImportJob.objects.visible_to(user).filter(pk=job_id).first()
+    if job is None:
+        raise NotFound()
+    return job
+
+
+def may_undo(user, job: ImportJob) -> bool:
+    return job.state == ImportJob.State.DONE and (
+        job.created_by_id == getattr(user, "pk", None) or may_manage_imports(user)
+    )
+
+
+def undo(job: ImportJob, *, actor) -> dict:
+    """Remove what ``job`` created and restore what it updated, through each type's own
+    services (the undoer's permissions, audit, events), a chunk per transaction, each
+    record forgotten by the job once undone. A record the undoer may not delete or change
+    is left and counted, and the job stays undoable (by an administrator, say) for those;
+    one that is gone is forgotten. Answers the counts."""
+    if not may_undo(actor, job):
+        raise PermissionDenied()
+    counts = {"deleted": 0, "restored": 0, "gone": 0, "left": 0}
+    # Updates first (restoring may name a company the import created), then creations
+    # newest first (people before the companies created for them).
+    for created, order in ((False, "id"), (True, "-id")):
+        entries = job.records.filter(created=created).order_by(order)
+        last = None
+        while True:
+            chunk = list(entries.filter(**_after(last, order))[:UNDO_CHUNK])
+            if not chunk:
+                break
+            last = chunk[-1].pk
+            with transaction.atomic():
+                finished = []
+                for entry in chunk:
+                    outcome = _undo_one(entry, actor)
+                    counts[outcome] += 1
+                    if outcome != "left":
+                        finished.append(entry.pk)
+                ImportedRecord.objects.filter(pk__in=finished).delete()
+    with transaction.atomic():
+        changes = dict(counts)
+        if not counts["left"]:
+            job.state, job.undone_at, job.undone_by = ImportJob.State.UNDONE, timezone.now(), actor
+            job.save(update_fields=["state", "undone_at", "undone_by"])
+            changes["state"] = [ImportJob.State.DONE, ImportJob.State.UNDONE]
+        audit.record("imports.importjob.undone", job, actor=actor, changes=changes)
+    return counts
+
+
+def _after(last, order: str) -> dict:
+    if last is None:
+        return {}
+    return {"pk__lt": last} if order.startswith("-") else {"pk__gt": last}
+
+
+def _undo_one(entry: ImportedRecord, actor) -> str:
+    """ "deleted", "restored", "gone" or "left"."""
+    record_type = types.get(entry.object_type)
+    action = Action.DELETE if entry.created else Action.EDIT
+    if not record_type.model._default_manager.filter(pk=entry.object_id).exists():
+        return "gone"
+    try:
+        with transaction.atomic():
+            obj = record_type.one(actor, entry.object_id, action=action)
+            if entry.created:
+                record_type.delete(obj, actor=actor)
+                return "deleted"
+            record_type.update(obj, entry.previous, actor=actor)
+            return "restored"
+    except KontorError:  # not theirs to change, gone, or changed since beyond restoring
+        return "left"
