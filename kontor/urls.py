@@ -15,6 +15,7 @@ from kontor.contacts.api import router as contacts_router
 from kontor.core.api import api, unknown_endpoint
 from kontor.core.api_routes import router as core_router
 from kontor.core.customfields.api import router as fields_router
+from kontor.imports.api import router as imports_router
 from kontor.objects.api import router as objects_router
 from kontor.sales.api import router as deals_router
 from kontor.web.views import set_language
@@ -32,6 +33,7 @@ api.add_router("/", core_router)
 api.add_router("/", fields_router)
 api.add_router("/", objects_router)
 api.add_router("/", deals_router)
+api.add_router("/", imports_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),

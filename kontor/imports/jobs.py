@@ -24,24 +24,35 @@ from .reading import ReadError, open_table
 UNDO_CHUNK = 500
 
 
-def _prepared(job: ImportJob, file, actor):
-    """The job's table, mapping and options, read from what it saved."""
-    record_type = types.get(job.object_type)
-    table = open_table(file, **job.reading)
-    available = mapping.targets(record_type, actor)
-    chosen = mapping.Mapping.by_headers(
-        job.mapping, table.headers, available, day_first=job.options.get("day_first", True)
+def prepare(file, record_type, *, actor, columns: dict | None, reading: dict, options: dict):
+    """The table in ``file``, its mapping (``columns``: header -> field; None: suggested
+    from the headers) and the import's options, as a job saves them; a mistake in any of
+    them is a ``ValidationFailed`` for the user."""
+    try:
+        table = open_table(file, **reading)
+        available = mapping.targets(record_type, actor)
+        if columns is None:
+            columns = mapping.Mapping.of(
+                mapping.suggest(table.headers, available), available
+            ).saved(table.headers)
+        chosen = mapping.Mapping.by_headers(
+            columns, table.headers, available, day_first=options.get("day_first", True)
+        )
+    except (ReadError, mapping.CellError) as exc:
+        raise ValidationFailed(str(exc)) from None
+    return (
+        table,
+        chosen,
+        services.Options(
+            match_on=tuple(options.get("match_on", ())),
+            on_match=options.get("on_match", services.OnMatch.SKIP),
+            create_links=options.get("create_links", True),
+        ),
     )
-    options = services.Options(
-        match_on=tuple(job.options.get("match_on", ())),
-        on_match=job.options.get("on_match", services.OnMatch.SKIP),
-        create_links=job.options.get("create_links", True),
-    )
-    return record_type, table, chosen, options
 
 
 def start_import(
-    uploaded, record_type, *, actor, columns: dict, reading: dict, options: dict
+    uploaded, record_type, *, actor, columns: dict | None, reading: dict, options: dict
 ) -> ImportJob:
     """Record an import of ``uploaded`` (a Django file) and queue its run. The file, the
     mapping and the options are checked now: a mistake is the user's to fix before
@@ -53,14 +64,13 @@ def start_import(
         object_type=record_type.object_type,
         file_name=(uploaded.name or "import")[:255],
         reading=reading,
-        mapping=columns,
         options=options,
     )
-    try:
-        uploaded.seek(0)
-        _prepared(job, uploaded, actor)
-    except (ReadError, mapping.CellError) as exc:
-        raise ValidationFailed(str(exc)) from None
+    uploaded.seek(0)
+    table, chosen, _options = prepare(
+        uploaded, record_type, actor=actor, columns=columns, reading=reading, options=options
+    )
+    job.mapping = chosen.saved(table.headers)
     uploaded.seek(0)
     with transaction.atomic():
         job.file.save(stored_name(job.file_name), uploaded, save=False)
@@ -105,12 +115,16 @@ def run(job: ImportJob) -> ImportJob:
         ImportJob.objects.filter(pk=job.pk).update(last_line=done.last_line, **_counts(outcome))
 
     try:
+        record_type = types.get(job.object_type)
         with job.file.open("rb") as file:
-            record_type, table, chosen, options = _prepared(job, file, actor)
+            table, chosen, options = prepare(
+                file, record_type, actor=actor, columns=job.mapping, reading=job.reading,
+                options=job.options,
+            )  # fmt: skip
             outcome = services.run_import(
                 table, chosen, record_type, actor=actor, options=options, record=record
             )
-    except (KontorError, ReadError, mapping.CellError) as exc:
+    except KontorError as exc:
         job.state, job.message = ImportJob.State.FAILED, str(exc)
     else:
         job.state = ImportJob.State.DONE
@@ -118,15 +132,15 @@ def run(job: ImportJob) -> ImportJob:
         for name, value in _counts(outcome).items():
             setattr(job, name, value)
     job.finished_at = timezone.now()
-    job.save(update_fields=["state", "message", "problems", "finished_at", *_COUNTS])
+    job.save(update_fields=["state", "message", "problems", "finished_at", *COUNTS])
     return job
 
 
-_COUNTS = ("rows", "created", "updated", "skipped", "failed", "linked_created")
+COUNTS = ("rows", "created", "updated", "skipped", "failed", "linked_created")
 
 
 def _counts(outcome: services.Outcome) -> dict:
-    return {name: getattr(outcome, name) for name in _COUNTS}
+    return {name: getattr(outcome, name) for name in COUNTS}
 
 
 def job_for(user, job_id) -> ImportJob:

@@ -19,14 +19,10 @@ COLUMNS = {"Имя": "first_name", "Должность": "position", "Компа
 
 
 @pytest.fixture(autouse=True)
-def media_in_tmp(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
+def files_in_memory(settings):
+    # The stored spreadsheets go nowhere on disk.
+    memory = {"BACKEND": "django.core.files.storage.InMemoryStorage"}
+    settings.STORAGES = {**settings.STORAGES, "default": memory}
 
 
 def upload(rows, name="people.csv"):
