@@ -7,6 +7,13 @@ from kontor.imports import mapping, services
 from kontor.imports.reading import open_table
 
 
+@pytest.fixture(autouse=True)
+def files_in_memory(settings):
+    # Stored spreadsheets (recorded imports) go nowhere on disk.
+    memory = {"BACKEND": "django.core.files.storage.InMemoryStorage"}
+    settings.STORAGES = {**settings.STORAGES, "default": memory}
+
+
 @pytest.fixture
 def run(org):
     """Import bytes as a type (mapping suggested from the headers unless given)."""

@@ -2,18 +2,11 @@
 
 import json
 
-import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 
 from kontor.contacts.models import Person
 
 from . import files
-
-
-@pytest.fixture(autouse=True)
-def files_in_memory(settings):
-    settings.STORAGES = {**settings.STORAGES, "default": {
-        "BACKEND": "django.core.files.storage.InMemoryStorage"}}  # fmt: skip
 
 
 def csv_file():

@@ -18,13 +18,6 @@ COLUMNS = {"Имя": "first_name", "Должность": "position", "Компа
            "Эл. почта": "emails"}  # fmt: skip
 
 
-@pytest.fixture(autouse=True)
-def files_in_memory(settings):
-    # The stored spreadsheets go nowhere on disk.
-    memory = {"BACKEND": "django.core.files.storage.InMemoryStorage"}
-    settings.STORAGES = {**settings.STORAGES, "default": memory}
-
-
 def upload(rows, name="people.csv"):
     headers = list(COLUMNS)
     return SimpleUploadedFile(
