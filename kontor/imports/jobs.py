@@ -51,26 +51,27 @@ def prepare(file, record_type, *, actor, columns: dict | None, reading: dict, op
     )
 
 
-def start_import(
-    uploaded, record_type, *, actor, columns: dict | None, reading: dict, options: dict
-) -> ImportJob:
-    """Record an import of ``uploaded`` (a Django file) and queue its run. The file, the
-    mapping and the options are checked now: a mistake is the user's to fix before
-    anything runs."""
+def upload(uploaded, record_type, *, actor, reading: dict) -> ImportJob:
+    """Record a file to import (a draft: mapped next, then started), with the mapping
+    suggested from its headers; a file that cannot be read is refused now."""
     if not may(actor, record_type.object_type, Action.CREATE):
         raise PermissionDenied()
+    uploaded.seek(0)
+    table, chosen, _options = prepare(
+        uploaded, record_type, actor=actor, columns=None, reading=reading, options={}
+    )
+    try:
+        total = sum(1 for _row in services.nonblank(table.rows))
+    except ReadError as exc:  # found further down than the headers
+        raise ValidationFailed(str(exc)) from None
     job = ImportJob(
         created_by=actor,
         object_type=record_type.object_type,
         file_name=(uploaded.name or "import")[:255],
         reading=reading,
-        options=options,
+        mapping=chosen.saved(table.headers),
+        total_rows=total,
     )
-    uploaded.seek(0)
-    table, chosen, _options = prepare(
-        uploaded, record_type, actor=actor, columns=columns, reading=reading, options=options
-    )
-    job.mapping = chosen.saved(table.headers)
     uploaded.seek(0)
     with transaction.atomic():
         job.file.save(stored_name(job.file_name), uploaded, save=False)
@@ -81,8 +82,60 @@ def start_import(
             actor=actor,
             changes={"file_name": [None, job.file_name], "object_type": [None, job.object_type]},
         )
+    return job
+
+
+def headers_of(job: ImportJob) -> list[str]:
+    with job.file.open("rb") as file:
+        return open_table(file, **job.reading).headers
+
+
+def start(job: ImportJob, *, actor, columns: dict | None, options: dict) -> ImportJob:
+    """Start a draft with its mapping (None: as suggested) and options, checked now;
+    it runs in the background after commit."""
+    if job.state != ImportJob.State.DRAFT or job.created_by_id != actor.pk:
+        raise PermissionDenied()
+    record_type = types.get(job.object_type)
+    with job.file.open("rb") as file:
+        table, chosen, _options = prepare(
+            file, record_type, actor=actor, columns=columns if columns is not None else job.mapping,
+            reading=job.reading, options=options,
+        )  # fmt: skip
+    job.mapping, job.options, job.state = (
+        chosen.saved(table.headers),
+        options,
+        ImportJob.State.WAITING,
+    )
+    with transaction.atomic():
+        job.save(update_fields=["mapping", "options", "state"])
+        audit.record(
+            "imports.importjob.started", job, actor=actor, changes={"state": ["draft", "waiting"]}
+        )
         transaction.on_commit(functools.partial(run_import_job.enqueue, job.pk))
     return job
+
+
+def preview(job: ImportJob, *, actor, columns: dict, options: dict) -> services.Outcome:
+    """A dry run of a draft with this mapping and these options."""
+    record_type = types.get(job.object_type)
+    with job.file.open("rb") as file:
+        table, chosen, run_options = prepare(
+            file, record_type, actor=actor, columns=columns, reading=job.reading, options=options
+        )
+        return services.run_import(
+            table, chosen, record_type, actor=actor, options=run_options, dry_run=True
+        )
+
+
+def start_import(
+    uploaded, record_type, *, actor, columns: dict | None, reading: dict, options: dict
+) -> ImportJob:
+    """Upload and start at once (the API, scripts); the mapping and options are checked
+    before anything is stored."""
+    uploaded.seek(0)
+    prepare(uploaded, record_type, actor=actor, columns=columns, reading=reading, options=options)
+    job = upload(uploaded, record_type, actor=actor, reading=reading)
+    return start(job, actor=actor, columns=columns, options=options)
 
 
 @task()

@@ -28,6 +28,7 @@ class ImportJobQuerySet(models.QuerySet):
 
 class ImportJob(models.Model):
     class State(models.TextChoices):
+        DRAFT = "draft", _("being mapped")
         WAITING = "waiting", _("waiting")
         RUNNING = "running", _("running")
         DONE = "done", _("done")
@@ -47,12 +48,11 @@ class ImportJob(models.Model):
     reading = models.JSONField(default=dict, blank=True)
     mapping = models.JSONField(default=dict)
     options = models.JSONField(default=dict, blank=True)
-    state = models.CharField(
-        _("state"), max_length=16, choices=State.choices, default=State.WAITING
-    )
+    state = models.CharField(_("state"), max_length=16, choices=State.choices, default=State.DRAFT)
     # The last line of the file written (a batch commits with its records): where a run
     # cut short resumes.
     last_line = models.PositiveIntegerField(default=0)
+    total_rows = models.PositiveIntegerField(default=0)  # counted at upload: the progress bar's end
     rows = models.PositiveIntegerField(_("rows"), default=0)
     created = models.PositiveIntegerField(_("new"), default=0)
     updated = models.PositiveIntegerField(_("updated"), default=0)

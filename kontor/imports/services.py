@@ -246,7 +246,7 @@ def run_import(
         acting(Channel.IMPORT, current().request_id or None),
         transaction.atomic() if dry_run else nullcontext(),
     ):
-        for batch in _batches(_nonblank(table.rows), options.batch_size):
+        for batch in _batches(nonblank(table.rows), options.batch_size):
             with transaction.atomic():
                 done = importer.batch(batch)
                 if record:
@@ -258,7 +258,7 @@ def run_import(
     return outcome
 
 
-def _nonblank(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
+def nonblank(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
     return ((line, cells) for line, cells in rows if any(str(c).strip() for c in cells if c))
 
 
