@@ -49,6 +49,7 @@ urlpatterns = [
     path("", include("kontor.catalog.urls")),
     path("", include("kontor.objects.urls")),
     path("", include("kontor.documents.urls")),
+    path("", include("kontor.imports.urls")),
     path("", include("kontor.web.urls")),
     # For clients that ask the conventional place instead of reading the page's <link>.
     path("favicon.ico", RedirectView.as_view(url=static("web/favicon.ico"), permanent=True)),

@@ -24,7 +24,6 @@ from kontor.core.errors import ValidationFailed
 
 from . import jobs, mapping, services
 from .models import ImportJob
-from .reading import open_table
 
 router = Router(tags=["imports"])
 
@@ -210,10 +209,7 @@ def error_rows(request, job_id: int):
     job = jobs.job_for(request.user, job_id)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
-    response.write("\ufeff")  # Excel reads UTF-8 by its byte order mark
-    problems = [services.Problem(*problem) for problem in job.problems]
-    with job.file.open("rb") as file:
-        services.write_error_rows(open_table(file, **job.reading), problems, response)
+    jobs.write_error_file(job, response)
     return response
 
 

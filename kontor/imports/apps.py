@@ -11,7 +11,11 @@ class ImportsConfig(AppConfig):
         from kontor.core import types
 
         from .models import ImportJob
+        from .views import may_import
 
         # Audited (its runs and undos), and grantable: "edit" with scope "all" makes an
         # administrator of imports (everyone's list, undo).
         types.register(types.AuditedType.of(ImportJob, _("import"), _("imports")))
+        types.register_menu_page(
+            types.MenuPage(types.MenuEntry(_("Import"), order=900), "imports:list", may_import)
+        )

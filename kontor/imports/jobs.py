@@ -196,6 +196,15 @@ def _counts(outcome: services.Outcome) -> dict:
     return {name: getattr(outcome, name) for name in COUNTS}
 
 
+def write_error_file(job: ImportJob, out) -> None:
+    """The job's rows not imported, as CSV (UTF-8 with the mark Excel reads it by), an
+    error column last."""
+    out.write("\ufeff")
+    problems = [services.Problem(*problem) for problem in job.problems]
+    with job.file.open("rb") as file:
+        services.write_error_rows(open_table(file, **job.reading), problems, out)
+
+
 def job_for(user, job_id) -> ImportJob:
     job = ImportJob.objects.visible_to(user).filter(pk=job_id).first()
     if job is None:
