@@ -9,6 +9,7 @@ import functools
 
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 from django_tasks import task
 
 from kontor.core import audit, types
@@ -47,6 +48,7 @@ def prepare(file, record_type, *, actor, columns: dict | None, reading: dict, op
             match_on=tuple(options.get("match_on", ())),
             on_match=options.get("on_match", services.OnMatch.SKIP),
             create_links=options.get("create_links", True),
+            batch_size=options.get("batch_size", services.DEFAULT_BATCH_SIZE),
         ),
     )
 
@@ -177,15 +179,24 @@ def run(job: ImportJob) -> ImportJob:
             outcome = services.run_import(
                 table, chosen, record_type, actor=actor, options=options, record=record
             )
-    except KontorError as exc:
-        job.state, job.message = ImportJob.State.FAILED, str(exc)
-    else:
-        job.state = ImportJob.State.DONE
-        job.problems = [[p.line, p.column, p.message] for p in outcome.problems]
-        for name, value in _counts(outcome).items():
-            setattr(job, name, value)
-    job.finished_at = timezone.now()
-    job.save(update_fields=["state", "message", "problems", "finished_at", *COUNTS])
+    except (KontorError, ReadError) as exc:
+        # A line further down that cannot be read, say. The batches written so far
+        # stay, counted and recorded by each batch: the job is failed, and undoable.
+        return _failed(job, exc.message if isinstance(exc, KontorError) else exc)
+    except Exception:
+        _failed(job, _("The import stopped unexpectedly."))
+        raise
+    job.state, job.finished_at = ImportJob.State.DONE, timezone.now()
+    job.problems = [[p.line, p.column, p.message] for p in outcome.problems]
+    for name, value in _counts(outcome).items():
+        setattr(job, name, value)
+    job.save(update_fields=["state", "problems", "finished_at", *COUNTS])
+    return job
+
+
+def _failed(job: ImportJob, message) -> ImportJob:
+    job.state, job.message, job.finished_at = ImportJob.State.FAILED, str(message), timezone.now()
+    job.save(update_fields=["state", "message", "finished_at"])
     return job
 
 
@@ -213,7 +224,7 @@ def job_for(user, job_id) -> ImportJob:
 
 
 def may_undo(user, job: ImportJob) -> bool:
-    return job.state == ImportJob.State.DONE and (
+    return job.state in (ImportJob.State.DONE, ImportJob.State.FAILED) and (
         job.created_by_id == getattr(user, "pk", None) or may_manage_imports(user)
     )
 

@@ -114,3 +114,21 @@ def test_who_sees_and_undoes_an_import(org):
     Person.objects.filter(first_name="Иван").delete()  # someone deleted one meanwhile
     assert jobs.undo(job, actor=org.admin) == {"deleted": 2, "restored": 0, "gone": 1, "left": 0}
     assert not Person.objects.exists() and not Company.objects.exists()
+
+
+def test_a_run_stopped_by_a_bad_line_keeps_its_batches_and_is_undoable(org):
+    rows = [[f"P{i}", "", "", f"p{i}@example.com"] for i in range(5)]
+    data = files.csv_bytes(list(COLUMNS), rows, encoding="utf-8", delimiter=";")
+    data += "Ёлка;;;e@example.com\r\n".encode("cp1251")  # not UTF-8: found on line 7
+    job = jobs.upload(
+        SimpleUploadedFile("p.csv", data[: data.index(b"\r\n", 40) + 2]), types.by_name("person"),
+        actor=org.admin, reading={"encoding": "utf-8"},
+    )  # fmt: skip
+    job.file.save("p.csv", SimpleUploadedFile("p.csv", data), save=True)  # replaced meanwhile
+    jobs.start(job, actor=org.admin, columns=COLUMNS, options={"batch_size": 2})
+    job = jobs.run(job)
+    assert job.state == ImportJob.State.FAILED and "Line 7 is not in utf-8" in job.message
+    job.refresh_from_db()
+    assert (job.created, job.rows, job.problems) == (4, 4, [])  # two batches of two
+    assert Person.objects.count() == 4
+    assert jobs.undo(job, actor=org.admin)["deleted"] == job.created
