@@ -79,3 +79,18 @@ def test_unreadable_file_and_other_peoples_imports(org, client):
     client.force_login(org.nobody)
     assert client.get("/imports/").status_code == 403
     assert "Import" not in client.get("/").content.decode().split("<main")[0]
+
+
+def test_the_wizard_in_russian_and_french(org, client):
+    client.force_login(org.admin)
+    upload(client)
+    job = ImportJob.objects.get()
+    client.cookies["django_language"] = "ru"
+    assert "Импорт из таблицы" in client.get("/imports/").content.decode()
+    page = client.get(f"/imports/{job.pk}/").content.decode()
+    assert "4 строки →" in page
+    assert "(не импортировать)" in page and "Эл. почта" in page
+    client.cookies["django_language"] = "fr"
+    assert (
+        "Associer les colonnes de clients.csv" in client.get(f"/imports/{job.pk}/").content.decode()
+    )
