@@ -1,5 +1,5 @@
-"""The ``kontor`` command: serve, worker, events, demo, createuser, token, check, backup,
-restore, and Django's."""
+"""The ``kontor`` command: serve, worker, events, demo, import, createuser, token, check,
+backup, restore, and Django's."""
 
 from __future__ import annotations
 
@@ -145,6 +145,64 @@ def cmd_demo(args) -> int:
 
 def _print_progress(message: str) -> None:
     print(message, flush=True)
+
+
+def cmd_import(args) -> int:
+    import json
+
+    from kontor.accounts.models import User
+    from kontor.core.errors import NotFound, ValidationFailed
+    from kontor.imports import mapping, services
+    from kontor.imports.reading import ReadError, open_table
+
+    user = User.objects.filter(email__iexact=args.user.strip(), is_active=True).first()
+    if user is None:
+        raise NotFound(_("There is no user with the email %(email)s.") % {"email": args.user})
+    record_type = services.record_type_named(args.type)
+    reading = {"encoding": args.encoding, "delimiter": args.delimiter, "sheet": args.sheet}
+    options = services.Options(
+        match_on=tuple(k for k in (args.match or "").split(",") if k),
+        on_match=args.on_match,
+        create_links=not args.no_create_links,
+    )
+    try:
+        with open(args.path, "rb") as file:
+            table = open_table(file, **reading)
+            available = mapping.targets(record_type, user)
+            day_first = args.dates == "dmy"
+            if args.mapping:
+                with open(args.mapping, encoding="utf-8") as saved:
+                    chosen = mapping.Mapping.by_headers(
+                        json.load(saved), table.headers, available, day_first=day_first
+                    )
+            else:
+                suggested = mapping.suggest(table.headers, available)
+                chosen = mapping.Mapping.of(suggested, available, day_first=day_first)
+            if args.save_mapping:
+                with open(args.save_mapping, "w", encoding="utf-8") as out:
+                    json.dump(chosen.saved(table.headers), out, ensure_ascii=False, indent=2)
+            outcome = services.run_import(
+                table,
+                chosen,
+                record_type,
+                actor=user,
+                options=options,
+                dry_run=args.dry_run,
+                progress=lambda o: print(services.summary(o), flush=True),
+            )
+        if args.errors and outcome.problems:
+            with open(args.path, "rb") as file, open(args.errors, "w", newline="") as out:
+                services.write_error_rows(open_table(file, **reading), outcome.problems, out)
+    except (ReadError, mapping.CellError, OSError, ValueError) as exc:
+        raise ValidationFailed(str(exc)) from None
+    for problem in outcome.problems[: args.show_errors]:
+        column = f" [{problem.column}]" if problem.column else ""
+        print(_("line %(line)d%(column)s: %(message)s") % {
+            "line": problem.line, "column": column, "message": problem.message
+        })  # fmt: skip
+    if args.dry_run:
+        print(_("Dry run: nothing was written."))
+    return 0 if not outcome.failed else 1
 
 
 def cmd_createuser(args) -> int:
@@ -348,6 +406,26 @@ def build_parser() -> argparse.ArgumentParser:
     demo = _command(sub, "demo", "load the demo company B. Company (idempotent)")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
     demo.set_defaults(func=cmd_demo)
+
+    imp = _command(sub, "import", "import a CSV or Excel file as records of one type")
+    imp.add_argument("path", help="a .csv, .xlsx, .xls or .ods file")
+    imp.add_argument("--type", required=True, help="the record type: people, companies, ...")
+    imp.add_argument("--user", required=True, help="the email of the user importing")
+    imp.add_argument("--mapping", help="a saved mapping: JSON of column header -> field")
+    imp.add_argument("--save-mapping", help="write the mapping used to this JSON file")
+    imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
+    imp.add_argument("--encoding", default="", help="utf-8, utf-8-sig, cp1251, latin-1, utf-16")
+    imp.add_argument("--delimiter", default="", help="a CSV's delimiter (default: detected)")
+    imp.add_argument("--sheet", default="", help="a workbook's sheet (default: the first)")
+    imp.add_argument("--dates", choices=["dmy", "mdy"], default="dmy", help="31/12 or 12/31")
+    imp.add_argument("--match", help="match existing records on: email,phone or a field")
+    imp.add_argument("--on-match", choices=["skip", "fill", "overwrite", "create"], default="skip")
+    imp.add_argument(
+        "--no-create-links", action="store_true", help="do not create a row's missing company"
+    )
+    imp.add_argument("--errors", help="write the rows not imported to this CSV file")
+    imp.add_argument("--show-errors", type=int, default=20, help="errors to print")
+    imp.set_defaults(func=cmd_import)
 
     createuser = _command(sub, "createuser", "create a user who logs in by email")
     createuser.add_argument("--email", required=True, help="the email the user logs in with")

@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "kontor.objects",
     "kontor.documents",
     "kontor.dedup",
+    "kontor.imports",
     "kontor.web",
     "kontor.backups",
 ]

@@ -17,6 +17,7 @@ from kontor.core.api import api, unknown_endpoint
 from kontor.core.api_routes import router as core_router
 from kontor.core.customfields.api import router as fields_router
 from kontor.dedup.api import router as dedup_router
+from kontor.imports.api import router as imports_router
 from kontor.objects.api import router as objects_router
 from kontor.sales.api import router as deals_router
 from kontor.web.views import set_language
@@ -36,6 +37,7 @@ api.add_router("/", fields_router)
 api.add_router("/", objects_router)
 api.add_router("/", deals_router)
 api.add_router("/", dedup_router)
+api.add_router("/", imports_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -53,6 +55,7 @@ urlpatterns = [
     path("", include("kontor.documents.urls")),
     path("", include("kontor.backups.urls")),
     path("", include("kontor.dedup.urls")),
+    path("", include("kontor.imports.urls")),
     path("", include("kontor.web.urls")),
     # For clients that ask the conventional place instead of reading the page's <link>.
     path("favicon.ico", RedirectView.as_view(url=static("web/favicon.ico"), permanent=True)),

@@ -1,0 +1,1 @@
+"""Import wizard: spreadsheets of any registered record type into Kontor."""

@@ -1,0 +1,538 @@
+"""An import: a table's rows, through a mapping, into records of one registered type.
+
+``run_import(table, mapping, record_type, actor=..., options=...)`` reads the rows a
+batch at a time and for each row: converts its cells (``mapping.Mapping``), refuses a
+row that repeats an earlier row's match key (email, phone, tax id, an external id),
+looks for an existing record with the same key among those the actor may see, and then,
+as the options say, skips it, fills its empty fields, overwrites them, or creates a new
+record anyway. Records of linked types named on the row (a person's company) are found
+by name or tax id, or created. New records go through the engine's bulk path
+(``core.bulk.import_rows``: the single path's validation, permission per row, audit,
+events), updates through the type's own update service.
+
+A dry run (the preview) does all of it inside a transaction that is rolled back: its
+counts and errors are what the import would do, every check included, and nothing
+stays.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable, Iterator
+from contextlib import nullcontext
+from dataclasses import dataclass, field
+from itertools import islice
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from kontor.core import bulk, types
+from kontor.core.access import Action, may
+from kontor.core.audit import json_safe
+from kontor.core.context import Channel, acting, current
+from kontor.core.customfields import registry as custom_registry
+from kontor.core.customfields.kinds import is_empty
+from kontor.core.customfields.queries import CustomKey
+from kontor.core.customfields.values import values_for
+from kontor.core.errors import KontorError, PermissionDenied, ValidationFailed
+from kontor.core.phones import to_e164
+
+from .mapping import Mapping, Shape
+from .reading import Table, cell_text
+
+
+class OnMatch:
+    """What to do with a row whose match key an existing record has."""
+
+    SKIP = "skip"
+    FILL = "fill"  # set only the record's empty fields
+    OVERWRITE = "overwrite"
+    CREATE = "create"  # a new record anyway
+
+    ALL = (SKIP, FILL, OVERWRITE, CREATE)
+
+
+# Match keys beside a mapped field's own value (an external id, a tax id): a contact
+# point list of the record, compared in its normalized column.
+EMAIL, PHONE = "email", "phone"
+_CONTACT_POINTS = {EMAIL: ("emails", "normalized"), PHONE: ("phones", "e164")}
+
+DEFAULT_BATCH_SIZE = 1000
+
+
+@dataclass
+class Options:
+    match_on: tuple[str, ...] = ()  # EMAIL, PHONE, or target keys ("tax_id", "custom.ext_id")
+    on_match: str = OnMatch.SKIP
+    create_links: bool = True  # a linked record named on a row but not found is created
+    batch_size: int = DEFAULT_BATCH_SIZE
+
+
+@dataclass(frozen=True)
+class Problem:
+    """Why a row was not imported: its line in the file, the column (header) or ""."""
+
+    line: int
+    column: str
+    message: str
+
+
+@dataclass
+class Outcome:
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    skipped: int = 0
+    failed: int = 0
+    linked_created: int = 0  # records of linked types created (a person's companies)
+    problems: list[Problem] = field(default_factory=list)
+    dry_run: bool = False
+
+
+def record_type_named(name: str):
+    """A registered record type by its name ("person") or path ("people")."""
+    found = types.by_name(name) or next(
+        (t for t in types.record_types() if t.path == name or t.object_type == name), None
+    )
+    if found is None:
+        raise ValidationFailed(
+            _("Unknown record type: %(name)s (one of: %(names)s).")
+            % {"name": name, "names": ", ".join(sorted(t.path for t in types.record_types()))}
+        )
+    return found
+
+
+def summary(outcome: Outcome) -> str:
+    """One line saying where an import stands (the CLI's progress, the job's result)."""
+    return _(
+        "%(rows)d rows read: %(created)d new, %(updated)d updated, %(skipped)d skipped, "
+        "%(failed)d with errors"
+    ) % {
+        "rows": outcome.rows,
+        "created": outcome.created,
+        "updated": outcome.updated,
+        "skipped": outcome.skipped,
+        "failed": outcome.failed,
+    }
+
+
+# The last column of the error rows' file.
+ERROR_COLUMN = gettext_lazy("Error")
+
+
+def write_error_rows(table: Table, problems: list[Problem], out) -> int:
+    """The rows that were not imported, as they were, each with its errors in a last
+    column (``out``: a text file): to correct and import again. Reads ``table`` (opened
+    anew) once; answers how many rows it wrote."""
+    by_line: dict[int, list[str]] = {}
+    for problem in problems:
+        text = f"{problem.column}: {problem.message}" if problem.column else problem.message
+        by_line.setdefault(problem.line, []).append(text)
+    writer = csv.writer(out)
+    writer.writerow([*table.headers, str(ERROR_COLUMN)])
+    written = 0
+    for line, cells in table.rows:
+        if line in by_line:
+            padded = [cell_text(c) for c in cells] + [""] * (len(table.headers) - len(cells))
+            writer.writerow([*padded, "; ".join(by_line[line])])
+            written += 1
+    return written
+
+
+def match_keys(record_type, mapping: Mapping) -> list[str]:
+    """What rows of this mapping can be matched on: email and phone when the type keeps
+    them and a column gives them, and each mapped single value (tax id, external id)."""
+    model = record_type.model
+    mapped = {t.field for t in mapping.columns.values()}
+    keys = [
+        key
+        for key, (relation, _column) in _CONTACT_POINTS.items()
+        if relation in mapped and hasattr(model, relation)
+    ]
+    keys += [t.key for t in mapping.columns.values() if t.shape in (Shape.SCALAR, Shape.CUSTOM)]
+    return keys
+
+
+def _key_values(key: str, mapping: Mapping, data: dict) -> list[str]:
+    """The row's values of a match key, normalized as the database keeps them."""
+    if key == EMAIL:
+        return [e["address"].strip().lower() for e in data.get("emails", [])]
+    if key == PHONE:
+        return [p for p in (to_e164(e["number"]) for e in data.get("phones", [])) if p]
+    target = next(t for t in mapping.columns.values() if t.key == key)
+    value = data.get("custom", {}).get(target.part) if target.shape == Shape.CUSTOM else None
+    if target.shape == Shape.SCALAR:
+        value = data.get(target.field)
+    return [] if value in (None, "") else [str(value).strip()]
+
+
+def _column_of(key: str, mapping: Mapping) -> int | None:
+    field_name = _CONTACT_POINTS[key][0] if key in _CONTACT_POINTS else key
+    columns = mapping.columns_of(field_name) or [
+        i for i, t in mapping.columns.items() if t.key == key
+    ]
+    return columns[0] if columns else None
+
+
+def _existing(record_type, actor, key: str, mapping: Mapping, values: set[str]) -> dict[str, int]:
+    """Match key value -> id of a record the actor may see that has it."""
+    if not values:
+        return {}
+    visible = record_type.visible(actor)
+    if key in _CONTACT_POINTS:
+        relation, column = _CONTACT_POINTS[key]
+        lookup = f"{relation}__{column}"
+        found = visible.filter(**{f"{lookup}__in": values}).values_list(lookup, "pk")
+    else:
+        target = next(t for t in mapping.columns.values() if t.key == key)
+        if target.shape == Shape.CUSTOM:
+            custom = custom_registry.visible_field(actor, record_type.object_type, target.part)
+            found = (
+                visible.annotate(import_key=CustomKey(custom))
+                .filter(import_key__in=values)
+                .values_list("import_key", "pk")
+            )
+        else:
+            found = visible.filter(**{f"{target.field}__in": values}).values_list(
+                target.field, "pk"
+            )
+    matches: dict[str, int] = {}
+    for value, pk in found.order_by("pk"):
+        matches.setdefault(str(value), pk)
+    return matches
+
+
+@dataclass(eq=False)
+class _Row:
+    line: int
+    cells: list
+    data: dict
+    links: dict
+    match: int | None = None  # an existing record's id
+
+
+@dataclass
+class BatchDone:
+    """What one batch wrote: passed to ``run_import``'s ``record`` inside the batch's
+    transaction, so that what an import records of itself commits with its records."""
+
+    last_line: int
+    created: list[tuple[str, list[int]]] = field(default_factory=list)  # (type, ids)
+    updated: list[tuple[str, int, dict]] = field(default_factory=list)  # (type, id, before)
+
+
+def run_import(
+    table: Table,
+    mapping: Mapping,
+    record_type,
+    *,
+    actor,
+    options: Options | None = None,
+    dry_run: bool = False,
+    progress: Callable[[Outcome], None] | None = None,
+    record: Callable[[Outcome, BatchDone], None] | None = None,
+) -> Outcome:
+    """Import ``table``'s rows a batch per transaction; ``record(outcome, done)`` runs
+    in each batch's transaction, ``progress(outcome)`` after it. A dry run tells what an
+    import would do: every batch in one transaction, rolled back."""
+    options = options or Options()
+    if not may(actor, record_type.object_type, Action.CREATE):
+        raise PermissionDenied()
+    outcome = Outcome(dry_run=dry_run)
+    importer = _Run(record_type, mapping, table.headers, actor, options, outcome)
+    # Updates too are the import channel's (creations are, in the bulk path).
+    with (
+        acting(Channel.IMPORT, current().request_id or None),
+        transaction.atomic() if dry_run else nullcontext(),
+    ):
+        for batch in _batches(nonblank(table.rows), options.batch_size):
+            with transaction.atomic():
+                done = importer.batch(batch)
+                if record:
+                    record(outcome, done)
+            if progress:
+                progress(outcome)
+        if dry_run:
+            transaction.set_rollback(True)
+    return outcome
+
+
+def nonblank(rows: Iterator[tuple[int, list]]) -> Iterator[tuple[int, list]]:
+    return ((line, cells) for line, cells in rows if any(str(c).strip() for c in cells if c))
+
+
+def _batches(rows, size: int):
+    iterator = iter(rows)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+class _Run:
+    def __init__(self, record_type, mapping, headers, actor, options: Options, outcome: Outcome):
+        self.record_type = record_type
+        self.mapping = mapping
+        self.headers = headers
+        self.actor = actor
+        self.options = options
+        self.outcome = outcome
+        known = match_keys(record_type, mapping)
+        unknown = [key for key in options.match_on if key not in known]
+        if unknown:
+            raise KontorError(_("Cannot match on: %(keys)s.") % {"keys": ", ".join(unknown)})
+        if options.on_match not in OnMatch.ALL:
+            raise KontorError(_("Unknown choice: %(value)s.") % {"value": options.on_match})
+        # Match key value -> the line that had it first: a later row is a duplicate.
+        self.seen: dict[tuple[str, str], int] = {}
+        # Linked records found or created so far, by (data key, lookup, value).
+        self.linked: dict[tuple[str, str, str], int] = {}
+
+    def fail(self, line: int, column: int | None, message: str) -> None:
+        header = ""
+        if column is not None:
+            target = self.mapping.columns.get(column)
+            header = self.headers[column] if column < len(self.headers) else ""
+            header = header or (target.label if target else "")
+        self.outcome.problems.append(Problem(line, header, str(message)))
+
+    def batch(self, batch: list[tuple[int, list]]) -> BatchDone:
+        self.done = BatchDone(last_line=batch[-1][0])
+        rows = []
+        for line, cells in batch:
+            self.outcome.rows += 1
+            data, links, errors = self.mapping.convert(cells)
+            for column, message in errors.items():
+                self.fail(line, column, message)
+            if errors or not self._first_of_its_keys(line, data):
+                self.outcome.failed += 1
+                continue
+            rows.append(_Row(line, cells, data, links))
+        self._match(rows)
+        if not self.options.create_links or not any(row.links for row in rows):
+            self._write(rows)
+            return self.done
+        # A linked record (a company) is created for rows not yet validated: if a row
+        # that has links fails, write the batch again without it, so that no company is
+        # left behind for a person who was not imported.
+        before = self._state()
+        savepoint = transaction.savepoint()
+        self._write(rows)
+        failed = {p.line for p in self.outcome.problems[before["problems"] :]}
+        if not any(row.links and row.line in failed for row in rows):
+            transaction.savepoint_commit(savepoint)
+            return self.done
+        transaction.savepoint_rollback(savepoint)
+        problems = self.outcome.problems[before["problems"] :]
+        self._restore(before)
+        self.outcome.problems += problems
+        self.outcome.failed += len(failed)
+        self._write([row for row in rows if row.line not in failed])
+        return self.done
+
+    def _state(self) -> dict:
+        """What a batch's writing changes in memory, to start it again."""
+        counts = {n: getattr(self.outcome, n) for n in ("created", "updated", "skipped", "failed",
+                                                         "linked_created")}  # fmt: skip
+        return {
+            "counts": counts,
+            "problems": len(self.outcome.problems),
+            "linked": dict(self.linked),
+            "done": BatchDone(
+                self.done.last_line, list(self.done.created), list(self.done.updated)
+            ),
+        }
+
+    def _restore(self, state: dict) -> None:
+        for name, value in state["counts"].items():
+            setattr(self.outcome, name, value)
+        del self.outcome.problems[state["problems"] :]
+        self.linked, self.done = state["linked"], state["done"]
+
+    def _write(self, rows: list[_Row]) -> None:
+        """Link, update and create the batch's rows."""
+        rows = self._link(rows)
+        new, matched = [], []
+        for row in rows:
+            creates = row.match is None or self.options.on_match == OnMatch.CREATE
+            (new if creates else matched).append(row)
+        if self.options.on_match == OnMatch.SKIP:
+            self.outcome.skipped += len(matched)
+        else:
+            for row in matched:
+                self._update(row)
+        self._create(new)
+
+    def _first_of_its_keys(self, line: int, data: dict) -> bool:
+        """False (with the cell's error) for a row repeating an earlier row's match key."""
+        for key in self.options.match_on:
+            for value in _key_values(key, self.mapping, data):
+                first = self.seen.setdefault((key, value), line)
+                if first != line:
+                    self.fail(
+                        line,
+                        _column_of(key, self.mapping),
+                        _("Duplicate of line %(line)d (%(value)s).")
+                        % {"line": first, "value": value},
+                    )
+                    return False
+        return True
+
+    def _match(self, rows: list[_Row]) -> None:
+        for key in self.options.match_on:
+            unmatched = [row for row in rows if row.match is None]
+            values = {row: _key_values(key, self.mapping, row.data) for row in unmatched}
+            found = _existing(
+                self.record_type,
+                self.actor,
+                key,
+                self.mapping,
+                {v for vs in values.values() for v in vs},
+            )
+            for row, row_values in values.items():
+                row.match = next((found[v] for v in row_values if v in found), None)
+
+    def _link(self, rows: list[_Row]) -> list[_Row]:
+        """Set each row's linked records (found by their name or tax id, or created);
+        answers the rows still to import."""
+        targets = {
+            (t.field, t.part): t for t in self.mapping.columns.values() if t.shape == Shape.LINK
+        }
+        for data_key in {data_key for data_key, _lookup in targets}:
+            linked_type = next(t.linked_type for (k, _p), t in targets.items() if k == data_key)
+            self._find_linked(rows, data_key, linked_type)
+        kept = []
+        for row in rows:
+            for data_key, lookups in row.links.items():
+                pk = self._linked_id(data_key, lookups)
+                if pk is None:
+                    column = self.mapping.columns_of(data_key)
+                    self.fail(row.line, column[0] if column else None, _("Unknown record."))
+                    self.outcome.failed += 1
+                    break
+                row.data[data_key] = pk
+            else:
+                kept.append(row)
+        return kept
+
+    def _linked_id(self, data_key: str, lookups: dict) -> int | None:
+        for lookup in ("tax_id", "name"):
+            value = lookups.get(lookup)
+            if value and (data_key, lookup, value.casefold()) in self.linked:
+                return self.linked[(data_key, lookup, value.casefold())]
+        return None
+
+    def _find_linked(self, rows: list[_Row], data_key: str, linked_type) -> None:
+        wanted = [row.links[data_key] for row in rows if data_key in row.links]
+        visible = linked_type.visible(self.actor)
+        for lookup in ("tax_id", "name"):
+            values = {w[lookup] for w in wanted if w.get(lookup)}
+            values -= {v for (k, f, v) in self.linked if k == data_key and f == lookup}
+            if not values:
+                continue
+            # Names compare whatever their case: read the candidates by exact value and
+            # by case-folded value both (SQLite's lower() knows ASCII only).
+            for pk, value in (
+                visible.filter(**{f"{lookup}__in": values | {v.casefold() for v in values}})
+                .order_by("pk")
+                .values_list("pk", lookup)
+            ):
+                self.linked.setdefault((data_key, lookup, value.casefold()), pk)
+        if not self.options.create_links or not may(
+            self.actor, linked_type.object_type, Action.CREATE
+        ):
+            return
+        missing: dict[str, dict] = {}
+        for lookups in wanted:
+            if self._linked_id(data_key, lookups) is None and lookups.get("name"):
+                missing.setdefault(lookups["name"].casefold(), lookups)
+        if not missing:
+            return
+        result = bulk.import_rows(linked_type, list(missing.values()), actor=self.actor)
+        self.done.created.append((linked_type.object_type, result.ids))
+        created = iter(result.ids)
+        refused = {error.row for error in result.errors}
+        for number, lookups in enumerate(missing.values(), start=1):
+            if number in refused:
+                continue
+            pk = next(created)
+            self.outcome.linked_created += 1
+            for lookup, value in lookups.items():
+                self.linked[(data_key, lookup, value.casefold())] = pk
+
+    def _create(self, rows: list[_Row]) -> None:
+        if not rows:
+            return
+        result = bulk.import_rows(self.record_type, [row.data for row in rows], actor=self.actor)
+        self.outcome.created += result.created
+        self.done.created.append((self.record_type.object_type, result.ids))
+        failed_rows = set()
+        for error in result.errors:
+            row = rows[error.row - 1]
+            failed_rows.add(error.row)
+            columns = self.mapping.columns_of(error.field)
+            self.fail(row.line, columns[0] if columns else None, error.message)
+        self.outcome.failed += len(failed_rows)
+
+    def _update(self, row: _Row) -> None:
+        """The matched record, its empty fields filled or every mapped one overwritten,
+        through the type's update service; refused changes are the row's errors."""
+        try:
+            obj = self.record_type.api_one(self.actor, row.match)
+            current = {**self.record_type.to_out(obj), "custom": values_for(self.actor, obj)}
+            changes = _changes(row.data, current, self.options.on_match == OnMatch.OVERWRITE)
+            if not changes:
+                self.outcome.skipped += 1
+                return
+            with transaction.atomic():
+                self.record_type.update(obj, changes, actor=self.actor)
+            self.done.updated.append(
+                (self.record_type.object_type, obj.pk, _previous(changes, current))
+            )
+        except KontorError as exc:
+            self.outcome.failed += 1
+            if not exc.errors:
+                self.fail(row.line, None, exc.message)
+            for name, messages in exc.errors.items():
+                columns = self.mapping.columns_of(name)
+                for message in messages:
+                    self.fail(row.line, columns[0] if columns else None, message)
+            return
+        self.outcome.updated += 1
+
+
+def _changes(data: dict, current: dict, overwrite: bool) -> dict:
+    """What of ``data`` an update sets: every single value (overwrite), or those the
+    record has empty (a blank text, an unset custom value). A list (phones, emails,
+    addresses, tags) is set only where the record has none: an import adds a client's
+    phones, it never drops the ones someone typed, and undo restores an empty list."""
+    changes = {}
+    for key, value in data.items():
+        if key == "custom":
+            custom = {
+                name: v
+                for name, v in value.items()
+                if overwrite or is_empty(current.get("custom", {}).get(name))
+            }
+            if custom:
+                changes["custom"] = custom
+            continue
+        existing = current.get(key, current.get(key.removesuffix("_id")))
+        if existing in (None, "", [], {}) or (overwrite and not isinstance(value, list)):
+            changes[key] = value
+    return changes
+
+
+def _previous(changes: dict, current: dict) -> dict:
+    """The values an update replaced, as the update service takes them back."""
+    previous = {}
+    for key, value in changes.items():
+        if key == "custom":
+            previous["custom"] = {name: current["custom"].get(name) for name in value}
+        elif isinstance(value, list):
+            previous[key] = []  # a list is only ever set where there was none
+        elif key not in current and key.endswith("_id"):
+            linked = current.get(key.removesuffix("_id"))
+            previous[key] = linked.get("id") if isinstance(linked, dict) else None
+        else:
+            previous[key] = json_safe(current.get(key))
+    return previous

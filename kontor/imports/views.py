@@ -1,0 +1,182 @@
+"""The import wizard's pages: upload (with the list of past imports), mapping with a
+preview, the run's progress (polled by htmx) and the result with undo and error rows."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from kontor.core import types
+from kontor.core.access import Action, may
+from kontor.core.errors import KontorError, NotFound
+
+from . import jobs, mapping, services
+from .models import ImportJob
+from .reading import DELIMITERS, ENCODINGS
+
+PROBLEMS_SHOWN = 200
+
+
+def importable_types(user) -> list:
+    return [t for t in types.record_types() if may(user, t.object_type, Action.CREATE)]
+
+
+def may_import(user) -> bool:
+    return user.is_authenticated and bool(importable_types(user))
+
+
+def _job(request, pk) -> ImportJob:
+    try:
+        return jobs.job_for(request.user, pk)
+    except NotFound:
+        raise Http404 from None
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_list(request):
+    user = request.user
+    offered = importable_types(user)
+    if not offered:
+        raise DjangoPermissionDenied
+    error = ""
+    if request.method == "POST":
+        chosen = next((t for t in offered if t.object_type == request.POST.get("type")), None)
+        upload = request.FILES.get("file")
+        reading = {key: request.POST.get(key, "") for key in ("encoding", "delimiter", "sheet")}
+        if chosen is None or upload is None:
+            error = _("Choose a file and what its rows are.")
+        else:
+            try:
+                job = jobs.upload(upload, chosen, actor=user, reading=reading)
+            except KontorError as exc:
+                error = str(exc.message)
+            else:
+                return redirect("imports:detail", job.pk)
+    return render(
+        request,
+        "imports/list.html",
+        {
+            "jobs": ImportJob.objects.visible_to(user).select_related("created_by")[:100],
+            "offered": offered,
+            "encodings": ENCODINGS,
+            "delimiters": [
+                ("\t" if d == "\t" else d, "Tab" if d == "\t" else d) for d in DELIMITERS
+            ],
+            "error": error,
+            "posted": request.POST,
+        },
+    )
+
+
+def _form_columns(request, headers: list[str]) -> dict:
+    return {h: request.POST.get(f"column_{i}", "") for i, h in enumerate(headers)}
+
+
+def _form_options(request) -> dict:
+    return {
+        "match_on": request.POST.getlist("match_on"),
+        "on_match": request.POST.get("on_match", services.OnMatch.SKIP),
+        "create_links": request.POST.get("create_links") == "on",
+        "day_first": request.POST.get("day_first") == "on",
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def import_detail(request, pk):
+    job = _job(request, pk)
+    if job.state != ImportJob.State.DRAFT:
+        return _result(request, job)
+    record_type = types.get(job.object_type)
+    headers = jobs.headers_of(job)
+    columns, options = job.mapping, {"on_match": services.OnMatch.SKIP, "create_links": True,
+                                     "day_first": True, "match_on": []}  # fmt: skip
+    outcome, error = None, ""
+    if request.method == "POST":
+        columns, options = _form_columns(request, headers), _form_options(request)
+        try:
+            if request.POST.get("action") == "run":
+                jobs.start(job, actor=request.user, columns=columns, options=options)
+                return redirect("imports:detail", job.pk)
+            outcome = jobs.preview(job, actor=request.user, columns=columns, options=options)
+        except KontorError as exc:
+            error = str(exc.message)
+    available = mapping.targets(record_type, request.user)
+    try:
+        chosen = mapping.Mapping.by_headers(columns, headers, available)
+        keys = services.match_keys(record_type, chosen)
+    except mapping.CellError:
+        keys = []
+    return render(
+        request,
+        "imports/mapping.html",
+        {
+            "job": job,
+            "record_type": record_type,
+            "rows": [(i, h, columns.get(h, "")) for i, h in enumerate(headers)],
+            "targets": available,
+            "match_keys": keys,
+            "options": options,
+            "on_match_choices": [
+                (services.OnMatch.SKIP, _("skip the row")),
+                (services.OnMatch.FILL, _("fill the record's empty fields")),
+                (services.OnMatch.OVERWRITE, _("overwrite the record's fields")),
+                (services.OnMatch.CREATE, _("create a new record anyway")),
+            ],
+            "outcome": outcome,
+            "problems": [(p.line, p.column, p.message) for p in outcome.problems[:PROBLEMS_SHOWN]]
+            if outcome
+            else [],
+            "error": error,
+        },
+    )
+
+
+def _result(request, job: ImportJob):
+    running = job.state in (ImportJob.State.WAITING, ImportJob.State.RUNNING)
+    context = {
+        "job": job,
+        "running": running,
+        "label": types.label_of(job.object_type),
+        "problems": job.problems[:PROBLEMS_SHOWN],
+        "may_undo": jobs.may_undo(request.user, job),
+    }
+    if request.htmx and running:
+        return render(request, "imports/_progress.html", context)
+    if request.htmx:
+        # Finished while polled: the whole page, with its result.
+        response = HttpResponse()
+        response["HX-Refresh"] = "true"
+        return response
+    return render(request, "imports/result.html", context)
+
+
+@login_required
+def import_errors(request, pk):
+    job = _job(request, pk)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="import-{job.pk}-errors.csv"'
+    jobs.write_error_file(job, response)
+    return response
+
+
+@login_required
+@require_POST
+def import_undo(request, pk):
+    job = _job(request, pk)
+    try:
+        counts = jobs.undo(job, actor=request.user)
+    except KontorError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(
+            request,
+            _("Undone: %(deleted)d removed, %(restored)d restored, %(left)d left.") % counts,
+        )
+    return redirect("imports:detail", job.pk)
