@@ -399,6 +399,15 @@ def export_path(instance, filename):
     return f"exports/{now:%Y/%m}/{os.urandom(8).hex()}/{filename}"
 
 
+class JobState(models.TextChoices):
+    """Where a background run stands (an export, a duplicates scan)."""
+
+    QUEUED = "queued", _("queued")
+    RUNNING = "running", _("running")
+    DONE = "done", _("done")
+    FAILED = "failed", _("failed")
+
+
 class ExportJob(models.Model):
     """One export of a list (CSV, XLSX, vCard): who asked for which rows, and when.
 
@@ -407,11 +416,7 @@ class ExportJob(models.Model):
     here, and downloaded by the one who asked for it.
     """
 
-    class State(models.TextChoices):
-        QUEUED = "queued", _("queued")
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
+    State = JobState
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+"

@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from kontor.core.models import JobState
+
 
 class Reason(models.TextChoices):
     EMAIL = "email", _("same email")
@@ -69,11 +71,7 @@ class Candidate(models.Model):
 class Scan(models.Model):
     """One run of the finder over one type, with its progress for the page."""
 
-    class Status(models.TextChoices):
-        QUEUED = "queued", _("queued")
-        RUNNING = "running", _("running")
-        DONE = "done", _("done")
-        FAILED = "failed", _("failed")
+    Status = JobState
 
     object_type = models.CharField(max_length=100)
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
