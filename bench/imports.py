@@ -1,0 +1,147 @@
+"""The import wizard's speed end to end (issue 15): people with their companies from a CSV
+or XLSX file, read, mapped, checked for duplicates, written and audited through
+``kontor.imports.jobs``, beside a raw bulk insert of the same rows into the same database,
+then the import's undo. Peak memory is the process's (``ru_maxrss``).
+
+    .venv/bin/python bench/imports.py --rows 100000 --format csv
+    .venv/bin/python bench/imports.py --rows 100000 --format xlsx --undo
+
+Each run makes a fresh SQLite file under /tmp/bench-imports (or uses --database-url, an
+empty database).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import _setup  # noqa: E402
+
+DATA_DIR = Path("/tmp/bench-imports")
+HEADERS = ["First name", "Last name", "Email", "Phone", "Company", "Position", "Birthday"]
+FIRST = ["Olga", "Ivan", "Anna", "Pierre", "Marie", "Hans", "Grace", "Alan", "Лидия", "Пётр"]
+LAST = ["Ivanova", "Petrov", "Martin", "Dubois", "Müller", "Hopper", "Turing", "Смирнова"]
+
+
+def people_rows(count: int, seed: int = 7):
+    rng = random.Random(seed)
+    for index in range(count):
+        yield [
+            rng.choice(FIRST),
+            rng.choice(LAST),
+            f"person{index}@example.com",
+            f"+7 916 {index // 10_000 % 1000:03d}-{index % 10_000 // 100:02d}-{index % 100:02d}",
+            f"Company {rng.randrange(count // 20 + 1)}",
+            rng.choice(["Buyer", "Engineer", "Director", ""]),
+            f"{rng.randrange(1950, 2005)}-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}",
+        ]
+
+
+def write_file(path: Path, count: int, format: str) -> None:
+    if format == "csv":
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out)
+            writer.writerow(HEADERS)
+            writer.writerows(people_rows(count))
+        return
+    from openpyxl import Workbook
+
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet("People")
+    sheet.append(HEADERS)
+    for row in people_rows(count):
+        sheet.append(row)
+    workbook.save(path)
+
+
+def raw_insert(connection, count: int) -> float:
+    """Rows per second of a plain multi-row insert of the same values, no checks."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_raw (first TEXT, last TEXT, email TEXT, phone TEXT, company"
+            " TEXT, position TEXT, birthday TEXT)"
+        )
+    started = time.perf_counter()
+    rows = people_rows(count)
+    while True:
+        batch = [row for _ in range(1_000) if (row := next(rows, None)) is not None]
+        if not batch:
+            break
+        with connection.cursor() as cursor:
+            cursor.executemany("INSERT INTO bench_raw VALUES (%s, %s, %s, %s, %s, %s, %s)", batch)
+    seconds = time.perf_counter() - started
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE bench_raw")
+    return count / seconds
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--rows", type=int, default=100_000)
+    parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
+    parser.add_argument("--database-url")
+    parser.add_argument("--undo", action="store_true", help="also time undoing the import")
+    args = parser.parse_args(argv)
+    DATA_DIR.mkdir(exist_ok=True)
+    database = DATA_DIR / f"{args.format}-{args.rows}.sqlite3"
+    for leftover in DATA_DIR.glob(f"{database.name}*"):
+        leftover.unlink()
+    source = DATA_DIR / f"people-{args.rows}.{args.format}"
+    if not source.exists():
+        write_file(source, args.rows, args.format)
+    _setup.configure(args.database_url or f"sqlite:///{database}")
+    from django.core.files import File
+    from django.core.management import call_command
+    from django.db import connection
+
+    from kontor.accounts import services as accounts
+    from kontor.contacts.models import Company, Person
+    from kontor.core import types
+    from kontor.core.access import SYSTEM
+    from kontor.imports import jobs
+
+    call_command("migrate", interactive=False, verbosity=0)
+    root = accounts.create_department(name="Bench Co", actor=SYSTEM)
+    admin = accounts.create_user(
+        email="admin@bench.example",
+        password=None,
+        department=root,
+        roles=[accounts.role_named("admin")],
+        actor=SYSTEM,
+    )
+    people = types.by_name("person")
+    started = time.perf_counter()
+    with source.open("rb") as handle:
+        job = jobs.start_import(
+            File(handle, name=source.name),
+            people,
+            actor=admin,
+            columns=None,
+            reading={},
+            options={"match_on": ["email"]},
+        )
+    job = jobs.run(job)
+    seconds = time.perf_counter() - started
+    peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"database: {connection.vendor}; file: {source.name} ({source.stat().st_size:,} bytes)")
+    print(
+        f"import: {job.state}, {Person.objects.count():,} people and"
+        f" {Company.objects.count():,} companies in {seconds:.1f} s:"
+        f" {args.rows / seconds:,.0f} rows/s; peak memory {peak_mb:,.0f} MB"
+    )
+    print(f"raw bulk insert of the same rows: {raw_insert(connection, args.rows):,.0f} rows/s")
+    if args.undo:
+        started = time.perf_counter()
+        counts = jobs.undo(job, actor=admin)
+        print(f"undo: {counts} in {time.perf_counter() - started:.1f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
