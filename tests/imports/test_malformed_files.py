@@ -19,8 +19,10 @@ from kontor.imports.reading import ReadError, open_table
 
 pytestmark = pytest.mark.django_db
 
+# Derandomized: the same examples on every run, so CI never fails on a new draw.
 EXAMPLES = settings(
     max_examples=60,
+    derandomize=True,
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
@@ -29,7 +31,12 @@ PAYLOADS = ["=1+2", "+7 916", "-2", "@SUM(A1)", '=HYPERLINK("http://x")', "\x00"
 cell = st.one_of(
     st.text(max_size=30),
     st.sampled_from(PAYLOADS),
-    st.text(alphabet=string.printable, min_size=5_000, max_size=20_000),
+    # A huge cell, built from a little entropy (hypothesis refuses inputs too big to shrink).
+    st.builds(
+        lambda chunk, times: chunk * times,
+        st.text(alphabet=string.printable, min_size=1, max_size=8),
+        st.integers(min_value=1_000, max_value=5_000),
+    ),
     st.dates().map(lambda d: d.strftime("%d.%m.%Y")),
     st.emails(),
 )
