@@ -373,6 +373,16 @@ def job_out(job: ExportJob) -> dict:
     }
 
 
+def finished_export_file(user, job_id: int) -> FileResponse:
+    """The file of ``user``'s own finished export; NotFound until it is done."""
+    job = own_export(user, job_id)
+    if job.state != ExportJob.State.DONE or not job.file:
+        raise NotFound()
+    return FileResponse(
+        job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
+    )
+
+
 def own_export(user, job_id: int) -> ExportJob:
     """An export job of ``user``'s own; anyone else's is not there."""
     job = ExportJob.objects.filter(pk=job_id, user=user).first()
@@ -390,9 +400,4 @@ def get_export(request, job_id: int):
 @router.get("/exports/{int:job_id}/file", response={200: None}, operation_id="exports_file")
 def export_download(request, job_id: int):
     """The finished export's file (404 until it is done)."""
-    job = own_export(request.user, job_id)
-    if job.state != ExportJob.State.DONE or not job.file:
-        raise NotFound()
-    return FileResponse(
-        job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
-    )
+    return finished_export_file(request.user, job_id)

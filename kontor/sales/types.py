@@ -12,7 +12,7 @@ from django.utils.translation import pgettext_lazy
 
 from kontor.accounts.models import Department
 from kontor.core.inputs import as_db_id
-from kontor.core.money import currency_filter
+from kontor.core.money import currency_filter, format_money
 from kontor.core.types import (
     CellKind,
     Column,
@@ -30,7 +30,7 @@ from .models import Deal, Pipeline, Stage, StageChange
 
 
 def money(amount, currency: str) -> str:
-    return f"{formats.number_format(amount, 2, use_l10n=True, force_grouping=True)} {currency}"
+    return format_money(amount, currency)
 
 
 def _by_pipeline(qs, user, value):

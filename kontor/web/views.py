@@ -18,8 +18,7 @@ from kontor.accounts.forms import RESET_MAIL_TEMPLATES, PasswordResetForm, Reset
 from kontor.core import files, types
 from kontor.core import search as core_search
 from kontor.core.access import Action, may
-from kontor.core.api_routes import own_export
-from kontor.core.models import ExportJob
+from kontor.core.api_routes import finished_export_file, own_export
 from kontor.core.pagination import capped_count
 
 from . import records
@@ -230,9 +229,4 @@ def export_job(request, pk):
 @require_GET
 @service_errors
 def export_job_file(request, pk):
-    job = own_export(request.user, pk)
-    if job.state != ExportJob.State.DONE or not job.file:
-        raise Http404()
-    return FileResponse(
-        job.file.open("rb"), as_attachment=True, filename=job.file.name.rsplit("/", 1)[-1]
-    )
+    return finished_export_file(request.user, pk)
