@@ -23,6 +23,7 @@ from kontor.catalog import vat
 from kontor.catalog.models import Product
 from kontor.core.access import Action
 from kontor.core.errors import Conflict, ValidationFailed
+from kontor.core.services import FieldErrors
 from kontor.web.errors import service_errors
 
 from . import lines as deal_lines
@@ -159,11 +160,12 @@ def quote_context(request, deal: Deal) -> dict:
     }
 
 
-def _date(raw: str) -> datetime.date | None:
-    try:
-        return datetime.date.fromisoformat(raw) if raw else None
-    except ValueError:
-        raise ValidationFailed(errors={"valid_until": [_("Enter a date as YYYY-MM-DD.")]}) from None
+def _valid_until(raw: str) -> datetime.date | None:
+    """The date typed, read as the deal form reads its dates (services._date)."""
+    errors = FieldErrors()
+    found = services._date(raw, errors, "valid_until")
+    errors.raise_if_any()
+    return found
 
 
 @login_required
@@ -175,7 +177,7 @@ def quote_create(request, pk: int):
         quote = quotes.create_quote(
             deal,
             actor=request.user,
-            valid_until=_date(request.POST.get("valid_until", "").strip()),
+            valid_until=_valid_until(request.POST.get("valid_until", "").strip()),
             notes=request.POST.get("notes", ""),
             language=request.POST.get("language") or None,
         )
