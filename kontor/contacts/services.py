@@ -429,18 +429,37 @@ def update_company(company: Company, data: dict, *, actor, expected_version=None
 
 def delete_company(company: Company, *, actor, expected_version=None) -> None:
     with transaction.atomic():
-        company_id = company.pk
-        employees = list(company.people.values_list("pk", flat=True))
+        employees = _employees([company])
         records.delete_record(company, actor=actor, expected_version=expected_version)
-        # The database left its people without employer (SET NULL): each one's history
-        # says so.
-        for chunk in _people_in_chunks(employees):
-            Person.objects.filter(pk__in=[p.pk for p in chunk]).update(company_name="")
-            for person in chunk:
-                person.company_name = ""
-                records.record_cascaded_update(
-                    person, actor=actor, changes={"company_id": [company_id, None]}
-                )
+        _unemployed(employees, actor=actor)
+
+
+def delete_companies(companies: list[Company], *, actor) -> None:
+    """Many companies at once (``core.services.delete_records``), their people's
+    employer cleared as ``delete_company`` clears it."""
+    with transaction.atomic():
+        employees = _employees(companies)
+        records.delete_records(companies, actor=actor)
+        _unemployed(employees, actor=actor)
+
+
+def _employees(companies: list[Company]) -> dict[int, int]:
+    """Person id -> company id, of these companies' people."""
+    return dict(
+        Person.objects.filter(company__in=companies).values_list("pk", "company_id").order_by("pk")
+    )
+
+
+def _unemployed(employees: dict[int, int], *, actor) -> None:
+    """The database left these people without employer (SET NULL): each one's history
+    says so."""
+    for chunk in _people_in_chunks(employees):
+        Person.objects.filter(pk__in=[p.pk for p in chunk]).update(company_name="")
+        for person in chunk:
+            person.company_name = ""
+            records.record_cascaded_update(
+                person, actor=actor, changes={"company_id": [employees[person.pk], None]}
+            )
 
 
 def _people_in_chunks(person_ids, size: int = 1000):

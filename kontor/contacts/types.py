@@ -322,7 +322,12 @@ class PersonType(ContactType):
 
 class CompanyType(ContactType):
     model = Company
-    verbs = Verbs(services.create_company, services.update_company, services.delete_company)
+    verbs = Verbs(
+        services.create_company,
+        services.update_company,
+        services.delete_company,
+        delete_many=services.delete_companies,
+    )
     name = "company"
     path = "companies"
     singular = _("company")

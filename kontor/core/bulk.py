@@ -398,6 +398,33 @@ def _prime_related(obj, name: str, items: list) -> None:
     obj.__dict__.setdefault("_prefetched_objects_cache", {})[name] = items
 
 
+def prime_lists(objs: list, names: Iterable[str]) -> None:
+    """Read these records' lists (reverse foreign keys, many-to-many fields) with one
+    query per list and prime them on each record, as ``prefetch_related`` would: it
+    builds a queryset per record and list, which was half of a bulk delete's time."""
+    if not objs:
+        return
+    model = type(objs[0])
+    ids = [obj.pk for obj in objs]
+    for name in names:
+        relation = model._meta.get_field(name)
+        found: dict[int, list] = {pk: [] for pk in ids}
+        if relation.many_to_many:
+            through = relation.remote_field.through
+            parent = through._meta.get_field(relation.m2m_field_name()).attname
+            target = relation.m2m_reverse_field_name()
+            links = through.objects.filter(**{f"{parent}__in": ids}).select_related(target)
+            for link in links.order_by("pk"):
+                found[getattr(link, parent)].append(getattr(link, target))
+        else:
+            parent = relation.field.attname
+            children = relation.related_model._default_manager.filter(**{f"{parent}__in": ids})
+            for child in children:
+                found[getattr(child, parent)].append(child)
+        for obj in objs:
+            _prime_related(obj, name, found[obj.pk])
+
+
 def _reserve_ids(model, count: int) -> list[int]:
     """Primary keys for ``count`` new rows, taken inside the writing transaction.
 

@@ -206,8 +206,8 @@ def rebuild_documents(model, only: Q | None = None, *, chunk_size: int = REBUILD
     return rewritten
 
 
-def unindex(obj) -> None:
-    SearchDocument.objects.filter(object_type=obj._meta.label_lower, object_id=obj.pk).delete()
+def unindex_all(object_type: str, ids: list[int]) -> None:
+    SearchDocument.objects.filter(object_type=object_type, object_id__in=ids).delete()
 
 
 def query_terms(q: str) -> list[str]:

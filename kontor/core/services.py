@@ -25,12 +25,13 @@ from .access import (
     may,
     object_type_of,
     placement_owners_q,
+    record_in_scope,
     require,
     require_placement,
 )
 from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from .inputs import as_db_id, text_problem
-from .models import Attachment, BusinessRecord
+from .models import Attachment, AuditEntry, BusinessRecord
 
 
 class FieldErrors:
@@ -221,10 +222,7 @@ def _after_write(obj, verb: str, *, actor, changes: dict) -> None:
     if verb == "updated":
         timeline.refresh(obj, changes)
     if search.is_registered(obj):
-        if verb == "deleted":
-            search.unindex(obj)
-        else:
-            search.index(obj, new=verb == "created")
+        search.index(obj, new=verb == "created")
     events.emit(
         _event_type(obj, verb),
         **events.record_payload(obj._meta.label_lower, obj.pk, actor, changes),
@@ -373,19 +371,56 @@ def delete_record(obj, *, actor, expected_version: int | None = None) -> None:
         require(actor, Action.DELETE, obj)
         if expected_version is not None and expected_version != obj.version:
             raise Conflict()
-        changes = audit.diff(snapshot(obj), {})
-        _after_write(obj, "deleted", actor=actor, changes=changes)
-        attachments = list(
-            Attachment.objects.filter(object_type=obj._meta.label_lower, object_id=obj.pk)
-        )
-        # Work due about it (a task's reminder) goes with it.
-        timers.cancel(obj)
-        timeline.forget(obj)
-        obj.delete()
-        for attachment in attachments:
-            attachment.delete()
-            # The file goes only once the rows are gone for good.
-            transaction.on_commit(lambda f=attachment.file: f.delete(save=False))
+        _delete_all(type(obj), [obj], actor=actor)
+
+
+def delete_records(objs: list, *, actor) -> None:
+    """Delete many records of one model as ``delete_record`` deletes one (each allowed,
+    audited, unindexed, with its event, timers, timeline links and attachments), with a
+    few statements for all of them: an import's undo removes 100,000 records in a minute.
+    Any record ``actor`` may not delete refuses the whole call. ``objs`` should carry
+    the lists their audit snapshot reads as a prefetch (``RecordType.record_lists``).
+    """
+    if not objs:
+        return
+    with transaction.atomic():
+        for obj in objs:
+            require(actor, Action.DELETE, obj)
+        _delete_all(type(objs[0]), objs, actor=actor)
+
+
+def _delete_all(model, objs: list, *, actor) -> None:
+    # The bulk import's writer (kontor.core.bulk builds on this module).
+    from .bulk import insert
+
+    object_type = model._meta.label_lower
+    ids = [obj.pk for obj in objs]
+    action = _event_type(objs[0], "deleted")
+    columns = {**audit.entry_columns(action, object_type, actor=actor), "at": timezone.now()}
+    insert(
+        AuditEntry,
+        (
+            {
+                **columns,
+                "object_id": obj.pk,
+                "object_repr": audit.object_repr(obj),
+                "changes": audit.diff(snapshot(obj), {}),
+            }
+            for obj in objs
+        ),
+    )
+    events.emit_audited(action, object_type, ids)
+    if search.is_registered(objs[0]):
+        search.unindex_all(object_type, ids)
+    attachments = list(Attachment.objects.filter(object_type=object_type, object_id__in=ids))
+    # Work due about them (a task's reminder) goes with them.
+    timers.cancel_all(object_type, ids)
+    timeline.forget_all(object_type, ids)
+    model._base_manager.filter(pk__in=ids).delete()
+    for attachment in attachments:
+        attachment.delete()
+        # The file goes only once the rows are gone for good.
+        transaction.on_commit(lambda f=attachment.file: f.delete(save=False))
 
 
 # -- bulk actions on a selection -----------------------------------------------------------
@@ -449,10 +484,28 @@ def bulk_add_tag(record_type, ids: list[int], tag: str, *, actor) -> BulkResult:
     return _bulk(record_type, ids, Action.EDIT, add_tag, actor=actor, prefetch=("tags",))
 
 
+# Records a bulk delete reads and deletes at a time.
+DELETE_CHUNK = 1000
+
+
 def bulk_delete(record_type, ids: list[int], *, actor) -> BulkResult:
-    """Delete each listed record the actor may delete, through the type's delete service."""
+    """Delete each listed record the actor may delete, a chunk of them at once through
+    the type's ``delete_many``."""
+    if not may(actor, record_type.object_type, Action.DELETE):
+        raise PermissionDenied()
+    from .bulk import prime_lists  # kontor.core.bulk builds on this module
 
-    def delete(obj):
-        record_type.delete(obj, actor=actor)
-
-    return _bulk(record_type, ids, Action.DELETE, delete, actor=actor)
+    ids = sorted(set(ids))
+    lists = record_type.record_lists(actor)
+    done, skipped, seen = 0, [], 0
+    with transaction.atomic():
+        for start in range(0, len(ids), DELETE_CHUNK):
+            chunk = ids[start : start + DELETE_CHUNK]
+            objs = list(record_type.visible(actor).filter(pk__in=chunk))
+            prime_lists(objs, lists)
+            seen += len(objs)
+            allowed = [obj for obj in objs if record_in_scope(actor, obj, Action.DELETE)]
+            skipped += [obj for obj in objs if not record_in_scope(actor, obj, Action.DELETE)]
+            record_type.delete_many(allowed, actor=actor)
+            done += len(allowed)
+    return BulkResult(done=done, skipped=skipped, missing=len(ids) - seen)

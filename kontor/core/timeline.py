@@ -5,7 +5,7 @@ A record type whose records are timeline entries says so with ``RecordType.timel
 about is a set of links (``core.TimelineLink``), any registered records, written by the
 entry type's services (``read_links`` from input, ``set_links``); the engine keeps each
 link's copy of the entry's moment, owner and department current on every write
-(``refresh``) and drops the links of a deleted record (``forget``).
+(``refresh``) and drops the links of deleted records (``forget_all``).
 
 An entry about a record is also on the timelines of that record's parents
 (``RecordType.timeline_parents``: a person's company), through rows marked not
@@ -252,12 +252,11 @@ def refresh(record, changes: dict) -> None:
         reparent(record)
 
 
-def forget(record) -> None:
-    """A deleted record leaves every timeline: as an entry and as what entries are about."""
-    object_type = object_type_of(record)
+def forget_all(object_type: str, ids: list[int]) -> None:
+    """Deleted records leave every timeline: as entries and as what entries are about."""
     TimelineLink.objects.filter(
-        Q(entry_type=object_type, entry_id=record.pk)
-        | Q(subject_type=object_type, subject_id=record.pk)
+        Q(entry_type=object_type, entry_id__in=ids)
+        | Q(subject_type=object_type, subject_id__in=ids)
     ).delete()
 
 

@@ -128,6 +128,15 @@ def cancel(about, *, kind: str | None = None, name: str | None = None) -> int:
         timers = timers.filter(kind=kind)
     if name is not None:
         timers = timers.filter(name=name)
+    return _removed(timers)
+
+
+def cancel_all(object_type: str, ids: list[int]) -> int:
+    """Remove every timer on these records (deleted ones)."""
+    return _removed(Timer.objects.filter(object_type=object_type, object_id__in=ids))
+
+
+def _removed(timers) -> int:
     return timers.delete()[1].get(Timer._meta.label, 0)
 
 
