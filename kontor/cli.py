@@ -150,59 +150,95 @@ def _print_progress(message: str) -> None:
 def cmd_import(args) -> int:
     import json
 
+    from django.core.files import File
+
     from kontor.accounts.models import User
     from kontor.core.errors import NotFound, ValidationFailed
-    from kontor.imports import mapping, services
+    from kontor.imports import jobs, mapping, services
     from kontor.imports.reading import ReadError, open_table
 
     user = User.objects.filter(email__iexact=args.user.strip(), is_active=True).first()
     if user is None:
         raise NotFound(_("There is no user with the email %(email)s.") % {"email": args.user})
+
+    def progress(outcome):
+        print(services.summary(outcome), flush=True)
+
+    if args.resume:
+        return _import_finished(jobs.run(jobs.job_for(user, args.resume), progress=progress), args)
+    if not args.path or not args.type:
+        raise ValidationFailed(_("Give a file and its record type (--type), or --resume."))
     record_type = services.record_type_named(args.type)
     reading = {"encoding": args.encoding, "delimiter": args.delimiter, "sheet": args.sheet}
-    options = services.Options(
-        match_on=tuple(k for k in (args.match or "").split(",") if k),
-        on_match=args.on_match,
-        create_links=not args.no_create_links,
-    )
+    options = {
+        "match_on": [k for k in (args.match or "").split(",") if k],
+        "on_match": args.on_match,
+        "create_links": not args.no_create_links,
+        "day_first": args.dates == "dmy",
+        **({"batch_size": args.batch_size} if args.batch_size is not None else {}),
+    }
     try:
         with open(args.path, "rb") as file:
             table = open_table(file, **reading)
             available = mapping.targets(record_type, user)
-            day_first = args.dates == "dmy"
             if args.mapping:
                 with open(args.mapping, encoding="utf-8") as saved:
-                    chosen = mapping.Mapping.by_headers(
-                        json.load(saved), table.headers, available, day_first=day_first
-                    )
+                    columns = json.load(saved)
             else:
-                suggested = mapping.suggest(table.headers, available)
-                chosen = mapping.Mapping.of(suggested, available, day_first=day_first)
+                columns = mapping.Mapping.of(
+                    mapping.suggest(table.headers, available), available
+                ).saved(table.headers)
             if args.save_mapping:
                 with open(args.save_mapping, "w", encoding="utf-8") as out:
-                    json.dump(chosen.saved(table.headers), out, ensure_ascii=False, indent=2)
-            outcome = services.run_import(
-                table,
-                chosen,
-                record_type,
-                actor=user,
-                options=options,
-                dry_run=args.dry_run,
-                progress=lambda o: print(services.summary(o), flush=True),
-            )
-        if args.errors and outcome.problems:
-            with open(args.path, "rb") as file, open(args.errors, "w", newline="") as out:
-                services.write_error_rows(open_table(file, **reading), outcome.problems, out)
+                    json.dump(columns, out, ensure_ascii=False, indent=2)
+            if args.dry_run:
+                table, chosen, run_options = jobs.prepare(
+                    file, record_type, actor=user, columns=columns, reading=reading,
+                    options=options,
+                )  # fmt: skip
+                outcome = services.run_import(
+                    table, chosen, record_type, actor=user, options=run_options, dry_run=True,
+                    progress=progress,
+                )  # fmt: skip
+            else:
+                job = jobs.start_import(
+                    File(file, name=os.path.basename(args.path)), record_type, actor=user,
+                    columns=columns, reading=reading, options=options, background=False,
+                )  # fmt: skip
     except (ReadError, mapping.CellError, OSError, ValueError) as exc:
         raise ValidationFailed(str(exc)) from None
-    for problem in outcome.problems[: args.show_errors]:
+    if not args.dry_run:
+        print(_("Import %(id)d: %(file)s") % {"id": job.pk, "file": job.file_name}, flush=True)
+        return _import_finished(jobs.run(job, progress=progress), args)
+    _print_problems(outcome.problems, args)
+    print(_("Dry run: nothing was written."))
+    return 0 if not outcome.failed else 1
+
+
+def _import_finished(job, args) -> int:
+    from kontor.imports import jobs, services
+
+    if job.state not in (job.State.DONE, job.State.FAILED):
+        print(
+            _("Import %(id)d is %(state)s elsewhere.")
+            % {"id": job.pk, "state": job.get_state_display()}
+        )
+        return 1
+    if job.message:
+        print(job.message)
+    _print_problems([services.Problem(*p) for p in jobs.shown_problems(job)], args)
+    if args.errors and job.failed:
+        with open(args.errors, "w", newline="", encoding="utf-8") as out:
+            jobs.write_error_file(job, out)
+    return 0 if job.state == job.State.DONE and not job.failed else 1
+
+
+def _print_problems(problems, args) -> None:
+    for problem in problems[: args.show_errors]:
         column = f" [{problem.column}]" if problem.column else ""
         print(_("line %(line)d%(column)s: %(message)s") % {
             "line": problem.line, "column": column, "message": problem.message
         })  # fmt: skip
-    if args.dry_run:
-        print(_("Dry run: nothing was written."))
-    return 0 if not outcome.failed else 1
 
 
 def cmd_createuser(args) -> int:
@@ -408,8 +444,8 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(func=cmd_demo)
 
     imp = _command(sub, "import", "import a CSV or Excel file as records of one type")
-    imp.add_argument("path", help="a .csv, .xlsx, .xls or .ods file")
-    imp.add_argument("--type", required=True, help="the record type: people, companies, ...")
+    imp.add_argument("path", nargs="?", help="a .csv, .xlsx, .xls or .ods file")
+    imp.add_argument("--type", help="the record type: people, companies, ...")
     imp.add_argument("--user", required=True, help="the email of the user importing")
     imp.add_argument("--mapping", help="a saved mapping: JSON of column header -> field")
     imp.add_argument("--save-mapping", help="write the mapping used to this JSON file")
@@ -425,6 +461,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     imp.add_argument("--errors", help="write the rows not imported to this CSV file")
     imp.add_argument("--show-errors", type=int, default=20, help="errors to print")
+    imp.add_argument("--batch-size", type=int, help="rows written per transaction")
+    imp.add_argument(
+        "--resume", type=int, metavar="ID", help="go on with an import whose run was cut short"
+    )
     imp.set_defaults(func=cmd_import)
 
     createuser = _command(sub, "createuser", "create a user who logs in by email")

@@ -324,6 +324,11 @@ RQ_QUEUES = {"default": {"URL": KONTOR_REDIS_URL}}
 # could lapse while it waits (it would then be claimed and queued again, fired once).
 KONTOR_TIMERS_QUEUED_BATCHES = int(os.environ.get("KONTOR_TIMERS_QUEUED_BATCHES", "8"))
 
+# A running import renews its claim with each batch; once it lapses (the process that ran
+# it died) a worker resumes the import after its last written line, up to the attempts.
+KONTOR_IMPORT_LEASE_SECONDS = float(os.environ.get("KONTOR_IMPORT_LEASE_SECONDS", "120"))
+KONTOR_IMPORT_ATTEMPTS = int(os.environ.get("KONTOR_IMPORT_ATTEMPTS", "5"))
+
 # Backups (kontor.backups, docs/configuration.md): the worker writes one every
 # KONTOR_BACKUP_INTERVAL_HOURS into KONTOR_BACKUP_DIR and keeps the newest KONTOR_BACKUP_KEEP;
 # every KONTOR_BACKUP_DRILL_HOURS it restores the newest into a scratch database to prove

@@ -29,7 +29,6 @@ router = Router(tags=["imports"])
 
 MAPPING = 'JSON: column header -> field key ({"E-mail": "emails"}); default: suggested'
 MATCH_ON = 'Comma-separated: "email", "phone", or a mapped field ("tax_id", "custom.ext_id")'
-PROBLEMS_SHOWN = 200
 
 
 class TargetOut(Schema):
@@ -61,7 +60,7 @@ class PreviewOut(Schema):
     match_keys: list[str] = Field(description="What this mapping can match existing records on")
     mapping: dict[str, str]
     counts: CountsOut
-    problems: list[ProblemOut] = Field(description=f"The first {PROBLEMS_SHOWN}")
+    problems: list[ProblemOut] = Field(description=f"The first {jobs.PROBLEMS_SHOWN}")
 
 
 class ImportOut(Schema):
@@ -98,7 +97,7 @@ def _out(job: ImportJob, user) -> dict:
         "counts": _counts(job),
         "problems": [
             {"line": line, "column": column, "message": message}
-            for line, column, message in job.problems[:PROBLEMS_SHOWN]
+            for line, column, message in jobs.shown_problems(job)
         ],
         "message": job.message,
         "may_undo": jobs.may_undo(user, job),
@@ -169,7 +168,7 @@ def preview(
         "match_keys": services.match_keys(record_type, chosen),
         "mapping": chosen.saved(table.headers),
         "counts": _counts(outcome),
-        "problems": outcome.problems[:PROBLEMS_SHOWN],
+        "problems": outcome.problems[: jobs.PROBLEMS_SHOWN],
     }
 
 

@@ -8,8 +8,9 @@ class ImportsConfig(AppConfig):
     verbose_name = _("Imports")
 
     def ready(self):
-        from kontor.core import types
+        from kontor.core import events, types
 
+        from . import jobs
         from .models import ImportJob
         from .views import may_import
 
@@ -19,3 +20,5 @@ class ImportsConfig(AppConfig):
         types.register_menu_page(
             types.MenuPage(types.MenuEntry(_("Import"), order=900), "imports:list", may_import)
         )
+        # A worker resumes the imports whose run died.
+        events.add_pass(jobs.resume_abandoned)

@@ -8,19 +8,21 @@ from __future__ import annotations
 import functools
 import itertools
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from kontor.core import audit, bulk, types
+from kontor.core import audit, bulk, leases, types
 from kontor.core import services as records
 from kontor.core.access import Action, may
 from kontor.core.errors import KontorError, NotFound, PermissionDenied, ValidationFailed
 from kontor.core.files import stored_name
 
 from . import mapping, services
-from .models import ImportedRecord, ImportJob, may_manage_imports
+from .models import ImportedRecord, ImportJob, ImportKey, ImportProblem, may_manage_imports
 from .reading import ReadError, open_table
 
 # Records undone per transaction.
@@ -43,6 +45,9 @@ def prepare(file, record_type, *, actor, columns: dict | None, reading: dict, op
         )
     except (ReadError, mapping.CellError) as exc:
         raise ValidationFailed(str(exc)) from None
+    batch_size = options.get("batch_size", services.DEFAULT_BATCH_SIZE)
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValidationFailed(_("Rows per transaction: a whole number of at least 1."))
     return (
         table,
         chosen,
@@ -50,7 +55,7 @@ def prepare(file, record_type, *, actor, columns: dict | None, reading: dict, op
             match_on=tuple(options.get("match_on", ())),
             on_match=options.get("on_match", services.OnMatch.SKIP),
             create_links=options.get("create_links", True),
-            batch_size=options.get("batch_size", services.DEFAULT_BATCH_SIZE),
+            batch_size=batch_size,
         ),
     )
 
@@ -94,9 +99,11 @@ def headers_of(job: ImportJob) -> list[str]:
         return open_table(file, **job.reading).headers
 
 
-def start(job: ImportJob, *, actor, columns: dict | None, options: dict) -> ImportJob:
+def start(
+    job: ImportJob, *, actor, columns: dict | None, options: dict, background: bool = True
+) -> ImportJob:
     """Start a draft with its mapping (None: as suggested) and options, checked now;
-    it runs in the background after commit."""
+    it runs in the background after commit, or (``background=False``) by ``run``."""
     if job.state != ImportJob.State.DRAFT or job.created_by_id != actor.pk:
         raise PermissionDenied()
     record_type = types.get(job.object_type)
@@ -110,12 +117,15 @@ def start(job: ImportJob, *, actor, columns: dict | None, options: dict) -> Impo
         options,
         ImportJob.State.WAITING,
     )
+    # Run here: if this process dies before it runs the job, a worker runs it.
+    job.lease_until = None if background else _lease_end()
     with transaction.atomic():
-        job.save(update_fields=["mapping", "options", "state"])
+        job.save(update_fields=["mapping", "options", "state", "lease_until"])
         audit.record(
             "imports.importjob.started", job, actor=actor, changes={"state": ["draft", "waiting"]}
         )
-        transaction.on_commit(functools.partial(run_import_job.enqueue, job.pk))
+        if background:
+            transaction.on_commit(functools.partial(run_import_job.enqueue, job.pk))
     return job
 
 
@@ -132,14 +142,21 @@ def preview(job: ImportJob, *, actor, columns: dict, options: dict) -> services.
 
 
 def start_import(
-    uploaded, record_type, *, actor, columns: dict | None, reading: dict, options: dict
+    uploaded,
+    record_type,
+    *,
+    actor,
+    columns: dict | None,
+    reading: dict,
+    options: dict,
+    background: bool = True,
 ) -> ImportJob:
     """Upload and start at once (the API, scripts); the mapping and options are checked
     before anything is stored."""
     uploaded.seek(0)
     prepare(uploaded, record_type, actor=actor, columns=columns, reading=reading, options=options)
     job = upload(uploaded, record_type, actor=actor, reading=reading)
-    return start(job, actor=actor, columns=columns, options=options)
+    return start(job, actor=actor, columns=columns, options=options, background=background)
 
 
 @task()
@@ -150,12 +167,87 @@ def run_import_job(job_id: int) -> None:
         run(job)
 
 
-def run(job: ImportJob) -> ImportJob:
-    """Run ``job`` now, as its creator; its counts are saved with each batch."""
-    actor = job.created_by
-    ImportJob.objects.filter(pk=job.pk).update(state=ImportJob.State.RUNNING)
+class JobKeys(services.KeyBook):
+    """A job's match keys in the database (``ImportKey``), written with each batch."""
+
+    def __init__(self, job: ImportJob):
+        self.job = job
+
+    def known(self, digests: set[str]) -> dict[str, int]:
+        found, digests = {}, sorted(digests)
+        for start in range(0, len(digests), KEYS_PER_QUERY):
+            found.update(
+                ImportKey.objects.filter(
+                    job=self.job, digest__in=digests[start : start + KEYS_PER_QUERY]
+                ).values_list("digest", "line")
+            )
+        return found
+
+    def add(self, lines: dict[str, int]) -> None:
+        bulk.insert(
+            ImportKey,
+            ({"job_id": self.job.pk, "digest": d, "line": line} for d, line in lines.items()),
+        )
+
+
+# Keys looked up per query: within both databases' limits on bound parameters.
+KEYS_PER_QUERY = 2000
+
+
+class ClaimLost(Exception):
+    """Another run took the job over (this one's claim lapsed): its batch is not written."""
+
+
+def _lease_end():
+    return leases.lease_end(timezone.now(), settings.KONTOR_IMPORT_LEASE_SECONDS)
+
+
+def claim(job: ImportJob) -> bool:
+    """Take ``job`` to run here: one waiting, or one running whose claim lapsed (the
+    process that ran it died). False if another process runs it or it has ended."""
+    now = timezone.now()
+    runnable = Q(state=ImportJob.State.WAITING) | Q(
+        state=ImportJob.State.RUNNING, lease_until__lt=now
+    )
+    taken = ImportJob.objects.filter(runnable, pk=job.pk).update(
+        state=ImportJob.State.RUNNING, lease_until=_lease_end(), attempts=F("attempts") + 1
+    )
+    if taken:
+        job.refresh_from_db()
+    return bool(taken)
+
+
+def resume_abandoned(*, stop=None) -> int:
+    """A dispatcher's pass: queue each import whose run died (its claim lapsed, or the
+    process that started it died before running it); the new run goes on after the
+    last line written."""
+    now = timezone.now()
+    lapsed = ImportJob.objects.filter(
+        state__in=[ImportJob.State.WAITING, ImportJob.State.RUNNING], lease_until__lt=now
+    )
+    queued = 0
+    for pk in lapsed.values_list("pk", flat=True):
+        if lapsed.filter(pk=pk).update(state=ImportJob.State.WAITING, lease_until=None):
+            run_import_job.enqueue(pk)
+            queued += 1
+    return queued
+
+
+def run(job: ImportJob, *, progress=None) -> ImportJob:
+    """Run ``job`` now, as its creator, if it is waiting or its last run died (then
+    from the line after the last one written, with the counts and keys saved so far).
+    Each batch commits with what it created and updated, its problems and the job's
+    counts; ``progress(outcome)`` follows each batch."""
+    if not claim(job):
+        return job
+    if job.attempts > settings.KONTOR_IMPORT_ATTEMPTS:
+        return _failed(job, _("The import stopped unexpectedly on every attempt."))
+    actor, attempt = job.created_by, job.attempts
+    mine = ImportJob.objects.filter(pk=job.pk, attempts=attempt)
 
     def record(outcome: services.Outcome, done: services.BatchDone) -> None:
+        if not mine.update(last_line=done.last_line, lease_until=_lease_end(), **_counts(outcome)):
+            raise ClaimLost()
         bulk.insert(
             ImportedRecord,
             [
@@ -170,7 +262,13 @@ def run(job: ImportJob) -> ImportJob:
                 for object_type, pk, before in done.updated
             ],
         )  # fmt: skip
-        ImportJob.objects.filter(pk=job.pk).update(last_line=done.last_line, **_counts(outcome))
+        bulk.insert(
+            ImportProblem,
+            (
+                {"job_id": job.pk, "line": p.line, "column": p.column[:255], "message": p.message}
+                for p in outcome.problems
+            ),
+        )
 
     try:
         record_type = types.get(job.object_type)
@@ -180,8 +278,13 @@ def run(job: ImportJob) -> ImportJob:
                 options=job.options,
             )  # fmt: skip
             outcome = services.run_import(
-                table, chosen, record_type, actor=actor, options=options, record=record
-            )
+                table, chosen, record_type, actor=actor, options=options, record=record,
+                progress=progress, keys=JobKeys(job), after_line=job.last_line,
+                resume=services.Outcome(**_counts(job)),
+            )  # fmt: skip
+    except ClaimLost:
+        job.refresh_from_db()
+        return job
     except (KontorError, ReadError) as exc:
         # A line further down that cannot be read, say. The batches written so far
         # stay, counted and recorded by each batch: the job is failed, and undoable.
@@ -189,17 +292,24 @@ def run(job: ImportJob) -> ImportJob:
     except Exception:
         _failed(job, _("The import stopped unexpectedly."))
         raise
-    job.state, job.finished_at = ImportJob.State.DONE, timezone.now()
-    job.problems = [[p.line, p.column, p.message] for p in outcome.problems]
-    for name, value in _counts(outcome).items():
-        setattr(job, name, value)
-    job.save(update_fields=["state", "problems", "finished_at", *COUNTS])
+    with transaction.atomic():
+        if not mine.update(
+            state=ImportJob.State.DONE, finished_at=timezone.now(), lease_until=None,
+            **_counts(outcome),
+        ):  # fmt: skip
+            job.refresh_from_db()
+            return job
+        ImportKey.objects.filter(job=job).delete()
+    job.refresh_from_db()
     return job
 
 
 def _failed(job: ImportJob, message) -> ImportJob:
     job.state, job.message, job.finished_at = ImportJob.State.FAILED, str(message), timezone.now()
-    job.save(update_fields=["state", "message", "finished_at"])
+    job.lease_until = None
+    with transaction.atomic():
+        job.save(update_fields=["state", "message", "finished_at", "lease_until"])
+        ImportKey.objects.filter(job=job).delete()
     return job
 
 
@@ -214,9 +324,20 @@ def write_error_file(job: ImportJob, out) -> None:
     """The job's rows not imported, as CSV (UTF-8 with the mark Excel reads it by), an
     error column last."""
     out.write("\ufeff")
-    problems = [services.Problem(*problem) for problem in job.problems]
+    problems = (
+        services.Problem(*problem)
+        for problem in job.problems.values_list("line", "column", "message").iterator()
+    )
     with job.file.open("rb") as file:
         services.write_error_rows(open_table(file, **job.reading), problems, out)
+
+
+# Problems a page or an API answer lists (all of them are in the error rows' file).
+PROBLEMS_SHOWN = 200
+
+
+def shown_problems(job: ImportJob) -> list[tuple[int, str, str]]:
+    return list(job.problems.values_list("line", "column", "message")[:PROBLEMS_SHOWN])
 
 
 def job_for(user, job_id) -> ImportJob:

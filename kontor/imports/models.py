@@ -59,9 +59,11 @@ class ImportJob(models.Model):
     skipped = models.PositiveIntegerField(_("skipped"), default=0)
     failed = models.PositiveIntegerField(_("with errors"), default=0)
     linked_created = models.PositiveIntegerField(default=0)
-    # [line, column, message] per problem.
-    problems = models.JSONField(default=list, blank=True)
     message = models.TextField(blank=True)  # why a run failed as a whole
+    # A running job's claim: renewed with each batch; once it lapses (the process that
+    # ran it died) a worker's pass resumes the job after its last line.
+    lease_until = models.DateTimeField(null=True, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)  # runs started, resumes included
     undone_at = models.DateTimeField(null=True, blank=True)
     undone_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", null=True, blank=True
@@ -92,3 +94,38 @@ class ImportedRecord(models.Model):
 
     def __str__(self):
         return f"{self.object_type} {self.object_id}"
+
+
+class ImportProblem(models.Model):
+    """Why a row of an import was not imported (written with its batch)."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="problems")
+    line = models.PositiveIntegerField()
+    column = models.CharField(max_length=255, blank=True)
+    message = models.TextField()
+
+    class Meta:
+        ordering = ["line", "id"]
+        indexes = [models.Index(fields=["job", "line", "id"])]
+
+    def __str__(self):
+        return f"{self.line}: {self.message}"
+
+
+class ImportKey(models.Model):
+    """A match key (an email, a phone, an external id) a row of an import had first:
+    a later row with the same key is a duplicate within the file. Kept in the database,
+    written with its batch, so that the check needs no memory per row and a resumed
+    run knows the keys of the rows written before it; dropped when the run ends."""
+
+    job = models.ForeignKey(ImportJob, on_delete=models.CASCADE, related_name="+")
+    digest = models.CharField(max_length=32)  # of the key's name and value
+    line = models.PositiveIntegerField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["job", "digest"], name="imports_key_once_per_job")
+        ]
+
+    def __str__(self):
+        return f"{self.digest} ({self.line})"

@@ -18,7 +18,8 @@ stays.
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Iterator
+import hashlib
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import islice
@@ -90,6 +91,32 @@ class Outcome:
     dry_run: bool = False
 
 
+def key_digest(key: str, value: str) -> str:
+    """A match key's value as the duplicate check keeps it: fixed in size, whatever the
+    value's length."""
+    return hashlib.blake2b(f"{key}\x1f{value}".encode(), digest_size=16).hexdigest()
+
+
+class KeyBook:
+    """The match keys an import's rows had first, by digest: the line that had each.
+
+    In memory, for a dry run; a recorded job keeps them in the database instead
+    (``jobs.JobKeys``), written with each batch, so that the book needs no memory per
+    row and a resumed run knows the rows written before it.
+    """
+
+    def __init__(self):
+        self.lines: dict[str, int] = {}
+
+    def known(self, digests: set[str]) -> dict[str, int]:
+        """The first lines of those of ``digests`` earlier batches had."""
+        return {d: self.lines[d] for d in digests if d in self.lines}
+
+    def add(self, lines: dict[str, int]) -> None:
+        """Keys first seen in this batch."""
+        self.lines.update(lines)
+
+
 def record_type_named(name: str):
     """A registered record type by its name ("person") or path ("people")."""
     found = types.by_name(name) or next(
@@ -121,7 +148,7 @@ def summary(outcome: Outcome) -> str:
 ERROR_COLUMN = gettext_lazy("Error")
 
 
-def write_error_rows(table: Table, problems: list[Problem], out) -> int:
+def write_error_rows(table: Table, problems: Iterable[Problem], out) -> int:
     """The rows that were not imported, as they were, each with its errors in a last
     column (``out``: a text file): to correct and import again. Reads ``table`` (opened
     anew) once; answers how many rows it wrote."""
@@ -232,25 +259,37 @@ def run_import(
     dry_run: bool = False,
     progress: Callable[[Outcome], None] | None = None,
     record: Callable[[Outcome, BatchDone], None] | None = None,
+    keys: KeyBook | None = None,
+    resume: Outcome | None = None,
+    after_line: int = 0,
 ) -> Outcome:
     """Import ``table``'s rows a batch per transaction; ``record(outcome, done)`` runs
     in each batch's transaction, ``progress(outcome)`` after it. A dry run tells what an
-    import would do: every batch in one transaction, rolled back."""
+    import would do: every batch in one transaction, rolled back.
+
+    With ``record`` the batch's problems are the recorder's to keep: they are dropped
+    from the outcome after it. A run resumed after ``after_line`` goes on from the
+    counts in ``resume``, with the ``keys`` the rows before it had.
+    """
     options = options or Options()
     if not may(actor, record_type.object_type, Action.CREATE):
         raise PermissionDenied()
-    outcome = Outcome(dry_run=dry_run)
-    importer = _Run(record_type, mapping, table.headers, actor, options, outcome)
+    outcome = resume or Outcome()
+    outcome.dry_run = dry_run
+    importer = _Run(record_type, mapping, table.headers, actor, options, outcome, keys)
+    rows = ((line, cells) for line, cells in nonblank(table.rows) if line > after_line)
     # Updates too are the import channel's (creations are, in the bulk path).
     with (
         acting(Channel.IMPORT, current().request_id or None),
         transaction.atomic() if dry_run else nullcontext(),
     ):
-        for batch in _batches(nonblank(table.rows), options.batch_size):
+        for batch in _batches(rows, options.batch_size):
             with transaction.atomic():
                 done = importer.batch(batch)
                 if record:
                     record(outcome, done)
+            if record:
+                outcome.problems.clear()
             if progress:
                 progress(outcome)
         if dry_run:
@@ -269,7 +308,7 @@ def _batches(rows, size: int):
 
 
 class _Run:
-    def __init__(self, record_type, mapping, headers, actor, options: Options, outcome: Outcome):
+    def __init__(self, record_type, mapping, headers, actor, options, outcome, keys):
         self.record_type = record_type
         self.mapping = mapping
         self.headers = headers
@@ -283,7 +322,7 @@ class _Run:
         if options.on_match not in OnMatch.ALL:
             raise KontorError(_("Unknown choice: %(value)s.") % {"value": options.on_match})
         # Match key value -> the line that had it first: a later row is a duplicate.
-        self.seen: dict[tuple[str, str], int] = {}
+        self.keys = keys or KeyBook()
         # Linked records found or created so far, by (data key, lookup, value).
         self.linked: dict[tuple[str, str, str], int] = {}
 
@@ -297,16 +336,17 @@ class _Run:
 
     def batch(self, batch: list[tuple[int, list]]) -> BatchDone:
         self.done = BatchDone(last_line=batch[-1][0])
-        rows = []
+        converted = []
         for line, cells in batch:
             self.outcome.rows += 1
             data, links, errors = self.mapping.convert(cells)
             for column, message in errors.items():
                 self.fail(line, column, message)
-            if errors or not self._first_of_its_keys(line, data):
+            if errors:
                 self.outcome.failed += 1
                 continue
-            rows.append(_Row(line, cells, data, links))
+            converted.append(_Row(line, cells, data, links))
+        rows = self._first_of_their_keys(converted)
         self._match(rows)
         if not self.options.create_links or not any(row.links for row in rows):
             self._write(rows)
@@ -362,20 +402,35 @@ class _Run:
                 self._update(row)
         self._create(new)
 
-    def _first_of_its_keys(self, line: int, data: dict) -> bool:
-        """False (with the cell's error) for a row repeating an earlier row's match key."""
-        for key in self.options.match_on:
-            for value in _key_values(key, self.mapping, data):
-                first = self.seen.setdefault((key, value), line)
-                if first != line:
-                    self.fail(
-                        line,
-                        _column_of(key, self.mapping),
-                        _("Duplicate of line %(line)d (%(value)s).")
-                        % {"line": first, "value": value},
-                    )
-                    return False
-        return True
+    def _first_of_their_keys(self, rows: list[_Row]) -> list[_Row]:
+        """The rows that repeat no earlier row's match key; each other one fails with
+        the cell's error. Rows are taken in order, a row's keys one after the other up
+        to the first repeated one."""
+        values = {
+            row: [(key, value, key_digest(key, value)) for key in self.options.match_on
+                  for value in _key_values(key, self.mapping, row.data)]
+            for row in rows
+        }  # fmt: skip
+        first_lines = self.keys.known({digest for vs in values.values() for *_kv, digest in vs})
+        new: dict[str, int] = {}
+        kept = []
+        for row, row_values in values.items():
+            for key, value, digest in row_values:
+                first = first_lines.setdefault(digest, row.line)
+                if first == row.line:
+                    new[digest] = row.line
+                    continue
+                self.fail(
+                    row.line,
+                    _column_of(key, self.mapping),
+                    _("Duplicate of line %(line)d (%(value)s).") % {"line": first, "value": value},
+                )
+                self.outcome.failed += 1
+                break
+            else:
+                kept.append(row)
+        self.keys.add(new)
+        return kept
 
     def _match(self, rows: list[_Row]) -> None:
         for key in self.options.match_on:

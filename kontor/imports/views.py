@@ -19,8 +19,6 @@ from . import jobs, mapping, services
 from .models import ImportJob
 from .reading import DELIMITERS, ENCODINGS
 
-PROBLEMS_SHOWN = 200
-
 
 def importable_types(user) -> list:
     return [t for t in types.record_types() if may(user, t.object_type, Action.CREATE)]
@@ -130,7 +128,9 @@ def import_detail(request, pk):
                 (services.OnMatch.CREATE, _("create a new record anyway")),
             ],
             "outcome": outcome,
-            "problems": [(p.line, p.column, p.message) for p in outcome.problems[:PROBLEMS_SHOWN]]
+            "problems": [
+                (p.line, p.column, p.message) for p in outcome.problems[: jobs.PROBLEMS_SHOWN]
+            ]
             if outcome
             else [],
             "error": error,
@@ -144,7 +144,7 @@ def _result(request, job: ImportJob):
         "job": job,
         "running": running,
         "label": types.label_of(job.object_type),
-        "problems": job.problems[:PROBLEMS_SHOWN],
+        "problems": jobs.shown_problems(job),
         "may_undo": jobs.may_undo(request.user, job),
     }
     if request.htmx and running:

@@ -5,6 +5,7 @@ import pytest
 from kontor.core import types
 from kontor.imports import mapping, services
 from kontor.imports.reading import open_table
+from tests.core.conftest import database  # noqa: F401  (a database of its own: test_kill)
 
 
 @pytest.fixture(autouse=True)

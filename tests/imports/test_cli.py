@@ -50,7 +50,7 @@ def test_error_rows_file_and_exit_status(org, tmp_path, capsys):
     status = kontor_import(path, "--type", "person", "--user", org.admin.email, "--errors", errors)
     assert status == 1
     assert "line 2 [Эл. почта]: “bad” is not a valid email." in capsys.readouterr().out
-    with errors.open(newline="") as out:
+    with errors.open(newline="", encoding="utf-8-sig") as out:
         assert list(csv.reader(out)) == [
             ["Имя", "Эл. почта", "Error"],
             ["A", "bad", "Эл. почта: “bad” is not a valid email."],

@@ -43,7 +43,7 @@ def test_a_job_runs_in_the_background_after_commit(org, django_capture_on_commit
     job.refresh_from_db()
     assert job.state == ImportJob.State.DONE
     assert (job.rows, job.created, job.failed, job.linked_created) == (3, 2, 1, 1)
-    assert job.problems == [[4, "Эл. почта", "“bad email” is not a valid email."]]
+    assert jobs.shown_problems(job) == [(4, "Эл. почта", "“bad email” is not a valid email.")]
     assert job.file.read().decode("cp1251").startswith("Имя;")
     assert job.last_line == 4
     # Every record it made is on the job: the two people and their company.
@@ -129,6 +129,6 @@ def test_a_run_stopped_by_a_bad_line_keeps_its_batches_and_is_undoable(org):
     job = jobs.run(job)
     assert job.state == ImportJob.State.FAILED and "Line 7 is not in utf-8" in job.message
     job.refresh_from_db()
-    assert (job.created, job.rows, job.problems) == (4, 4, [])  # two batches of two
+    assert (job.created, job.rows, jobs.shown_problems(job)) == (4, 4, [])  # two batches of two
     assert Person.objects.count() == 4
     assert jobs.undo(job, actor=org.admin)["deleted"] == job.created
