@@ -517,6 +517,38 @@ def suggest(headers: list[str], available: list[Target]) -> dict[int, str]:
     return suggested
 
 
+def apply_saved(saved: dict[str, str], headers: list[str], available: list[Target]):
+    """A saved mapping (a template: header -> target key, "" for a column left out)
+    applied to a file's headers, as column index -> target key: a header as saved, else
+    whatever its case and spacing (``normalize``); a header the template does not know
+    keeps its suggestion. A target takes one column (unless repeatable), the template's
+    first; a key no longer offered (a custom field deleted) is left out."""
+    known = {t.key: t for t in available}
+    exact = {h: k for h, k in saved.items() if not k or k in known}
+    loose: dict[str, str] = {}
+    for header, key in exact.items():
+        loose.setdefault(normalize(header), key)
+    suggested = suggest(headers, available)
+    chosen: dict[int, str] = {}
+    taken: set[str] = set()
+    for index, header in enumerate(headers):
+        if header in exact:
+            key = exact[header]
+        elif normalize(header) in loose:
+            key = loose[normalize(header)]
+        else:
+            continue
+        if key and (key not in taken or known[key].repeatable):
+            chosen[index] = key
+            taken.add(key)
+    for index, key in suggested.items():
+        unknown = headers[index] not in exact and normalize(headers[index]) not in loose
+        if unknown and (key not in taken or known[key].repeatable):
+            chosen[index] = key
+            taken.add(key)
+    return dict(sorted(chosen.items()))
+
+
 # -- a row -----------------------------------------------------------------------------------
 
 

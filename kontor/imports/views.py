@@ -15,7 +15,7 @@ from kontor.core import types
 from kontor.core.access import Action, may
 from kontor.core.errors import KontorError, NotFound
 
-from . import jobs, mapping, services
+from . import jobs, mapping, services, templates
 from .models import ImportJob
 from .reading import DELIMITERS, ENCODINGS
 
@@ -98,16 +98,24 @@ def import_detail(request, pk):
     columns, options = job.mapping, {"on_match": services.OnMatch.SKIP, "create_links": True,
                                      "day_first": True, "match_on": []}  # fmt: skip
     outcome, error = None, ""
+    available = mapping.targets(record_type, request.user)
     if request.method == "POST":
         columns, options = _form_columns(request, headers), _form_options(request)
+        action = request.POST.get("action")
         try:
-            if request.POST.get("action") == "run":
+            if action == "run":
                 jobs.start(job, actor=request.user, columns=columns, options=options)
                 return redirect("imports:detail", job.pk)
-            outcome = jobs.preview(job, actor=request.user, columns=columns, options=options)
+            if action == "apply_template":
+                template = templates.template_for(request.user, request.POST.get("template"))
+                columns = templates.columns_for(template, headers, available)
+                options = {**options, **template.options}
+            elif action == "save_template":
+                _save_template(request, job, columns, options)
+            else:
+                outcome = jobs.preview(job, actor=request.user, columns=columns, options=options)
         except KontorError as exc:
-            error = str(exc.message)
-    available = mapping.targets(record_type, request.user)
+            error = str(exc.message) if not exc.errors else _errors_text(exc)
     try:
         chosen = mapping.Mapping.by_headers(columns, headers, available)
         keys = services.match_keys(record_type, chosen)
@@ -129,6 +137,8 @@ def import_detail(request, pk):
                 (services.OnMatch.OVERWRITE, _("overwrite the record's fields")),
                 (services.OnMatch.CREATE, _("create a new record anyway")),
             ],
+            "templates": templates.visible(request.user, job.object_type),
+            "template_name": request.POST.get("template_name", ""),
             "outcome": outcome,
             "problems": [(p.line, p.column, p.message) for p in outcome.problems[:PROBLEMS_SHOWN]]
             if outcome
@@ -136,6 +146,72 @@ def import_detail(request, pk):
             "error": error,
         },
     )
+
+
+def _errors_text(exc: KontorError) -> str:
+    return " ".join(message for messages in exc.errors.values() for message in messages)
+
+
+def _save_template(request, job: ImportJob, columns: dict, options: dict) -> None:
+    """ "Save as template": the mapping on the page, the file's reading, the options."""
+    data = {
+        "name": request.POST.get("template_name", ""),
+        "object_type": job.object_type,
+        "mapping": columns,
+        "reading": job.reading,
+        "options": options,
+    }
+    if request.POST.get("template_shared") == "on":
+        data["shared"] = True
+    template, new = templates.save(data, actor=request.user)
+    message = _("Template saved: %(name)s.") if new else _("Template updated: %(name)s.")
+    messages.success(request, message % {"name": template.name})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def template_list(request):
+    """The import templates the user sees; theirs (an administrator: all) renamed,
+    shared or made personal, deleted."""
+    if not may_import(request.user):
+        raise DjangoPermissionDenied
+    if request.method == "POST":
+        template = _template(request, request.POST.get("template"))
+        try:
+            if request.POST.get("action") == "delete":
+                templates.delete(template, actor=request.user)
+                messages.success(request, _("Template deleted: %(name)s.") % {"name": template})
+            else:
+                changes = {"name": request.POST.get("name", ""),
+                           "shared": request.POST.get("shared") == "on"}  # fmt: skip
+                saved = templates.update(template, changes, actor=request.user)
+                messages.success(request, _("Template saved: %(name)s.") % {"name": saved})
+        except KontorError as exc:
+            messages.error(request, _errors_text(exc) if exc.errors else str(exc.message))
+        return redirect("imports:templates")
+    found = templates.visible(request.user)
+    return render(
+        request,
+        "imports/templates.html",
+        {
+            "rows": [
+                (
+                    t,
+                    types.label_of(t.object_type),
+                    sum(1 for key in t.mapping.values() if key),
+                    templates.may_change(request.user, t),
+                )
+                for t in found
+            ]  # fmt: skip
+        },
+    )
+
+
+def _template(request, pk):
+    try:
+        return templates.template_for(request.user, pk)
+    except NotFound:
+        raise Http404 from None
 
 
 def _result(request, job: ImportJob):
