@@ -528,7 +528,6 @@ def apply_saved(saved: dict[str, str], headers: list[str], available: list[Targe
     loose: dict[str, str] = {}
     for header, key in exact.items():
         loose.setdefault(normalize(header), key)
-    suggested = suggest(headers, available)
     chosen: dict[int, str] = {}
     taken: set[str] = set()
     for index, header in enumerate(headers):
@@ -541,11 +540,10 @@ def apply_saved(saved: dict[str, str], headers: list[str], available: list[Targe
         if key and (key not in taken or known[key].repeatable):
             chosen[index] = key
             taken.add(key)
-    for index, key in suggested.items():
-        unknown = headers[index] not in exact and normalize(headers[index]) not in loose
-        if unknown and (key not in taken or known[key].repeatable):
-            chosen[index] = key
-            taken.add(key)
+    unknown = [i for i, h in enumerate(headers) if h not in exact and normalize(h) not in loose]
+    for position, key in suggest([headers[i] for i in unknown], available).items():
+        if key not in taken or known[key].repeatable:
+            chosen[unknown[position]] = key
     return dict(sorted(chosen.items()))
 
 
