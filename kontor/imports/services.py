@@ -405,6 +405,8 @@ class _Run:
             self._find_linked(rows, group, target.linked_type)
         kept = []
         for row in rows:
+            # Set anew on each write: a batch written again has its companies anew.
+            subjects: dict[str, list] = {}
             for group, lookups in row.links.items():
                 target = groups[group]
                 pk = self._linked_id(group, lookups, target.linked_type)
@@ -415,10 +417,11 @@ class _Run:
                     break
                 if target.shape == Shape.SUBJECT:
                     subject = {"type": target.linked_type.name, "id": pk}
-                    row.data.setdefault(target.field, []).append(subject)
+                    subjects.setdefault(target.field, []).append(subject)
                 else:
                     row.data[target.field] = pk
             else:
+                row.data.update(subjects)
                 kept.append(row)
         return kept
 

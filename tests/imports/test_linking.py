@@ -156,3 +156,18 @@ def test_a_task_s_missing_company_is_created_unless_told_not_to(run, org):
     assert (outcome.created, outcome.linked_created) == (1, 1)
     company = Company.objects.get(name="Лютик")
     assert TimelineLink.objects.filter(subject_type="contacts.company", subject_id=company.pk)
+
+
+def test_a_batch_written_again_links_the_companies_created_the_second_time(run, org):
+    # The second row fails when written: the batch is written again without it, and
+    # the first row's company, created again, is the one its task is about.
+    data = files.csv_bytes(["Title", "Company"], [["Call", "Лютик"], ["", "Ромашка"]])
+    outcome = run(data, "task")
+    assert (outcome.created, outcome.failed, outcome.linked_created) == (1, 1, 1)
+    assert Company.objects.get().name == "Лютик"
+    task = Task.objects.get()
+    assert list(
+        TimelineLink.objects.filter(entry_type="activities.task", entry_id=task.pk).values_list(
+            "subject_type", "subject_id"
+        )
+    ) == [("contacts.company", Company.objects.get().pk)]
