@@ -208,6 +208,9 @@ def test_wizard_saves_and_applies_templates(org, client):
         follow=True,
     ).content.decode()
     assert "Template saved: Short." in page
+    blank = {**form, "action": "save_template", "template_name": " "}
+    page = client.post(f"/imports/{job.pk}/", blank).content.decode()
+    assert "This field is required." in page and ImportTemplate.objects.count() == 1
     template = ImportTemplate.objects.get()
     assert template.shared and template.mapping == {
         "Given": "first_name", "Surname": "last_name", "Mail": ""}  # fmt: skip
