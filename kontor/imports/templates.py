@@ -180,6 +180,9 @@ def _mapping(value, record_type, actor, errors) -> dict:
     ):
         errors.add("mapping", _("A mapping is a JSON object: column header -> field key."))
         return {}
+    if problem := _text_problem([*value, *value.values()]):
+        errors.add("mapping", problem)
+        return {}
     available = mapping.targets(record_type, actor)
     try:
         mapping.Mapping.of(dict(enumerate(value.values())), available)
@@ -194,6 +197,9 @@ def _strings(value, keys: tuple[str, ...], field: str, errors) -> dict:
     ):
         errors.add(field, _("Only these keys, with text: %(keys)s.") % {"keys": ", ".join(keys)})
         return {}
+    if problem := _text_problem(value.values()):
+        errors.add(field, problem)
+        return {}
     return value
 
 
@@ -206,6 +212,14 @@ def _options(value, errors) -> dict:
         return {}
     if value.get("on_match", services.OnMatch.SKIP) not in services.OnMatch.ALL:
         errors.add("options", _("Unknown choice: %(value)s.") % {"value": value["on_match"]})
-    if not all(isinstance(key, str) for key in value.get("match_on", ())):
+    match_on = value.get("match_on", ())
+    if not all(isinstance(key, str) for key in match_on):
         errors.add("options", _("Match keys are texts: email, phone or a field's key."))
+    elif problem := _text_problem(match_on):
+        errors.add("options", problem)
     return value
+
+
+def _text_problem(texts) -> str | None:
+    """Why one of ``texts`` cannot be stored (a NUL, which PostgreSQL's JSON refuses)."""
+    return next(filter(None, map(text_problem, texts)), None)
