@@ -115,7 +115,7 @@ def import_detail(request, pk):
             else:
                 outcome = jobs.preview(job, actor=request.user, columns=columns, options=options)
         except KontorError as exc:
-            error = str(exc.message) if not exc.errors else _errors_text(exc)
+            error = _error_text(exc)
     try:
         chosen = mapping.Mapping.by_headers(columns, headers, available)
         keys = services.match_keys(record_type, chosen)
@@ -148,7 +148,10 @@ def import_detail(request, pk):
     )
 
 
-def _errors_text(exc: KontorError) -> str:
+def _error_text(exc: KontorError) -> str:
+    """A refusal as one line: its field messages, or its message."""
+    if not exc.errors:
+        return str(exc.message)
     return " ".join(message for messages in exc.errors.values() for message in messages)
 
 
@@ -187,7 +190,7 @@ def template_list(request):
                 saved = templates.update(template, changes, actor=request.user)
                 messages.success(request, _("Template saved: %(name)s.") % {"name": saved})
         except KontorError as exc:
-            messages.error(request, _errors_text(exc) if exc.errors else str(exc.message))
+            messages.error(request, _error_text(exc))
         return redirect("imports:templates")
     found = templates.visible(request.user)
     return render(
@@ -202,7 +205,7 @@ def template_list(request):
                     templates.may_change(request.user, t),
                 )
                 for t in found
-            ]  # fmt: skip
+            ]
         },
     )
 
