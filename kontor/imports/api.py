@@ -17,11 +17,12 @@ import json
 from typing import Literal
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
 from kontor.core.api import Ref, StrictIn, ref
-from kontor.core.errors import ValidationFailed
+from kontor.core.errors import NotFound, ValidationFailed
 
 from . import jobs, mapping, services, templates
 from .models import ImportJob, ImportTemplate
@@ -128,7 +129,13 @@ class ImportForm(Schema):
     )
 
     def chosen_template(self, user) -> ImportTemplate | None:
-        return templates.template_for(user, self.template) if self.template else None
+        """The template named, one the user sees; another id is the field's error."""
+        if self.template is None:
+            return None
+        try:
+            return templates.template_for(user, self.template)
+        except NotFound:
+            raise ValidationFailed(errors={"template": [_("Unknown import template.")]}) from None
 
     def reading(self, template: ImportTemplate | None = None) -> dict:
         given = {"encoding": self.encoding, "delimiter": self.delimiter, "sheet": self.sheet}

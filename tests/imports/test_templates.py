@@ -180,6 +180,13 @@ def test_api_preview_and_import_with_a_template(org, client, django_capture_on_c
              "template": template.pk, "on_match": "skip"},
         )  # fmt: skip
     assert answer.status_code == 201, answer.content
+    other = make(org.member_b, name="Not shared")
+    refused = client.post(
+        "/api/v1/imports/preview",
+        {"file": SimpleUploadedFile("a.csv", data), "type": "people", "template": other.pk},
+    )
+    assert refused.status_code == 422
+    assert refused.json()["errors"] == {"template": ["Unknown import template."]}
     job = ImportJob.objects.get()
     # The options sent win over the template's; the others are the template's.
     assert job.options == {"match_on": ["email"], "on_match": "skip", "create_links": True,
