@@ -8,12 +8,14 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from kontor.core import types
 from kontor.core.access import Action, may
 from kontor.core.errors import KontorError, NotFound
+from kontor.core.inputs import as_db_id
 
 from . import jobs, mapping, services, templates
 from .models import ImportJob
@@ -45,25 +47,36 @@ def import_list(request):
     if not offered:
         raise DjangoPermissionDenied
     error = ""
+    offered_templates = [
+        t for t in templates.visible(user) if t.object_type in {rt.object_type for rt in offered}
+    ]
     if request.method == "POST":
-        chosen = next((t for t in offered if t.object_type == request.POST.get("type")), None)
+        # A template brings its record type, mapping, reading and options.
+        template = next(
+            (t for t in offered_templates if str(t.pk) == request.POST.get("template")), None
+        )
+        type_name = template.object_type if template else request.POST.get("type")
+        chosen = next((t for t in offered if t.object_type == type_name), None)
         upload = request.FILES.get("file")
-        reading = {key: request.POST.get(key, "") for key in ("encoding", "delimiter", "sheet")}
+        given = {key: request.POST.get(key, "") for key in templates.READING_KEYS}
+        reading = templates.reading_with(template, given)
         if chosen is None or upload is None:
             error = _("Choose a file and what its rows are.")
         else:
             try:
-                job = jobs.upload(upload, chosen, actor=user, reading=reading)
+                job = jobs.upload(upload, chosen, actor=user, reading=reading, template=template)
             except KontorError as exc:
                 error = str(exc.message)
             else:
-                return redirect("imports:detail", job.pk)
+                page = reverse("imports:detail", args=[job.pk])
+                return redirect(f"{page}?template={template.pk}" if template else page)
     return render(
         request,
         "imports/list.html",
         {
             "jobs": ImportJob.objects.visible_to(user).select_related("created_by")[:100],
             "offered": offered,
+            "templates": [(t, types.label_of(t.object_type)) for t in offered_templates],
             "encodings": ENCODINGS,
             "delimiters": [
                 ("\t" if d == "\t" else d, "Tab" if d == "\t" else d) for d in DELIMITERS
@@ -97,6 +110,12 @@ def import_detail(request, pk):
     headers = jobs.headers_of(job)
     columns, options = job.mapping, {"on_match": services.OnMatch.SKIP, "create_links": True,
                                      "day_first": True, "match_on": []}  # fmt: skip
+    if request.method == "GET" and request.GET.get("template"):
+        # Uploaded with a template (its mapping is the draft's): its options too.
+        found = templates.visible(request.user, job.object_type).filter(
+            pk=as_db_id(request.GET["template"])
+        )
+        options = {**options, **(found[0].options if found else {})}
     outcome, error = None, ""
     available = mapping.targets(record_type, request.user)
     if request.method == "POST":

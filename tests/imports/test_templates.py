@@ -298,3 +298,26 @@ def test_cli_saves_a_template_and_applies_it_to_the_next_file(org, tmp_path, cap
                                                             "0 with errors")  # fmt: skip
     assert cli.main(["import", str(second), *args, "--template", "Nope"]) == 2
     assert "There is no import template named Nope." in capsys.readouterr().err
+
+
+def test_upload_with_a_template_brings_its_type_reading_mapping_and_options(org, client):
+    template = make(org.member_a, reading={"delimiter": ";"},
+                    options={"on_match": "overwrite", "match_on": ["email"]})  # fmt: skip
+    client.force_login(org.member_a)
+    page = client.get("/imports/").content.decode()
+    assert f'<option value="{template.pk}">Clients: people</option>' in page
+    data = files.csv_bytes(["GIVEN", "mail", "Position"], [["Ann", "a@x.com", "CEO"]],
+                           delimiter=";")  # fmt: skip
+    answer = client.post(
+        "/imports/",
+        {"file": SimpleUploadedFile("a.csv", data), "type": "contacts.company",
+         "template": template.pk},
+    )  # fmt: skip
+    job = ImportJob.objects.get()
+    assert answer["Location"] == f"/imports/{job.pk}/?template={template.pk}"
+    assert (job.object_type, job.reading["delimiter"]) == (PEOPLE, ";")
+    assert job.mapping == {"GIVEN": "first_name", "mail": "emails", "Position": "position"}
+    page = client.get(answer["Location"]).content.decode()
+    assert selected(page) == ["first_name", "emails", "position"]
+    assert '<option value="overwrite" selected>' in page
+    assert 'name="match_on" value="email" checked' in page
