@@ -154,7 +154,7 @@ def cmd_import(args) -> int:
 
     from kontor.accounts.models import User
     from kontor.core.errors import NotFound, ValidationFailed
-    from kontor.imports import jobs, mapping, services
+    from kontor.imports import jobs, mapping, services, templates
     from kontor.imports.reading import ReadError, open_table
 
     user = User.objects.filter(email__iexact=args.user.strip(), is_active=True).first()
@@ -169,14 +169,23 @@ def cmd_import(args) -> int:
     if not args.path or not args.type:
         raise ValidationFailed(_("Give a file and its record type (--type), or --resume."))
     record_type = services.record_type_named(args.type)
-    reading = {"encoding": args.encoding, "delimiter": args.delimiter, "sheet": args.sheet}
-    options = {
-        "match_on": [k for k in (args.match or "").split(",") if k],
-        "on_match": args.on_match,
-        "create_links": not args.no_create_links,
-        "day_first": args.dates == "dmy",
-        **({"batch_size": args.batch_size} if args.batch_size is not None else {}),
-    }
+    template = None
+    if args.template:
+        template = templates.named(user, record_type.object_type, args.template)
+    reading = templates.reading_with(
+        template, {"encoding": args.encoding, "delimiter": args.delimiter, "sheet": args.sheet}
+    )
+    options = templates.options_with(
+        template,
+        {
+            "match_on": [k for k in args.match.split(",") if k] if args.match is not None else None,
+            "on_match": args.on_match,
+            "create_links": False if args.no_create_links else None,
+            "day_first": args.dates == "dmy" if args.dates else None,
+        },
+    )
+    if args.batch_size is not None:
+        options["batch_size"] = args.batch_size
     try:
         with open(args.path, "rb") as file:
             table = open_table(file, **reading)
@@ -185,12 +194,28 @@ def cmd_import(args) -> int:
                 with open(args.mapping, encoding="utf-8") as saved:
                     columns = json.load(saved)
             else:
-                columns = mapping.Mapping.of(
-                    mapping.suggest(table.headers, available), available
-                ).saved(table.headers)
+                keys = (
+                    mapping.apply_saved(template.mapping, table.headers, available)
+                    if template
+                    else mapping.suggest(table.headers, available)
+                )
+                columns = mapping.Mapping.of(keys, available).saved(table.headers)
             if args.save_mapping:
                 with open(args.save_mapping, "w", encoding="utf-8") as out:
                     json.dump(columns, out, ensure_ascii=False, indent=2)
+            if args.save_template:
+                saved_template, _new = templates.save(
+                    {
+                        "name": args.save_template,
+                        "object_type": record_type.object_type,
+                        "mapping": columns,
+                        "reading": reading,
+                        "options": {k: v for k, v in options.items() if k != "batch_size"},
+                    },
+                    actor=user,
+                )
+                print(_("Template saved: %(name)s.") % {"name": saved_template.name})
+            file.seek(0)
             if args.dry_run:
                 table, chosen, run_options = jobs.prepare(
                     file, record_type, actor=user, columns=columns, reading=reading,
@@ -449,13 +474,21 @@ def build_parser() -> argparse.ArgumentParser:
     imp.add_argument("--user", required=True, help="the email of the user importing")
     imp.add_argument("--mapping", help="a saved mapping: JSON of column header -> field")
     imp.add_argument("--save-mapping", help="write the mapping used to this JSON file")
+    imp.add_argument(
+        "--template", metavar="NAME", help="apply an import template (yours, or a shared one)"
+    )
+    imp.add_argument(
+        "--save-template", metavar="NAME", help="save the mapping and options as your template"
+    )
     imp.add_argument("--dry-run", action="store_true", help="check every row, write nothing")
     imp.add_argument("--encoding", default="", help="utf-8, utf-8-sig, cp1251, latin-1, utf-16")
     imp.add_argument("--delimiter", default="", help="a CSV's delimiter (default: detected)")
     imp.add_argument("--sheet", default="", help="a workbook's sheet (default: the first)")
-    imp.add_argument("--dates", choices=["dmy", "mdy"], default="dmy", help="31/12 or 12/31")
+    imp.add_argument("--dates", choices=["dmy", "mdy"], help="31/12 (default) or 12/31")
     imp.add_argument("--match", help="match existing records on: email,phone or a field")
-    imp.add_argument("--on-match", choices=["skip", "fill", "overwrite", "create"], default="skip")
+    imp.add_argument(
+        "--on-match", choices=["skip", "fill", "overwrite", "create"], help="default: skip"
+    )
     imp.add_argument(
         "--no-create-links", action="store_true", help="do not create a row's missing company"
     )

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from django.db.models import CharField, F, Value
+from django.db.models.functions import Concat, Lower, Replace, Trim
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
@@ -16,6 +18,7 @@ from kontor.core.types import (
     ExportColumn,
     Filter,
     FilterKind,
+    ImportLookup,
     MenuEntry,
     RecordType,
     Verbs,
@@ -27,6 +30,31 @@ from .forms import CompanyForm, PersonForm
 from .models import Company, Email, Person, Phone
 
 COMPANY_OBJECT_TYPE = Company._meta.label_lower
+
+# -- found by imports --------------------------------------------------------------------------
+
+
+def _email_key(text: str) -> str:
+    return text.strip().lower()  # as ``Email.normalized`` keeps it
+
+
+def _name_key(text: str) -> str:
+    return " ".join(text.split())
+
+
+# The full name as ``Person.full_name`` spells it: the parts joined by single spaces
+# (a missing middle name leaves two, made one); in lower case, so that "olga ray" finds
+# Olga Ray (on SQLite, lower() folds ASCII only: other names match as typed or folded).
+_FULL_NAME = Lower(Trim(
+    Replace(
+        Concat(
+            F("first_name"), Value(" "), F("middle_name"), Value(" "), F("last_name"),
+            output_field=CharField(),
+        ),
+        Value("  "),
+        Value(" "),
+    )
+))  # fmt: skip
 
 # -- export cells -----------------------------------------------------------------------------
 
@@ -224,6 +252,12 @@ class PersonType(ContactType):
     timeline_parent_fields = ("company_id",)
     hidden_name = _("a person you cannot see")
     unknown_text = _("Unknown person.")
+    # A deal's or a task's row names its client by an email or the full name; an
+    # import never creates a person it cannot find.
+    import_lookups = (
+        ImportLookup("email", _("email"), "emails__normalized", _email_key),
+        ImportLookup("name", _("full name"), _FULL_NAME, _name_key),
+    )
     new_label = _("New person")
     search_placeholder = _("Search name, email, phone…")
     empty_title = _("No people yet")
@@ -349,6 +383,11 @@ class CompanyType(ContactType):
     form_class = CompanyForm
     hidden_name = _("a company you cannot see")
     unknown_text = _("Unknown company.")
+    # Created by its name (with the row's tax id) when an import does not find it.
+    import_lookups = (
+        ImportLookup("tax_id", _("tax id"), "tax_id"),
+        ImportLookup("name", _("name"), "name", creates=True),
+    )
     new_label = _("New company")
     search_placeholder = _("Search name, tax id, email, phone…")
     empty_title = _("No companies yet")

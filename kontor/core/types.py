@@ -154,6 +154,47 @@ class Timeline:
 
 
 @dataclass(frozen=True)
+class ImportLookup:
+    """How an import finds a record of a type from a cell of another type's row (a
+    person's company by its tax id, a deal's contact by an email).
+
+    ``compared`` is what the cell's text (``normalize``d) is compared with: a lookup
+    path of the type's queryset ("tax_id", "emails__normalized") or an expression (a
+    full name). ``creates``: a record not found is created from the row's cells (a
+    company by its name, with its tax id); the keys of such a type's lookups are then
+    its create data's keys."""
+
+    key: str  # the import target's last part: "company.tax_id"
+    label: str
+    compared: object
+    normalize: Callable[[str], str] = str.strip
+    creates: bool = False
+
+    def find(self, queryset, values: set[str]):
+        """(id, value) of the records of ``queryset`` that have one of ``values``,
+        whatever the case: read by the exact and by the case-folded values (SQLite's
+        lower() knows ASCII only), oldest first."""
+        path = self.compared
+        if not isinstance(path, str):
+            queryset, path = queryset.annotate(import_lookup=path), "import_lookup"
+        wanted = values | {value.casefold() for value in values}
+        return queryset.filter(**{f"{path}__in": wanted}).order_by("pk").values_list("pk", path)
+
+
+@dataclass(frozen=True)
+class ImportReference:
+    """A field an import gives by a name where the type's services take an id (a
+    deal's stage): ``resolve(text, data)`` answers the id for a cell's text, the row's
+    data so far at hand (the stage named within the row's pipeline), or raises
+    ``ValueError`` saying which names are known."""
+
+    key: str  # the import target's key: "stage"
+    label: str
+    field: str  # the create data's key: "stage_id"
+    resolve: Callable[[str, dict], int]
+
+
+@dataclass(frozen=True)
 class MenuEntry:
     label: str
     order: int = 100
@@ -241,6 +282,9 @@ class RecordType(AuditedType):
     mine_label: str = _("My records")  # the list's "owned by me" box ("Assigned to me")
     # Records of this type are timeline entries (see ``Timeline``); None: they are not.
     timeline: Timeline | None = None
+    # How an import finds a record of this type named on another type's row, most
+    # telling first (a tax id before a name); none: an import cannot name one.
+    import_lookups: tuple[ImportLookup, ...] = ()
 
     # Phrases naming the type. A language declines a type's name ("нет людей"), so a
     # built-in type spells each one out; these defaults serve types named at run time.
@@ -454,6 +498,11 @@ class RecordType(AuditedType):
     def duplicate_warnings(self, data: dict, *, actor) -> dict:
         """Before creating: what the form warns of (records that look like ``data``)."""
         return {}
+
+    def import_references(self, actor) -> list[ImportReference]:
+        """The fields an import may give by name rather than by id (a deal's pipeline
+        and stage), in the order they are resolved; read once per import."""
+        return []
 
     def importer(self, actor):
         """This type's part of a bulk import (``kontor.core.bulk.Importer``): how an input

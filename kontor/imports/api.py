@@ -5,7 +5,8 @@ may go to, the suggested (or given) mapping and a dry run's counts and errors; `
 /imports`` records the import and runs it in the background; ``GET /imports/{id}`` is
 what a client polls; ``/imports/{id}/errors`` the rows not imported, as CSV with an
 error column; ``POST /imports/{id}/undo``. Importers see their own imports,
-administrators everyone's.
+administrators everyone's. ``/imports/templates``: saved mappings (list, create, get,
+patch, delete), each applied by ``template`` in the preview and the import.
 """
 
 from __future__ import annotations
@@ -16,19 +17,21 @@ import json
 from typing import Literal
 
 from django.http import HttpResponse
+from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
-from kontor.core.api import Ref, ref
-from kontor.core.errors import ValidationFailed
+from kontor.core.api import Ref, StrictIn, ref
+from kontor.core.errors import NotFound, ValidationFailed
 
-from . import jobs, mapping, services
-from .models import ImportJob
+from . import jobs, mapping, services, templates
+from .models import ImportJob, ImportTemplate
 
 router = Router(tags=["imports"])
 
 MAPPING = 'JSON: column header -> field key ({"E-mail": "emails"}); default: suggested'
 MATCH_ON = 'Comma-separated: "email", "phone", or a mapped field ("tax_id", "custom.ext_id")'
+OnMatch = Literal["skip", "fill", "overwrite", "create"]
 
 
 class TargetOut(Schema):
@@ -112,21 +115,39 @@ class ImportForm(Schema):
     encoding: str = Field("", description="utf-8, utf-8-sig, cp1251, latin-1, utf-16")
     delimiter: str = Field("", description="A CSV's delimiter; default: detected")
     sheet: str = Field("", description="A workbook's sheet; default: the first with data")
-    match_on: str = Field("", description=MATCH_ON)
-    on_match: Literal["skip", "fill", "overwrite", "create"] = "skip"
-    create_links: bool = Field(True, description="Create a row's company when not found")
-    day_first: bool = Field(True, description="31/12/2024 rather than 12/31/2024")
+    match_on: str | None = Field(None, description=MATCH_ON)
+    on_match: OnMatch | None = Field(None, description="Default: the template's, else skip")
+    create_links: bool | None = Field(
+        None, description="Create a row's company when not found; default: yes"
+    )
+    day_first: bool | None = Field(
+        None, description="31/12/2024 rather than 12/31/2024; default: yes"
+    )
+    template: int | None = Field(
+        None, description="An import template's id: its mapping, reading and options"
+    )
 
-    def reading(self) -> dict:
-        return {"encoding": self.encoding, "delimiter": self.delimiter, "sheet": self.sheet}
+    def chosen_template(self, user) -> ImportTemplate | None:
+        """The template named, one the user sees; another id is the field's error."""
+        if self.template is None:
+            return None
+        try:
+            return templates.template_for(user, self.template)
+        except NotFound:
+            raise ValidationFailed(errors={"template": [_("Unknown import template.")]}) from None
 
-    def options(self) -> dict:
-        return {
-            "match_on": [key.strip() for key in self.match_on.split(",") if key.strip()],
-            "on_match": self.on_match,
-            "create_links": self.create_links,
-            "day_first": self.day_first,
-        }
+    def reading(self, template: ImportTemplate | None = None) -> dict:
+        given = {"encoding": self.encoding, "delimiter": self.delimiter, "sheet": self.sheet}
+        return templates.reading_with(template, given)
+
+    def options(self, template: ImportTemplate | None = None) -> dict:
+        """The options sent, the template's (or the defaults) for those not sent."""
+        match_on = None
+        if self.match_on is not None:
+            match_on = [key.strip() for key in self.match_on.split(",") if key.strip()]
+        given = {"match_on": match_on, "on_match": self.on_match,
+                 "create_links": self.create_links, "day_first": self.day_first}  # fmt: skip
+        return templates.options_with(template, given)
 
     def columns(self) -> dict | None:
         if not self.mapping:
@@ -150,9 +171,10 @@ def preview(
 ):
     """What importing this file would do: nothing is written."""
     record_type = services.record_type_named(form.type)
+    template = form.chosen_template(request.user)
     table, chosen, run_options = jobs.prepare(
         io.BytesIO(file.read()), record_type, actor=request.user, columns=form.columns(),
-        reading=form.reading(), options=form.options(),
+        reading=form.reading(template), options=form.options(template), template=template,
     )  # fmt: skip
     outcome = services.run_import(
         table, chosen, record_type, actor=request.user, options=run_options, dry_run=True
@@ -179,13 +201,15 @@ def create(
     form: Form[ImportForm],
 ):
     """Record the import and run it in the background: poll ``GET /imports/{id}``."""
+    template = form.chosen_template(request.user)
     job = jobs.start_import(
         file,
         services.record_type_named(form.type),
         actor=request.user,
         columns=form.columns(),
-        reading=form.reading(),
-        options=form.options(),
+        reading=form.reading(template),
+        options=form.options(template),
+        template=template,
     )
     return Status(201, _out(job, request.user))
 
@@ -222,3 +246,110 @@ class UndoOut(Schema):
 @router.post("/imports/{int:job_id}/undo", response=UndoOut, operation_id="imports_undo")
 def undo(request, job_id: int):
     return jobs.undo(jobs.job_for(request.user, job_id), actor=request.user)
+
+
+# -- templates ----------------------------------------------------------------------------------
+
+TEMPLATE_MAPPING = 'Column header -> field key ({"E-mail": "emails"}); "" leaves a column out'
+TEMPLATE_READING = "encoding, delimiter, sheet (each optional)"
+TEMPLATE_OPTIONS = "match_on (a list), on_match, create_links, day_first (each optional)"
+
+
+class TemplateOut(Schema):
+    id: int
+    name: str
+    object_type: str
+    mapping: dict[str, str]
+    reading: dict[str, str]
+    options: dict
+    shared: bool = Field(description="Offered to everyone; otherwise to its creator only")
+    created_by: Ref
+    created_at: datetime.datetime
+    updated_at: datetime.datetime
+    may_change: bool
+
+
+class TemplateIn(StrictIn):
+    name: str
+    type: str = Field(description="The record type: people, companies, deals, ...")
+    mapping: dict[str, str] = Field(description=TEMPLATE_MAPPING)
+    reading: dict[str, str] = Field({}, description=TEMPLATE_READING)
+    options: dict = Field({}, description=TEMPLATE_OPTIONS)
+    shared: bool = False
+
+
+class TemplatePatch(StrictIn):
+    name: str | None = None
+    mapping: dict[str, str] | None = Field(None, description=TEMPLATE_MAPPING)
+    reading: dict[str, str] | None = Field(None, description=TEMPLATE_READING)
+    options: dict | None = Field(None, description=TEMPLATE_OPTIONS)
+    shared: bool | None = None
+
+
+def _template_out(template: ImportTemplate, user) -> dict:
+    return {
+        **{
+            name: getattr(template, name)
+            for name in (
+                "id",
+                "name",
+                "object_type",
+                "mapping",
+                "reading",
+                "options",
+                "shared",
+                "created_at",
+                "updated_at",
+            )
+        },  # fmt: skip
+        "created_by": ref(template.created_by),
+        "may_change": templates.may_change(user, template),
+    }
+
+
+@router.get("/imports/templates", response=list[TemplateOut], operation_id="import_templates_list")
+def list_templates(request, type: str = Query("", description="Only those of a record type")):
+    """Your templates and the shared ones (an administrator's: all)."""
+    object_type = services.record_type_named(type).object_type if type else None
+    return [_template_out(t, request.user) for t in templates.visible(request.user, object_type)]
+
+
+@router.post(
+    "/imports/templates", response={201: TemplateOut}, operation_id="import_templates_create"
+)
+def create_template(request, body: TemplateIn):
+    data = body.model_dump()
+    data["object_type"] = data.pop("type")
+    template = templates.create(data, actor=request.user)
+    return Status(201, _template_out(template, request.user))
+
+
+@router.get(
+    "/imports/templates/{int:template_id}",
+    response=TemplateOut,
+    operation_id="import_templates_get",
+)
+def get_template(request, template_id: int):
+    return _template_out(templates.template_for(request.user, template_id), request.user)
+
+
+@router.patch(
+    "/imports/templates/{int:template_id}",
+    response=TemplateOut,
+    operation_id="import_templates_update",
+)
+def update_template(request, template_id: int, body: TemplatePatch):
+    """Change the fields sent (yours; an administrator: anyone's)."""
+    template = templates.template_for(request.user, template_id)
+    changes = body.model_dump(exclude_none=True)
+    return _template_out(templates.update(template, changes, actor=request.user), request.user)
+
+
+@router.delete(
+    "/imports/templates/{int:template_id}",
+    response={204: None},
+    operation_id="import_templates_delete",
+)
+def delete_template(request, template_id: int):
+    templates.delete(templates.template_for(request.user, template_id), actor=request.user)
+    return Status(204, None)

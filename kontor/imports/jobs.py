@@ -21,7 +21,7 @@ from kontor.core.access import Action, may
 from kontor.core.errors import KontorError, NotFound, PermissionDenied, ValidationFailed
 from kontor.core.files import stored_name
 
-from . import mapping, services
+from . import mapping, services, templates
 from .models import ImportedRecord, ImportJob, ImportKey, ImportProblem, may_manage_imports
 from .reading import ReadError, open_table
 
@@ -29,14 +29,19 @@ from .reading import ReadError, open_table
 UNDO_CHUNK = 1000
 
 
-def prepare(file, record_type, *, actor, columns: dict | None, reading: dict, options: dict):
-    """The table in ``file``, its mapping (``columns``: header -> field; None: suggested
-    from the headers) and the import's options, as a job saves them; a mistake in any of
-    them is a ``ValidationFailed`` for the user."""
+def prepare(
+    file, record_type, *, actor, columns: dict | None, reading: dict, options: dict, template=None
+):
+    """The table in ``file``, its mapping (``columns``: header -> field; None: the
+    ``template`` applied to the headers, or suggested from them) and the import's
+    options, as a job saves them; a mistake in any of them is a ``ValidationFailed``
+    for the user."""
     try:
         table = open_table(file, **reading)
         available = mapping.targets(record_type, actor)
-        if columns is None:
+        if columns is None and template is not None:
+            columns = templates.columns_for(template, table.headers, available)
+        elif columns is None:
             columns = mapping.Mapping.of(
                 mapping.suggest(table.headers, available), available
             ).saved(table.headers)
@@ -60,15 +65,17 @@ def prepare(file, record_type, *, actor, columns: dict | None, reading: dict, op
     )
 
 
-def upload(uploaded, record_type, *, actor, reading: dict) -> ImportJob:
+def upload(uploaded, record_type, *, actor, reading: dict, template=None) -> ImportJob:
     """Record a file to import (a draft: mapped next, then started), with the mapping
-    suggested from its headers; a file that cannot be read is refused now."""
+    of ``template`` or suggested from its headers; a file that cannot be read is
+    refused now."""
     if not may(actor, record_type.object_type, Action.CREATE):
         raise PermissionDenied()
     uploaded.seek(0)
     table, chosen, _options = prepare(
-        uploaded, record_type, actor=actor, columns=None, reading=reading, options={}
-    )
+        uploaded, record_type, actor=actor, columns=None, reading=reading, options={},
+        template=template,
+    )  # fmt: skip
     try:
         total = sum(1 for _row in services.nonblank(table.rows))
     except ReadError as exc:  # found further down than the headers
@@ -149,13 +156,22 @@ def start_import(
     columns: dict | None,
     reading: dict,
     options: dict,
+    template=None,
     background: bool = True,
 ) -> ImportJob:
     """Upload and start at once (the API, scripts); the mapping and options are checked
     before anything is stored."""
     uploaded.seek(0)
-    prepare(uploaded, record_type, actor=actor, columns=columns, reading=reading, options=options)
-    job = upload(uploaded, record_type, actor=actor, reading=reading)
+    prepare(
+        uploaded,
+        record_type,
+        actor=actor,
+        columns=columns,
+        reading=reading,
+        options=options,
+        template=template,
+    )
+    job = upload(uploaded, record_type, actor=actor, reading=reading, template=template)
     return start(job, actor=actor, columns=columns, options=options, background=background)
 
 

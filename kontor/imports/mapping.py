@@ -4,8 +4,10 @@ French), and a row's cells turned into the data the type's create service takes.
 
 The targets are read from the type itself, never named per type: its create schema
 (the API's: every key its services take), its model's fields (labels, kinds, choices),
-its links to other registered types (a person's company, a deal's client: found or
-created by name or tax id from the same row) and the custom fields the user may edit.
+its links to other registered types (a person's company, a deal's client: found by
+the linked type's ``import_lookups``, a company also created by its name), the records
+a timeline entry is about (a task's client), the fields the type takes by name
+(``import_references``: a deal's stage) and the custom fields the user may edit.
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ from django.utils import translation
 from django.utils.translation import gettext as _
 from pydantic import BaseModel
 
+from kontor.core import types
 from kontor.core.customfields import registry as custom_registry
 from kontor.core.customfields.kinds import Kind
 
@@ -39,6 +42,8 @@ class Shape:
     TAGS = "tags"  # names separated by commas, semicolons or ":::" (Google's labels)
     CUSTOM = "custom"  # data["custom"][part] = value
     LINK = "link"  # a record of another type found by data's ``part``: data[field] = its id
+    SUBJECT = "subject"  # a record an entry is about, found as a LINK: data[field] += [its ref]
+    REFERENCE = "reference"  # a name the type resolves to an id (a stage): data[field] = id
 
 
 class CellError(ValueError):
@@ -56,6 +61,16 @@ class Target:
     convert: Callable = field(default=None, compare=False, repr=False)
     repeatable: bool = False  # several columns may go here
     linked_type: object = field(default=None, compare=False, repr=False)
+    # A REFERENCE's resolver (``core.types.ImportReference.resolve``) and its turn: a
+    # stage is resolved after the pipeline it is named in.
+    resolve: Callable = field(default=None, compare=False, repr=False)
+    rank: int = 0
+
+    @property
+    def link_group(self) -> str:
+        """The targets naming one linked record together: "company" for "company.name"
+        and "company.tax_id", "links.person" for a task's person."""
+        return self.key.rpartition(".")[0]
 
 
 # What users call each field in English, Russian and French, beyond its label. Keys are
@@ -131,6 +146,15 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
                      "nom de l entreprise"),
     "company.tax_id": ("company tax id", "company vat", "инн", "инн компании",
                        "siren", "siret", "numéro de tva"),
+    "person.name": ("contact", "contact person", "contact name", "client", "customer",
+                    "контакт", "контактное лицо", "клиент", "personne de contact",
+                    "nom du contact"),
+    "person.email": ("email", "e mail", "contact email", "client email", "customer email",
+                     "почта", "почта клиента", "email клиента", "courriel",
+                     "e mail du contact"),
+    "pipeline": ("pipeline", "funnel", "sales pipeline", "воронка", "воронка продаж",
+                 "tunnel de vente", "entonnoir"),
+    "stage": ("stage", "deal stage", "этап", "стадия", "этап сделки", "étape"),
 }  # fmt: skip
 
 
@@ -375,6 +399,8 @@ def targets(record_type, user) -> list[Target]:
         model_field = _model_field(model, name)
         if name in links:
             found += _link_targets(name, links[name], model)
+        elif name == TIMELINE_LINKS and record_type.timeline:
+            found += _subject_targets()
         elif typing.get_origin(annotation) is list:
             (item,) = typing.get_args(annotation)
             if item is str:
@@ -391,6 +417,18 @@ def targets(record_type, user) -> list[Target]:
             found.append(
                 Target(name, _label(model_field, name), Shape.SCALAR, name, convert=convert)
             )
+    for rank, reference in enumerate(record_type.import_references(user)):
+        found.append(
+            Target(
+                reference.key,
+                str(reference.label),
+                Shape.REFERENCE,
+                reference.field,
+                convert=_text,
+                resolve=reference.resolve,
+                rank=rank,
+            )
+        )
     for custom in custom_registry.editable_fields(user, record_type.object_type):
         if custom.kind in (Kind.USER, Kind.RELATION):
             continue
@@ -408,21 +446,43 @@ def targets(record_type, user) -> list[Target]:
 
 
 def _link_targets(id_name: str, linked, model) -> list[Target]:
-    """A record of a linked type found (or created) from the row by its name or tax id."""
+    """A record of a linked type found (or created) from the row by the linked type's
+    lookups (a company by its tax id or name)."""
     name = id_name[: -len("_id")]
     linked_label = _label(_model_field(model, name), name)
     return [
         Target(
-            f"{name}.{lookup}",
-            f"{linked_label}: {_label(linked.model._meta.get_field(lookup), lookup).lower()}",
+            f"{name}.{lookup.key}",
+            f"{linked_label}: {lookup.label}",
             Shape.LINK,
             id_name,
-            lookup,
+            lookup.key,
             convert=_text,
             linked_type=linked,
         )
-        for lookup in ("name", "tax_id")
-        if _model_field(linked.model, lookup) is not None
+        for lookup in linked.import_lookups
+    ]
+
+
+# The create data's key of a timeline entry's records (``core.timeline.read_links``).
+TIMELINE_LINKS = "links"
+
+
+def _subject_targets() -> list[Target]:
+    """The records a timeline entry (a task) is about, one per type an import can find
+    (``import_lookups``): its client person or company."""
+    return [
+        Target(
+            f"{TIMELINE_LINKS}.{subject.name}.{lookup.key}",
+            _("About: %(type)s, %(lookup)s") % {"type": subject.singular, "lookup": lookup.label},
+            Shape.SUBJECT,
+            TIMELINE_LINKS,
+            lookup.key,
+            convert=_text,
+            linked_type=subject,
+        )
+        for subject in types.record_types()
+        for lookup in subject.import_lookups
     ]
 
 
@@ -433,6 +493,8 @@ def _names_of(target: Target) -> list[str]:
     names = [*SYNONYMS.get(target.key, ()), *_labels_in_languages(target.label), target.key]
     if target.shape == Shape.CUSTOM:
         names.append(target.part)
+    if target.shape == Shape.SUBJECT:  # a task's "Company" as a contact's "Company"
+        names += SYNONYMS.get(f"{target.linked_type.name}.{target.part}", ())
     return names
 
 
@@ -453,6 +515,36 @@ def suggest(headers: list[str], available: list[Target]) -> dict[int, str]:
         suggested[index] = target.key
         taken.add(target.key)
     return suggested
+
+
+def apply_saved(saved: dict[str, str], headers: list[str], available: list[Target]):
+    """A saved mapping (a template: header -> target key, "" for a column left out)
+    applied to a file's headers, as column index -> target key: a header as saved, else
+    whatever its case and spacing (``normalize``); a header the template does not know
+    keeps its suggestion. A target takes one column (unless repeatable), the template's
+    first; a key no longer offered (a custom field deleted) is left out."""
+    known = {t.key: t for t in available}
+    exact = {h: k for h, k in saved.items() if not k or k in known}
+    loose: dict[str, str] = {}
+    for header, key in exact.items():
+        loose.setdefault(normalize(header), key)
+    chosen: dict[int, str] = {}
+    taken: set[str] = set()
+    for index, header in enumerate(headers):
+        if header in exact:
+            key = exact[header]
+        elif normalize(header) in loose:
+            key = loose[normalize(header)]
+        else:
+            continue
+        if key and (key not in taken or known[key].repeatable):
+            chosen[index] = key
+            taken.add(key)
+    unknown = [i for i, h in enumerate(headers) if h not in exact and normalize(h) not in loose]
+    for position, key in suggest([headers[i] for i in unknown], available).items():
+        if key not in taken or known[key].repeatable:
+            chosen[unknown[position]] = key
+    return dict(sorted(chosen.items()))
 
 
 # -- a row -----------------------------------------------------------------------------------
@@ -496,11 +588,13 @@ class Mapping:
         return [i for i, t in self.columns.items() if t.field == head or t.key == field_name]
 
     def convert(self, cells: list) -> tuple[dict, dict[str, dict], dict[int, str]]:
-        """A row as (data for the create service, link lookups by data key, cell errors
-        by column)."""
+        """A row as (data for the create service, link lookups by ``link_group``, cell
+        errors by column). Names of references are resolved last, in their turn, with
+        the row's data at hand."""
         data: dict = {}
         links: dict[str, dict] = {}
         errors: dict[int, str] = {}
+        references: list[tuple[int, Target, str]] = []
         for index, target in self.columns.items():
             raw = cells[index] if index < len(cells) else None
             if not cell_text(raw):
@@ -522,6 +616,13 @@ class Mapping:
                 data.setdefault(target.field, [{}])[0][target.part] = value
             elif shape == Shape.CUSTOM:
                 data.setdefault("custom", {})[target.part] = value
+            elif shape == Shape.REFERENCE:
+                references.append((index, target, value))
             else:
-                links.setdefault(target.field, {})[target.part] = value
+                links.setdefault(target.link_group, {})[target.part] = value
+        for index, target, value in sorted(references, key=lambda r: r[1].rank):
+            try:
+                data[target.field] = target.resolve(value, data)
+            except ValueError as exc:
+                errors[index] = str(exc)
         return data, links, errors

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -129,3 +130,46 @@ class ImportKey(models.Model):
 
     def __str__(self):
         return f"{self.digest} ({self.line})"
+
+
+class ImportTemplateQuerySet(models.QuerySet):
+    def visible_to(self, user, action: str = "view", *, sorted_page: bool = False):
+        """Shared templates and the user's own; an administrator of imports sees all."""
+        if may_manage_imports(user):
+            return self
+        return self.filter(
+            models.Q(shared=True) | models.Q(created_by_id=getattr(user, "pk", None))
+        )
+
+
+class ImportTemplate(models.Model):
+    """A mapping saved by name for the next file of the same shape: which header goes to
+    which field, how the file is read and what the import does with matches."""
+
+    name = models.CharField(_("name"), max_length=100)
+    object_type = models.CharField(_("record type"), max_length=100)
+    # Header -> target key ({"E-mail": "emails"}), applied to a file by its headers.
+    mapping = models.JSONField(default=dict)
+    reading = models.JSONField(default=dict, blank=True)  # encoding, delimiter, sheet
+    options = models.JSONField(default=dict, blank=True)  # as ImportJob.options
+    shared = models.BooleanField(_("shared with everyone"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+", verbose_name=_("by")
+    )
+    created_at = models.DateTimeField(_("created"), default=timezone.now)
+    updated_at = models.DateTimeField(_("changed"), auto_now=True)
+
+    objects = ImportTemplateQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["object_type", "name", "id"]
+        verbose_name = _("import template")
+        verbose_name_plural = _("import templates")
+        constraints = [
+            models.UniqueConstraint(
+                Lower("name"), "object_type", "created_by", name="import_template_name"
+            )
+        ]
+
+    def __str__(self):
+        return self.name

@@ -5,8 +5,9 @@ batch at a time and for each row: converts its cells (``mapping.Mapping``), refu
 row that repeats an earlier row's match key (email, phone, tax id, an external id),
 looks for an existing record with the same key among those the actor may see, and then,
 as the options say, skips it, fills its empty fields, overwrites them, or creates a new
-record anyway. Records of linked types named on the row (a person's company) are found
-by name or tax id, or created. New records go through the engine's bulk path
+record anyway. Records of linked types named on the row (a person's company, a deal's
+client, the records a task is about) are found by their type's ``import_lookups``, and
+a company not found is created. New records go through the engine's bulk path
 (``core.bulk.import_rows``: the single path's validation, permission per row, audit,
 events), updates through the type's own update service.
 
@@ -323,7 +324,7 @@ class _Run:
             raise KontorError(_("Unknown choice: %(value)s.") % {"value": options.on_match})
         # Match key value -> the line that had it first: a later row is a duplicate.
         self.keys = keys or KeyBook()
-        # Linked records found or created so far, by (data key, lookup, value).
+        # Linked records found or created so far, by (link group, lookup, value).
         self.linked: dict[tuple[str, str, str], int] = {}
 
     def fail(self, line: int, column: int | None, message: str) -> None:
@@ -447,59 +448,67 @@ class _Run:
                 row.match = next((found[v] for v in row_values if v in found), None)
 
     def _link(self, rows: list[_Row]) -> list[_Row]:
-        """Set each row's linked records (found by their name or tax id, or created);
+        """Set each row's linked records (a person's company, a deal's client, the
+        records a task is about: found by their type's ``import_lookups``, or created);
         answers the rows still to import."""
-        targets = {
-            (t.field, t.part): t for t in self.mapping.columns.values() if t.shape == Shape.LINK
+        groups = {
+            t.link_group: t
+            for t in self.mapping.columns.values()
+            if t.shape in (Shape.LINK, Shape.SUBJECT)
         }
-        for data_key in {data_key for data_key, _lookup in targets}:
-            linked_type = next(t.linked_type for (k, _p), t in targets.items() if k == data_key)
-            self._find_linked(rows, data_key, linked_type)
+        for group, target in groups.items():
+            self._find_linked(rows, group, target.linked_type)
         kept = []
         for row in rows:
-            for data_key, lookups in row.links.items():
-                pk = self._linked_id(data_key, lookups)
+            # Set anew on each write: a batch written again has its companies anew.
+            subjects: dict[str, list] = {}
+            for group, lookups in row.links.items():
+                target = groups[group]
+                pk = self._linked_id(group, lookups, target.linked_type)
                 if pk is None:
-                    column = self.mapping.columns_of(data_key)
-                    self.fail(row.line, column[0] if column else None, _("Unknown record."))
+                    column = [i for i, t in self.mapping.columns.items() if t.link_group == group]
+                    self.fail(row.line, column[0], str(target.linked_type.unknown_text))
                     self.outcome.failed += 1
                     break
-                row.data[data_key] = pk
+                if target.shape == Shape.SUBJECT:
+                    subject = {"type": target.linked_type.name, "id": pk}
+                    subjects.setdefault(target.field, []).append(subject)
+                else:
+                    row.data[target.field] = pk
             else:
+                row.data.update(subjects)
                 kept.append(row)
         return kept
 
-    def _linked_id(self, data_key: str, lookups: dict) -> int | None:
-        for lookup in ("tax_id", "name"):
-            value = lookups.get(lookup)
-            if value and (data_key, lookup, value.casefold()) in self.linked:
-                return self.linked[(data_key, lookup, value.casefold())]
+    def _linked_id(self, group: str, lookups: dict, linked_type) -> int | None:
+        for lookup in linked_type.import_lookups:
+            value = lookups.get(lookup.key)
+            key = (group, lookup.key, lookup.normalize(value).casefold()) if value else None
+            if key in self.linked:
+                return self.linked[key]
         return None
 
-    def _find_linked(self, rows: list[_Row], data_key: str, linked_type) -> None:
-        wanted = [row.links[data_key] for row in rows if data_key in row.links]
+    def _find_linked(self, rows: list[_Row], group: str, linked_type) -> None:
+        wanted = [row.links[group] for row in rows if group in row.links]
         visible = linked_type.visible(self.actor)
-        for lookup in ("tax_id", "name"):
-            values = {w[lookup] for w in wanted if w.get(lookup)}
-            values -= {v for (k, f, v) in self.linked if k == data_key and f == lookup}
+        for lookup in linked_type.import_lookups:
+            values = {lookup.normalize(w[lookup.key]) for w in wanted if w.get(lookup.key)}
+            values = {v for v in values if (group, lookup.key, v.casefold()) not in self.linked}
             if not values:
                 continue
-            # Names compare whatever their case: read the candidates by exact value and
-            # by case-folded value both (SQLite's lower() knows ASCII only).
-            for pk, value in (
-                visible.filter(**{f"{lookup}__in": values | {v.casefold() for v in values}})
-                .order_by("pk")
-                .values_list("pk", lookup)
-            ):
-                self.linked.setdefault((data_key, lookup, value.casefold()), pk)
-        if not self.options.create_links or not may(
-            self.actor, linked_type.object_type, Action.CREATE
+            for pk, value in lookup.find(visible, values):
+                self.linked.setdefault((group, lookup.key, value.casefold()), pk)
+        creating = next((lookup for lookup in linked_type.import_lookups if lookup.creates), None)
+        if (
+            creating is None
+            or not self.options.create_links
+            or not may(self.actor, linked_type.object_type, Action.CREATE)
         ):
             return
         missing: dict[str, dict] = {}
         for lookups in wanted:
-            if self._linked_id(data_key, lookups) is None and lookups.get("name"):
-                missing.setdefault(lookups["name"].casefold(), lookups)
+            if self._linked_id(group, lookups, linked_type) is None and lookups.get(creating.key):
+                missing.setdefault(creating.normalize(lookups[creating.key]).casefold(), lookups)
         if not missing:
             return
         result = bulk.import_rows(linked_type, list(missing.values()), actor=self.actor)
@@ -511,8 +520,10 @@ class _Run:
                 continue
             pk = next(created)
             self.outcome.linked_created += 1
-            for lookup, value in lookups.items():
-                self.linked[(data_key, lookup, value.casefold())] = pk
+            for lookup in linked_type.import_lookups:
+                if lookups.get(lookup.key):
+                    key = (group, lookup.key, lookup.normalize(lookups[lookup.key]).casefold())
+                    self.linked[key] = pk
 
     def _create(self, rows: list[_Row]) -> None:
         if not rows:

@@ -7,8 +7,8 @@ import datetime
 from django.db.models import Exists, OuterRef, Q, prefetch_related_objects
 from django.urls import reverse
 from django.utils import formats, timezone
+from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
 
 from kontor.accounts.models import Department
 from kontor.core.inputs import as_db_id
@@ -19,6 +19,7 @@ from kontor.core.types import (
     ExportColumn,
     Filter,
     FilterKind,
+    ImportReference,
     MenuEntry,
     RecordType,
     Timeline,
@@ -191,6 +192,51 @@ def _stage_cell(deal: Deal) -> str:
     return f"{deal.pipeline.name} · {deal.stage.name}"
 
 
+class _PipelineNames:
+    def __init__(self):
+        self.ids: dict[str, int] | None = None
+        self.names: list[str] = []
+
+    def resolve(self, text: str, data: dict) -> int:
+        if self.ids is None:
+            self.ids = {}
+            for pipeline in Pipeline.objects.all():
+                self.ids[pipeline.name.casefold()] = pipeline.pk
+                self.names.append(pipeline.name)
+        found = self.ids.get(" ".join(text.split()).casefold())
+        if found is None:
+            raise ValueError(
+                gettext("Unknown pipeline: %(name)s (known: %(names)s).")
+                % {"name": text, "names": ", ".join(self.names)}
+            )
+        return found
+
+
+class _StageNames:
+    def __init__(self):
+        self.by_pipeline: dict[int, dict[str, int]] | None = None
+        self.names: dict[int, list[str]] = {}
+        self.default_id: int | None = None
+
+    def resolve(self, text: str, data: dict) -> int:
+        if self.by_pipeline is None:
+            self.by_pipeline = {}
+            for stage in Stage.objects.order_by("position", "id"):
+                stages = self.by_pipeline.setdefault(stage.pipeline_id, {})
+                stages.setdefault(stage.name.casefold(), stage.pk)
+                self.names.setdefault(stage.pipeline_id, []).append(stage.name)
+            default = services.default_pipeline()
+            self.default_id = default.pk if default else None
+        pipeline_id = data.get("pipeline_id") or self.default_id
+        found = self.by_pipeline.get(pipeline_id, {}).get(" ".join(text.split()).casefold())
+        if found is None:
+            raise ValueError(
+                gettext("Unknown stage: %(name)s (the pipeline's stages: %(names)s).")
+                % {"name": text, "names": ", ".join(self.names.get(pipeline_id, ()))}
+            )
+        return found
+
+
 class DealType(RecordType):
     model = Deal
     verbs = Verbs(services.create_deal, services.update_deal, services.delete_deal)
@@ -347,6 +393,14 @@ class DealType(RecordType):
         from .bulk import DealImporter
 
         return DealImporter(self, actor)
+
+    def import_references(self, actor) -> list[ImportReference]:
+        """A row names its pipeline and its stage (within the row's pipeline, else the
+        default one) by name, whatever the case; read at the first row that needs them."""
+        return [
+            ImportReference("pipeline", _("Pipeline"), "pipeline_id", _PipelineNames().resolve),
+            ImportReference("stage", _("Stage"), "stage_id", _StageNames().resolve),
+        ]
 
     def import_links(self, row: dict) -> list:
         # Its company and contact person are what it is about, as in a single write
