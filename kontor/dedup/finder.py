@@ -220,7 +220,8 @@ def _rows_by(model, key: str, fields: tuple[str, ...], ids: list[int]) -> Iterat
         chunk = ids[start : start + 900]
         with connection.cursor() as cursor:
             cursor.execute(f"{head} IN ({', '.join(['%s'] * len(chunk))})", chunk)
-            yield from cursor.fetchall()
+            rows = cursor.fetchall()
+        yield from rows
 
 
 def _names(spec: Spec, ids: Iterable[int]) -> dict[int, str]:
