@@ -31,7 +31,12 @@ class CandidateOut(Schema):
     id: int
     type: str
     score: int = Field(description="100 for a shared email, phone or tax id; else name likeness")
-    reasons: list[str] = Field(description="email, phone, tax_id, name")
+    reasons: list[str] = Field(
+        description="Why the pair is offered: a shared email, phone or tax_id alone; or an "
+        "alike name (name, or same_name when equal) with what else both share: employer, "
+        "birthday, address (people), city, website (companies), email_domain (not a public "
+        "mail service), phone_ending (the last 7 digits)"
+    )
     first: Ref
     second: Ref
     found_at: datetime.datetime

@@ -10,14 +10,23 @@ records is compared all against all; a larger one (a common first name) by its s
 neighbourhood: each name against the next ``WINDOW`` names in order. Comparisons per
 record are thus bounded, and memory holds only the block keys' ids, not the names:
 names are read again a batch of blocks at a time.
+
+A name alone is not enough: among many records most alike names belong to namesakes,
+two people called "Ivan Petrov". A name pair is offered only with a second signal, a
+fact both records share besides the name (``name_pair_reasons``): for people the same
+employer, birthday, address, email, phone, work email domain or phone ending; for
+companies the same city, website, email, phone, email domain or phone ending, or the
+very same name once legal forms are dropped. A fact known on both sides and different
+(two birthdays, two tax ids) says they are two, whatever else they share.
 """
 
 from __future__ import annotations
 
 import re
 from array import array
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 from anyascii import anyascii
 from django.conf import settings
@@ -26,7 +35,7 @@ from django.db.models import Count
 from django.utils import timezone
 from rapidfuzz import fuzz, process
 
-from kontor.contacts.models import Company, Email, Person, Phone
+from kontor.contacts.models import Address, Company, Email, Person, Phone
 
 from .models import REASON_BITS, Candidate, Reason
 
@@ -51,13 +60,40 @@ class Spec:
     owner_field: str  # the contact points' link to the record
     tax_id: bool
     stop_words: frozenset = frozenset()
+    # The record's own fields that second a name, each as the reason it gives.
+    fact_fields: tuple[tuple[str, str], ...] = ()
+    # What a shared postal address says: the same address (people: a city is shared by
+    # most clients of a region, namesakes included) or the same city (companies).
+    place: str = Reason.ADDRESS
+    # Facts that, known on both sides and different, make two records two.
+    vetoes: tuple[str, ...] = ()
+    # Companies: the same name once legal forms are dropped seconds itself (a firm's
+    # name is chosen to be told apart; a person's is not).
+    same_name_suffices: bool = False
 
 
 SPECS = {
     "contacts.person": Spec(
-        "contacts.person", Person, ("first_name", "middle_name", "last_name"), "person", False
+        "contacts.person",
+        Person,
+        ("first_name", "middle_name", "last_name"),
+        "person",
+        False,
+        fact_fields=(("company_id", Reason.EMPLOYER), ("birthday", Reason.BIRTHDAY)),
+        vetoes=(Reason.BIRTHDAY,),
     ),
-    "contacts.company": Spec("contacts.company", Company, ("name",), "company", True, LEGAL_FORMS),
+    "contacts.company": Spec(
+        "contacts.company",
+        Company,
+        ("name",),
+        "company",
+        True,
+        LEGAL_FORMS,
+        fact_fields=(("tax_id", Reason.TAX_ID), ("website", Reason.WEBSITE)),
+        place=Reason.CITY,
+        vetoes=(Reason.TAX_ID,),
+        same_name_suffices=True,
+    ),
 }
 
 
@@ -71,8 +107,8 @@ def block_keys(name: str) -> set[str]:
     return {token[:KEY_LENGTH] for token in name.split() if len(token) >= 2}
 
 
-# A name alone is never certain (namesakes): it scores below a shared email, phone or
-# tax id (100), so those pairs come first in the list.
+# A name pair, even seconded, is less certain than a shared email, phone or tax id: it
+# scores below them (100), so those pairs come first in the list.
 NAME_ONLY_MAX = 99
 FLUSH_PAIRS = 20_000
 ROWS_PER_INSERT = 500
@@ -92,12 +128,14 @@ class Pairs:
         self.pending: dict[tuple[int, int], tuple[int, int]] = {}
         self.written = 0
 
-    def add(self, a: int, b: int, score: int, reason: str) -> None:
+    def add(self, a: int, b: int, score: int, *reasons: str) -> None:
         if a == b:
             return
         key = (a, b) if a < b else (b, a)
         old_score, bits = self.pending.get(key, (0, 0))
-        self.pending[key] = (max(old_score, score), bits | REASON_BITS[reason])
+        for reason in reasons:
+            bits |= REASON_BITS[reason]
+        self.pending[key] = (max(old_score, score), bits)
         if len(self.pending) >= FLUSH_PAIRS:
             self.flush()
 
@@ -171,21 +209,30 @@ def _blocks(spec: Spec, progress: Callable[[int], None]) -> dict[str, array]:
     return blocks
 
 
-def _names(spec: Spec, ids: Iterable[int]) -> dict[int, str]:
-    ids = list(ids)
-    names = {}
+def _rows_by(model, key: str, fields: tuple[str, ...], ids: list[int]) -> Iterator[tuple]:
+    """``(key, *fields)`` of ``model``'s rows whose ``key`` is one of ``ids``, 900 ids a
+    statement. Plain SQL: Django builds and compiles an ``IN`` of 900 values anew for
+    every read, several times the cost of the query itself (docs/benchmarks.md)."""
+    quote, meta = connection.ops.quote_name, model._meta
+    columns = ", ".join(quote(meta.get_field(name).column) for name in (key, *fields))
+    head = f"SELECT {columns} FROM {quote(meta.db_table)} WHERE {quote(meta.get_field(key).column)}"
     for start in range(0, len(ids), 900):
-        rows = spec.model._base_manager.filter(pk__in=ids[start : start + 900]).values_list(
-            "pk", *spec.name_fields
-        )
-        names.update((pk, name_key(spec, *parts)) for pk, *parts in rows)
-    return names
+        chunk = ids[start : start + 900]
+        with connection.cursor() as cursor:
+            cursor.execute(f"{head} IN ({', '.join(['%s'] * len(chunk))})", chunk)
+            rows = cursor.fetchall()
+        yield from rows
 
 
-def compare_block(ids: list[int], names: dict[int, str], threshold: int, pairs: Pairs) -> int:
-    """Add the pairs of one block whose names score ``threshold`` or more; returns the
-    number of comparisons made (bounded: all against all up to ``MAX_BLOCK`` records,
-    then ``WINDOW`` per record)."""
+def _names(spec: Spec, ids: Iterable[int]) -> dict[int, str]:
+    rows = _rows_by(spec.model, "id", spec.name_fields, sorted(ids))
+    return {pk: name_key(spec, *parts) for pk, *parts in rows}
+
+
+def compare_block(ids: list[int], names: dict[int, str], threshold: int, alike: dict) -> int:
+    """Note in ``alike`` the pairs of one block whose names score ``threshold`` or more,
+    as (first, second) -> (score, same name); returns the number of comparisons made
+    (bounded: all against all up to ``MAX_BLOCK`` records, then ``WINDOW`` per record)."""
     members = sorted((names[pk], pk) for pk in ids if names.get(pk))
     if len(members) < 2:
         return 0
@@ -197,11 +244,95 @@ def compare_block(ids: list[int], names: dict[int, str], threshold: int, pairs: 
         made += len(others)
         # Names are compared as their sorted tokens (``name_key``), so a plain ratio is
         # the token sort ratio: word order does not count.
-        for _other, score, j in process.extract(
+        for other, score, j in process.extract(
             texts[i], others, scorer=fuzz.ratio, score_cutoff=threshold, limit=None
         ):
-            pairs.add(pk, members[i + 1 + j][1], min(int(score), NAME_ONLY_MAX), Reason.NAME)
+            other_pk = members[i + 1 + j][1]
+            alike[(min(pk, other_pk), max(pk, other_pk))] = (int(score), other == texts[i])
     return made
+
+
+PHONE_ENDING_DIGITS = 7
+# Mail services anyone signs up with, and the domains reserved for examples (RFC 2606):
+# two people sharing one of these share no employer.
+PUBLIC_MAIL_DOMAINS = frozenset(
+    """gmail.com googlemail.com yahoo.com yahoo.fr ymail.com hotmail.com hotmail.fr
+    outlook.com outlook.fr live.com live.fr msn.com icloud.com me.com aol.com mail.com
+    gmx.com gmx.de gmx.fr gmx.net web.de proton.me protonmail.com yandex.ru yandex.com
+    ya.ru mail.ru bk.ru inbox.ru list.ru internet.ru rambler.ru orange.fr wanadoo.fr
+    free.fr laposte.net sfr.fr example.com example.net example.org""".split()
+)
+# A shared email implies its domain, a shared phone its ending: listed once.
+IMPLIED = {Reason.EMAIL_DOMAIN: Reason.EMAIL, Reason.PHONE_ENDING: Reason.PHONE}
+
+
+def _plain(text: str) -> str:
+    return " ".join(_NOT_ALNUM.sub(" ", anyascii(text).lower()).split())
+
+
+def _host(website: str) -> str:
+    try:
+        host = urlsplit(website if "//" in website else f"//{website}").hostname or ""
+    except ValueError:  # an imported value no URL field checked ("http://[")
+        return ""
+    return host.removeprefix("www.")
+
+
+Facts = dict[int, dict[str, set[str]]]
+
+
+def _note(facts: Facts, pk: int, reason: str, value) -> None:
+    if value:
+        facts.setdefault(pk, {}).setdefault(reason, set()).add(str(value))
+
+
+def read_facts(spec: Spec, ids: Iterable[int]) -> Facts:
+    """What ``ids`` are known by besides their names: reason -> values, per record."""
+    ids = sorted(ids)
+    facts: Facts = {}
+    own = tuple(field for field, _reason in spec.fact_fields)
+    for pk, *values in _rows_by(spec.model, "id", own, ids):
+        for (field, reason), value in zip(spec.fact_fields, values, strict=True):
+            _note(facts, pk, reason, _host(value) if field == "website" else value)
+    owner = spec.owner_field
+    for pk, email in _rows_by(Email, owner, ("normalized",), ids):
+        _note(facts, pk, Reason.EMAIL, email)
+        domain = email.rpartition("@")[2]
+        if domain not in PUBLIC_MAIL_DOMAINS:
+            _note(facts, pk, Reason.EMAIL_DOMAIN, domain)
+    for pk, e164 in _rows_by(Phone, owner, ("e164",), ids):
+        _note(facts, pk, Reason.PHONE, e164)
+        if len(e164.lstrip("+")) > PHONE_ENDING_DIGITS:
+            _note(facts, pk, Reason.PHONE_ENDING, e164[-PHONE_ENDING_DIGITS:])
+    for pk, street, city in _rows_by(Address, owner, ("street", "city"), ids):
+        street, city = _plain(street), _plain(city)
+        if spec.place == Reason.CITY:
+            _note(facts, pk, Reason.CITY, city)
+        elif street and city:
+            _note(facts, pk, Reason.ADDRESS, f"{street}, {city}")
+    return facts
+
+
+def name_pair_reasons(spec: Spec, first: dict, second: dict, same_name: bool) -> list[str]:
+    """The reasons to offer two records whose names are alike, given their facts; none
+    (namesakes) unless another fact is shared and no known fact differs."""
+    for veto in spec.vetoes:
+        if first.get(veto) and second.get(veto) and not first[veto] & second[veto]:
+            return []
+    shared = {reason for reason, values in first.items() if values & second.get(reason, set())}
+    seconds = sorted(reason for reason in shared if IMPLIED.get(reason) not in shared)
+    if not seconds and not (same_name and spec.same_name_suffices):
+        return []
+    return [Reason.SAME_NAME if same_name else Reason.NAME, *seconds]
+
+
+def add_name_pairs(spec: Spec, alike: dict, pairs: Pairs) -> None:
+    """Add the pairs of ``alike`` that another signal seconds, with their reasons."""
+    facts = read_facts(spec, {pk for pair in alike for pk in pair})
+    for (a, b), (score, same_name) in alike.items():
+        reasons = name_pair_reasons(spec, facts.get(a, {}), facts.get(b, {}), same_name)
+        if reasons:
+            pairs.add(a, b, min(score, NAME_ONLY_MAX), *reasons)
 
 
 def find(spec: Spec, pairs: Pairs, progress: Callable[[int, int], None] | None = None) -> None:
@@ -225,9 +356,11 @@ def find(spec: Spec, pairs: Pairs, progress: Callable[[int, int], None] | None =
         batch_size += len(blocks[key])
         if batch_size >= READ_CHUNK or done == len(keys):
             names = _names(spec, {pk for k in batch for pk in blocks[k]})
+            alike: dict[tuple[int, int], tuple[int, bool]] = {}
             for k in batch:
-                compare_block(list(blocks[k]), names, threshold, pairs)
+                compare_block(list(blocks[k]), names, threshold, alike)
                 del blocks[k]
+            add_name_pairs(spec, alike, pairs)
             batch, batch_size = [], 0
             report(count + count * done // len(keys), 2 * count)
     pairs.flush()

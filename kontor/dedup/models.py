@@ -9,14 +9,25 @@ from kontor.core.models import JobState
 
 
 class Reason(models.TextChoices):
+    """Why a pair is offered: a shared contact point or tax id alone (exact reasons), or a
+    name together with at least one other signal (``finder.name_pair_reasons``)."""
+
     EMAIL = "email", _("same email")
     PHONE = "phone", _("same phone")
     TAX_ID = "tax_id", _("same tax id")
     NAME = "name", _("similar name")
+    SAME_NAME = "same_name", _("same name")
+    EMPLOYER = "employer", _("same employer")
+    BIRTHDAY = "birthday", _("same birthday")
+    ADDRESS = "address", _("same address")
+    CITY = "city", _("same city")
+    WEBSITE = "website", _("same website")
+    EMAIL_DOMAIN = "email_domain", _("same email domain")
+    PHONE_ENDING = "phone_ending", _("same phone ending")
 
 
 # Reasons are stored as bits, so that a scan adds a reason to a pair in the database
-# (``reasons | new``) without reading it first.
+# (``reasons | new``) without reading it first; a new reason goes last (bits stay).
 REASON_BITS = {reason: 1 << i for i, reason in enumerate(Reason.values)}
 
 

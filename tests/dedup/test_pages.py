@@ -49,6 +49,27 @@ def test_the_page_lists_pairs_with_reasons_and_a_scan_runs_from_it(org):
     assert browser(org.member_a).get(reverse("dedup:list") + "?type=deal").status_code == 404
 
 
+def test_a_name_pair_shows_the_signal_that_seconds_it(org):
+    acme = contacts.create_company({"name": "Acme"}, actor=org.member_a)
+    one, other = (
+        contacts.create_person(
+            {"first_name": "Jonathan", "last_name": last, "company_id": acme.pk},
+            actor=org.member_a,
+        )
+        for last in ("Miller", "Millar")
+    )
+    contacts.create_person({"first_name": "Jonathan", "last_name": "Miler"}, actor=org.member_a)
+    services.start_scan(org.sales_head, "contacts.person")
+    listing = browser(org.member_a).get(reverse("dedup:list")).content.decode()
+    assert "similar name" in listing and "same employer" in listing
+    assert "Miler" not in listing  # a namesake with nothing else in common
+    hint = browser(org.member_a).get(reverse("contacts:person_detail", args=[one.pk]))
+    assert "similar name, same employer" in hint.content.decode()
+    (item,) = Api(org.member_a).get("/duplicates?type=person").json()["items"]
+    assert item["reasons"] == ["name", "employer"]
+    assert {item["first"]["id"], item["second"]["id"]} == {one.pk, other.pk}
+
+
 def test_the_hint_on_a_persons_page_and_the_list_link(org):
     keep, gone, pair = two_annas(org)
     html = browser(org.member_a).get(reverse("contacts:person_detail", args=[keep.pk])).content
