@@ -4,7 +4,8 @@ in, or an Excel workbook (XLSX, also XLS and ODS) with several sheets.
 ``open_table(file, ...)`` answers a ``Table``: the header row, and the data rows as an
 iterator (each row its line or row number in the file and its cells), read as the
 import goes. CSV streams in constant memory; a workbook is read by python-calamine
-(Rust: a sheet of 100,000 rows in about a second, several times openpyxl's speed).
+(Rust: a sheet of 100,000 rows in about a second, several times openpyxl's speed), but
+an XLSX sheet too large to hold in memory is streamed by openpyxl.
 Anything that cannot be read raises ``ReadError`` with a sentence for the user, never
 an exception from a parser.
 """
@@ -15,9 +16,11 @@ import codecs
 import csv
 import datetime
 import io
+import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
+import openpyxl
 import python_calamine
 from django.utils.translation import gettext as _
 
@@ -188,12 +191,19 @@ def _header_row(rows: Iterator[tuple[int, list]]) -> list[str]:
     raise ReadError(_("The file has no header row."))
 
 
+# A workbook with a sheet larger than this (its XML, unpacked) is streamed by openpyxl in
+# constant memory, about five times slower; python-calamine holds a whole sheet in
+# memory (424 MB at 1,000,000 rows of 7 cells, docs/benchmarks.md).
+STREAMED_SHEET_BYTES = 64 * 1024 * 1024
+
+
 def _open_workbook(file, sheet: str) -> Table:
     try:
+        if _largest_sheet_bytes(file) > STREAMED_SHEET_BYTES:
+            return _open_streamed(file, sheet)
         workbook = python_calamine.CalamineWorkbook.from_filelike(file)
         names = workbook.sheet_names
-        if sheet and sheet not in names:
-            raise ReadError(_("The workbook has no sheet named %(name)s.") % {"name": sheet})
+        _check_sheet(sheet, names)
         chosen = None
         for name in [sheet] if sheet else names:
             found = workbook.get_sheet_by_name(name)
@@ -206,9 +216,61 @@ def _open_workbook(file, sheet: str) -> Table:
         headers = _header_row(rows)
     except ReadError:
         raise
-    except Exception:  # noqa: BLE001 - calamine raises its own kinds and Python's for broken files
-        raise ReadError(_("This workbook cannot be read: save it again as XLSX or CSV.")) from None
+    except Exception:  # noqa: BLE001 - the readers raise their own kinds and Python's for broken files
+        raise _unreadable() from None
     return Table("workbook", headers, rows, sheet=chosen.name, sheets=names)
+
+
+def _unreadable() -> ReadError:
+    return ReadError(_("This workbook cannot be read: save it again as XLSX or CSV."))
+
+
+def _check_sheet(sheet: str, names: list[str]) -> None:
+    if sheet and sheet not in names:
+        raise ReadError(_("The workbook has no sheet named %(name)s.") % {"name": sheet})
+
+
+def _largest_sheet_bytes(file) -> int:
+    """The unpacked size of an XLSX file's largest sheet (0: not an XLSX file)."""
+    try:
+        with zipfile.ZipFile(file) as archive:
+            return max(
+                (
+                    i.file_size
+                    for i in archive.infolist()
+                    if i.filename.startswith("xl/worksheets/")
+                ),
+                default=0,
+            )
+    except zipfile.BadZipFile:
+        return 0
+    finally:
+        file.seek(0)
+
+
+def _open_streamed(file, sheet: str) -> Table:
+    workbook = openpyxl.load_workbook(file, read_only=True, data_only=True)
+    names = workbook.sheetnames
+    _check_sheet(sheet, names)
+    for name in [sheet] if sheet else names:
+        rows = _streamed_rows(workbook[name])
+        try:
+            headers = _header_row(rows)
+        except ReadError:
+            continue  # no data: the next sheet
+        return Table("workbook", headers, rows, sheet=name, sheets=names)
+    raise ReadError(_("The workbook has no data."))
+
+
+def _streamed_rows(worksheet) -> Iterator[tuple[int, list]]:
+    """A sheet's rows as openpyxl reads them, one at a time; a fault found further down
+    the file is a ``ReadError`` too."""
+    try:
+        for number, cells in enumerate(worksheet.iter_rows(values_only=True), start=1):
+            # An empty cell as calamine gives it.
+            yield number, ["" if cell is None else cell for cell in cells]
+    except Exception:  # noqa: BLE001 - as in _open_workbook
+        raise _unreadable() from None
 
 
 def _sheet_rows(sheet) -> Iterator[tuple[int, list]]:
