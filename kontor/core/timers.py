@@ -220,36 +220,61 @@ def _lease_end() -> datetime:
 
 
 def _fire_batch(batch: list[Timer]) -> int:
-    """Fire a claimed batch: its fresh timers together, in one transaction; alone
-    (``_fire``) each one an earlier attempt left unfinished (it failed, or its worker
-    died: perhaps because of it), and each one of a batch that could not commit whole.
+    """Fire a claimed batch: first its fresh timers together, in one transaction, while
+    the claim is young; then alone (``_fire``) each one an earlier attempt left
+    unfinished (it failed, or its worker died: perhaps because of it), and each fresh one
+    if they could not commit together.
 
     One transaction a batch instead of one a firing: about half the statements and a
     fiftieth of the commits, which is what let three workers keep up with 10,000
     reminders due in a minute (docs/benchmarks.md, "Issue 13: timers at scale")."""
-    fresh = [timer for timer in batch if timer.attempts == 0]
-    fired = sum(_fire(timer) for timer in batch if timer.attempts > 0)
+    retried = [timer for timer in batch if timer.attempts > 0]
+    fresh = _count_attempts([timer for timer in batch if timer.attempts == 0])
     together = _fire_together(fresh) if fresh else 0
     if together is None:
         # Already counted: this is the same attempt, each timer on its own.
-        return fired + sum(_fire(timer, counted=True) for timer in fresh)
-    return fired + together
+        together = sum(_fire(timer, counted=True) for timer in fresh)
+    return together + sum(_fire(timer) for timer in retried)
+
+
+def _count_attempts(fresh: list[Timer]) -> list[Timer]:
+    """Count an attempt of each fresh timer the claim still holds, in one commit, and
+    renew its lease; returns those. The others were moved, cancelled or taken over since
+    the claim (its lease lapsed under a slow worker): their firing is another's now, not
+    one more here under an attempt nobody counted."""
+    if not fresh:
+        return []
+    ids = [timer.pk for timer in fresh]
+    with transaction.atomic():
+        held = set(
+            Timer.objects.select_for_update()
+            .filter(
+                id__in=ids,
+                claim_token=fresh[0].claim_token,
+                status=Timer.Status.PENDING,
+                attempts=0,
+            )
+            .values_list("id", flat=True)
+        )
+        Timer.objects.filter(id__in=held).update(
+            attempts=F("attempts") + 1, claimed_until=_lease_end()
+        )
+    counted = [timer for timer in fresh if timer.pk in held]
+    for timer in counted:
+        timer.attempts += 1
+    return counted
 
 
 def _fire_together(batch: list[Timer]) -> int | None:
-    """Fire fresh timers in one transaction: every handler's effects, the ledger rows and
-    the timers' new state commit together, or nothing does (None: fire them alone).
+    """Fire fresh timers, their attempts counted (``_count_attempts``), in one
+    transaction: every handler's effects, the ledger rows and the timers' new state commit
+    together, or nothing does (None: fire them alone).
 
-    Each attempt is counted first in one commit, as ``_fire`` counts its own: if a
+    Each attempt is counted first in its own commit, as ``_fire`` counts its own: if a
     handler takes the worker down, every timer of the batch comes back counted and is
     then fired alone, so the culprit alone is given up in the end."""
     token, ids = batch[0].claim_token, [timer.pk for timer in batch]
     held = Timer.objects.filter(id__in=ids, claim_token=token, status=Timer.Status.PENDING)
-    counted = held.filter(attempts=0).update(attempts=F("attempts") + 1, claimed_until=_lease_end())
-    for timer in batch:
-        timer.attempts += 1
-    if counted != len(batch):
-        return None  # some were moved, cancelled or taken over meanwhile: each alone
     try:
         with transaction.atomic(), acting(Channel.SYSTEM):
             recurring = {}

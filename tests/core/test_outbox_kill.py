@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parents[2]
 EVENTS = 30
 KILLS = 20
 ROUND_SECONDS = 20
+STOP_SECONDS = 10
 JOBS = 3
 JOBS_DONE = "SELECT COUNT(*) FROM django_tasks_database_dbtaskresult WHERE status = 'SUCCESSFUL'"
 
@@ -63,6 +64,22 @@ def worker(env: dict, log: Path, command: tuple[str, ...] = ("worker",)):
         process.wait(timeout=10)
 
 
+def stop(processes: list[subprocess.Popen], log: Path) -> None:
+    """SIGTERM the workers; each must stop, not crash, within STOP_SECONDS. One that does
+    not is aborted, so that the log shows where each of its threads was (faulthandler:
+    PYTHONFAULTHANDLER in probe_env), not only that it was late."""
+    for process in processes:
+        process.send_signal(signal.SIGTERM)
+    for process in processes:
+        try:
+            returncode = process.wait(timeout=STOP_SECONDS)
+        except subprocess.TimeoutExpired:
+            process.send_signal(signal.SIGABRT)
+            process.wait(timeout=STOP_SECONDS)
+            pytest.fail(f"a worker still ran {STOP_SECONDS} s after SIGTERM:\n{log.read_text()}")
+        assert returncode == 0, log.read_text()  # a stop, not a crash
+
+
 def probe_env(url: str, tmp_path: Path) -> dict:
     return {
         **{k: v for k, v in os.environ.items() if k != "KONTOR_SECRET_KEY"},
@@ -71,6 +88,7 @@ def probe_env(url: str, tmp_path: Path) -> dict:
         "PYTHONPATH": str(REPO),
         "KONTOR_VAR_DIR": str(tmp_path / "var"),
         "KONTOR_PROBE_DIR": str(tmp_path),
+        "PYTHONFAULTHANDLER": "1",
         # A killed worker's claim lapses in a second; an idle worker looks every 50 ms.
         "KONTOR_EVENTS_LEASE_SECONDS": "1",
         "KONTOR_EVENTS_POLL_SECONDS": "0.05",
@@ -118,8 +136,7 @@ def test_no_event_is_lost_when_the_worker_is_killed_between_commit_and_delivery(
     release.touch()
     with worker(env, log) as process:
         wait_until(lambda: rows(connect, OPEN_WORK) == [(0,)], process, log, "empty outbox")
-        process.send_signal(signal.SIGTERM)
-        assert process.wait(timeout=10) == 0, log.read_text()  # a stop, not a crash
+        stop([process], log)
 
     event_ids = [pk for (pk,) in rows(connect, "SELECT id FROM core_outboxevent")]
     deliveries = rows(

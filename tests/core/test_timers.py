@@ -114,6 +114,35 @@ def test_a_timer_taken_over_or_already_fired_meanwhile_rolls_back_its_firing(org
     assert effects() == 0 and TimerFiring.objects.count() == 1
 
 
+def test_a_timer_taken_over_after_its_batch_was_claimed_is_left_to_its_new_claim(org, fired):
+    past = timezone.now() - timedelta(seconds=1)
+    kept = timers.schedule(KIND, org.member_a, past)
+    taken = timers.schedule(KIND, org.member_b, past)
+    batch = timers._claim()
+    # Its lease lapsed under this slow worker, and another worker claimed it.
+    Timer.objects.filter(pk=taken.pk).update(claim_token="x" * 32)
+
+    assert timers._fire_batch(batch) == 1
+    # Its handler did not run here, on an attempt its row does not count: the new claim's
+    # first attempt is its first.
+    assert fired.calls == [(kept.pk, 1)]
+    taken.refresh_from_db()
+    assert (taken.status, taken.attempts, taken.claim_token) == ("pending", 0, "x" * 32)
+
+
+def test_a_batch_fires_its_fresh_timers_before_those_an_earlier_attempt_left(org, fired):
+    past = timezone.now() - timedelta(seconds=1)
+    retried = timers.schedule(KIND, org.member_a, past)
+    Timer.objects.filter(pk=retried.pk).update(attempts=1)
+    fresh = timers.schedule(KIND, org.member_b, past)
+
+    assert timers.fire_due() == 2
+    # Together at once, while the claim is young; those fired alone after them renew
+    # their own claims one by one.
+    assert fired.calls == [(fresh.pk, 1), (retried.pk, 1)]
+    assert dict(Timer.objects.values_list("pk", "attempts")) == {fresh.pk: 1, retried.pk: 2}
+
+
 def test_a_timer_whose_handler_this_process_lacks_waits_with_the_reason(org):
     timer = timers.schedule("test.unknown", org.member_a, timezone.now())
     assert timers.fire_due() == 0

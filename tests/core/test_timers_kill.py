@@ -15,7 +15,7 @@ from collections import Counter
 import pytest
 
 from tests.core.outbox_probe.handler import FIRED_TABLE
-from tests.core.test_outbox_kill import prepare, probe_env, rows, wait_until, worker
+from tests.core.test_outbox_kill import prepare, probe_env, rows, stop, wait_until, worker
 
 TIMERS = 300
 KILLS = 5
@@ -62,10 +62,7 @@ def test_each_timer_fires_once_with_three_workers_and_killed_ones(database, back
         wait_until(lambda: rows(connect, pending) == [(0,)], first, log, "every timer fired")
         # A worker stops on SIGTERM once it runs (its banner): one still starting would die.
         wait_until(lambda: all_started(log), first, log, "every worker started")
-        for process in (first, second, third):
-            process.send_signal(signal.SIGTERM)
-        for process in (first, second, third):
-            assert process.wait(timeout=10) == 0, log.read_text()  # a stop, not a crash
+        stop([first, second, third], log)
 
     timers = dict(rows(connect, "SELECT id, attempts FROM core_timer WHERE object_type <> ''"))
     effects = Counter(rows(connect, f"SELECT timer_id, occurrence FROM {FIRED_TABLE}"))
