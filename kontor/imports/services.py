@@ -60,7 +60,10 @@ class OnMatch:
 EMAIL, PHONE = "email", "phone"
 _CONTACT_POINTS = {EMAIL: ("emails", "normalized"), PHONE: ("phones", "e164")}
 
-DEFAULT_BATCH_SIZE = 1000
+# Rows per transaction: a batch's fixed work (its lookups, the job's bookkeeping, the
+# commit) spread over more rows, against the time SQLite's write lock is held (about a
+# second) and the memory a batch takes (docs/benchmarks.md).
+DEFAULT_BATCH_SIZE = 5000
 
 
 @dataclass
