@@ -77,7 +77,9 @@ def upload(uploaded, record_type, *, actor, reading: dict, template=None) -> Imp
         template=template,
     )  # fmt: skip
     try:
-        total = sum(1 for _row in services.nonblank(table.rows))
+        total = table.stated_rows
+        if total is None:
+            total = sum(1 for _row in services.nonblank(table.rows))
     except ReadError as exc:  # found further down than the headers
         raise ValidationFailed(str(exc)) from None
     job = ImportJob(

@@ -49,6 +49,9 @@ class Table:
     delimiter: str = ""
     sheet: str = ""
     sheets: list[str] = field(default_factory=list)
+    # The rows below the header as the file states them, blank ones included, when
+    # counting them would mean reading the file (a streamed sheet's dimension).
+    stated_rows: int | None = None
 
 
 def detect_encoding(sample: bytes) -> str:
@@ -258,7 +261,11 @@ def _open_streamed(file, sheet: str) -> Table:
             headers = _header_row(rows)
         except ReadError:
             continue  # no data: the next sheet
-        return Table("workbook", headers, rows, sheet=name, sheets=names)
+        stated = workbook[name].max_row
+        return Table(
+            "workbook", headers, rows, sheet=name, sheets=names,
+            stated_rows=stated - 1 if stated else None,
+        )  # fmt: skip
     raise ReadError(_("The workbook has no data."))
 
 

@@ -153,3 +153,5 @@ def test_a_streamed_sheet_reads_as_a_held_one(monkeypatch):
     rows = [(n, [t for t in cells if t]) for n, cells in texts(streamed)]
     assert rows == [(n, [t for t in cells if t]) for n, cells in texts(held)]
     assert rows[0] == (2, ["Anna", "12.5", "79161234567"])
+    # The progress bar's end, from the sheet's dimension: the blank row counted.
+    assert (held.stated_rows, streamed.stated_rows) == (None, 3)
