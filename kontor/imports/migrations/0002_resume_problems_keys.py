@@ -8,10 +8,14 @@ def problems_to_rows(apps, schema_editor):
     """Each job's problems, kept in a JSON list until now, as rows."""
     ImportJob = apps.get_model("imports", "ImportJob")
     ImportProblem = apps.get_model("imports", "ImportProblem")
-    for job in ImportJob.objects.exclude(problems=[]).iterator():
-        ImportProblem.objects.bulk_create(
-            ImportProblem(job=job, line=line, column=column[:255], message=message)
-            for line, column, message in job.problems
+    database = schema_editor.connection.alias
+    # Values, not instances: in this state the JSON field and the new relation share
+    # the name "problems".
+    jobs = ImportJob.objects.using(database).exclude(problems=[]).values_list("pk", "problems")
+    for job_id, problems in jobs.iterator():
+        ImportProblem.objects.using(database).bulk_create(
+            ImportProblem(job_id=job_id, line=line, column=column[:255], message=message)
+            for line, column, message in problems
         )
 
 
