@@ -1,6 +1,6 @@
 """The one error of the formula language: a message for the user and where it applies."""
 
-from django.utils.translation import gettext_lazy
+from django.utils.translation import pgettext_lazy
 
 
 class FormulaError(Exception):
@@ -30,10 +30,10 @@ class FormulaError(Exception):
 
 # The result kinds of the language, as the user reads them in errors and the reference.
 KIND_LABELS = {
-    "number": gettext_lazy("number"),
-    "money": gettext_lazy("money"),
-    "text": gettext_lazy("text"),
-    "date": gettext_lazy("date"),
-    "boolean": gettext_lazy("yes/no"),
-    "null": gettext_lazy("empty"),
+    "number": pgettext_lazy("formula kind", "number"),
+    "money": pgettext_lazy("formula kind", "money"),
+    "text": pgettext_lazy("formula kind", "text"),
+    "date": pgettext_lazy("formula kind", "date"),
+    "boolean": pgettext_lazy("formula kind", "yes/no"),
+    "null": pgettext_lazy("formula kind", "empty"),
 }

@@ -11,7 +11,7 @@ from django.utils.translation import gettext as _
 from .errors import FormulaError
 from .functions import FUNCTIONS
 from .limits import MAX_DEPTH, MAX_NODES
-from .tokens import END, NAME, NUMBER, OPERATOR, TEXT, Token
+from .tokens import END, NAME, NUMBER, OPERATOR, TEXT, Token, shown
 
 COMPARISONS = {"=", "!=", "<", "<=", ">", ">="}
 _INFIX = {
@@ -140,7 +140,7 @@ class _Parser:
         if token.type == END:
             raise FormulaError(_("The formula ends where a value is expected."), token.position)
         raise FormulaError(
-            _("Expected a value, not “%(token)s”.") % {"token": token.value}, token.position
+            _("Expected a value, not “%(token)s”.") % {"token": shown(token)}, token.position
         )
 
     def call(self, name: Token) -> Node:
@@ -176,7 +176,7 @@ def parse(tokens: list[Token]) -> Node:
     if extra.type != END:
         raise FormulaError(
             _("Unexpected “%(token)s”: an operator or the end is expected here.")
-            % {"token": extra.value},
+            % {"token": shown(extra)},
             extra.position,
         )
     return tree

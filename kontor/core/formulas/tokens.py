@@ -40,11 +40,19 @@ def _is_digit(char: str) -> bool:
 
 
 def _unexpected(char: str, position: int) -> FormulaError:
-    shown = char if unicodedata.category(char) not in _HIDDEN_CATEGORIES | {"Zs"} else ""
-    return FormulaError(
-        _("Unexpected character “%(char)s” (U+%(code)04X).") % {"char": shown, "code": ord(char)},
-        position,
-    )
+    if unicodedata.category(char) in _HIDDEN_CATEGORIES | {"Zs"}:
+        message = _("Unexpected invisible character U+%(code)04X.")
+    else:
+        message = _("Unexpected character “%(char)s” (U+%(code)04X).")
+    return FormulaError(message % {"char": char, "code": ord(char)}, position)
+
+
+def shown(token: Token) -> str:
+    """A token as an error message quotes it: text in quotes, cut short."""
+    if token.type != TEXT:
+        return str(token.value)
+    text = token.value if len(token.value) <= 20 else token.value[:20] + "…"
+    return f'"{text}"'
 
 
 def tokenize(source: str) -> list[Token]:
