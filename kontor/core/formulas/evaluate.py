@@ -199,14 +199,19 @@ def _load_number(name: str, position: int) -> Closure:
     return load
 
 
-def _load_text(name: str, position: int) -> Closure:
-    def load(env):
-        value = env.values.get(name)
-        if value is not None and not isinstance(value, str):
-            raise _wrong(name, value, "str")
-        return value
+def _load_instance(python_type: type, expected: str) -> Callable[[str, int], Closure]:
+    """The loader of a kind held as one Python type, taken as it is."""
 
-    return load
+    def loader(name: str, position: int) -> Closure:
+        def load(env):
+            value = env.values.get(name)
+            if value is not None and not isinstance(value, python_type):
+                raise _wrong(name, value, expected)
+            return value
+
+        return load
+
+    return loader
 
 
 def _load_date(name: str, position: int) -> Closure:
@@ -223,20 +228,10 @@ def _load_date(name: str, position: int) -> Closure:
     return load
 
 
-def _load_boolean(name: str, position: int) -> Closure:
-    def load(env):
-        value = env.values.get(name)
-        if value is not None and not isinstance(value, bool):
-            raise _wrong(name, value, "bool")
-        return value
-
-    return load
-
-
 _LOADERS = {
     NUMBER: _load_number,
     MONEY: _load_number,
-    TEXT: _load_text,
+    TEXT: _load_instance(str, "str"),
     DATE: _load_date,
-    BOOLEAN: _load_boolean,
+    BOOLEAN: _load_instance(bool, "bool"),
 }

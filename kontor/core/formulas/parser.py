@@ -74,7 +74,9 @@ class _Parser:
                 % {"limit": MAX_NODES},
                 position,
             )
-        depth = 1 + max((arg.depth for arg in args), default=0)
+        depth = 1
+        for arg in args:
+            depth = max(depth, arg.depth + 1)
         if depth > MAX_DEPTH:
             raise _too_deep(position)
         return Node(op, position, start, value, tuple(args), depth)

@@ -18,7 +18,8 @@ from .limits import MAX_FRACTION_DIGITS, MAX_INTEGER_DIGITS, MAX_SOURCE
 
 NUMBER, TEXT, NAME, OPERATOR, END = "number", "text", "name", "operator", "end"
 
-_OPERATORS = ("<=", ">=", "!=", "+", "-", "*", "/", "%", "^", "&", "=", "<", ">", "(", ")", ",")
+_PAIRS = {"<=", ">=", "!="}
+_SINGLES = set("+-*/%^&=<>(),")
 _ESCAPES = {'"': '"', "\\": "\\", "n": "\n", "t": "\t"}
 _HIDDEN_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn"}
 _SPACE = " \t\r\n"
@@ -77,9 +78,11 @@ def tokenize(source: str) -> list[Token]:
             token, index = _name(source, index)
             tokens.append(token)
         else:
-            operator = next((op for op in _OPERATORS if source.startswith(op, index)), None)
-            if operator is None:
-                raise _unexpected(char, index)
+            operator = source[index : index + 2]
+            if operator not in _PAIRS:
+                if char not in _SINGLES:
+                    raise _unexpected(char, index)
+                operator = char
             tokens.append(Token(OPERATOR, operator, index))
             index += len(operator)
     tokens.append(Token(END, None, end))

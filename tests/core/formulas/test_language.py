@@ -195,18 +195,21 @@ def test_value(source, expected):
     [
         # Money is rounded half-up to the cent once, at the end (banker's: 2.34).
         ("amount", "money", D("2.35")),
+        # Money stays money through arithmetic with numbers, in either order.
         ("price * quantity", "money", D("59.97")),
         ("quantity * price", "money", D("59.97")),
         ("price * (100 - rate) / 100", "money", D("17.49")),
         ("price / 3", "money", D("6.66")),
         ("price + 1", "money", D("20.99")),
         ("-price", "money", D("-19.99")),
+        ("price ^ 2", "money", D("399.60")),
+        # A ratio of amounts, or a count of them, is a number.
         ("price / price", "number", D(1)),
         ("100 / price", "number", D("5.002501250625312656328164082041021")),
+        # Functions keep the kind of what they are given.
         ("abs(-amount)", "money", D("2.35")),
         ("if(vip, price, 0)", "money", D("19.99")),
         ("coalesce(missing, price)", "money", D("19.99")),
-        ("price ^ 2", "money", D("399.60")),
         ("round(amount, 1)", "money", D("2.30")),
         ("price > 10", "boolean", True),
         ("text(price)", "text", "19.99"),
