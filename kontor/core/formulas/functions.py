@@ -277,9 +277,7 @@ def _slice(from_end: bool) -> Callable:
         text, count = values
         count = whole(count, node.args[1].start, node.value + "()", 0, MAX_TEXT)
         charge_text(env, count, node.position)
-        if from_end:
-            return text[len(text) - count :] if count else ""
-        return text[:count]
+        return text[max(len(text) - count, 0) :] if from_end else text[:count]
 
     return run
 
