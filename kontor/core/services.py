@@ -379,7 +379,7 @@ def delete_records(objs: list, *, actor) -> None:
     audited, unindexed, with its event, timers, timeline links and attachments), with a
     few statements for all of them: an import's undo removes 100,000 records in a minute.
     Any record ``actor`` may not delete refuses the whole call. ``objs`` should carry
-    the lists their audit snapshot reads as a prefetch (``RecordType.record_lists``).
+    the lists their audit snapshot reads as a prefetch (``RecordType.audited_lists``).
     """
     if not objs:
         return
@@ -496,7 +496,7 @@ def bulk_delete(record_type, ids: list[int], *, actor) -> BulkResult:
     from .bulk import prime_lists  # kontor.core.bulk builds on this module
 
     ids = sorted(set(ids))
-    lists = record_type.record_lists(actor)
+    lists = record_type.audited_lists(actor)
     done, skipped, seen = 0, [], 0
     with transaction.atomic():
         for start in range(0, len(ids), DELETE_CHUNK):

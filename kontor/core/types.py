@@ -483,7 +483,7 @@ class RecordType(AuditedType):
 
         (getattr(self.verbs, "delete_many", None) or delete_records)(objs, actor=actor)
 
-    def record_lists(self, actor) -> tuple[str, ...]:
+    def audited_lists(self, actor) -> tuple[str, ...]:
         """The lists a record is written and audited with (its phones, its tags): read
         as a prefetch before many records are deleted at once."""
         return self.importer(actor).related
