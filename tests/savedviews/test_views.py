@@ -262,3 +262,23 @@ def test_api_create_list_get_patch_delete(org, client):
     client.force_login(org.member_a)
     assert client.delete(url).status_code == 204
     assert client.get(url).status_code == 404
+
+
+def test_the_views_menu_costs_the_same_queries_for_one_view_as_for_five(client, org):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def count_queries() -> int:
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(reverse("contacts:person_list")).status_code == 200
+        return len(ctx.captured_queries)
+
+    client.force_login(org.member_a)
+    make(org.member_a, name="Own")
+    one = count_queries()
+    make(org.member_a, name="Second")
+    make(org.sales_head, name="Sales", sharing="department", department_id=org.dept.sales.pk)
+    make(org.admin, name="Everyone's", sharing="everyone")
+    make(org.admin, name="Theirs", sharing="everyone")
+    assert names(org.member_a) == ["Everyone's", "Own", "Sales", "Second", "Theirs"]
+    assert count_queries() == one
