@@ -85,10 +85,15 @@ def _out(view: SavedView, user) -> dict:
 
 
 @router.get("/views", response=list[ViewOut], operation_id="views_list")
-def list_views(request, type: str = Query(..., description=TYPE)):
+def list_views(
+    request,
+    type: str = Query(..., description=TYPE),
+    every_owner: bool = Query(False, description="Everyone's views (administrators of views)"),
+):
     """The views of a record type you see: yours and those shared with you."""
     rt = record_type_named(type)
-    return [_out(view, request.user) for view in services.seen_for_type(request.user, rt)]
+    found = services.seen_for_type(request.user, rt, every_owner=every_owner)
+    return [_out(view, request.user) for view in found]
 
 
 @router.post("/views", response={201: ViewOut}, operation_id="views_create")

@@ -35,13 +35,14 @@ CHANGEABLE = ("name", "query", "columns", "sharing", "department_id")
 Sharing = SavedView.Sharing
 
 
-def seen_for_type(user, rt: RecordType):
-    """The views of a type the user sees: their own, then those shared with them."""
+def seen_for_type(user, rt: RecordType, *, every_owner: bool = False):
+    """The views of a type the user sees: their own and those shared with them; with
+    ``every_owner``, an administrator of views gets everyone's (others still their own)."""
     if not may(user, rt.object_type, Action.VIEW):
         return SavedView.objects.none()
+    found = SavedView.objects.visible_to(user) if every_owner else SavedView.objects.seen_by(user)
     return (
-        SavedView.objects.seen_by(user)
-        .filter(object_type=rt.object_type)
+        found.filter(object_type=rt.object_type)
         .select_related("owner", "department")
         .order_by(Lower("name"), "id")
     )

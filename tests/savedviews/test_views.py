@@ -256,6 +256,17 @@ def test_api_create_list_get_patch_delete(org, client):
     assert [v["name"] for v in client.get("/api/v1/views?type=people").json()] == ["Gold only"]
     assert client.get("/api/v1/views?type=companies").json() == []
     assert client.get("/api/v1/views").status_code == 422  # the type is required
+    # Everyone's views: an administrator's list; anyone else still sees their own
+    assert len(client.get("/api/v1/views?type=people&every_owner=true").json()) == 1
+    make(org.member_b, name="Boris's")
+    client.force_login(org.admin)
+    assert client.get("/api/v1/views?type=people").json() == []
+    listed = client.get("/api/v1/views?type=people&every_owner=true").json()
+    assert [(v["name"], v["may_change"]) for v in listed] == [
+        ("Boris's", True),
+        ("Gold only", True),
+    ]
+    client.force_login(org.member_a)
     client.force_login(org.member_b)  # personal: does not exist for others
     assert client.get(url).status_code == 404
     assert client.delete(url).status_code == 404
