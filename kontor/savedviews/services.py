@@ -80,7 +80,8 @@ def sharing_choices(user, object_type: str) -> list[str]:
 def open_query(view: SavedView) -> str:
     """The list's query string that opens the view (with its columns, if it keeps any)."""
     pairs = [(key, value) for key, values in view.query.items() for value in values]
-    return "?" + urlencode(pairs + [("cols", key) for key in view.columns])
+    pairs += [("cols", key) for key in view.columns]
+    return "?" + urlencode(pairs) if pairs else ""
 
 
 def state_of(rt: RecordType, params) -> dict[str, list[str]]:

@@ -227,6 +227,8 @@ def test_a_custom_object_list_has_views_too(client, org, define_type):
     assert answer.status_code == 302 and answer.url == rt.url("list") + "?q=site"
     client.force_login(org.support_member)
     assert "Everything" in client.get(rt.url("list")).content.decode()
+    plain = services.update(SavedView.objects.get(), {"query": {}}, actor=org.admin)
+    assert services.open_query(plain) == ""  # the plain list, no dangling "?"
 
 
 # -- the API -----------------------------------------------------------------------------------
