@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "kontor.documents",
     "kontor.dedup",
     "kontor.imports",
+    "kontor.savedviews",
     "kontor.web",
     "kontor.backups",
 ]

@@ -20,6 +20,7 @@ from kontor.dedup.api import router as dedup_router
 from kontor.imports.api import router as imports_router
 from kontor.objects.api import router as objects_router
 from kontor.sales.api import router as deals_router
+from kontor.savedviews.api import router as views_router
 from kontor.web.views import set_language
 
 api.add_router("/", accounts_router)
@@ -38,6 +39,7 @@ api.add_router("/", objects_router)
 api.add_router("/", deals_router)
 api.add_router("/", dedup_router)
 api.add_router("/", imports_router)
+api.add_router("/", views_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -56,6 +58,7 @@ urlpatterns = [
     path("", include("kontor.backups.urls")),
     path("", include("kontor.dedup.urls")),
     path("", include("kontor.imports.urls")),
+    path("", include("kontor.savedviews.urls")),
     path("", include("kontor.web.urls")),
     # For clients that ask the conventional place instead of reading the page's <link>.
     path("favicon.ico", RedirectView.as_view(url=static("web/favicon.ico"), permanent=True)),

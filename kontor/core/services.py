@@ -17,7 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext, gettext_lazy
 
 from . import audit, customfields, events, search, timeline, timers
 from .access import (
@@ -247,6 +247,41 @@ def field_snapshot(obj) -> dict:
         for f in obj._meta.concrete_fields
         if f.attname not in skip
     }
+
+
+# -- settings objects (import templates, saved views): audited writes, named per owner ---------
+
+
+def audit_write(verb: str, obj, before: dict, *, actor) -> None:
+    """The audit row of a settings object's write (``<app.model>.<verb>``: created,
+    updated, deleted) holding the fields that changed; nothing changed, no row."""
+    after = field_snapshot(obj) if verb != "deleted" else {}
+    changes = audit.diff(before, after)
+    if changes:
+        audit.record(f"{object_type_of(obj)}.{verb}", obj, actor=actor, changes=changes)
+
+
+def delete_audited(obj, *, actor) -> None:
+    """Delete a settings object with its audit row, in one transaction."""
+    with transaction.atomic():
+        audit_write("deleted", obj, field_snapshot(obj), actor=actor)
+        obj.delete()
+
+
+def unique_name(value, siblings, errors: FieldErrors, *, limit: int, taken: str) -> str:
+    """A name from input, its spaces collapsed; a field error unless it is given, at most
+    ``limit`` characters, storable and none of ``siblings``' (case aside): ``taken``."""
+    name = " ".join(str(value or "").split())
+    problem = text_problem(name)
+    if not name:
+        problem = gettext("This field is required.")
+    elif len(name) > limit:
+        problem = gettext("Keep it to %(limit)d characters.") % {"limit": limit}
+    elif not problem and siblings.filter(name__iexact=name).exists():
+        problem = taken
+    if problem:
+        errors.add("name", problem)
+    return name
 
 
 def require_create(actor, obj) -> None:

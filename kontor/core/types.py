@@ -554,6 +554,13 @@ class RecordType(AuditedType):
             _record_urls[key] = template
         return template.replace(str(_PK_MARK), str(obj.pk)) if template else ""
 
+    def list_params(self) -> tuple[str, ...]:
+        """The query parameters the list page reads as its state (``web.records.list_filters``;
+        a saved view keeps these); "custom" alone may repeat."""
+        common = ("q", "tag") if self.has_tags else ("q",)
+        own = tuple(spec.name for spec in self.filters)
+        return (*common, "owner_id", "department_id", "mine", *own, "custom", "sort")
+
     def list_context(self, request, filters: ListFilters) -> dict:
         """More for the list page's template (rarely needed: filters come from ``filters``)."""
         return {}

@@ -14,7 +14,6 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from kontor.core import audit
 from kontor.core import services as records
 from kontor.core.access import Action, may
 from kontor.core.errors import NotFound, PermissionDenied
@@ -83,7 +82,7 @@ def create(data: dict, *, actor) -> ImportTemplate:
     with transaction.atomic():
         _clean(template, {"reading": {}, "options": {}, **data}, record_type, actor)
         template.save(force_insert=True)
-        _audited("created", template, {}, actor=actor)
+        records.audit_write("created", template, {}, actor=actor)
     return template
 
 
@@ -111,24 +110,14 @@ def update(template: ImportTemplate, data: dict, *, actor) -> ImportTemplate:
         record_type = services.record_type_named(template.object_type)
         _clean(template, {k: v for k, v in data.items() if k in CHANGEABLE}, record_type, actor)
         template.save()
-        _audited("updated", template, before, actor=actor)
+        records.audit_write("updated", template, before, actor=actor)
     return template
 
 
 def delete(template: ImportTemplate, *, actor) -> None:
     if not may_change(actor, template):
         raise PermissionDenied()
-    with transaction.atomic():
-        before = records.field_snapshot(template)
-        _audited("deleted", template, before, actor=actor)
-        template.delete()
-
-
-def _audited(verb: str, template: ImportTemplate, before: dict, *, actor) -> None:
-    after = records.field_snapshot(template) if verb != "deleted" else {}
-    changes = audit.diff(before, after)
-    if changes:
-        audit.record(f"imports.importtemplate.{verb}", template, actor=actor, changes=changes)
+    records.delete_audited(template, actor=actor)
 
 
 def columns_for(template: ImportTemplate, headers: list[str], available) -> dict[str, str]:
@@ -157,20 +146,11 @@ def _clean(template: ImportTemplate, data: dict, record_type, actor) -> None:
 
 
 def _name(value, template: ImportTemplate, errors) -> str:
-    name = " ".join(str(value or "").split())
     mine = ImportTemplate.objects.filter(
         created_by_id=template.created_by_id, object_type=template.object_type
-    )
-    problem = text_problem(name)
-    if not name:
-        problem = _("This field is required.")
-    elif len(name) > NAME_LIMIT:
-        problem = _("Keep it to %(limit)d characters.") % {"limit": NAME_LIMIT}
-    elif not problem and mine.filter(name__iexact=name).exclude(pk=template.pk).exists():
-        problem = _("You have a template of this name for these records already.")
-    if problem:
-        errors.add("name", problem)
-    return name
+    ).exclude(pk=template.pk)
+    taken = _("You have a template of this name for these records already.")
+    return records.unique_name(value, mine, errors, limit=NAME_LIMIT, taken=taken)
 
 
 def _mapping(value, record_type, actor, errors) -> dict:

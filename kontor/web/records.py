@@ -36,6 +36,7 @@ from kontor.core.models import Attachment, AuditEntry
 from kontor.core.pagination import CappedPaginator
 from kontor.core.types import AuditedType, CellKind, FilterKind, ListFilters, RecordType
 from kontor.core.types import by_name as type_by_name
+from kontor.savedviews.views import list_menu
 
 from .errors import service_errors
 from .templatetags.kontor import query_string
@@ -262,6 +263,7 @@ class ListView(RecordView):
             "export_csv": query_string(request.GET, page=None, format="csv"),
             "export_xlsx": query_string(request.GET, page=None, format="xlsx"),
             "export_vcf": query_string(request.GET, page=None, format="vcf"),
+            **list_menu(request, rt, shown),
             **rt.list_context(request, filters),
         }
         template = self.template_name

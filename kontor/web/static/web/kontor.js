@@ -104,6 +104,15 @@
     }
   });
 
+  // "Save view" saves the list as it is now: htmx changes the filters and sort in place
+  // and pushes them to the address, so the page's own query string may be older.
+  document.addEventListener("submit", function (event) {
+    var query = event.target.querySelector && event.target.querySelector("input[data-view-query]");
+    if (query) {
+      query.value = window.location.search.replace(/^\?/, "");
+    }
+  });
+
   // Repeated form rows: "add another" copies the section's blank row with a fresh index.
   document.addEventListener("click", function (event) {
     var add = closest(event.target, "[data-add-row]");
