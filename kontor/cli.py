@@ -153,6 +153,7 @@ def cmd_import(args) -> int:
     from django.core.files import File
 
     from kontor.accounts.models import User
+    from kontor.core import types
     from kontor.core.errors import NotFound, ValidationFailed
     from kontor.imports import jobs, mapping, services, templates
     from kontor.imports.reading import ReadError, open_table
@@ -168,7 +169,7 @@ def cmd_import(args) -> int:
         return _import_finished(jobs.run(jobs.job_for(user, args.resume), progress=progress), args)
     if not args.path or not args.type:
         raise ValidationFailed(_("Give a file and its record type (--type), or --resume."))
-    record_type = services.record_type_named(args.type)
+    record_type = types.record_type_named(args.type)
     template = None
     if args.template:
         template = templates.named(user, record_type.object_type, args.template)

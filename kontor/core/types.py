@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 from django.db.models import BooleanField, Exists, ForeignKey, OuterRef, Q, Value
 from django.urls import NoReverseMatch, get_script_prefix, reverse
 from django.utils.text import format_lazy
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import customfields
@@ -697,6 +698,20 @@ def by_name(name: str) -> RecordType | None:
         if entry.name == name:
             return entry
     return None
+
+
+def record_type_named(name: str) -> RecordType:
+    """A registered record type by its name ("person"), path ("people") or object type
+    ("contacts.person"), as a user or a client names it; else ``ValidationFailed``."""
+    found = by_name(name) or next(
+        (t for t in record_types() if t.path == name or t.object_type == name), None
+    )
+    if found is None:
+        raise ValidationFailed(
+            gettext("Unknown record type: %(name)s (one of: %(names)s).")
+            % {"name": name, "names": ", ".join(sorted(t.path for t in record_types()))}
+        )
+    return found
 
 
 def all_types() -> list[AuditedType]:

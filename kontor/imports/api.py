@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 from ninja import File, Form, Query, Router, Schema, Status, UploadedFile
 from pydantic import Field
 
+from kontor.core import types
 from kontor.core.api import Ref, StrictIn, ref
 from kontor.core.errors import NotFound, ValidationFailed
 
@@ -170,7 +171,7 @@ def preview(
     form: Form[ImportForm],
 ):
     """What importing this file would do: nothing is written."""
-    record_type = services.record_type_named(form.type)
+    record_type = types.record_type_named(form.type)
     template = form.chosen_template(request.user)
     table, chosen, run_options = jobs.prepare(
         io.BytesIO(file.read()), record_type, actor=request.user, columns=form.columns(),
@@ -204,7 +205,7 @@ def create(
     template = form.chosen_template(request.user)
     job = jobs.start_import(
         file,
-        services.record_type_named(form.type),
+        types.record_type_named(form.type),
         actor=request.user,
         columns=form.columns(),
         reading=form.reading(template),
@@ -310,7 +311,7 @@ def _template_out(template: ImportTemplate, user) -> dict:
 @router.get("/imports/templates", response=list[TemplateOut], operation_id="import_templates_list")
 def list_templates(request, type: str = Query("", description="Only those of a record type")):
     """Your templates and the shared ones (an administrator's: all)."""
-    object_type = services.record_type_named(type).object_type if type else None
+    object_type = types.record_type_named(type).object_type if type else None
     return [_template_out(t, request.user) for t in templates.visible(request.user, object_type)]
 
 

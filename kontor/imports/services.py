@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kontor.core import bulk, types
+from kontor.core import bulk
 from kontor.core.access import Action, may
 from kontor.core.audit import json_safe
 from kontor.core.context import Channel, acting, current
@@ -37,7 +37,7 @@ from kontor.core.customfields import registry as custom_registry
 from kontor.core.customfields.kinds import is_empty
 from kontor.core.customfields.queries import CustomKey
 from kontor.core.customfields.values import values_for
-from kontor.core.errors import KontorError, PermissionDenied, ValidationFailed
+from kontor.core.errors import KontorError, PermissionDenied
 from kontor.core.phones import to_e164
 
 from .mapping import Mapping, Shape
@@ -119,19 +119,6 @@ class KeyBook:
     def add(self, lines: dict[str, int]) -> None:
         """Keys first seen in this batch."""
         self.lines.update(lines)
-
-
-def record_type_named(name: str):
-    """A registered record type by its name ("person") or path ("people")."""
-    found = types.by_name(name) or next(
-        (t for t in types.record_types() if t.path == name or t.object_type == name), None
-    )
-    if found is None:
-        raise ValidationFailed(
-            _("Unknown record type: %(name)s (one of: %(names)s).")
-            % {"name": name, "names": ", ".join(sorted(t.path for t in types.record_types()))}
-        )
-    return found
 
 
 def summary(outcome: Outcome) -> str:

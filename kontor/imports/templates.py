@@ -15,6 +15,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from kontor.core import services as records
+from kontor.core import types
 from kontor.core.access import Action, may
 from kontor.core.errors import NotFound, PermissionDenied
 from kontor.core.inputs import as_db_id, text_problem
@@ -75,7 +76,7 @@ def may_change(user, template: ImportTemplate) -> bool:
 def create(data: dict, *, actor) -> ImportTemplate:
     """A template from ``{"name", "object_type", "mapping", "reading"?, "options"?,
     "shared"?}``; the actor must be able to import records of that type."""
-    record_type = services.record_type_named(str(data.get("object_type") or ""))
+    record_type = types.record_type_named(str(data.get("object_type") or ""))
     if not may(actor, record_type.object_type, Action.CREATE):
         raise PermissionDenied()
     template = ImportTemplate(created_by=actor, object_type=record_type.object_type)
@@ -89,7 +90,7 @@ def create(data: dict, *, actor) -> ImportTemplate:
 def save(data: dict, *, actor) -> tuple[ImportTemplate, bool]:
     """ "Save as template" (the wizard, the CLI): the actor's own template of that name
     for these records updated, else a new one; answers it and whether it is new."""
-    record_type = services.record_type_named(str(data.get("object_type") or ""))
+    record_type = types.record_type_named(str(data.get("object_type") or ""))
     own = ImportTemplate.objects.filter(
         created_by_id=actor.pk,
         object_type=record_type.object_type,
@@ -107,7 +108,7 @@ def update(template: ImportTemplate, data: dict, *, actor) -> ImportTemplate:
     with transaction.atomic():
         template = ImportTemplate.objects.select_for_update().get(pk=template.pk)
         before = records.field_snapshot(template)
-        record_type = services.record_type_named(template.object_type)
+        record_type = types.record_type_named(template.object_type)
         _clean(template, {k: v for k, v in data.items() if k in CHANGEABLE}, record_type, actor)
         template.save()
         records.audit_write("updated", template, before, actor=actor)

@@ -10,8 +10,8 @@ from typing import Literal
 from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
+from kontor.core import types
 from kontor.core.api import DbInt, Ref, StrictIn, ref
-from kontor.imports.services import record_type_named
 
 from . import services
 from .models import SavedView
@@ -91,7 +91,7 @@ def list_views(
     every_owner: bool = Query(False, description="Everyone's views (administrators of views)"),
 ):
     """The views of a record type you see: yours and those shared with you."""
-    rt = record_type_named(type)
+    rt = types.record_type_named(type)
     found = services.seen_for_type(request.user, rt, every_owner=every_owner)
     return [_out(view, request.user) for view in found]
 
@@ -99,7 +99,7 @@ def list_views(
 @router.post("/views", response={201: ViewOut}, operation_id="views_create")
 def create_view(request, body: ViewIn):
     data = body.model_dump()
-    rt = record_type_named(data.pop("type"))
+    rt = types.record_type_named(data.pop("type"))
     return Status(201, _out(services.create(rt, data, actor=request.user), request.user))
 
 
