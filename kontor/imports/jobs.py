@@ -323,11 +323,18 @@ def run(job: ImportJob, *, progress=None) -> ImportJob:
 
 
 def _failed(job: ImportJob, message) -> ImportJob:
-    job.state, job.message, job.finished_at = ImportJob.State.FAILED, str(message), timezone.now()
-    job.lease_until = None
+    """End the run this process holds (its attempt) as failed; a run that lost its claim
+    leaves the job to the run that took it over."""
     with transaction.atomic():
-        job.save(update_fields=["state", "message", "finished_at", "lease_until"])
-        ImportKey.objects.filter(job=job).delete()
+        ended = ImportJob.objects.filter(pk=job.pk, attempts=job.attempts).update(
+            state=ImportJob.State.FAILED,
+            message=str(message),
+            finished_at=timezone.now(),
+            lease_until=None,
+        )
+        if ended:
+            ImportKey.objects.filter(job=job).delete()
+    job.refresh_from_db()
     return job
 
 

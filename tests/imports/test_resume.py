@@ -111,3 +111,21 @@ def test_an_import_dying_on_every_attempt_ends_failed(org, settings):
     assert job.message == "The import stopped unexpectedly on every attempt."
     assert Person.objects.count() == 6  # two batches written, and undoable
     assert jobs.undo(job, actor=org.admin)["deleted"] == 6 + 2
+
+
+def test_a_run_that_lost_its_claim_does_not_end_the_job(org):
+    job = started(org.admin, ROWS)
+    rows = [[f"P{i}", f"p{i}@example.com", "Firm"] for i in range(4)]
+    data = files.csv_bytes(list(COLUMNS), rows, encoding="utf-8", delimiter=",")
+    data += "Ёлка,e@example.com,Firm\n".encode("cp1251")  # not UTF-8: line 6
+    job.file.save("people.csv", SimpleUploadedFile("people.csv", data), save=False)
+    job.reading = {"encoding": "utf-8"}
+    job.save(update_fields=["file", "reading"])
+
+    def taken_over(outcome):  # a slow first batch: another run took the job meanwhile
+        lapse(job)
+        jobs.claim(ImportJob.objects.get(pk=job.pk))
+
+    job = jobs.run(job, progress=taken_over)
+    # This run met the bad line after losing its claim: the job is the other run's.
+    assert (job.state, job.attempts, job.message) == (ImportJob.State.RUNNING, 2, "")
