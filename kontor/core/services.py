@@ -539,8 +539,9 @@ def bulk_delete(record_type, ids: list[int], *, actor) -> BulkResult:
             objs = list(record_type.visible(actor).filter(pk__in=chunk))
             prime_lists(objs, lists)
             seen += len(objs)
-            allowed = [obj for obj in objs if record_in_scope(actor, obj, Action.DELETE)]
-            skipped += [obj for obj in objs if not record_in_scope(actor, obj, Action.DELETE)]
+            allowed = []
+            for obj in objs:
+                (allowed if record_in_scope(actor, obj, Action.DELETE) else skipped).append(obj)
             record_type.delete_many(allowed, actor=actor)
             done += len(allowed)
     return BulkResult(done=done, skipped=skipped, missing=len(ids) - seen)
