@@ -12,9 +12,10 @@ from pydantic import Field
 
 from kontor.core import types
 from kontor.core.api import DbInt, Ref, StrictIn, ref
+from kontor.core.errors import PermissionDenied
 
 from . import services
-from .models import SavedView
+from .models import SavedView, may_manage_views
 
 router = Router(tags=["views"])
 
@@ -119,4 +120,103 @@ def update_view(request, view_id: int, body: ViewPatch):
 @router.delete("/views/{int:view_id}", response={204: None}, operation_id="views_delete")
 def delete_view(request, view_id: int):
     services.delete(services.view_for(request.user, view_id), actor=request.user)
+    return Status(204, None)
+
+
+# -- your own defaults and menu, and the roles' defaults ---------------------------------------
+
+
+class PreferenceIn(StrictIn):
+    on: bool = Field(description="true: set; false: unset")
+
+
+class PreferenceOut(Schema):
+    default_view: ViewOut | None = Field(description="The view this type's list opens in for you")
+    pinned: list[ViewOut] = Field(description="Your views in the main menu, every type")
+
+
+def _preferences(user, rt) -> dict:
+    default = services.default_view(user, rt)
+    return {
+        "default_view": _out(default, user) if default else None,
+        "pinned": [_out(view, user) for view in services.pinned_views(user)],
+    }
+
+
+@router.get("/views/preferences", response=PreferenceOut, operation_id="views_preferences")
+def view_preferences(request, type: str = Query(..., description=TYPE)):
+    """The view a type's list opens in for you (your own default, else your role's) and
+    the views you keep in the main menu."""
+    return _preferences(request.user, types.record_type_named(type))
+
+
+@router.put("/views/{int:view_id}/default", response=PreferenceOut, operation_id="views_default")
+def set_default(request, view_id: int, body: PreferenceIn):
+    """Open this view's list in it by default (for you), or stop doing so."""
+    view = services.view_for(request.user, view_id)
+    services.set_own_default(request.user, view, body.on)
+    return _preferences(request.user, services.record_type(view))
+
+
+@router.put("/views/{int:view_id}/pin", response=PreferenceOut, operation_id="views_pin")
+def set_pin(request, view_id: int, body: PreferenceIn):
+    """Keep this view in your main menu (at most 20), or take it out."""
+    view = services.view_for(request.user, view_id)
+    services.set_pinned(request.user, view, body.on)
+    return _preferences(request.user, services.record_type(view))
+
+
+class RoleDefaultOut(Schema):
+    id: int
+    object_type: str
+    role: Ref
+    view: Ref
+
+
+class RoleDefaultIn(StrictIn):
+    role_id: DbInt
+    view_id: DbInt = Field(description="A view shared with everyone")
+
+
+def _role_default(default) -> dict:
+    return {
+        "id": default.pk,
+        "object_type": default.object_type,
+        "role": ref(default.role),
+        "view": ref(default.view),
+    }
+
+
+def _require_admin(user) -> None:
+    if not may_manage_views(user):
+        raise PermissionDenied()
+
+
+@router.get(
+    "/views/role-defaults", response=list[RoleDefaultOut], operation_id="views_role_defaults"
+)
+def list_role_defaults(request):
+    """Each role's default view per record type (administrators of views)."""
+    _require_admin(request.user)
+    return [_role_default(default) for default in services.role_defaults()]
+
+
+@router.post(
+    "/views/role-defaults", response={200: RoleDefaultOut}, operation_id="views_role_default_set"
+)
+def set_role_default(request, body: RoleDefaultIn):
+    """Make a view shared with everyone the default of a role's members for its record
+    type (replacing the role's default for that type)."""
+    _require_admin(request.user)
+    view = services.view_for(request.user, body.view_id)
+    return _role_default(services.set_role_default(view, body.role_id, actor=request.user))
+
+
+@router.delete(
+    "/views/role-defaults/{int:default_id}",
+    response={204: None},
+    operation_id="views_role_default_remove",
+)
+def remove_role_default(request, default_id: int):
+    services.remove_role_default(default_id, actor=request.user)
     return Status(204, None)

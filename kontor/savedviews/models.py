@@ -91,3 +91,64 @@ class SavedView(models.Model):
 
     def __str__(self):
         return self.name
+
+
+class DefaultView(models.Model):
+    """The view a record type's list opens in when its address asks for nothing else: a
+    user's own choice, else one an administrator of views set for one of the user's roles."""
+
+    object_type = models.CharField(_("record type"), max_length=100)
+    view = models.ForeignKey(
+        SavedView, on_delete=models.CASCADE, related_name="defaults", verbose_name=_("view")
+    )
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True, related_name="+"
+    )
+    role = models.ForeignKey(
+        "accounts.Role",
+        on_delete=models.CASCADE,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("role"),
+    )
+
+    class Meta:
+        verbose_name = _("default view")
+        verbose_name_plural = _("default views")
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(user__isnull=True) ^ models.Q(role__isnull=True),
+                name="default_view_user_or_role",
+            ),
+            models.UniqueConstraint(
+                "object_type",
+                "user",
+                condition=models.Q(user__isnull=False),
+                name="default_view_user",
+            ),
+            models.UniqueConstraint(
+                "object_type",
+                "role",
+                condition=models.Q(role__isnull=False),
+                name="default_view_role",
+            ),
+        ]
+
+    def __str__(self):
+        return self.view.name
+
+
+class PinnedView(models.Model):
+    """A view a user keeps in the main menu."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+")
+    view = models.ForeignKey(SavedView, on_delete=models.CASCADE, related_name="pins")
+    pinned_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["pinned_at", "id"]
+        constraints = [models.UniqueConstraint("user", "view", name="pinned_view_once")]
+
+    def __str__(self):
+        return self.view.name

@@ -14,19 +14,20 @@ Its owner changes and deletes it, and so does an administrator of views
 from __future__ import annotations
 
 from django.db import transaction
+from django.db.models import Q
 from django.db.models.functions import Lower
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
-from kontor.accounts.models import Department
+from kontor.accounts.models import Department, Role
 from kontor.core import services as records
 from kontor.core.access import Action, Scope, may, placement_departments, placement_scope
-from kontor.core.errors import NotFound, PermissionDenied
+from kontor.core.errors import NotFound, PermissionDenied, ValidationFailed
 from kontor.core.inputs import as_db_id, text_problem
 from kontor.core.types import RecordType
 from kontor.core.types import get as type_of
 
-from .models import SavedView, may_manage_views
+from .models import DefaultView, PinnedView, SavedView, may_manage_views
 
 NAME_LIMIT = SavedView._meta.get_field("name").max_length
 VALUE_LIMIT = 500  # characters of one parameter's value
@@ -132,6 +133,101 @@ def delete(view: SavedView, *, actor) -> None:
     if not may_change(actor, view):
         raise PermissionDenied()
     records.delete_audited(view, actor=actor)
+
+
+# -- defaults and pins ------------------------------------------------------------------------
+
+PINS_LIMIT = 20  # views one user keeps in the main menu
+
+
+def default_view(user, rt: RecordType) -> SavedView | None:
+    """The view ``rt``'s list opens in for ``user``: their own default, else their roles'
+    (the first role by name); one they no longer see is passed over."""
+    found = (
+        DefaultView.objects.filter(object_type=rt.object_type, view__in=seen_for_type(user, rt))
+        .filter(Q(user_id=user.pk) | Q(role_id__in=user.access_role_ids()))
+        .select_related("view", "role")
+    )
+    mine = [d for d in found if d.user_id == user.pk]
+    by_role = sorted((d for d in found if d.role_id), key=lambda d: d.role.name.lower())
+    chosen = (mine or by_role or [None])[0]
+    return chosen.view if chosen else None
+
+
+def own_default_id(user, rt: RecordType) -> int | None:
+    found = DefaultView.objects.filter(object_type=rt.object_type, user_id=user.pk)
+    return found.values_list("view_id", flat=True).first()
+
+
+def set_own_default(user, view: SavedView, on: bool) -> None:
+    """Make ``view`` (one the user sees) the list's default for them, or stop it being so."""
+    mine = DefaultView.objects.filter(object_type=view.object_type, user_id=user.pk)
+    with transaction.atomic():
+        if not on:
+            mine.filter(view=view).delete()
+        elif not mine.update(view=view):
+            DefaultView.objects.create(object_type=view.object_type, user=user, view=view)
+
+
+def role_defaults():
+    return DefaultView.objects.filter(role__isnull=False).select_related("view", "role")
+
+
+def set_role_default(view: SavedView, role_id, *, actor) -> DefaultView:
+    """An administrator of views makes ``view`` the default of a role's members; the view
+    must be shared with everyone (a role spans departments). It replaces the role's
+    default for that record type."""
+    if not may_manage_views(actor):
+        raise PermissionDenied()
+    errors = records.FieldErrors()
+    role = Role.objects.filter(pk=as_db_id(role_id)).first()
+    if role is None:
+        errors.add("role_id", _("Choose a role."))
+    if view.sharing != Sharing.EVERYONE:
+        errors.add("view_id", _("A role's default view must be shared with everyone."))
+    errors.raise_if_any()
+    with transaction.atomic():
+        default = DefaultView.objects.filter(object_type=view.object_type, role=role).first()
+        before = records.field_snapshot(default) if default else {}
+        default = default or DefaultView(object_type=view.object_type, role=role)
+        default.view = view
+        default.save()
+        records.audit_write("updated" if before else "created", default, before, actor=actor)
+    return default
+
+
+def remove_role_default(default_id, *, actor) -> None:
+    if not may_manage_views(actor):
+        raise PermissionDenied()
+    default = role_defaults().filter(pk=as_db_id(default_id)).first()
+    if default is None:
+        raise NotFound()
+    records.delete_audited(default, actor=actor)
+
+
+def pinned_views(user) -> list[SavedView]:
+    """The views the user keeps in the main menu, of the types they may still view."""
+    found = (
+        SavedView.objects.seen_by(user).filter(pins__user_id=user.pk).order_by("pins__pinned_at")
+    )
+    return [v for v in found if (rt := record_type(v)) and may(user, rt.object_type, Action.VIEW)]
+
+
+def pinned_ids(user) -> set[int]:
+    return set(PinnedView.objects.filter(user_id=user.pk).values_list("view_id", flat=True))
+
+
+def set_pinned(user, view: SavedView, on: bool) -> None:
+    if not on:
+        PinnedView.objects.filter(user_id=user.pk, view=view).delete()
+        return
+    mine = PinnedView.objects.filter(user_id=user.pk)
+    if mine.filter(view=view).exists():
+        return
+    if mine.count() >= PINS_LIMIT:
+        message = _("Keep at most %(limit)d views in the menu.") % {"limit": PINS_LIMIT}
+        raise ValidationFailed(message, errors={"pinned": [message]})
+    PinnedView.objects.create(user=user, view=view)
 
 
 # -- checking input ---------------------------------------------------------------------------

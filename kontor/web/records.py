@@ -36,7 +36,7 @@ from kontor.core.models import Attachment, AuditEntry
 from kontor.core.pagination import CappedPaginator
 from kontor.core.types import AuditedType, CellKind, FilterKind, ListFilters, RecordType
 from kontor.core.types import by_name as type_by_name
-from kontor.savedviews.views import list_menu
+from kontor.savedviews.views import default_address, list_menu
 
 from .errors import service_errors
 from .templatetags.kontor import query_string
@@ -216,6 +216,8 @@ class ListView(RecordView):
     def get(self, request):
         rt = self.rt
         user = request.user
+        if address := default_address(request, rt):
+            return redirect(address)
         filters = list_filters(request.GET, rt, user)
         available, shown = chosen_columns(request, rt)
         try:
@@ -273,7 +275,7 @@ class ListView(RecordView):
 
 
 # Parameters that change how a list shows, not which records it holds.
-_PRESENTATION_PARAMS = {"page", "sort", "cols"}
+_PRESENTATION_PARAMS = {"page", "sort", "cols", "view"}
 
 
 def _quick_filters(request, rt: RecordType) -> list[dict]:
