@@ -10,6 +10,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
+from kontor.core import grouping
 from kontor.core.types import (
     CellKind,
     Column,
@@ -111,6 +112,12 @@ class TaskType(RecordType):
         "-updated": ("-updated_at", "-id"),
     }
     default_sort = "due"
+    groups = (
+        grouping.by_choice("status", _("Status"), "status", Task.Status.choices),
+        grouping.by_choice(
+            "priority", _("Priority"), "priority", Task.Priority.choices, order=("-priority",)
+        ),
+    )
     filters = (
         Filter(
             "status",

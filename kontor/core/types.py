@@ -26,7 +26,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from . import customfields
+from . import customfields, grouping
 from .access import Action, record_in_scope, sees_all
 from .errors import ValidationFailed
 
@@ -260,6 +260,8 @@ class RecordType(AuditedType):
     sorts: dict[str, tuple[str, ...]] = {}
     default_sort = "name"
     filters: tuple[Filter, ...] = ()
+    # How the list may group its rows beyond owner, department and custom fields.
+    groups: tuple[grouping.Grouping, ...] = ()
     columns: tuple[Column, ...] = ()
     export_columns: tuple[ExportColumn, ...] = ()
     # Read with a page of list rows (the list's cells read them).
@@ -560,7 +562,16 @@ class RecordType(AuditedType):
         a saved view keeps these); "custom" alone may repeat."""
         common = ("q", "tag") if self.has_tags else ("q",)
         own = tuple(spec.name for spec in self.filters)
-        return (*common, "owner_id", "department_id", "mine", *own, "custom", "sort")
+        return (*common, "owner_id", "department_id", "mine", *own, "custom", "sort", "group")
+
+    def groupings(self, user) -> dict[str, grouping.Grouping]:
+        """The ways ``user`` may group the list (the "group" parameter -> its grouping)."""
+        found = (
+            *grouping.common(self),
+            *self.groups,
+            *grouping.custom(user, self.object_type, CUSTOM_SORT),
+        )
+        return {g.key: g for g in found}
 
     def list_context(self, request, filters: ListFilters) -> dict:
         """More for the list page's template (rarely needed: filters come from ``filters``)."""

@@ -11,6 +11,7 @@ from django.utils.translation import gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from kontor.accounts.models import Department
+from kontor.core import grouping
 from kontor.core.inputs import as_db_id
 from kontor.core.money import currency_filter, format_money
 from kontor.core.types import (
@@ -267,6 +268,18 @@ class DealType(RecordType):
         "-updated": ("-updated_at", "-id"),
     }
     default_sort = "-created"
+    groups = (
+        grouping.by_relation(
+            "stage",
+            _("Stage"),
+            "stage",
+            Stage,
+            order=("pipeline__name", "pipeline_id", "stage__position", "stage_id"),
+        ),
+        grouping.by_relation(
+            "pipeline", _("Pipeline"), "pipeline", Pipeline, order=("pipeline__name", "pipeline_id")
+        ),
+    )
     filters = (
         Filter(
             "status",

@@ -27,7 +27,7 @@ from django.views import View
 
 from kontor.accounts.models import Department
 from kontor.accounts.queries import assignable_owners, placement_department_tree
-from kontor.core import customfields, files, services, timeline, types
+from kontor.core import customfields, files, grouping, services, timeline, types
 from kontor.core.access import Action, may, record_in_scope, require
 from kontor.core.customfields.services import may_manage_fields
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
@@ -228,11 +228,17 @@ class ListView(RecordView):
             filters.custom = []
             qs = rt.list_page_query(user, filters, shown)
         qs = qs.prefetch_related(*rt.list_prefetch)
-        page = CappedPaginator(qs, PAGE_SIZE).get_page(request.GET.get("page"))
+        groupings = rt.groupings(user)
+        group = groupings.get(request.GET.get("group", ""))
+        page = CappedPaginator(group.ordered(qs) if group else qs, PAGE_SIZE).get_page(
+            request.GET.get("page")
+        )
         may_edit = may(user, rt.object_type, Action.EDIT)
         rows = [
             {"obj": obj, "cells": [(c, c.value(obj)) for c in shown]} for obj in page.object_list
         ]
+        if group:
+            _mark_groups(rows, group, qs)
         context = {
             "rt": rt,
             "page": page,
@@ -258,6 +264,8 @@ class ListView(RecordView):
                 placement_department_tree(user, rt.object_type, Action.EDIT) if may_edit else []
             ),
             "is_filtered": filters.is_narrowed,
+            "groupings": groupings.values(),
+            "group": group,
             "quick_filters": _quick_filters(request, rt),
             "list_links": rt.list_links(user),
             "export_path": f"/api/v1/{rt.path}/export",
@@ -274,8 +282,23 @@ class ListView(RecordView):
         return render(request, template, context)
 
 
+def _mark_groups(rows: list[dict], group, listed) -> None:
+    """Give the first row of each group on the page its header: the group's name and how
+    many records of the list it holds."""
+    values = list(dict.fromkeys(getattr(row["obj"], grouping.ANNOTATION) for row in rows))
+    titles = group.titles([v for v in values if not grouping.is_empty(v)])
+    counts = group.counts(listed, values)
+    previous = object()
+    for row in rows:
+        value = getattr(row["obj"], grouping.ANNOTATION)
+        if value != previous:
+            title = titles.get(value) or _("(none)")
+            row["group"] = {"title": title, "count": counts.get(value, 0)}
+        previous = value
+
+
 # Parameters that change how a list shows, not which records it holds.
-_PRESENTATION_PARAMS = {"page", "sort", "cols", "view"}
+_PRESENTATION_PARAMS = {"page", "sort", "cols", "view", "group"}
 
 
 def _quick_filters(request, rt: RecordType) -> list[dict]:
