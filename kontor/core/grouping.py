@@ -61,16 +61,20 @@ def is_empty(value) -> bool:
     return value in (None, b"")
 
 
-def _names(model, label=str) -> Callable:
+def _names(model, label=str, related: tuple = ()) -> Callable:
     def titles(values):
-        return {obj.pk: label(obj) for obj in model.objects.filter(pk__in=values)}
+        found = model.objects.filter(pk__in=values).select_related(*related)
+        return {obj.pk: label(obj) for obj in found}
 
     return titles
 
 
-def by_relation(key: str, label, field: str, model, order: tuple = ()) -> Grouping:
-    """A type's grouping by a foreign key (``field``), each group named by its record."""
-    return Grouping(key, label, F(f"{field}_id"), _names(model), order=order)
+def by_relation(
+    key: str, label, field: str, model, order: tuple = (), *, title=str, related: tuple = ()
+) -> Grouping:
+    """A type's grouping by a foreign key (``field``), each group named by ``title`` of its
+    record (``related``: what that reads, fetched with it)."""
+    return Grouping(key, label, F(f"{field}_id"), _names(model, title, related), order=order)
 
 
 def by_choice(key: str, label, field: str, choices, order: tuple = ()) -> Grouping:

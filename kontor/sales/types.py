@@ -275,6 +275,8 @@ class DealType(RecordType):
             "stage",
             Stage,
             order=("pipeline__name", "pipeline_id", "stage__position", "stage_id"),
+            title=lambda stage: f"{stage.pipeline} · {stage}",
+            related=("pipeline",),
         ),
         grouping.by_relation(
             "pipeline", _("Pipeline"), "pipeline", Pipeline, order=("pipeline__name", "pipeline_id")
