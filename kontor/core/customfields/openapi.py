@@ -27,7 +27,7 @@ _TEXT_LIMITS = {Kind.TEXT: kinds.TEXT_LIMIT, Kind.LONG_TEXT: kinds.LONG_TEXT_LIM
 
 
 def _value_schema(field, *, taking: bool) -> dict:
-    kind = Kind(field.kind)
+    kind = Kind(field.value_kind)
     if kind in _TEXT_LIMITS:
         schema = {"type": "string", "maxLength": _TEXT_LIMITS[kind]}
         if field.pattern:
