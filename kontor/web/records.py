@@ -188,11 +188,11 @@ FILTERED_KINDS = {"choice": "eq", "multiple_choice": "has", "boolean": "eq"}
 def _custom_filter_widgets(request, rt: RecordType, filters: ListFilters) -> list[dict]:
     widgets = []
     for field in customfields.visible_fields(request.user, rt.object_type):
-        op = FILTERED_KINDS.get(field.kind)
+        op = FILTERED_KINDS.get(field.value_kind)  # a yes/no formula too
         if op is None:
             continue
         head = field.name if op == "eq" else f"{field.name}__{op}"
-        if field.kind == "boolean":
+        if field.value_kind == "boolean":
             pairs = [("true", _("Yes")), ("false", _("No"))]
         else:
             pairs = [(choice["key"], choice["label"]) for choice in field.choices]

@@ -10,6 +10,7 @@ from django.urls import reverse
 from kontor.accounts.models import Role
 from kontor.contacts import services as contacts
 from kontor.contacts.models import Person
+from kontor.core import events
 from kontor.core.customfields import services as field_services
 from kontor.core.models import CustomField
 from tests.utils.clients import Api
@@ -125,6 +126,11 @@ def test_lists_filter_and_sort_by_a_formula_in_the_api_and_the_page(client, org,
     ).content.decode()
     assert page.index("Boris") < page.index("Clara") < page.index("Anna")
     assert "sort=-cf.double" in page  # the column sorts
+    add_field(org.admin, "many", formula="double > 4")
+    events.deliver_pending()  # computed for the records there are, in the background
+    page = client.get(reverse("contacts:person_list"), {"custom": "many:true"}).content.decode()
+    assert '<option value="many:true" selected>Yes</option>' in page
+    assert "Anna" in page and "Boris" not in page and "Clara" not in page
 
 
 def test_a_restricted_formula_is_hidden_like_any_restricted_field(org, quantity):
