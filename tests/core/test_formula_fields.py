@@ -6,16 +6,17 @@ import datetime
 from decimal import Decimal
 
 import pytest
+from django.utils import timezone
 from freezegun import freeze_time
 
 from kontor.accounts.models import Role
 from kontor.contacts import services
 from kontor.contacts.models import Company, Person
-from kontor.core import bulk, events, types
+from kontor.core import bulk, events, timers, types
 from kontor.core.customfields import computed
 from kontor.core.customfields import services as field_services
 from kontor.core.errors import ValidationFailed
-from kontor.core.models import CustomField
+from kontor.core.models import CustomField, Timer
 from kontor.core.types import ListFilters
 
 pytestmark = pytest.mark.django_db
@@ -342,9 +343,57 @@ def test_the_nightly_refresh_computes_formulas_reading_today_or_a_linked_record(
         assert computed.next_refresh() == datetime.datetime(
             2026, 3, 13, 1, tzinfo=computed.timezone.get_current_timezone()
         )
-        computed.refresh_daily(None)
+        timers.keep_standing()
+        refresh = Timer.objects.get(kind=computed.REFRESH_TIMER)
+        assert refresh.due_at == computed.next_refresh()
+        Timer.objects.filter(pk=refresh.pk).update(due_at=timezone.now())
+        assert timers.fire_due() == 1
         events.deliver_pending()
     assert stored(person, since) == 11
     assert stored(person, where) == "Acme Ltd"
     assert stored(person, plain) == 3
     assert any(p.refreshed_daily for p in computed.programs(PEOPLE))
+
+
+# -- every registered type ------------------------------------------------------------
+
+
+def test_a_custom_object_type_computes_formula_fields_like_a_built_in_one(org, define_type):
+    sites = define_type("site", "Site", "Sites")
+    for name, kind, options in (
+        ("area", "decimal", {}),
+        ("label", "formula", {"formula": 'upper(name) & ": " & area & " m²"'}),
+    ):
+        field_services.create_field(
+            actor=org.admin,
+            object_type=sites.object_type,
+            name=name,
+            label=name,
+            kind=kind,
+            **options,
+        )
+    site = sites.create({"name": "Tower", "custom": {"area": "12.5"}}, actor=org.admin)
+    label = next(
+        f for f in field_services.registry.fields_of(sites.object_type) if f.name == "label"
+    )
+    assert type(site)._base_manager.get(pk=site.pk).custom[label.key] == "TOWER: 12.5 m²"
+
+
+def test_a_deal_formula_reads_its_amount_and_its_linked_records(org):
+    from kontor.sales import services as sales
+
+    names = set(computed.inputs("sales.deal", []))
+    assert {"amount", "expected_close", "company.name", "person.last_name"} <= names
+    weighted = field_services.create_field(
+        actor=org.admin,
+        object_type="sales.deal",
+        name="weighted",
+        label="Weighted",
+        kind="formula",
+        formula='amount / 2 & " for " & company.name',
+    )
+    company = services.create_company({"name": "Acme"}, actor=org.member_a)
+    deal = sales.create_deal(
+        {"title": "Cement", "amount": "900", "company_id": company.pk}, actor=org.member_a
+    )
+    assert type(deal).objects.get(pk=deal.pk).custom[weighted.key] == "450.00 for Acme"
