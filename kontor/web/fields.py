@@ -387,7 +387,10 @@ def field_type(request, object_type: str):
     fields = [
         {
             "field": field,
-            "kind": Kind(field.kind).label,
+            "kind": Kind(field.kind).label
+            if field.kind != Kind.FORMULA
+            # Its values' kind too: what its filters and sorts take.
+            else f"{Kind.FORMULA.label}: {Kind(field.result_kind).label}",
             "see": [names.get(pk, pk) for pk in field.view_roles],
             "edit": [names.get(pk, pk) for pk in field.edit_roles],
         }

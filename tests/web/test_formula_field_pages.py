@@ -59,6 +59,8 @@ def test_the_settings_form_refuses_a_formula_beside_its_input_with_the_place(cli
     assert good.status_code == 302
     created = CustomField.objects.get(name="net")
     assert (created.formula, created.result_kind) == ("quantity * 2", "decimal")
+    listing = client.get(reverse("web:field_type", args=[PEOPLE])).content.decode()
+    assert "Formula: Decimal number" in listing
 
 
 def test_the_fields_api_takes_a_formula_and_says_where_it_is_wrong(org, quantity):

@@ -141,10 +141,11 @@ def _own_inputs(rt) -> dict[str, Input]:
 def inputs(object_type: str, fields: list) -> dict[str, Input]:
     """Every name a formula of ``object_type`` may read, given the type's ``fields``."""
     rt = types.get(object_type)
-    found = _own_inputs(rt) if isinstance(rt, types.RecordType) else {}
+    found: dict[str, Input] = {}
     if isinstance(rt, types.RecordType):
+        found.update(_own_inputs(rt))
         for link, target in _links(rt):
-            linked = {**_own_inputs(target)}
+            linked = _own_inputs(target)
             for field in registry.fields_of(target.object_type):
                 kind = _readable(field)
                 # Shared by every reader of the formula: a restricted field never is.
