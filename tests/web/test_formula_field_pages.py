@@ -99,6 +99,9 @@ def test_record_forms_show_the_value_and_the_api_refuses_to_change_it(client, or
     refused = api.patch(f"/people/{anna.pk}", {"version": 1, "custom": {"double": 3}})
     assert refused.status_code == 422
     assert refused.json()["errors"] == {"custom.double": ["You may not change this field."]}
+    schemas = api.get("/openapi.json").json()["components"]["schemas"]
+    assert schemas["CustomFields.contacts.person"]["properties"]["double"]["readOnly"] is True
+    assert "double" not in schemas["CustomFieldsInput.contacts.person"]["properties"]
     changed = api.patch(f"/people/{anna.pk}", {"version": 1, "custom": {"quantity": 5}})
     assert Decimal(changed.json()["custom"]["double"]) == 10
 

@@ -82,6 +82,9 @@ def _fields_schema(fields, *, taking: bool) -> dict:
                 part for part in (field.help_text, "Required." if field.required else "") if part
             ),
         }
+        if field.kind == Kind.FORMULA:
+            # Computed on every save (never in an input schema: nobody may edit it).
+            properties[field.name] |= {"readOnly": True, "description": "Computed: a formula."}
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 
