@@ -397,3 +397,37 @@ def test_a_deal_formula_reads_its_amount_and_its_linked_records(org):
         {"title": "Cement", "amount": "900", "company_id": company.pk}, actor=org.member_a
     )
     assert type(deal).objects.get(pk=deal.pk).custom[weighted.key] == "450.00 for Acme"
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_formula_s_index_follows_its_result_kind(org):
+    from django.db import connection
+
+    from kontor.core import customfields
+    from kontor.core.customfields import indexes
+
+    field(org.admin, "quantity", "integer")
+    double = formula(org.admin, "double", "quantity * 2")
+    result = bulk.import_rows(
+        types.get(PEOPLE),
+        [{"first_name": f"P{i}", "custom": {"quantity": i}} for i in range(300)],
+        actor=org.admin,
+    )
+    assert result.created == 300
+    table, index = Person._meta.db_table, indexes.index_name(Person._meta.db_table, double.pk)
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")
+        if connection.vendor == "postgresql":
+            cursor.execute("SET enable_seqscan = off")
+    ranged = Person.objects.filter(customfields.filter_q(double, "gt", 500)).order_by()
+    assert index in ranged.explain() and ranged.count() == 49
+    # A text now: the stored numbers go at once, the index is made for text (PostgreSQL's
+    # cast numbers), and every record is computed again.
+    double = field_services.update_field(double, actor=org.admin, formula='"#" & quantity')
+    events.deliver_pending()
+    with connection.cursor() as cursor:
+        cursor.execute(f"ANALYZE {table}")  # the new index was analyzed while still empty
+    texts = Person.objects.filter(customfields.filter_q(double, "eq", "#7")).order_by()
+    assert index in texts.explain() and [p.first_name for p in texts] == ["P7"]
+    ordered = Person.objects.order_by(*customfields.order_by(double))[:2]
+    assert [p.first_name for p in ordered] == ["P0", "P1"]
