@@ -24,16 +24,14 @@ pytestmark = pytest.mark.django_db
 PEOPLE = "contacts.person"
 
 
-def field(actor, name, kind="text", **options):
+def field(actor, name, kind="text", *, object_type=PEOPLE, **options):
     return field_services.create_field(
-        actor=actor, object_type=PEOPLE, name=name, label=name.title(), kind=kind, **options
+        actor=actor, object_type=object_type, name=name, label=name.title(), kind=kind, **options
     )
 
 
 def company_field(actor, name, **options):
-    return field_services.create_field(
-        actor=actor, object_type="contacts.company", name=name, label=name, kind="text", **options
-    )
+    return field(actor, name, object_type="contacts.company", **options)
 
 
 def formula(actor, name, source, **options):
@@ -360,22 +358,15 @@ def test_the_nightly_refresh_computes_formulas_reading_today_or_a_linked_record(
 
 def test_a_custom_object_type_computes_formula_fields_like_a_built_in_one(org, define_type):
     sites = define_type("site", "Site", "Sites")
-    for name, kind, options in (
-        ("area", "decimal", {}),
-        ("label", "formula", {"formula": 'upper(name) & ": " & area & " m²"'}),
-    ):
-        field_services.create_field(
-            actor=org.admin,
-            object_type=sites.object_type,
-            name=name,
-            label=name,
-            kind=kind,
-            **options,
-        )
-    site = sites.create({"name": "Tower", "custom": {"area": "12.5"}}, actor=org.admin)
-    label = next(
-        f for f in field_services.registry.fields_of(sites.object_type) if f.name == "label"
+    field(org.admin, "area", "decimal", object_type=sites.object_type)
+    label = field(
+        org.admin,
+        "label",
+        "formula",
+        object_type=sites.object_type,
+        formula='upper(name) & ": " & area & " m²"',
     )
+    site = sites.create({"name": "Tower", "custom": {"area": "12.5"}}, actor=org.admin)
     assert type(site)._base_manager.get(pk=site.pk).custom[label.key] == "TOWER: 12.5 m²"
 
 
@@ -384,12 +375,11 @@ def test_a_deal_formula_reads_its_amount_and_its_linked_records(org):
 
     names = set(computed.inputs("sales.deal", []))
     assert {"amount", "expected_close", "company.name", "person.last_name"} <= names
-    weighted = field_services.create_field(
-        actor=org.admin,
+    weighted = field(
+        org.admin,
+        "weighted",
+        "formula",
         object_type="sales.deal",
-        name="weighted",
-        label="Weighted",
-        kind="formula",
         formula='amount / 2 & " for " & company.name',
     )
     company = services.create_company({"name": "Acme"}, actor=org.member_a)
