@@ -14,7 +14,10 @@ today(), a text), which are removed again for the next round. Rounds alternate, 
 that the shared machine's load weighs on both sides alike; the figures are the medians
 of all saves of each side, and their ratio, in wall time and in this process's CPU time
 (what the save itself costs, without the waits for the disk and for other processes).
-Prints Markdown for docs/benchmarks.md.
+Then, with ``--recompute`` more people (imported once, through ``core.bulk``), the
+background recomputation of a type (``computed.recompute_type``: what a changed formula
+and the nightly refresh cost): a pass where nothing changes, and one after a formula
+changed, where every record is written. Prints Markdown for docs/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -125,11 +128,44 @@ def time_saves(admin, pk: int, saves: int, counter) -> list[tuple[float, float]]
     return times
 
 
+def time_recompute(admin, count: int) -> list[tuple[str, float]]:
+    """Seconds per 1,000 records of two passes over ``count`` + 1 people."""
+    from kontor.contacts.models import Person
+    from kontor.core import bulk, types
+    from kontor.core.customfields import computed, fields_of
+    from kontor.core.customfields import services as field_services
+
+    missing = count - Person.objects.filter(last_name="Recomputed").count()
+    if missing > 0:
+        rows = [
+            {"first_name": f"R{i}", "last_name": "Recomputed", "custom": {"quantity": i % 50}}
+            for i in range(missing)
+        ]
+        bulk.import_rows(types.get(PEOPLE), rows, actor=admin)
+    set_formulas(admin, present=True)
+    records = Person.objects.count()
+    computed.recompute_type(PEOPLE)  # the new fields' first computation
+    figures = []
+    started = time.perf_counter()
+    computed.recompute_type(PEOPLE)
+    figures.append(("nothing changed", time.perf_counter() - started))
+    band = next(f for f in fields_of(PEOPLE) if f.name == "band")
+    field_services.update_field(band, actor=admin, formula='if(quantity > 10, "Big", "Small")')
+    started = time.perf_counter()
+    written = computed.recompute_type(PEOPLE)
+    figures.append(
+        (f"a formula changed ({written} records written)", time.perf_counter() - started)
+    )
+    set_formulas(admin, present=False)
+    return [(label, seconds * 1000 / records) for label, seconds in figures], records
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default=None)
     parser.add_argument("--saves", type=int, default=300)
     parser.add_argument("--rounds", type=int, default=6)
+    parser.add_argument("--recompute", type=int, default=20_000)
     args = parser.parse_args(argv)
     _setup.configure(args.database_url or f"sqlite:///{_setup.OUT_DIR / 'formula-fields.sqlite3'}")
     from django.db import connection
@@ -163,6 +199,13 @@ def main(argv=None) -> int:
         )
     (wall_0, cpu_0), (wall_5, cpu_5) = medians.values()
     print(f"| ratio | {wall_5 / wall_0:.2f}× | | {cpu_5 / cpu_0:.2f}× |")
+    if args.recompute:
+        figures, records = time_recompute(admin, args.recompute)
+        print()
+        print(f"| recomputing {records:,} people, 5 formula fields | per 1,000 records |")
+        print("| --- | --- |")
+        for label, seconds in figures:
+            print(f"| {label} | {seconds:.2f} s |")
     return 0
 
 
