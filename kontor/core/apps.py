@@ -11,7 +11,7 @@ class CoreConfig(AppConfig):
         from django.db.models.signals import post_migrate
 
         from . import events, jobs, timers, types
-        from .customfields import reindex
+        from .customfields import computed, reindex
         from .models import CustomField
 
         post_migrate.connect(_sync_custom_field_indexes, sender=self)
@@ -23,6 +23,11 @@ class CoreConfig(AppConfig):
         events.subscribe(
             reindex.EVENTS, reindex.rebuild_search_documents, name=reindex.HANDLER_NAME
         )
+        for pattern in (reindex.EVENTS, computed.REFRESH_EVENT):
+            events.subscribe(
+                pattern, computed.recompute_formulas, name=f"{computed.RECOMPUTE_HANDLER}:{pattern}"
+            )
+        timers.standing(computed.REFRESH_TIMER, computed.refresh_daily, computed.next_refresh)
 
 
 def _sync_custom_field_indexes(using, **kwargs):

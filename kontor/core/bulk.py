@@ -215,6 +215,7 @@ def _clean_row(plan: _Plan, importer: Importer, placement, data: dict, actor):
     # As a single write: validation only for input that passed the service's own checks.
     if errors.by_field:
         return errors
+    records.compute_formulas(obj)
     for name, messages in plan.validator.errors(obj).items():
         for message in messages:
             errors.add(name, message)

@@ -342,6 +342,13 @@ class CustomField(models.Model):
     choices = models.JSONField(_("options"), default=list, blank=True)
     currency = models.CharField(_("currency"), max_length=3, blank=True)
     related_type = models.CharField(_("related object type"), max_length=100, blank=True)
+    # A formula field's source, and the kind of its stored results (a value kind:
+    # decimal, money, text, date, boolean) found when it was compiled.
+    # (A row written without them, by a process of the release before, has neither.)
+    formula = models.TextField(_("formula"), blank=True, default="", db_default="")
+    result_kind = models.CharField(
+        _("result kind"), max_length=20, blank=True, default="", db_default=""
+    )
     section = models.CharField(_("section"), max_length=100, blank=True)
     position = models.PositiveIntegerField(_("position"), default=0)
     # Role ids; empty: everyone who sees the record sees (edits) the field.
@@ -368,6 +375,11 @@ class CustomField(models.Model):
     def key(self) -> str:
         """The key of this field's value in a record's ``custom`` (its id as text)."""
         return str(self.pk)
+
+    @property
+    def value_kind(self) -> str:
+        """The kind its stored values have: its own, or a formula's result kind."""
+        return self.result_kind if self.kind == "formula" else self.kind
 
     def audit_snapshot(self) -> dict:
         skip = {"id", "version", "created_at", "updated_at"}

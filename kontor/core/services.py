@@ -29,6 +29,7 @@ from .access import (
     require,
     require_placement,
 )
+from .customfields import computed as formula_fields
 from .errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from .inputs import as_db_id, text_problem
 from .models import Attachment, AuditEntry, BusinessRecord
@@ -180,6 +181,13 @@ def apply_custom_values(obj, data: dict, actor, errors: FieldErrors) -> None:
                 errors.add(field, message)
 
 
+def compute_formulas(obj) -> None:
+    """A business record's formula fields computed from its values as they are about to
+    be saved (``customfields.computed``); every write of a record passes here."""
+    if isinstance(obj, BusinessRecord):
+        formula_fields.compute(obj)
+
+
 def default_placement(obj, actor) -> None:
     """A new record without owner or department goes to its creator and their department."""
     if obj.owner_id is None and getattr(actor, "pk", None) is not None:
@@ -304,6 +312,7 @@ def create_record(
     """
     with transaction.atomic():
         require_create(actor, obj)
+        compute_formulas(obj)
         validate(obj, exclude=list(checked_links))
         obj.save(force_insert=True)
         if save_related:
@@ -359,6 +368,7 @@ def update_record(
         require_placement(
             actor, Action.EDIT, obj, department_changed=_department_of(obj) != department_before
         )
+        compute_formulas(obj)
         validate(obj, exclude=list(checked_links))
         # The conditional UPDATE is the lock: of two writers holding one version, the
         # second matches no row and is refused (invariant 5).

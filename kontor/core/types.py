@@ -288,6 +288,11 @@ class RecordType(AuditedType):
     # How an import finds a record of this type named on another type's row, most
     # telling first (a tax id before a name); none: an import cannot name one.
     import_lookups: tuple[ImportLookup, ...] = ()
+    # What formula fields read besides the custom fields (``core.customfields.computed``):
+    # the record's own columns and links by name, a link offering its record's columns
+    # and custom fields ("company.name"). None: every column people edit of a kind
+    # formulas read (text, numbers, dates, yes/no), and every link to a record type.
+    formula_columns: tuple[str, ...] | None = None
 
     # Phrases naming the type. A language declines a type's name ("нет людей"), so a
     # built-in type spells each one out; these defaults serve types named at run time.

@@ -27,11 +27,12 @@ from django.views.decorators.http import require_http_methods
 from kontor.accounts.forms import AccessibleForm, add_service_error
 from kontor.accounts.models import Role
 from kontor.accounts.views import settings_page
-from kontor.core import customfields, types
-from kontor.core.customfields import kinds
+from kontor.core import customfields, formulas, types
+from kontor.core.customfields import computed, kinds
 from kontor.core.customfields import services as field_services
 from kontor.core.customfields.kinds import Kind
 from kontor.core.errors import Conflict, KontorError
+from kontor.core.formulas.errors import KIND_LABELS
 from kontor.core.models import CustomField
 
 from .records import custom_input
@@ -152,6 +153,16 @@ class FieldForm(AccessibleForm):
         help_text=gettext_lazy("Three letters: EUR, USD, RUB."),
     )
     related_type = forms.ChoiceField(label=gettext_lazy("Links to"), required=False)
+    formula = forms.CharField(
+        label=gettext_lazy("Formula"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 4, "spellcheck": "false"}),
+        help_text=gettext_lazy(
+            "What the field computes from the record's fields, e.g. price * quantity; "
+            "the names it may read are listed below. A money result needs a currency."
+        ),
+    )
     default = forms.CharField(
         label=gettext_lazy("Default"),
         required=False,
@@ -224,6 +235,7 @@ class FieldForm(AccessibleForm):
                         "unique",
                         "currency",
                         "related_type",
+                        "formula",
                         "pattern",
                         "section",
                         "position",
@@ -286,6 +298,7 @@ class FieldForm(AccessibleForm):
             "choices": choices,
             "currency": data["currency"].strip().upper() if applies["currency"] else "",
             "related_type": data["related_type"] if applies["related_type"] else "",
+            "formula": data["formula"] if applies["formula"] else "",
             "pattern": data["pattern"] if applies["pattern"] else "",
             "minimum": data["minimum"].strip() if applies["minimum"] else None,
             "maximum": data["maximum"].strip() if applies["maximum"] else None,
@@ -333,7 +346,7 @@ def _sample(field: CustomField, user):
     if field.kind in kinds.CHOICE_KINDS and field.choices:
         first = field.choices[0]["key"]
         return [first] if field.kind == Kind.MULTIPLE_CHOICE else first
-    return samples.get(field.kind)
+    return samples.get(field.value_kind)
 
 
 def preview(user, field: CustomField) -> dict:
@@ -374,13 +387,30 @@ def field_type(request, object_type: str):
     fields = [
         {
             "field": field,
-            "kind": Kind(field.kind).label,
+            "kind": Kind(field.kind).label
+            if field.kind != Kind.FORMULA
+            # Its values' kind too: what its filters and sorts take.
+            else f"{Kind.FORMULA.label}: {Kind(field.result_kind).label}",
             "see": [names.get(pk, pk) for pk in field.view_roles],
             "edit": [names.get(pk, pk) for pk in field.edit_roles],
         }
         for field in customfields.fields_of(object_type)
     ]
     return settings_page(request, "web/fields/list.html", {"rt": rt, "fields": fields})
+
+
+def formula_names(rt, field: CustomField | None) -> list[tuple[str, str]]:
+    """The names a formula of this field may read and the kind each reads as, so that
+    whoever writes one need not guess them (what a restricted field's formula may read
+    beyond these is checked when it is saved)."""
+    fields = customfields.fields_of(rt.object_type)
+    draft = field or CustomField(object_type=rt.object_type, kind=Kind.FORMULA)
+    readable = computed.schema_for(draft, computed.inputs(rt.object_type, fields))
+    return sorted(
+        (name, str(KIND_LABELS[formulas.SCHEMA_KINDS[entry.kind]]))
+        for name, entry in readable.items()
+        if not name.startswith(computed.CUSTOM_PREFIX)
+    )
 
 
 def _form_page(request, rt, form, *, field=None, status=200):
@@ -390,6 +420,7 @@ def _form_page(request, rt, form, *, field=None, status=200):
         "form": form,
         "field": field,
         "option_rows": form.option_rows(),
+        "formula_names": formula_names(rt, field),
         "preview": preview(request.user, draft) if draft is not None else None,
     }
     template = "web/fields/form.html"

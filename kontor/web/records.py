@@ -29,6 +29,7 @@ from kontor.accounts.models import Department
 from kontor.accounts.queries import assignable_owners, placement_department_tree
 from kontor.core import customfields, files, grouping, services, timeline, types
 from kontor.core.access import Action, may, record_in_scope, require
+from kontor.core.customfields import computed
 from kontor.core.customfields.services import may_manage_fields
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
 from kontor.core.inputs import as_db_id
@@ -187,11 +188,11 @@ FILTERED_KINDS = {"choice": "eq", "multiple_choice": "has", "boolean": "eq"}
 def _custom_filter_widgets(request, rt: RecordType, filters: ListFilters) -> list[dict]:
     widgets = []
     for field in customfields.visible_fields(request.user, rt.object_type):
-        op = FILTERED_KINDS.get(field.kind)
+        op = FILTERED_KINDS.get(field.value_kind)  # a yes/no formula too
         if op is None:
             continue
         head = field.name if op == "eq" else f"{field.name}__{op}"
-        if field.kind == "boolean":
+        if field.value_kind == "boolean":
             pairs = [("true", _("Yes")), ("false", _("No"))]
         else:
             pairs = [(choice["key"], choice["label"]) for choice in field.choices]
@@ -691,6 +692,9 @@ def custom_input(user, field, value, *, errors=(), editable=True) -> dict:
         entry["target"] = types.get(field.related_type)
         record = customfields.related_record(user, field, shown) if shown else None
         entry["label"] = str(record) if record is not None else ""
+    elif field.kind == customfields.Kind.FORMULA:
+        # Computed when the record is saved: shown, never typed.
+        entry["text"] = customfields.reader_display(user, field, value) if value else ""
     return entry
 
 
@@ -701,6 +705,10 @@ def custom_values(user, rt: RecordType, obj) -> list[dict]:
     for field in customfields.visible_fields(user, rt.object_type):
         value = (obj.custom or {}).get(field.key)
         if value is None:
+            # An empty formula result may be an error: the page says which.
+            problem = field.kind == customfields.Kind.FORMULA and computed.problem(obj, field)
+            if problem:
+                shown.append({"field": field, "text": "", "problem": problem})
             continue
         item = {"field": field, "text": customfields.reader_display(user, field, value)}
         if field.kind == customfields.Kind.RELATION:

@@ -49,6 +49,10 @@ class _Options(Schema):
     choices: list[Choice] | None = Field(None, description="Choice kinds: the options, in order")
     currency: str | None = Field(None, description="Money: a three-letter code")
     related_type: str | None = Field(None, description="Relation: the linked object type")
+    formula: str | None = Field(
+        None,
+        description="Formula: what it computes (docs/formulas.md); money results need a currency",
+    )
     section: str | None = None
     position: DbInt | None = None
     view_roles: list[DbInt] | None = Field(None, description="Role ids; empty: everyone")
@@ -82,6 +86,11 @@ class FieldOut(Schema):
     choices: list[Choice]
     currency: str
     related_type: str
+    formula: str
+    result_kind: str = Field(
+        description="Formula: the kind its values are stored and filtered as (decimal, money, "
+        "text, date, boolean); empty for other kinds"
+    )
     section: str
     position: int
     view_roles: list[int]
@@ -108,6 +117,7 @@ def _attributes(payload: Schema) -> dict:
     data = payload.model_dump(exclude_unset=True)
     # An attribute sent as null is its empty value (the model's columns hold no nulls).
     empty = {"help_text": "", "pattern": "", "currency": "", "related_type": "", "section": ""}
+    empty["formula"] = ""
     empty |= {"choices": [], "view_roles": [], "edit_roles": []}
     return {k: (empty.get(k) if v is None and k in empty else v) for k, v in data.items()}
 

@@ -71,8 +71,8 @@ def sync(object_types: list[str] | None = None) -> list[str]:
         if table is None:
             continue
         wanted.setdefault(table, {})
-        if field.kind in kinds.INDEXED_KINDS:
-            numeric = field.kind in kinds.NUMBER_KINDS
+        if field.value_kind in kinds.INDEXED_KINDS:
+            numeric = field.value_kind in kinds.NUMBER_KINDS
             wanted[table][index_name(table, field.pk)] = _create_sql(table, field.pk, numeric)
     for object_type in object_types or []:
         if table := _table_of(object_type):

@@ -52,6 +52,9 @@ class Kind(models.TextChoices):
     PHONE = "phone", gettext_lazy("Phone")
     USER = "user", gettext_lazy("User")
     RELATION = "relation", gettext_lazy("Related record")
+    # Computed from the record's other fields; its values are of its result kind
+    # (``CustomField.value_kind``), kontor.core.customfields.computed.
+    FORMULA = "formula", gettext_lazy("Formula")
 
 
 TEXT_KINDS = {Kind.TEXT, Kind.LONG_TEXT, Kind.URL, Kind.EMAIL, Kind.PHONE}
@@ -62,22 +65,32 @@ NUMBER_KINDS = {Kind.INTEGER, *DECIMAL_KINDS, *ID_KINDS}
 # Bounded by the value itself; text kinds by length, a multiple choice by count.
 ORDERED_KINDS = {Kind.INTEGER, *DECIMAL_KINDS, Kind.DATE, Kind.DATETIME}
 CHOICE_KINDS = {Kind.CHOICE, Kind.MULTIPLE_CHOICE}
-# Kinds with a sortable, indexable single value (one index per field).
+# Kinds with a sortable, indexable single value (one index per field); a formula's
+# results are of one of these.
 INDEXED_KINDS = set(Kind) - {Kind.LONG_TEXT, Kind.MULTIPLE_CHOICE}
-UNIQUE_KINDS = INDEXED_KINDS - {Kind.BOOLEAN}
+UNIQUE_KINDS = INDEXED_KINDS - {Kind.BOOLEAN, Kind.FORMULA}
+# A formula's result kind (the language's) as the custom field kind it is stored as.
+FORMULA_RESULT_KINDS = {
+    "number": Kind.DECIMAL,
+    "money": Kind.MONEY,
+    "text": Kind.TEXT,
+    "date": Kind.DATE,
+    "boolean": Kind.BOOLEAN,
+}
 PATTERN_KINDS = {Kind.TEXT, Kind.LONG_TEXT}
 
 # The definition's options that apply to some kinds only, the kinds of each, and the
 # option's empty value (what a field of another kind holds).
 OPTION_KINDS = {
     "choices": (CHOICE_KINDS, []),
-    "currency": ({Kind.MONEY}, ""),
+    "formula": ({Kind.FORMULA}, ""),
+    "currency": ({Kind.MONEY, Kind.FORMULA}, ""),
     "related_type": ({Kind.RELATION}, ""),
     "pattern": (PATTERN_KINDS, ""),
     "minimum": (ORDERED_KINDS | TEXT_KINDS | {Kind.MULTIPLE_CHOICE}, None),
     "maximum": (ORDERED_KINDS | TEXT_KINDS | {Kind.MULTIPLE_CHOICE}, None),
     "unique": (UNIQUE_KINDS, False),
-    "default": (set(Kind) - ID_KINDS, None),
+    "default": (set(Kind) - ID_KINDS - {Kind.FORMULA}, None),
 }
 
 # Filter operators per kind: eq, text search, ranges, options, and emptiness.
@@ -263,7 +276,7 @@ def convert(field, value):
     Only the form: bounds, pattern, existence of ids and uniqueness are the caller's
     (kontor.core.customfields.values).
     """
-    kind = field.kind
+    kind = field.value_kind
     if kind == Kind.TEXT:
         return _text(value, TEXT_LIMIT)
     if kind == Kind.LONG_TEXT:
@@ -297,13 +310,13 @@ def convert(field, value):
 
 def measure(field, value):
     """What min/max bound: the value, its length, or how many options are picked."""
-    if field.kind in ORDERED_KINDS:
+    if field.value_kind in ORDERED_KINDS:
         return value
     return len(value)
 
 
 def check_bounds(field, value) -> None:
-    if field.kind in {Kind.BOOLEAN, Kind.CHOICE, *ID_KINDS}:
+    if field.kind in {Kind.BOOLEAN, Kind.CHOICE, Kind.FORMULA, *ID_KINDS}:
         return
     measured = measure(field, value)
     shown = {"minimum": field.minimum, "maximum": field.maximum}
@@ -329,9 +342,9 @@ def to_python(field, stored):
     """The stored value as Python: dates and datetimes as objects, the rest as stored."""
     if stored is None:
         return None
-    if field.kind == Kind.DATE:
+    if field.value_kind == Kind.DATE:
         return datetime.date.fromisoformat(stored)
-    if field.kind == Kind.DATETIME:
+    if field.value_kind == Kind.DATETIME:
         return datetime.datetime.strptime(stored, DATETIME_FORMAT).replace(tzinfo=datetime.UTC)
     return stored
 
@@ -344,7 +357,7 @@ def display(field, stored) -> str:
     """
     if is_empty(stored):
         return ""
-    kind = field.kind
+    kind = field.value_kind
     if kind in DECIMAL_KINDS or kind == Kind.INTEGER:
         text = formats.number_format(stored, use_l10n=True, force_grouping=True)
         if kind == Kind.MONEY and field.currency:

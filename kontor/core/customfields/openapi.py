@@ -27,7 +27,7 @@ _TEXT_LIMITS = {Kind.TEXT: kinds.TEXT_LIMIT, Kind.LONG_TEXT: kinds.LONG_TEXT_LIM
 
 
 def _value_schema(field, *, taking: bool) -> dict:
-    kind = Kind(field.kind)
+    kind = Kind(field.value_kind)
     if kind in _TEXT_LIMITS:
         schema = {"type": "string", "maxLength": _TEXT_LIMITS[kind]}
         if field.pattern:
@@ -82,6 +82,9 @@ def _fields_schema(fields, *, taking: bool) -> dict:
                 part for part in (field.help_text, "Required." if field.required else "") if part
             ),
         }
+        if field.kind == Kind.FORMULA:
+            # Computed on every save (never in an input schema: nobody may edit it).
+            properties[field.name] |= {"readOnly": True, "description": "Computed: a formula."}
     return {"type": "object", "properties": properties, "additionalProperties": False}
 
 

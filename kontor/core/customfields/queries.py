@@ -38,7 +38,7 @@ from .kinds import Kind
 
 def _output_field(field):
     """The lookups' field: how a compared value is passed to this database."""
-    kind = field.kind
+    kind = field.value_kind
     if kind in kinds.DECIMAL_KINDS:
         # SQLite's driver passes a Decimal as text, which never equals a JSON number.
         return FloatField() if connection.vendor == "sqlite" else DecimalField()
@@ -51,11 +51,11 @@ def _output_field(field):
 
 def db_value(field, stored):
     """A stored value as the database's extract of it reads (for comparisons)."""
-    if field.kind == Kind.BOOLEAN:
+    if field.value_kind == Kind.BOOLEAN:
         if connection.vendor == "sqlite":
             return int(stored)
         return "true" if stored else "false"
-    if field.kind in kinds.DECIMAL_KINDS and connection.vendor == "sqlite":
+    if field.value_kind in kinds.DECIMAL_KINDS and connection.vendor == "sqlite":
         return float(stored)
     return stored
 
@@ -65,7 +65,7 @@ class CustomKey(Func):
 
     def __init__(self, field, **extra):
         self.field_id = int(field.pk)
-        self.numeric = field.kind in kinds.NUMBER_KINDS
+        self.numeric = field.value_kind in kinds.NUMBER_KINDS
         super().__init__(F("custom"), output_field=_output_field(field), **extra)
 
     def as_sql(self, compiler, connection, **extra):
@@ -140,7 +140,7 @@ class CustomHas(Func):
 
 def _operand(field, value):
     """A filter operand cleaned as a value of the field, as the database reads it."""
-    if field.kind == Kind.MULTIPLE_CHOICE:
+    if field.value_kind == Kind.MULTIPLE_CHOICE:
         return kinds.convert(field, [value])[0]
     return db_value(field, kinds.convert(field, value))
 
@@ -148,14 +148,14 @@ def _operand(field, value):
 def filter_q(field, op: str, value=None) -> Q:
     """The condition "``field`` ``op`` ``value``" on a record queryset.
 
-    ``op`` is one of kinds.OPERATORS[field.kind]; ``value`` a single value, a pair for
+    ``op`` is one of kinds.OPERATORS[field.value_kind]; ``value`` a single value, a pair for
     "range", a list for "in", nothing for "empty"/"not_empty". A bad operator or value
     is a ValidationFailed keyed ``custom.<name>``.
     """
     from django.core.exceptions import ValidationError
 
     error_key = f"custom.{field.name}"
-    if op not in kinds.OPERATORS[field.kind]:
+    if op not in kinds.OPERATORS[field.value_kind]:
         raise ValidationFailed(errors={error_key: [_("This filter does not apply to this field.")]})
     if op == "empty":
         return Q(CustomEmpty(field))
@@ -196,7 +196,7 @@ def filter_q(field, op: str, value=None) -> Q:
 def order_by(field, *, descending: bool = False) -> list[OrderBy]:
     """Sort expressions: the field (empty after every value ascending, first descending),
     then the id, so pages are stable and the index gives the order without a sort."""
-    if field.kind not in kinds.INDEXED_KINDS:
+    if field.value_kind not in kinds.INDEXED_KINDS:
         raise ValidationFailed(errors={f"custom.{field.name}": [_("This field cannot be sorted.")]})
     return [
         OrderBy(CustomKey(field), descending=descending),

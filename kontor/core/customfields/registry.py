@@ -12,6 +12,7 @@ import threading
 from .. import stamps
 from ..access import Action, Scope, scope_for
 from ..models import CustomField
+from .kinds import Kind
 
 STAMP = "customfields"
 FIELD_TYPE = "core.customfield"
@@ -20,6 +21,9 @@ KEY_PREFIX = "custom."
 
 _lock = threading.Lock()
 _cache: dict = {"stamp": None, "by_type": {}}
+# What is worked out from a type's definitions (its formulas compiled), by (type, name):
+# (stamp, value), good while the stamp holds.
+_derived: dict[tuple[str, str], tuple] = {}
 
 
 def bump() -> None:
@@ -29,6 +33,10 @@ def bump() -> None:
 
 def fields_of(object_type: str) -> list[CustomField]:
     """The type's fields in form order (section, position, id), as of the stamp now."""
+    return _current(object_type)[1]
+
+
+def _current(object_type: str) -> tuple[str, list[CustomField]]:
     stamp = stamps.current(STAMP)
     with _lock:
         if _cache["stamp"] != stamp:
@@ -36,7 +44,18 @@ def fields_of(object_type: str) -> list[CustomField]:
             for field in CustomField.objects.order_by("object_type", "section", "position", "id"):
                 by_type.setdefault(field.object_type, []).append(field)
             _cache["stamp"], _cache["by_type"] = stamp, by_type
-        return list(_cache["by_type"].get(object_type, ()))
+        return stamp, list(_cache["by_type"].get(object_type, ()))
+
+
+def derived(object_type: str, name: str, build):
+    """``build(fields)`` of the type's current fields, made once per definitions stamp."""
+    stamp, fields = _current(object_type)
+    found = _derived.get((object_type, name))
+    if found is not None and found[0] == stamp:
+        return found[1]
+    value = build(fields)
+    _derived[(object_type, name)] = (stamp, value)
+    return value
 
 
 def _role_ids(user) -> set[int]:
@@ -55,7 +74,8 @@ def may_see(user, field: CustomField) -> bool:
 
 
 def may_edit(user, field: CustomField) -> bool:
-    if not may_see(user, field):
+    # A formula's value is computed on every save: nobody types it.
+    if field.kind == Kind.FORMULA or not may_see(user, field):
         return False
     return (
         user.is_superuser or not field.edit_roles or bool(_role_ids(user) & set(field.edit_roles))

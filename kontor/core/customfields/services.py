@@ -17,11 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from .. import audit, events
+from .. import audit, events, formulas
 from ..errors import Conflict, PermissionDenied, ValidationFailed
 from ..inputs import text_problem
 from ..models import CustomField
-from . import indexes, kinds, registry
+from . import computed, indexes, kinds, registry
 from .kinds import Kind
 from .queries import CustomEmpty, CustomKey, filter_q
 from .registry import FIELD_TYPE, may_manage_fields
@@ -40,6 +40,7 @@ ATTRIBUTES = (
     "choices",
     "currency",
     "related_type",
+    "formula",
     "section",
     "position",
     "view_roles",
@@ -132,7 +133,7 @@ def _clean_pattern(pattern: str, errors: dict) -> str:
     return pattern
 
 
-def _clean_definition(field: CustomField, *, creating: bool) -> None:
+def _clean_definition(field: CustomField, *, creating: bool, old_name: str = "") -> None:
     """Check and normalize ``field``'s attributes; ValidationFailed keyed by attribute."""
     errors: dict[str, list[str]] = {}
     model = record_model(field.object_type)
@@ -141,6 +142,12 @@ def _clean_definition(field: CustomField, *, creating: bool) -> None:
     if not isinstance(field.name, str) or not _NAME.fullmatch(field.name):
         errors["name"] = [
             _("Use lowercase letters, digits and '_', starting with a letter (at most 63).")
+        ]
+    elif field.name in formulas.KEYWORDS and field.name != old_name:
+        # A formula could never read it: "and" is an operator there, not a name.
+        errors["name"] = [
+            _("“%(name)s” is a word of the formula language: choose another name.")
+            % {"name": field.name}
         ]
     elif (
         CustomField.objects.filter(object_type=field.object_type, name=field.name)
@@ -175,7 +182,12 @@ def _clean_definition(field: CustomField, *, creating: bool) -> None:
         field.choices = _clean_choices(field.choices, errors)
     elif field.choices:
         errors["choices"] = [_("Only choice fields have options.")]
-    if field.kind == Kind.MONEY:
+    field.result_kind = ""
+    if field.kind == Kind.FORMULA and model is not None:
+        _clean_formula(field, errors)
+    elif field.formula:
+        errors["formula"] = [_("Only formula fields have a formula.")]
+    if field.kind == Kind.MONEY or field.value_kind == Kind.MONEY:
         if not isinstance(field.currency, str) or not _CURRENCY.fullmatch(field.currency):
             errors["currency"] = [_("Enter a three-letter currency code, e.g. EUR.")]
     elif field.currency:
@@ -203,6 +215,17 @@ def _clean_definition(field: CustomField, *, creating: bool) -> None:
             ]
     if errors:
         raise ValidationFailed(errors=errors)
+
+
+def _clean_formula(field: CustomField, errors: dict) -> None:
+    """A formula field's source compiled against what its record offers; its result
+    kind found. Such a field is never required and has no default."""
+    if not isinstance(field.formula, str):
+        field.formula = ""
+    field.formula = field.formula.strip()
+    errors.update(computed.check(field, registry.fields_of(field.object_type)))
+    if field.required:
+        errors["required"] = [_("A formula field is computed: it cannot be required.")]
 
 
 def _clean_bounds(field: CustomField, errors: dict) -> None:
@@ -236,7 +259,7 @@ def _clean_default(field: CustomField, errors: dict) -> None:
     if kinds.is_empty(field.default):
         field.default = None
         return
-    if field.unique or field.kind in kinds.ID_KINDS:
+    if field.unique or field.kind in kinds.ID_KINDS or field.kind == Kind.FORMULA:
         errors["default"] = [_("This field cannot have a default.")]
         return
     try:
@@ -314,9 +337,22 @@ def update_field(
         )
         for attribute, value in changes.items():
             setattr(current, attribute, value)
-        _clean_definition(current, creating=False)
+        if Kind.FORMULA in (current.kind, old.kind) and current.kind != old.kind:
+            raise ValidationFailed(
+                errors={
+                    "kind": [
+                        _("A field cannot become a formula or stop being one: add a new field.")
+                    ]
+                }
+            )
+        _clean_definition(current, creating=False, old_name=old.name)
+        _refuse_breaking(current)
         model = record_model(current.object_type)
-        if current.kind != old.kind:
+        if current.value_kind != old.value_kind and current.kind == Kind.FORMULA:
+            # Results of the old kind would not fit the new index: computed anew
+            # (recompute_formulas) once the change is committed.
+            _clear_values(model, current)
+        elif current.kind != old.kind:
             _convert_values(model, old, current)
         elif current.kind in kinds.CHOICE_KINDS:
             _check_removed_options(model, old, current)
@@ -328,10 +364,31 @@ def update_field(
         changed = audit.diff(before, current.audit_snapshot())
         if changed:
             _written(current, "updated", actor=actor, changes=changed)
-        if current.kind != old.kind:
+        if current.value_kind != old.value_kind:
             table = model._meta.db_table
             _sync_after_commit(current.object_type, [indexes.index_name(table, current.pk)])
     return current
+
+
+def _refuse_breaking(field: CustomField, *, removed: bool = False) -> None:
+    """Refuse a change (or the removal) of ``field`` that would break a formula reading it."""
+    broken = computed.broken_by(
+        field.object_type, registry.fields_of(field.object_type), field, removed=removed
+    )
+    if broken:
+        raise ValidationFailed(
+            _("A formula reads this field and would stop working: %(formulas)s")
+            % {"formulas": "; ".join(broken)}
+        )
+
+
+def _clear_values(model, field: CustomField) -> None:
+    key = str(field.pk)
+    holding = model._base_manager.filter(custom__has_key=key)
+    for pk, custom in holding.values_list("pk", "custom").iterator(chunk_size=2000):
+        model._base_manager.filter(pk=pk).update(
+            custom={k: v for k, v in custom.items() if k != key}
+        )
 
 
 def _holding(model, field: CustomField):
@@ -446,6 +503,7 @@ def delete_field(field: CustomField, *, actor, expected_version: int | None = No
         _require_manager(actor)
         if expected_version is not None and expected_version != field.version:
             raise Conflict()
+        _refuse_breaking(field, removed=True)
         changes = audit.diff(field.audit_snapshot(), {})
         _written(field, "deleted", actor=actor, changes=changes)
         object_type = field.object_type

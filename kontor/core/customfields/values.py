@@ -237,7 +237,7 @@ def reader_display(user, field: CustomField, stored) -> str:
 
 def export_value(user, field: CustomField, stored):
     """The value as an export cell: numbers, dates and yes/no typed, the rest as text."""
-    if field.kind in kinds.NUMBER_KINDS - kinds.ID_KINDS or field.kind in (
+    if field.value_kind in kinds.NUMBER_KINDS - kinds.ID_KINDS or field.value_kind in (
         Kind.DATE,
         Kind.DATETIME,
         Kind.BOOLEAN,

@@ -16,10 +16,10 @@ from .checker import infer
 from .errors import FormulaError
 from .evaluate import Closure, build
 from .functions import BOOLEAN, DATE, MONEY, NULL, NUMBER, TEXT, Env, check_length
-from .parser import Node, parse
+from .parser import KEYWORDS, Node, parse
 from .tokens import tokenize
 
-__all__ = ["SCHEMA_KINDS", "Formula", "FormulaError", "compile"]
+__all__ = ["KEYWORDS", "SCHEMA_KINDS", "Formula", "FormulaError", "compile"]
 
 # The kinds a schema may name: the language's own and the custom field kinds they read
 # as (a choice as its option key, a moment as its date in the current time zone).

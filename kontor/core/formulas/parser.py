@@ -28,7 +28,7 @@ _INFIX = {
 }
 _NOT_OPERAND = 3
 _NEGATION_OPERAND = 8
-_KEYWORDS = {"and", "or", "not", "true", "false", "null"}
+KEYWORDS = frozenset({"and", "or", "not", "true", "false", "null"})
 
 
 @dataclass(slots=True)
@@ -62,7 +62,7 @@ class _Parser:
         return token
 
     def keyword(self, token: Token) -> str | None:
-        if token.type == NAME and token.value.lower() in _KEYWORDS:
+        if token.type == NAME and token.value.lower() in KEYWORDS:
             return token.value.lower()
         return None
 
