@@ -14,7 +14,9 @@ empty database).
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
+import pstats
 import random
 import resource
 import sys
@@ -111,12 +113,31 @@ def raw_insert(connection, count: int) -> float:
     return count / seconds
 
 
+def _time_phases() -> dict[str, float]:
+    """Timers around the import's steps (each includes the steps it calls: a batch's
+    linking creates its companies through the bulk path)."""
+    from profile_import import time_phases
+
+    from kontor.core import bulk
+    from kontor.imports import mapping, services
+
+    totals: dict[str, float] = {}
+    time_phases(services._Run, ["batch", "_first_of_their_keys", "_match", "_link"], totals)
+    time_phases(services._Run, ["_create"], totals)
+    time_phases(mapping.Mapping, ["convert"], totals)
+    time_phases(bulk, totals=totals)
+    return totals
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     parser.add_argument("--database-url")
     parser.add_argument("--undo", action="store_true", help="also time undoing the import")
+    parser.add_argument("--profile", type=int, metavar="TOP", help="cProfile the run, TOP lines")
+    parser.add_argument("--sort", default="tottime", help="the profile's order")
+    parser.add_argument("--phases", action="store_true", help="time the import's steps")
     args = parser.parse_args(argv)
     DATA_DIR.mkdir(exist_ok=True)
     database = DATA_DIR / f"{args.format}-{args.rows}.sqlite3"
@@ -146,6 +167,7 @@ def main(argv=None) -> int:
         actor=SYSTEM,
     )
     people = types.by_name("person")
+    phases = _time_phases() if args.phases else None
     memory = PrivateMemory()
     started = time.perf_counter()
     with source.open("rb") as handle:
@@ -157,7 +179,12 @@ def main(argv=None) -> int:
             reading={},
             options={"match_on": ["email"]},
         )
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler:
+        profiler.enable()
     job = jobs.run(job)
+    if profiler:
+        profiler.disable()
     seconds = time.perf_counter() - started
     private_mb = memory.stop()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
@@ -169,6 +196,10 @@ def main(argv=None) -> int:
         f" (maximum resident, mapped database pages included: {peak_mb:,.0f} MB)"
     )
     print(f"raw bulk insert of the same rows: {raw_insert(connection, args.rows):,.0f} rows/s")
+    for name, phase_seconds in (phases or {}).items():
+        print(f"  {name:28s} {phase_seconds / args.rows * 1e6:6.1f} µs per row")
+    if profiler:
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
     if args.undo:
         started = time.perf_counter()
         counts = jobs.undo(job, actor=admin)

@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kontor.core import bulk
+from kontor.core import bulk, search
 from kontor.core.access import Action, may
 from kontor.core.audit import json_safe
 from kontor.core.context import Channel, acting, current
@@ -201,7 +201,7 @@ def _existing(record_type, actor, key: str, mapping: Mapping, values: set[str]) 
     if key in _CONTACT_POINTS:
         relation, column = _CONTACT_POINTS[key]
         lookup = f"{relation}__{column}"
-        found = visible.filter(**{f"{lookup}__in": values}).values_list(lookup, "pk")
+        found = visible.filter(search._among(lookup, sorted(values))).values_list(lookup, "pk")
     else:
         target = next(t for t in mapping.columns.values() if t.key == key)
         if target.shape == Shape.CUSTOM:

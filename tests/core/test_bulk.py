@@ -139,3 +139,38 @@ def test_an_import_is_refused_whole_to_whoever_may_not_create_the_type(org):
     with pytest.raises(PermissionDenied):
         bulk.import_rows(BARE, [{"name": "Nope"}], actor=org.nobody)
     assert not Company.objects.exists()
+
+
+@pytest.mark.parametrize("model", [Person, Company, Phone])
+def test_a_blank_instance_is_what_the_models_constructor_makes(model):
+    made, blank = model(), bulk._Blank(model)
+    first, second = blank(), blank()
+    called = {f.attname for f in model._meta.concrete_fields if callable(f.default)}
+
+    def values(obj):
+        return {k: v for k, v in vars(obj).items() if k != "_state" and k not in called}
+
+    assert vars(first).keys() == vars(made).keys()
+    assert values(first) == values(made)
+    assert (first._state.adding, first._state.db) == (True, None)
+    assert first._state is not second._state
+    # A callable default (the time, a dict) is called per instance, never shared.
+    for name in called:
+        assert type(getattr(first, name)) is type(getattr(made, name))
+        if isinstance(getattr(first, name), dict | list):
+            assert getattr(first, name) is not getattr(second, name)
+
+
+def test_placement_is_checked_once_per_owner_and_department(org, monkeypatch):
+    calls = []
+    original = bulk.records.require_create
+    monkeypatch.setattr(
+        bulk.records, "require_create", lambda actor, obj: calls.append(1) or original(actor, obj)
+    )
+    rows = [{"name": f"C{i}"} for i in range(5)] + [
+        {"name": "Theirs", "department_id": org.dept.support.pk}
+    ]
+    result = bulk.import_rows(BARE, rows, actor=org.sales_head)
+    assert result.created == 5
+    assert [(e.row, e.field) for e in result.errors] == [(6, "department_id")]
+    assert len(calls) == 2
