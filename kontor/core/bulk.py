@@ -18,6 +18,7 @@ company visible) are answered from one query per import or batch.
 from __future__ import annotations
 
 import datetime
+import decimal
 import gc
 import json
 import operator
@@ -320,6 +321,10 @@ def _refresh_statistics(plan: _Plan) -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(analyzed._meta.db_table)}")
 
 
+_NOTHING = object()
+_IMMUTABLE = (bool, int, float, str, bytes, decimal.Decimal, datetime.date, datetime.datetime)
+
+
 class _Validator:
     """What ``full_clean`` says of a record the bulk cleaner has built, for less.
 
@@ -374,8 +379,14 @@ class _Validator:
 
             return date
 
+        # The last value accepted: most rows leave such a column at its default (a
+        # record's version). Kept for plain values only; a link's check reads the database.
+        accepted = [] if field.is_relation else [_NOTHING]
+
         def other(value, obj):
             if blank and value in empty:
+                return True
+            if accepted and type(value) is type(accepted[0]) and value == accepted[0]:
                 return True
             try:
                 cleaned = field.clean(value, obj)
@@ -383,7 +394,10 @@ class _Validator:
                 return False
             if type(value) is str and text_problem(value) is not None:
                 return False
-            return type(cleaned) is type(value) and cleaned == value
+            fits = type(cleaned) is type(value) and cleaned == value
+            if fits and accepted and type(value) in _IMMUTABLE:
+                accepted[0] = value
+            return fits
 
         return other
 
