@@ -150,7 +150,7 @@ def import_rows(
         acting(Channel.IMPORT, current().request_id or None),
         stamps.read_once(),
         _import_connection(),
-        _fewer_collections(),
+        fewer_collections(),
     ):
         for batch in _batches(rows, batch_size):
             cleaned, subjects = [], []
@@ -273,7 +273,7 @@ _gc_saved: tuple[int, ...] = ()
 
 
 @contextmanager
-def _fewer_collections():
+def fewer_collections():
     global _gc_imports, _gc_saved
     with _gc_lock:
         if _gc_imports == 0:

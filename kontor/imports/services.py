@@ -270,8 +270,11 @@ def run_import(
     importer = _Run(record_type, mapping, table.headers, actor, options, outcome, keys)
     rows = ((line, cells) for line, cells in nonblank(table.rows) if line > after_line)
     # Updates too are the import channel's (creations are, in the bulk path).
+    # The collector as in the bulk path: a batch's rows are hundreds of thousands of
+    # objects too, read, converted and matched before the bulk path sees them.
     with (
         acting(Channel.IMPORT, current().request_id or None),
+        bulk.fewer_collections(),
         transaction.atomic() if dry_run else nullcontext(),
     ):
         for batch in _batches(rows, options.batch_size):
