@@ -143,7 +143,7 @@ def test_an_import_is_refused_whole_to_whoever_may_not_create_the_type(org):
 
 @pytest.mark.parametrize("model", [Person, Company, Phone])
 def test_a_blank_instance_is_what_the_models_constructor_makes(model):
-    made, blank = model(), bulk._Blank(model)
+    made, blank = model(), bulk.Blank(model)
     first, second = blank(), blank()
     called = {f.attname for f in model._meta.concrete_fields if callable(f.default)}
 
@@ -159,6 +159,19 @@ def test_a_blank_instance_is_what_the_models_constructor_makes(model):
         assert type(getattr(first, name)) is type(getattr(made, name))
         if isinstance(getattr(first, name), dict | list):
             assert getattr(first, name) is not getattr(second, name)
+
+
+def test_a_blank_instance_takes_plain_values_and_leaves_the_rest_to_the_constructor():
+    phone = bulk.Blank(Phone)(kind="work", raw="8 916", e164="+7916", position=2)
+    assert (phone.kind, phone.raw, phone.e164, phone.extension, phone.position) == (
+        "work", "8 916", "+7916", "", 2,
+    )  # fmt: skip
+    assert phone.person_id is None and phone.pk is None
+    company = Company(name="Acme")
+    linked = bulk.Blank(Phone)(company=company, raw="1")  # a relation: the constructor's
+    assert linked.company is company and linked.company_id is None
+    with pytest.raises(TypeError):
+        bulk.Blank(Phone)(colour="red")
 
 
 def test_placement_is_checked_once_per_owner_and_department(org, monkeypatch):
