@@ -7,14 +7,16 @@ its maximum resident size (``ru_maxrss``, with the database pages SQLite maps).
     .venv/bin/python bench/imports.py --rows 100000 --format csv
     .venv/bin/python bench/imports.py --rows 100000 --format xlsx --undo
 
-Each run makes a fresh SQLite file under /tmp/bench-imports (or uses --database-url, an
-empty database).
+Each run makes a fresh SQLite file under /tmp/bench-imports (``--data-dir``; or uses
+--database-url, an empty database).
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
 import csv
+import pstats
 import random
 import resource
 import sys
@@ -111,18 +113,38 @@ def raw_insert(connection, count: int) -> float:
     return count / seconds
 
 
+def _time_phases() -> dict[str, float]:
+    """Timers around the import's steps (each includes the steps it calls: a batch's
+    linking creates its companies through the bulk path)."""
+    from profile_import import time_phases
+
+    from kontor.core import bulk
+    from kontor.imports import mapping, services
+
+    totals: dict[str, float] = {}
+    time_phases(services._Run, ["batch", "_first_of_their_keys", "_match", "_link"], totals)
+    time_phases(services._Run, ["_create"], totals)
+    time_phases(mapping.Mapping, ["convert"], totals)
+    time_phases(bulk, totals=totals)
+    return totals
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--format", choices=["csv", "xlsx"], default="csv")
     parser.add_argument("--database-url")
+    parser.add_argument("--data-dir", type=Path, default=DATA_DIR, help="files and databases")
     parser.add_argument("--undo", action="store_true", help="also time undoing the import")
+    parser.add_argument("--profile", type=int, metavar="TOP", help="cProfile the run, TOP lines")
+    parser.add_argument("--sort", default="tottime", help="the profile's order")
+    parser.add_argument("--phases", action="store_true", help="time the import's steps")
     args = parser.parse_args(argv)
-    DATA_DIR.mkdir(exist_ok=True)
-    database = DATA_DIR / f"{args.format}-{args.rows}.sqlite3"
-    for leftover in DATA_DIR.glob(f"{database.name}*"):
+    args.data_dir.mkdir(exist_ok=True)
+    database = args.data_dir / f"{args.format}-{args.rows}.sqlite3"
+    for leftover in args.data_dir.glob(f"{database.name}*"):
         leftover.unlink()
-    source = DATA_DIR / f"people-{args.rows}.{args.format}"
+    source = args.data_dir / f"people-{args.rows}.{args.format}"
     if not source.exists():
         write_file(source, args.rows, args.format)
     _setup.configure(args.database_url or f"sqlite:///{database}")
@@ -146,8 +168,9 @@ def main(argv=None) -> int:
         actor=SYSTEM,
     )
     people = types.by_name("person")
+    phases = _time_phases() if args.phases else None
     memory = PrivateMemory()
-    started = time.perf_counter()
+    started, cpu_started = time.perf_counter(), time.process_time()
     with source.open("rb") as handle:
         job = jobs.start_import(
             File(handle, name=source.name),
@@ -157,18 +180,30 @@ def main(argv=None) -> int:
             reading={},
             options={"match_on": ["email"]},
         )
+    profiler = cProfile.Profile() if args.profile else None
+    if profiler:
+        profiler.enable()
     job = jobs.run(job)
+    if profiler:
+        profiler.disable()
     seconds = time.perf_counter() - started
+    # CPU time of this process: on a shared machine, less moved by the others' load.
+    cpu = time.process_time() - cpu_started
     private_mb = memory.stop()
     peak_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"database: {connection.vendor}; file: {source.name} ({source.stat().st_size:,} bytes)")
     print(
         f"import: {job.state}, {Person.objects.count():,} people and"
         f" {Company.objects.count():,} companies in {seconds:.1f} s:"
-        f" {args.rows / seconds:,.0f} rows/s; peak private memory {private_mb:,.0f} MB"
+        f" {args.rows / seconds:,.0f} rows/s ({cpu / args.rows * 1e6:.0f} µs of CPU per row);"
+        f" peak private memory {private_mb:,.0f} MB"
         f" (maximum resident, mapped database pages included: {peak_mb:,.0f} MB)"
     )
     print(f"raw bulk insert of the same rows: {raw_insert(connection, args.rows):,.0f} rows/s")
+    for name, phase_seconds in (phases or {}).items():
+        print(f"  {name:28s} {phase_seconds / args.rows * 1e6:6.1f} µs per row")
+    if profiler:
+        pstats.Stats(profiler).sort_stats(args.sort).print_stats(args.profile)
     if args.undo:
         started = time.perf_counter()
         counts = jobs.undo(job, actor=admin)

@@ -27,11 +27,12 @@ PROFILE_DB = _setup.OUT_DIR / "profile.sqlite3"
 PHASES = ("_clean_row", "_prepare", "_write")
 
 
-def _time_phases(bulk) -> dict[str, float]:
-    """Wrap the import's phases (clean a row, prepare a batch, write it) in timers."""
-    totals: dict[str, float] = {}
-    for name in PHASES:
-        inner = getattr(bulk, name)
+def time_phases(owner, names=PHASES, totals: dict[str, float] | None = None) -> dict[str, float]:
+    """Wrap functions of ``owner`` (a module or class: by default the bulk import's phases,
+    clean a row, prepare a batch, write it) in timers; answers the seconds per name."""
+    totals = {} if totals is None else totals
+    for name in names:
+        inner = getattr(owner, name)
         totals[name] = 0.0
 
         def timed(*args, _inner=inner, _name=name, **kwargs):
@@ -41,7 +42,7 @@ def _time_phases(bulk) -> dict[str, float]:
             finally:
                 totals[_name] += time.perf_counter() - started
 
-        setattr(bulk, name, timed)
+        setattr(owner, name, timed)
     return totals
 
 
@@ -78,7 +79,7 @@ def main(argv=None) -> int:
     # Materialised first: the generator's own cost is not the import's.
     rows = list(generate.person_rows(range(args.people), pools, context))
 
-    phases = _time_phases(core_bulk) if args.no_profile else None
+    phases = time_phases(core_bulk) if args.no_profile else None
     profiler = None if args.no_profile else cProfile.Profile()
     started, cpu_started = time.perf_counter(), time.process_time()
     if profiler:

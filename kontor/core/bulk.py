@@ -18,7 +18,9 @@ company visible) are answered from one query per import or batch.
 from __future__ import annotations
 
 import datetime
+import decimal
 import gc
+import json
 import operator
 import threading
 from collections.abc import Callable, Iterable, Iterator
@@ -30,6 +32,7 @@ from itertools import islice
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
+from django.db.models import signals
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -147,7 +150,7 @@ def import_rows(
         acting(Channel.IMPORT, current().request_id or None),
         stamps.read_once(),
         _import_connection(),
-        _fewer_collections(),
+        fewer_collections(),
     ):
         for batch in _batches(rows, batch_size):
             cleaned, subjects = [], []
@@ -198,14 +201,12 @@ def _clean_row(plan: _Plan, importer: Importer, placement, data: dict, actor):
     the placement given then defaulted, the permission to create it there, whether the
     owner and department named exist, the type's own rules, the model's validation.
     """
-    obj = plan.model()
+    obj = plan.blank()
     errors = FieldErrors()
     related = importer.clean(obj, data, errors)
     changed = records.place(obj, data, errors)
     records.default_placement(obj, actor)
-    try:
-        records.require_create(actor, obj)
-    except PermissionDenied:
+    if not plan.may_create(actor, obj):
         # Unlike the single path (403 for the whole request), one row out of scope
         # must not stop the rest of a file.
         errors.add("department_id", _("You may not create records for this owner or department."))
@@ -273,7 +274,7 @@ _gc_saved: tuple[int, ...] = ()
 
 
 @contextmanager
-def _fewer_collections():
+def fewer_collections():
     global _gc_imports, _gc_saved
     with _gc_lock:
         if _gc_imports == 0:
@@ -319,6 +320,10 @@ def _refresh_statistics(plan: _Plan) -> None:
     with transaction.atomic(), connection.cursor() as cursor:
         for analyzed in models_to_analyze:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(analyzed._meta.db_table)}")
+
+
+_NOTHING = object()
+_IMMUTABLE = (bool, int, float, str, bytes, decimal.Decimal, datetime.date, datetime.datetime)
 
 
 class _Validator:
@@ -375,8 +380,14 @@ class _Validator:
 
             return date
 
+        # The last value accepted: most rows leave such a column at its default (a
+        # record's version). Kept for plain values only; a link's check reads the database.
+        accepted = [] if field.is_relation else [_NOTHING]
+
         def other(value, obj):
             if blank and value in empty:
+                return True
+            if accepted and type(value) is type(accepted[0]) and value == accepted[0]:
                 return True
             try:
                 cleaned = field.clean(value, obj)
@@ -384,7 +395,10 @@ class _Validator:
                 return False
             if type(value) is str and text_problem(value) is not None:
                 return False
-            return type(cleaned) is type(value) and cleaned == value
+            fits = type(cleaned) is type(value) and cleaned == value
+            if fits and accepted and type(value) in _IMMUTABLE:
+                accepted[0] = value
+            return fits
 
         return other
 
@@ -483,6 +497,24 @@ def _last_value_memo(convert):
     return converted
 
 
+def _db_value(field, db) -> Callable:
+    """``field.get_db_prep_save`` as a function of the value. A JSON column off
+    PostgreSQL is what Django would store, ``json.dumps`` with the field's encoder, without
+    the field's dispatch around it (an import encodes every audit entry's changes)."""
+    if field.get_internal_type() == "JSONField" and db.vendor != "postgresql":
+        encode = json.JSONEncoder().encode if field.encoder is None else field.encoder().encode
+
+        def encoded(value):
+            if value is None:
+                return None
+            if type(value) is dict and not value:  # a record without custom values
+                return "{}"
+            return encode(value)
+
+        return encoded
+    return lambda value: field.get_db_prep_save(value, db)
+
+
 class _Table:
     """One table's INSERT, and its rows as plain lists in column order.
 
@@ -498,7 +530,7 @@ class _Table:
         self.slot = {f.attname: i for i, f in enumerate(fields)}
         self._get = operator.attrgetter(*(f.attname for f in fields))
         self.converters = [
-            (i, _last_value_memo(lambda value, f=f: f.get_db_prep_save(value, db)))
+            (i, _last_value_memo(_db_value(f, db)))
             for i, f in enumerate(fields)
             if f.get_internal_type() not in _PASS_THROUGH
         ]
@@ -521,10 +553,15 @@ class _Table:
 
     def template(self, **values) -> list:
         """A row from column values; the rest are None (slots to fill)."""
+        return self.row_of(values)
+
+    def row_of(self, values: dict) -> list:
+        """``template``, given the values as a dict."""
         row = [None] * self.width
+        slot, converter = self.slot, self._converter
         for name, value in values.items():
-            convert = self._converter.get(name)
-            row[self.slot[name]] = value if convert is None else convert(value)
+            convert = converter.get(name)
+            row[slot[name]] = value if convert is None else convert(value)
         return row
 
     def convert(self, name: str, value):
@@ -554,7 +591,7 @@ def insert(model, rows: Iterable[dict]) -> None:
     its own tables: many per INSERT, no model instances (what an import writes beside
     its records: timeline links)."""
     table = _Table(model, with_pk=False)
-    table.insert([table.template(**row) for row in rows])
+    table.insert([table.row_of(row) for row in rows])
 
 
 class _Plan:
@@ -602,6 +639,73 @@ class _Plan:
         self.validator = _Validator(
             model, ["owner", "department", *importer.checked_elsewhere, *own_links]
         )
+        self.blank = Blank(model)
+        self._may_create: dict[tuple, bool] = {}
+
+    def may_create(self, actor, obj) -> bool:
+        """``records.require_create`` for a new record, asked once per placement: for one
+        actor and type its answer depends on the owner and department alone."""
+        placement = (
+            getattr(obj, obj.access_owner_field) if obj.access_owner_field else None,
+            getattr(obj, obj.access_department_field) if obj.access_department_field else None,
+        )
+        allowed = self._may_create.get(placement)
+        if allowed is None:
+            try:
+                records.require_create(actor, obj)
+                allowed = True
+            except PermissionDenied:
+                allowed = False
+            self._may_create[placement] = allowed
+        return allowed
+
+
+class Blank:
+    """New instances of a model as ``model(**values)`` makes them, for a fraction of the
+    cost (``values``: plain fields by attribute name).
+
+    ``Model.__init__`` asks every field for its default (a person has 30, each child row
+    two foreign keys whose defaults are costly); here the constant defaults are copied
+    from one instance made once, and only the callable ones (a dict, the current time)
+    are called per instance. A model with its own ``__init__`` or init signals, or a
+    value that is no plain field, is made as usual.
+    """
+
+    def __init__(self, model):
+        self.model = model
+
+    @cached_property
+    def _prototype(self) -> tuple[dict, list, frozenset] | None:
+        model = self.model
+        if (
+            model.__init__ is not models.Model.__init__
+            or signals.pre_init.has_listeners(model)
+            or signals.post_init.has_listeners(model)
+        ):
+            return None
+        made = model()
+        constant = {k: v for k, v in made.__dict__.items() if k != "_state"}
+        fresh = [
+            (f.attname, f.get_default)
+            for f in model._meta.concrete_fields
+            if f.has_default() and callable(f.default)
+        ]
+        plain = frozenset(f.attname for f in model._meta.concrete_fields if not f.is_relation)
+        return constant, fresh, plain
+
+    def __call__(self, **values):
+        prototype = self._prototype
+        if prototype is None or not values.keys() <= prototype[2]:
+            return self.model(**values)
+        constant, fresh, _plain = prototype
+        obj = self.model.__new__(self.model)
+        obj._state = models.base.ModelState()
+        state = obj.__dict__
+        state.update(constant)
+        for attname, default in fresh:
+            state[attname] = default()
+        state.update(values)
+        return obj
 
 
 @dataclass

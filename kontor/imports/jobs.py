@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from kontor.core import audit, bulk, leases, types
+from kontor.core import audit, bulk, leases, search, types
 from kontor.core import services as records
 from kontor.core.access import Action, may
 from kontor.core.errors import KontorError, NotFound, PermissionDenied, ValidationFailed
@@ -196,7 +196,7 @@ class JobKeys(services.KeyBook):
         for start in range(0, len(digests), KEYS_PER_QUERY):
             found.update(
                 ImportKey.objects.filter(
-                    job=self.job, digest__in=digests[start : start + KEYS_PER_QUERY]
+                    search._among("digest", digests[start : start + KEYS_PER_QUERY]), job=self.job
                 ).values_list("digest", "line")
             )
         return found
@@ -207,6 +207,10 @@ class JobKeys(services.KeyBook):
             ({"job_id": self.job.pk, "digest": d, "line": line} for d, line in lines.items()),
         )
 
+
+# A created record's ``previous``: one object for every row, so that the writer encodes
+# it once (it remembers the last value it encoded).
+_NOTHING_REPLACED: dict = {}
 
 # Keys looked up per query: within both databases' limits on bound parameters.
 KEYS_PER_QUERY = 2000
@@ -270,7 +274,7 @@ def run(job: ImportJob, *, progress=None) -> ImportJob:
             ImportedRecord,
             [
                 {"job_id": job.pk, "object_type": object_type, "object_id": pk, "created": True,
-                 "previous": {}}
+                 "previous": _NOTHING_REPLACED}
                 for object_type, ids in done.created
                 for pk in ids
             ]

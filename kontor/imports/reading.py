@@ -290,6 +290,8 @@ def _sheet_rows(sheet) -> Iterator[tuple[int, list]]:
 def cell_text(value) -> str:
     """A cell as text: a whole number without ".0" (a phone number Excel kept as a
     number), a date as ISO."""
+    if type(value) is str:  # most cells: first, before the tests for the other kinds
+        return value.strip()
     if value is None:
         return ""
     if isinstance(value, float) and value.is_integer():

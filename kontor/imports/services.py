@@ -29,7 +29,7 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kontor.core import bulk
+from kontor.core import bulk, search
 from kontor.core.access import Action, may
 from kontor.core.audit import json_safe
 from kontor.core.context import Channel, acting, current
@@ -201,7 +201,7 @@ def _existing(record_type, actor, key: str, mapping: Mapping, values: set[str]) 
     if key in _CONTACT_POINTS:
         relation, column = _CONTACT_POINTS[key]
         lookup = f"{relation}__{column}"
-        found = visible.filter(**{f"{lookup}__in": values}).values_list(lookup, "pk")
+        found = visible.filter(search._among(lookup, sorted(values))).values_list(lookup, "pk")
     else:
         target = next(t for t in mapping.columns.values() if t.key == key)
         if target.shape == Shape.CUSTOM:
@@ -270,8 +270,11 @@ def run_import(
     importer = _Run(record_type, mapping, table.headers, actor, options, outcome, keys)
     rows = ((line, cells) for line, cells in nonblank(table.rows) if line > after_line)
     # Updates too are the import channel's (creations are, in the bulk path).
+    # The collector as in the bulk path: a batch's rows are hundreds of thousands of
+    # objects too, read, converted and matched before the bulk path sees them.
     with (
         acting(Channel.IMPORT, current().request_id or None),
+        bulk.fewer_collections(),
         transaction.atomic() if dry_run else nullcontext(),
     ):
         for batch in _batches(rows, options.batch_size):

@@ -7,7 +7,7 @@ from kontor.contacts.models import Company, Person, Phone, Tag
 from kontor.core import bulk as core_bulk
 from kontor.core import search
 from kontor.core.errors import PermissionDenied, ValidationFailed
-from kontor.core.models import AuditEntry, SearchDocument
+from kontor.core.models import AuditEntry, OutboxEvent, SearchDocument
 
 pytestmark = pytest.mark.django_db
 
@@ -93,6 +93,35 @@ def test_bulk_and_single_paths_write_the_same_search_body_and_audit(org, company
     assert imported_entry.channel == "import"
     assert imported_entry.actor == org.member_a
     assert imported_entry.changes == single_entry.changes
+
+
+def test_bulk_and_single_paths_store_the_same_bytes(org, company):
+    """The stored text itself, not its parsed value: the bulk path encodes the audit
+    changes and the record's JSON columns without Django's field dispatch, and builds
+    events in the database."""
+    data = _person_data(company, first_name="Пётр", position="Инженер «Б»")
+    single = services.create_person(data, actor=org.member_a)
+    result = bulk.import_people([data], actor=org.member_a)
+
+    def stored(sql, pk):
+        with connection.cursor() as cursor:
+            cursor.execute(sql, [pk])
+            return cursor.fetchone()
+
+    audit_sql = (
+        "SELECT changes, object_repr, actor_label FROM core_auditentry"
+        " WHERE object_type = 'contacts.person' AND object_id = %s"
+    )
+    assert stored(audit_sql, result.ids[0]) == stored(audit_sql, single.pk)
+    person_sql = "SELECT custom, company_name, birthday FROM contacts_person WHERE id = %s"
+    assert stored(person_sql, result.ids[0]) == stored(person_sql, single.pk)
+    # An event's payload is compared as a value: the database writes JSON without spaces.
+    payloads = {
+        e.payload["object_id"]: e.payload
+        for e in OutboxEvent.objects.filter(type="contacts.person.created")
+    }
+    single_event, imported_event = payloads[single.pk], payloads[result.ids[0]]
+    assert imported_event == {**single_event, "object_id": result.ids[0]}
 
 
 def test_imported_people_are_found_by_search(org, company):

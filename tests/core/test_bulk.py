@@ -139,3 +139,51 @@ def test_an_import_is_refused_whole_to_whoever_may_not_create_the_type(org):
     with pytest.raises(PermissionDenied):
         bulk.import_rows(BARE, [{"name": "Nope"}], actor=org.nobody)
     assert not Company.objects.exists()
+
+
+@pytest.mark.parametrize("model", [Person, Company, Phone])
+def test_a_blank_instance_is_what_the_models_constructor_makes(model):
+    made, blank = model(), bulk.Blank(model)
+    first, second = blank(), blank()
+    called = {f.attname for f in model._meta.concrete_fields if callable(f.default)}
+
+    def values(obj):
+        return {k: v for k, v in vars(obj).items() if k != "_state" and k not in called}
+
+    assert vars(first).keys() == vars(made).keys()
+    assert values(first) == values(made)
+    assert (first._state.adding, first._state.db) == (True, None)
+    assert first._state is not second._state
+    # A callable default (the time, a dict) is called per instance, never shared.
+    for name in called:
+        assert type(getattr(first, name)) is type(getattr(made, name))
+        if isinstance(getattr(first, name), dict | list):
+            assert getattr(first, name) is not getattr(second, name)
+
+
+def test_a_blank_instance_takes_plain_values_and_leaves_the_rest_to_the_constructor():
+    phone = bulk.Blank(Phone)(kind="work", raw="8 916", e164="+7916", position=2)
+    assert (phone.kind, phone.raw, phone.e164, phone.extension, phone.position) == (
+        "work", "8 916", "+7916", "", 2,
+    )  # fmt: skip
+    assert phone.person_id is None and phone.pk is None
+    company = Company(name="Acme")
+    linked = bulk.Blank(Phone)(company=company, raw="1")  # a relation: the constructor's
+    assert linked.company is company and linked.company_id is None
+    with pytest.raises(TypeError):
+        bulk.Blank(Phone)(colour="red")
+
+
+def test_placement_is_checked_once_per_owner_and_department(org, monkeypatch):
+    calls = []
+    original = bulk.records.require_create
+    monkeypatch.setattr(
+        bulk.records, "require_create", lambda actor, obj: calls.append(1) or original(actor, obj)
+    )
+    rows = [{"name": f"C{i}"} for i in range(5)] + [
+        {"name": "Theirs", "department_id": org.dept.support.pk}
+    ]
+    result = bulk.import_rows(BARE, rows, actor=org.sales_head)
+    assert result.created == 5
+    assert [(e.row, e.field) for e in result.errors] == [(6, "department_id")]
+    assert len(calls) == 2

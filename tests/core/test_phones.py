@@ -80,3 +80,18 @@ def test_the_migration_reads_extensions_typed_before_they_were_kept(org):
 def test_a_tel_link_dials_the_extension_too():
     assert phones.tel_uri("+79161234567", "105") == "tel:+79161234567;ext=105"
     assert phones.tel_uri("+79161234567") == "tel:+79161234567"
+
+
+def test_a_text_is_parsed_once_per_region(monkeypatch):
+    phones._understood.cache_clear()
+    calls = []
+    original = phones.phonenumbers.parse
+    monkeypatch.setattr(
+        phones.phonenumbers, "parse", lambda *args: calls.append(args) or original(*args)
+    )
+    for _ in range(3):
+        assert phones.to_e164(" 8 (916) 123-45-67 ", "RU") == "+79161234567"
+        assert phones.parse("8 (916) 123-45-67", "RU").e164 == "+79161234567"
+    assert phones.to_e164("030 1234567", "DE") == "+49301234567"
+    assert phones.parse("12", "RU") is None and phones.parse("12", "RU") is None
+    assert calls == [("8 (916) 123-45-67", "RU"), ("030 1234567", "DE"), ("12", "RU")]
