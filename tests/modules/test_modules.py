@@ -6,6 +6,8 @@ and the audit of every change."""
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
@@ -274,3 +276,14 @@ def test_the_api_lists_and_switches_for_managers_only(org):
     assert api.patch("/modules/sales", {"colour": "red"}).status_code == 422
     audit = AuditEntry.objects.filter(action__startswith="modules.moduleswitch.")
     assert audit.count() == 3 and {row.channel for row in audit} == {"api"}
+
+
+def test_a_request_reads_every_definitions_token_in_one_query(org):
+    switch(org.admin, "products", False, org.dept.support)
+    api = Api(org.support_member)
+    api.get("/deals")  # the process caches filled
+    with CaptureQueriesContext(connection) as reads:
+        assert api.get("/deals").status_code == 200
+        assert api.get("/products").status_code == 404
+    stamp_reads = [q for q in reads.captured_queries if "core_definitionstamp" in q["sql"]]
+    assert len(stamp_reads) == 2  # one per request: modules, custom fields, object types
