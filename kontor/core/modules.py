@@ -55,7 +55,7 @@ def register(module: Module) -> Module:
     if module.code in _modules:
         raise ValueError(f"A module {module.code!r} is registered already.")
     _modules[module.code] = module
-    _own(module, module)
+    _own(module.code, module.object_types, module.routers)
     return module
 
 
@@ -64,19 +64,18 @@ def extend(code: str, **parts) -> Module:
     to "tasks and calendar", the duplicates pages to contacts): ``object_types``,
     ``pages``, ``routers``, ``timer_kinds``."""
     module = _modules[code]
-    added = Module(code, module.label, **parts)
     _modules[code] = dataclasses.replace(
         module, **{name: getattr(module, name) + tuple(value) for name, value in parts.items()}
     )
-    _own(_modules[code], added)
+    _own(code, parts.get("object_types", ()), parts.get("routers", ()))
     return _modules[code]
 
 
-def _own(module: Module, parts: Module) -> None:
-    for object_type in parts.object_types:
-        _module_of_type[object_type] = module.code
-    for router in parts.routers:
-        router.add_decorator(_api_gate(module.code), mode="operation")
+def _own(code: str, object_types, routers) -> None:
+    for object_type in object_types:
+        _module_of_type[object_type] = code
+    for router in routers:
+        router.add_decorator(_api_gate(code), mode="operation")
     _module_of_page.cache_clear()
 
 
