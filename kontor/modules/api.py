@@ -6,7 +6,7 @@ from __future__ import annotations
 from ninja import Router, Schema
 from pydantic import Field
 
-from kontor.core.api import DbInt, StrictIn
+from kontor.core.api import DbInt, ErrorOut, StrictIn
 from kontor.core.errors import NotFound
 
 from . import services
@@ -62,7 +62,7 @@ def _state(code: str) -> services.ModuleState:
     return found
 
 
-@router.get("/modules", response=list[ModuleOut], operation_id="modules_list")
+@router.get("/modules", response={200: list[ModuleOut], 404: ErrorOut}, operation_id="modules_list")
 def list_modules(request):
     """Every module and where it is switched on or off."""
     services.require_manager(request.user)
