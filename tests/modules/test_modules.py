@@ -131,6 +131,7 @@ def test_a_warehouse_member_loses_deals_everywhere_and_a_sales_member_keeps_them
         assert (page.get("/deals/reports/").status_code == 200) is sees
         api = Api(user)
         assert (api.get("/deals").status_code == 200) is sees
+        assert (api.get("/pipelines").status_code == 200) is sees  # a sub-router's too
         assert api.get("/people").status_code == 200  # other modules stay
     warehouse_api = Api(warehouse)
     for path in ("/deals", "/deals/export", "/pipelines"):
