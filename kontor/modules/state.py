@@ -8,7 +8,6 @@ request) with the token it was made under.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 
 from kontor.core import modules, stamps
@@ -47,7 +46,6 @@ class Switches:
         return self.company_off - on_somewhere
 
 
-_lock = threading.Lock()
 _cached = Switches(token="\0")  # no token is this: the first call loads
 
 
@@ -67,8 +65,8 @@ def switches() -> Switches:
         else:
             overrides.setdefault(department_id, {})[code] = on
     loaded = Switches(token, frozenset(company_off), overrides)
-    with _lock:
-        _cached = loaded
+    # One assignment: a thread reading meanwhile gets the old switches or the new, whole.
+    _cached = loaded
     return loaded
 
 
