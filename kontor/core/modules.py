@@ -76,7 +76,22 @@ def _own(code: str, object_types, routers) -> None:
         _module_of_type[object_type] = code
     for router in routers:
         router.add_decorator(_api_gate(code), mode="operation")
+        _mark_operations(router, code)
     _module_of_page.cache_clear()
+
+
+# An operation's OpenAPI entry names its module (``KontorAPI`` declares its 404 from it).
+OPENAPI_MODULE = "x-kontor-module"
+
+
+def _mark_operations(router, code: str) -> None:
+    for path_view in router.path_operations.values():
+        for operation in path_view.operations:
+            operation.openapi_extra = {**(operation.openapi_extra or {}), OPENAPI_MODULE: code}
+    # Sub-routers (sales' pipelines, quotes, plans, reports) get the gate from their
+    # parent when mounted; ninja keeps them as (prefix, router, tags).
+    for _prefix, child, *_tags in router._routers:
+        _mark_operations(child, code)
 
 
 def all_modules() -> list[Module]:

@@ -288,3 +288,15 @@ def test_a_request_reads_every_definitions_token_in_one_query(org):
         assert api.get("/products").status_code == 404
     stamp_reads = [q for q in reads.captured_queries if "core_definitionstamp" in q["sql"]]
     assert len(stamp_reads) == 2  # one per request: modules, custom fields, object types
+
+
+def test_the_openapi_document_names_each_operations_module_and_its_404(org):
+    paths = Api(org.admin).get("/openapi.json").json()["paths"]
+    deals, pipelines, users = (
+        paths["/api/v1/deals"]["get"],
+        paths["/api/v1/pipelines"]["get"],
+        paths["/api/v1/users"]["get"],
+    )
+    assert deals["x-kontor-module"] == "sales" and "404" in deals["responses"]
+    assert pipelines["x-kontor-module"] == "sales" and "404" in pipelines["responses"]
+    assert "x-kontor-module" not in users and "404" not in users["responses"]
