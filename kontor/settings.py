@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "kontor.dedup",
     "kontor.imports",
     "kontor.savedviews",
+    "kontor.modules",
     "kontor.web",
     "kontor.backups",
 ]
@@ -100,6 +101,7 @@ MIDDLEWARE = [
     "django_htmx.middleware.HtmxMiddleware",
     "kontor.core.middleware.RequestContextMiddleware",
     "kontor.objects.middleware.CustomTypesMiddleware",
+    "kontor.modules.middleware.ModulesMiddleware",
     "axes.middleware.AxesMiddleware",
 ]
 

@@ -18,6 +18,7 @@ from kontor.core.api_routes import router as core_router
 from kontor.core.customfields.api import router as fields_router
 from kontor.dedup.api import router as dedup_router
 from kontor.imports.api import router as imports_router
+from kontor.modules.api import router as modules_router
 from kontor.objects.api import router as objects_router
 from kontor.sales.api import router as deals_router
 from kontor.savedviews.api import router as views_router
@@ -39,6 +40,7 @@ api.add_router("/", objects_router)
 api.add_router("/", deals_router)
 api.add_router("/", dedup_router)
 api.add_router("/", imports_router)
+api.add_router("/", modules_router)
 api.add_router("/", views_router)
 
 urlpatterns = [
@@ -59,6 +61,7 @@ urlpatterns = [
     path("", include("kontor.dedup.urls")),
     path("", include("kontor.imports.urls")),
     path("", include("kontor.savedviews.urls")),
+    path("", include("kontor.modules.urls")),
     path("", include("kontor.web.urls")),
     # For clients that ask the conventional place instead of reading the page's <link>.
     path("favicon.ico", RedirectView.as_view(url=static("web/favicon.ico"), permanent=True)),

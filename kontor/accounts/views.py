@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from kontor.core import events, types
+from kontor.core import events, modules, types
 from kontor.core.access import Action, Scope, may, record_in_scope, scope_for
 from kontor.core.errors import KontorError, NotFound, with_retry_after
 from kontor.core.models import OutboxDelivery
@@ -53,7 +53,11 @@ def settings_sections(user) -> list[str]:
         sections.append("accounts:department_list")
     if _may_see_roles(user):
         sections.append("accounts:role_list")
-    sections += [page.url_name for page in types.settings_pages() if page.allowed(user)]
+    sections += [
+        page.url_name
+        for page in types.settings_pages()
+        if page.allowed(user) and modules.page_enabled(user, page.url_name)
+    ]
     if events.may_view_deliveries(user):
         sections.append("accounts:event_list")
     sections += ["accounts:password_change", "accounts:token_list"]

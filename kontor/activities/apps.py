@@ -8,9 +8,10 @@ class ActivitiesConfig(AppConfig):
     verbose_name = _("Work and communication")
 
     def ready(self):
-        from kontor.core import events, timers, types
+        from kontor.core import events, modules, timers, types
 
         from . import dates, notifications, reminders, services
+        from .api import router
         from .entry_types import ENTRY_TYPES
         from .types import TASK
 
@@ -27,6 +28,20 @@ class ActivitiesConfig(AppConfig):
         timers.handle(reminders.TASK_RECURRENCE, services.repeat_task)
         timers.handle(notifications.EMAIL_TIMER, notifications.email_if_unseen)
         timers.standing(dates.DATES_TIMER, dates.remind_of_dates, dates.next_sweep)
+        modules.register(
+            modules.Module(
+                "tasks",
+                _("Tasks and calendar"),
+                _("Tasks, My day, meetings and the calendar, with their reminders."),
+                order=20,
+                object_types=(TASK.object_type,),
+                pages=("activities:task_*", "activities:my_day"),
+                routers=(router,),
+                timer_kinds=(reminders.TASK_REMINDER, reminders.TASK_RECURRENCE),
+            )
+        )
+        # Clients' birthdays and other dates: contacts' own reminders.
+        modules.extend("contacts", timer_kinds=(dates.DATES_TIMER,))
         events.subscribe(
             notifications.UNSEEN_EVENT,
             notifications.mail_unseen,

@@ -8,9 +8,10 @@ class CalendarConfig(AppConfig):
     verbose_name = _("Calendar")
 
     def ready(self):
-        from kontor.core import timers, types
+        from kontor.core import modules, timers, types
 
         from . import reminders
+        from .api import calendar_router, router
         from .types import MEETING
 
         types.register(MEETING)
@@ -23,6 +24,13 @@ class CalendarConfig(AppConfig):
             types.SettingsPage("calendar:feed_settings", _("Calendar feed"), _signed_in)
         )
         timers.handle(reminders.MEETING_REMINDER, reminders.remind_of_meeting)
+        modules.extend(
+            "tasks",
+            object_types=(MEETING.object_type,),
+            pages=("calendar:*",),
+            routers=(router, calendar_router),
+            timer_kinds=(reminders.MEETING_REMINDER,),
+        )
 
 
 def _signed_in(user) -> bool:

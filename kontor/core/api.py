@@ -24,6 +24,7 @@ from ninja.errors import ValidationError as NinjaValidationError
 from ninja.security import APIKeyCookie, HttpBearer
 from pydantic import BeforeValidator, ConfigDict, Field, WithJsonSchema
 
+from . import modules
 from .errors import KontorError, ValidationFailed, with_retry_after
 from .inputs import DB_INT_MAX, text_problem
 from .pagination import COUNT_CAP, capped_count
@@ -123,7 +124,7 @@ _ERROR_DESCRIPTIONS = {
     400: "The body is not valid JSON or form data, or a rule refused the operation",
     401: "No valid token or session",
     403: "Not allowed for you (or a session write without its CSRF token)",
-    404: "No such record, or outside your scope",
+    404: "No such record, or outside your scope (or its module is switched off for you)",
     409: "Someone saved a newer version first",
     422: "Invalid input: see errors",
 }
@@ -150,6 +151,8 @@ def _error_statuses(method: str, operation: dict, components: dict) -> set[int]:
         statuses.add(403)
     if any(p.get("in") == "path" for p in operation.get("parameters", ())):
         statuses.add(404)
+    if modules.OPENAPI_MODULE in operation:
+        statuses.add(404)  # its module may be switched off for the caller
     if _declares_version(operation, components):
         statuses.add(409)
     return statuses
@@ -209,6 +212,8 @@ class KontorAPI(NinjaAPI):
             for method, operation in methods.items():
                 responses = operation.setdefault("responses", {})
                 for status in sorted(_error_statuses(method, operation, components)):
+                    if status in responses:  # declared by the route itself (an int key)
+                        continue
                     responses.setdefault(
                         str(status),
                         {

@@ -37,16 +37,18 @@ def claim(
     limit: int,
     lease_seconds: float,
     max_attempts: int,
+    only: Q | None = None,
 ):
     """Lease up to ``limit`` of ``model``'s rows due now (``pending_status``, ``due_at``
     past, no live lease) to a new token; returns those rows, earliest due first (a
     queryset, empty if none was due).
 
+    ``only`` narrows the rows that may be claimed (timers of a paused module wait).
     A due row that ``max_attempts`` attempts already started (each took its worker down:
     an ending attempt clears its lease) gets ``failed_status`` instead of another try.
     """
     now = timezone.now()
-    due = Q(status=pending_status, due_at__lte=now) & unclaimed(now)
+    due = Q(status=pending_status, due_at__lte=now) & unclaimed(now) & (only or Q())
     # A plain read first: an idle worker never takes SQLite's write lock.
     if not model.objects.filter(due).exists():
         return model.objects.none()

@@ -29,7 +29,7 @@ from django.db.models import Exists, F, OuterRef, Q
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import In
 
-from . import customfields, phones
+from . import customfields, modules, phones
 from .access import PageColumn, analyzed_rows, sees_all
 from .models import SearchDocument
 
@@ -450,6 +450,8 @@ def search(user, q: str, *, limit: int = 10) -> list[tuple[SearchType, list]]:
     """
     results = []
     for entry in registered():
+        if not modules.type_enabled(user, entry.model._meta.label_lower):
+            continue  # its module is off for this user
         hits = search_model(user, entry.model, q, limit=limit)
         if entry.prepare_hits is not None:
             hits = entry.prepare_hits(user, hits)

@@ -26,7 +26,7 @@ from django.db.models import Q
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
-from . import compiled, types
+from . import compiled, modules, types
 from .access import Action, object_type_of, scope_q
 from .inputs import as_db_id
 from .models import TimelineLink
@@ -340,7 +340,7 @@ def _visible_q(user, kinds, text: str) -> Q:
     """Entries of the chosen kinds ``user`` may see (and that match ``text``)."""
     condition = Q(pk__in=[])
     for rt in entry_types():
-        if kinds and rt.name not in kinds:
+        if (kinds and rt.name not in kinds) or not modules.type_enabled(user, rt.object_type):
             continue
         scope = scope_q(user, rt.model, Action.VIEW)
         if scope is None:

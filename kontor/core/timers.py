@@ -26,10 +26,10 @@ from datetime import datetime
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
-from . import events, leases
+from . import events, leases, modules
 from .context import Channel, acting
 from .models import Timer, TimerFiring
 
@@ -182,7 +182,7 @@ def next_due() -> datetime | None:
     """When a pending timer is next due to be claimed: the earliest unclaimed one's due
     time, or a claimed one's lease end (the dispatcher sleeps no longer)."""
     now = timezone.now()
-    pending = Timer.objects.filter(status=Timer.Status.PENDING)
+    pending = Timer.objects.filter(_not_paused(), status=Timer.Status.PENDING)
     moments = [
         pending.filter(leases.unclaimed(now)).order_by("due_at").values_list("due_at").first(),
         pending.filter(claimed_until__gte=now)
@@ -193,6 +193,13 @@ def next_due() -> datetime | None:
     return min((m[0] for m in moments if m is not None), default=None)
 
 
+def _not_paused() -> Q:
+    """The timers that may fire now: those of a module switched off for the whole
+    company (``core.modules``) stay pending, however late, until it is on again."""
+    paused = modules.paused_timer_kinds()
+    return ~Q(kind__in=paused) if paused else Q()
+
+
 def _claim() -> list[Timer]:
     claimed = leases.claim(
         Timer,
@@ -201,6 +208,7 @@ def _claim() -> list[Timer]:
         limit=_CLAIM_BATCH,
         lease_seconds=settings.KONTOR_TIMERS_LEASE_SECONDS,
         max_attempts=settings.KONTOR_EVENTS_MAX_ATTEMPTS,
+        only=_not_paused(),
     )
     return list(claimed)
 

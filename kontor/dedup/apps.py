@@ -6,3 +6,11 @@ class DedupConfig(AppConfig):
     name = "kontor.dedup"
     label = "dedup"
     verbose_name = _("Duplicates")
+
+    def ready(self):
+        from kontor.core import modules
+
+        from .api import router
+
+        # Duplicates are people's and companies': they go with the contacts module.
+        modules.extend("contacts", pages=("dedup:*",), routers=(router,))

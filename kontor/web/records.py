@@ -27,7 +27,7 @@ from django.views import View
 
 from kontor.accounts.models import Department
 from kontor.accounts.queries import assignable_owners, placement_department_tree
-from kontor.core import customfields, files, grouping, services, timeline, types
+from kontor.core import customfields, files, grouping, modules, services, timeline, types
 from kontor.core.access import Action, may, record_in_scope, require
 from kontor.core.customfields import computed
 from kontor.core.customfields.services import may_manage_fields
@@ -507,6 +507,8 @@ def related(user, rt: RecordType, obj) -> dict:
         )
     linking = []
     for other, field_name in rt.linked_from():
+        if not modules.type_enabled(user, other.object_type):
+            continue
         rows = other.list_query(user).filter(**{field_name: obj})
         linking.append(
             {

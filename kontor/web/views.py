@@ -15,7 +15,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from kontor.accounts import services as accounts
 from kontor.accounts.forms import RESET_MAIL_TEMPLATES, PasswordResetForm, ResetPasswordForm
-from kontor.core import files, types
+from kontor.core import files, modules, types
 from kontor.core import search as core_search
 from kontor.core.access import Action, may
 from kontor.core.api_routes import finished_export_file, own_export
@@ -108,6 +108,8 @@ def home(request):
     for rt in types.record_types():
         if not rt.home_widget or not may(request.user, rt.object_type, Action.VIEW):
             continue
+        if not modules.type_enabled(request.user, rt.object_type):
+            continue
         records = rt.list_query(request.user)
         widgets.append(
             {
@@ -180,7 +182,7 @@ def record_options(request, object_type: str):
     """The first records of a type matching ``q`` that the user may see: the options of a
     relation field's picker (any registered record type, custom objects included)."""
     rt = types.get(object_type)
-    if not isinstance(rt, types.RecordType):
+    if not isinstance(rt, types.RecordType) or not modules.type_enabled(request.user, object_type):
         raise Http404()
     q = request.GET.get("q", "").strip()
     found = rt.list_query(request.user, types.ListFilters(q=q))[:RECORD_OPTIONS_LIMIT]

@@ -66,10 +66,12 @@ def record_url(obj, page: str = "detail") -> str:
 
 @register.simple_tag(takes_context=True)
 def record_menu(context) -> list:
-    """The navigation's entries: the registered types the user may view."""
-    from kontor.core import types
+    """The navigation's entries: the registered types the user may view, in the modules
+    switched on for them."""
+    from kontor.core import modules, types
 
-    return types.menu(context["request"].user)
+    user = context["request"].user
+    return [(entry, url) for entry, url in types.menu(user) if modules.link_enabled(user, url)]
 
 
 @register.simple_tag
