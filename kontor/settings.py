@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "kontor.dedup",
     "kontor.imports",
     "kontor.savedviews",
+    "kontor.dashboards",
     "kontor.web",
     "kontor.backups",
 ]

@@ -59,6 +59,7 @@ urlpatterns = [
     path("", include("kontor.dedup.urls")),
     path("", include("kontor.imports.urls")),
     path("", include("kontor.savedviews.urls")),
+    path("", include("kontor.dashboards.urls")),
     path("", include("kontor.web.urls")),
     # For clients that ask the conventional place instead of reading the page's <link>.
     path("favicon.ico", RedirectView.as_view(url=static("web/favicon.ico"), permanent=True)),
