@@ -16,6 +16,7 @@ from kontor.contacts.api import router as contacts_router
 from kontor.core.api import api, unknown_endpoint
 from kontor.core.api_routes import router as core_router
 from kontor.core.customfields.api import router as fields_router
+from kontor.dashboards.api import router as dashboards_router
 from kontor.dedup.api import router as dedup_router
 from kontor.imports.api import router as imports_router
 from kontor.objects.api import router as objects_router
@@ -40,6 +41,7 @@ api.add_router("/", deals_router)
 api.add_router("/", dedup_router)
 api.add_router("/", imports_router)
 api.add_router("/", views_router)
+api.add_router("/", dashboards_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),

@@ -279,6 +279,7 @@ class Metric(OfView):
                 for currency, value in sorted(totals.items())
             ],
             "more_url": found.list_url(),
+            "empty": not any(totals.values()),
         }
 
 

@@ -14,6 +14,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_POST
+from django_htmx.http import reswap, retarget
 
 from kontor.accounts.queries import placement_department_tree
 from kontor.accounts.views import settings_page
@@ -166,7 +167,9 @@ def add(request, pk: int):
     except ValidationFailed as exc:
         form = _add_form(request.user, dashboard, given, exc.errors)
         if request.htmx:
-            return render(request, "dashboards/_add_form.html", {"add_form": form}, status=422)
+            # The form again in its place, its problems said (htmx swaps 200 answers only).
+            answer = render(request, "dashboards/_add_form.html", {"add_form": form})
+            return reswap(retarget(answer, "#widget-add"), "outerHTML")
         context = dashboard_context(request, add_given=given, add_errors=exc.errors)
         return render(request, "web/home.html", context, status=422)
     return _dashboard_answer(request)
