@@ -20,6 +20,7 @@ from kontor.contacts.types import PERSON
 from kontor.core import types
 from kontor.core.access import Action, may
 from kontor.core.pagination import capped_count
+from kontor.core.services import FieldErrors
 from kontor.sales import plans, reports
 from kontor.sales.models import Stage, Target
 from kontor.sales.report_views import plan_rows
@@ -29,13 +30,11 @@ from kontor.web.charts import Chart, Format, Kind, Series
 from . import figures
 from .widgets import (
     ROWS,
-    Input,
+    Option,
     WidgetKind,
-    choice,
     chosen_view,
     record_rows,
     register,
-    rows_input,
     type_allowed,
     unavailable,
     view_input,
@@ -49,12 +48,7 @@ class Rows(WidgetKind):
     """A list of the first records of something, with a link to the whole list."""
 
     template = "dashboards/widgets/_rows.html"
-
-    def inputs(self, user, given):
-        return [rows_input(given)]
-
-    def clean(self, user, given, errors):
-        return {"rows": int(choice(given, "rows", ROWS, errors, "5") or 5)}
+    options = (ROWS,)
 
 
 @register
@@ -96,15 +90,28 @@ class OfView(WidgetKind):
 
     uses_view = True
 
+    def view_options(self, user, rt: types.RecordType) -> list[Option]:
+        """Its inputs whose choices depend on the view's record type (its fields)."""
+        return []
+
     def inputs(self, user, given):
-        return [view_input(user, given)]
+        found = [view_input(user, given), *super().inputs(user, given)]
+        rt = _view_type(user, given)
+        return found + ([o.input(given) for o in self.view_options(user, rt)] if rt else [])
 
     def clean(self, user, given, errors):
         found = chosen_view(user, given, errors)
+        own = super().clean(user, given, errors)
         if found is None:
-            return {}
+            return own
         view, rt = found
-        return {"view_id": view.pk, "type": rt.object_type}
+        own |= {o.name: o.clean(given, errors) for o in self.view_options(user, rt)}
+        return {"view_id": view.pk, "type": rt.object_type, **own}
+
+
+def _measure(user, rt) -> Option:
+    measures = figures.measures(user, rt)
+    return Option("measure", _("Figure"), {k: m.label for k, m in measures.items()}, "count")
 
 
 @register
@@ -112,13 +119,7 @@ class ViewRows(OfView):
     key = "saved_view"
     label = gettext_lazy("A saved view")
     template = "dashboards/widgets/_rows.html"
-
-    def inputs(self, user, given):
-        return [*super().inputs(user, given), rows_input(given)]
-
-    def clean(self, user, given, errors):
-        settings = super().clean(user, given, errors)
-        return {**settings, "rows": int(choice(given, "rows", ROWS, errors, "5") or 5)}
+    options = (ROWS,)
 
     def read(self, user, widget):
         found = view_records(user, widget.settings)
@@ -134,22 +135,22 @@ class ViewRows(OfView):
         }
 
 
-CHART_KINDS = {
-    str(Kind.BAR): gettext_lazy("Bars"),
-    str(Kind.HORIZONTAL_BAR): gettext_lazy("Horizontal bars"),
-    str(Kind.DOUGHNUT): gettext_lazy("Doughnut"),
-}
+CHART = Option(
+    "chart",
+    gettext_lazy("Chart"),
+    {
+        str(Kind.BAR): gettext_lazy("Bars"),
+        str(Kind.HORIZONTAL_BAR): gettext_lazy("Horizontal bars"),
+        str(Kind.DOUGHNUT): gettext_lazy("Doughnut"),
+    },
+    str(Kind.BAR),
+)
 
 
 def _view_type(user, given) -> types.RecordType | None:
     """The record type of the view chosen so far (inputs depending on it wait for it)."""
-    found = chosen_view(user, given, _Ignored())
+    found = chosen_view(user, given, FieldErrors())
     return found[1] if found else None
-
-
-class _Ignored:
-    def add(self, field, message):
-        pass
 
 
 @register
@@ -157,47 +158,12 @@ class ViewChart(OfView):
     key = "view_chart"
     label = gettext_lazy("A chart of a saved view")
     template = "dashboards/widgets/_chart.html"
+    options = (CHART,)
 
-    def inputs(self, user, given):
-        found = [*super().inputs(user, given)]
-        rt = _view_type(user, given)
-        if rt is None:
-            return found
+    def view_options(self, user, rt):
         by = figures.groupings(user, rt)
-        measures = figures.measures(user, rt)
-        return [
-            *found,
-            Input(
-                "group_by",
-                _("Group by"),
-                [(k, g.label) for k, g in by.items()],
-                given.get("group_by", ""),
-            ),
-            Input(
-                "measure",
-                _("Figure"),
-                [(k, m.label) for k, m in measures.items()],
-                given.get("measure", "count"),
-            ),
-            Input(
-                "chart",
-                _("Chart"),
-                [(k, str(v)) for k, v in CHART_KINDS.items()],
-                given.get("chart", "bar"),
-            ),
-        ]
-
-    def clean(self, user, given, errors):
-        settings = super().clean(user, given, errors)
-        rt = types.get(settings.get("type", ""))
-        if not isinstance(rt, types.RecordType):
-            return settings
-        return {
-            **settings,
-            "group_by": choice(given, "group_by", figures.groupings(user, rt), errors),
-            "measure": choice(given, "measure", figures.measures(user, rt), errors, "count"),
-            "chart": choice(given, "chart", CHART_KINDS, errors, "bar"),
-        }
+        group_by = Option("group_by", _("Group by"), {k: g.label for k, g in by.items()}, "")
+        return [group_by, _measure(user, rt)]
 
     def read(self, user, widget):
         settings = widget.settings
@@ -242,22 +208,8 @@ class Metric(OfView):
     template = "dashboards/widgets/_metric.html"
     default_width = 1
 
-    def inputs(self, user, given):
-        found = [*super().inputs(user, given)]
-        rt = _view_type(user, given)
-        if rt is None:
-            return found
-        measures = figures.measures(user, rt)
-        options = [(k, m.label) for k, m in measures.items()]
-        return [*found, Input("measure", _("Figure"), options, given.get("measure", "count"))]
-
-    def clean(self, user, given, errors):
-        settings = super().clean(user, given, errors)
-        rt = types.get(settings.get("type", ""))
-        if not isinstance(rt, types.RecordType):
-            return settings
-        measure = choice(given, "measure", figures.measures(user, rt), errors, "count")
-        return {**settings, "measure": measure}
+    def view_options(self, user, rt):
+        return [_measure(user, rt)]
 
     def read(self, user, widget):
         found = view_records(user, widget.settings)
@@ -299,10 +251,15 @@ def _figure_text(value, measure: figures.Measure, currency: str) -> str:
     return chart.display(value)
 
 
-PERIODS = {
-    str(Target.Period.MONTH): gettext_lazy("This month"),
-    str(Target.Period.QUARTER): gettext_lazy("This quarter"),
-}
+PERIOD = Option(
+    "period",
+    gettext_lazy("Period"),
+    {
+        str(Target.Period.MONTH): gettext_lazy("This month"),
+        str(Target.Period.QUARTER): gettext_lazy("This quarter"),
+    },
+    str(Target.Period.MONTH),
+)
 PLAN_LINES = 10
 
 
@@ -312,13 +269,7 @@ class PlanVsActual(WidgetKind):
     label = gettext_lazy("Plan vs actual")
     template = "dashboards/widgets/_plans.html"
     record_type = DEAL.object_type
-
-    def inputs(self, user, given):
-        options = [(k, str(v)) for k, v in PERIODS.items()]
-        return [Input("period", _("Period"), options, given.get("period", "month"))]
-
-    def clean(self, user, given, errors):
-        return {"period": choice(given, "period", PERIODS, errors, "month")}
+    options = (PERIOD,)
 
     def read(self, user, widget):
         period = widget.settings.get("period", "month")
@@ -333,10 +284,12 @@ class PlanVsActual(WidgetKind):
         lines = reports.plan_vs_actual(
             user, targets.order_by("department_id", "user_id", "id")[:PLAN_LINES]
         )
-        return {"rows": plan_rows(user, lines), "period": str(PERIODS.get(period, ""))}
+        return {"rows": plan_rows(user, lines), "period": str(PERIOD.choices.get(period, ""))}
 
 
-DAYS = {"7": "7", "14": "14", "30": "30"}
+DAYS = Option(
+    "days", gettext_lazy("Days ahead"), {"7": "7", "14": "14", "30": "30"}, "7", number=True
+)
 
 
 @register
@@ -345,12 +298,7 @@ class Birthdays(WidgetKind):
     label = gettext_lazy("Birthdays and dates")
     template = "dashboards/widgets/_dates.html"
     record_type = PERSON.object_type
-
-    def inputs(self, user, given):
-        return [Input("days", _("Days ahead"), list(DAYS.items()), str(given.get("days") or "7"))]
-
-    def clean(self, user, given, errors):
-        return {"days": int(choice(given, "days", DAYS, errors, "7") or 7)}
+    options = (DAYS,)
 
     def read(self, user, widget):
         """The important dates of the reader's own clients, today and the days ahead."""

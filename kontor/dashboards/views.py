@@ -7,6 +7,8 @@ place earlier or later, selects resize it: all usable by keyboard and on a phone
 
 from __future__ import annotations
 
+import itertools
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count
@@ -96,8 +98,8 @@ def dashboard_page(request):
 
 
 def _refused(request, exc: ValidationFailed) -> None:
-    for message in [m for msgs in exc.errors.values() for m in msgs] or [str(exc.message)]:
-        messages.error(request, message)
+    said = itertools.chain.from_iterable(exc.errors.values())
+    messages.error(request, " ".join(map(str, said)) or str(exc.message))
 
 
 @login_required

@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from kontor.core.access import Action, may
 from kontor.core.errors import NotFound
@@ -44,6 +45,25 @@ class Input:
     refreshes: bool = False
 
 
+@dataclass(frozen=True)
+class Option:
+    """An input of fixed choices ({value: label}), kept as a number if ``number``."""
+
+    name: str
+    label: str
+    choices: dict
+    default: str
+    number: bool = False
+
+    def input(self, given: dict) -> Input:
+        options = [(value, str(label)) for value, label in self.choices.items()]
+        return Input(self.name, str(self.label), options, str(given.get(self.name) or self.default))
+
+    def clean(self, given: dict, errors):
+        value = choice(given, self.name, self.choices, errors, self.default)
+        return int(value) if self.number and value.isdigit() else value
+
+
 class WidgetKind:
     """A kind of widget. ``read(user, widget)`` returns what its template shows (and the
     API answers): plain values, lists and dicts, or a ``charts.Chart``."""
@@ -62,13 +82,15 @@ class WidgetKind:
     def usable(self, user) -> bool:
         return not self.record_type or type_allowed(user, self.record_type)
 
+    options: tuple[Option, ...] = ()  # its inputs of fixed choices
+
     def inputs(self, user, given: dict) -> list[Input]:
-        return []
+        return [option.input(given) for option in self.options]
 
     def clean(self, user, given: dict, errors) -> dict:
         """The settings from input (each a text, as a form sends them); problems to
         ``errors`` under the input's name."""
-        return {}
+        return {option.name: option.clean(given, errors) for option in self.options}
 
     def read(self, user, widget) -> dict:
         raise NotImplementedError
@@ -117,11 +139,7 @@ def choice(given: dict, name: str, allowed: dict, errors, default: str = "") -> 
     return value
 
 
-ROWS = {"5": "5", "10": "10", "20": "20"}
-
-
-def rows_input(given: dict) -> Input:
-    return Input("rows", _("Rows"), list(ROWS.items()), str(given.get("rows") or "5"))
+ROWS = Option("rows", gettext_lazy("Rows"), {"5": "5", "10": "10", "20": "20"}, "5", number=True)
 
 
 def offered_views(user) -> list[tuple[SavedView, RecordType]]:
