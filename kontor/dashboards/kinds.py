@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime
 
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.text import format_lazy
@@ -260,7 +260,6 @@ PERIOD = Option(
     },
     str(Target.Period.MONTH),
 )
-PLAN_LINES = 10
 
 
 @register
@@ -280,10 +279,11 @@ class PlanVsActual(WidgetKind):
         else:
             start = reports.month_start(today)
             end = reports.month_start(start, 1)
+        # The reader's own target and their department's, among those they may see: a
+        # home page's plan, where the plans page lists everyone's.
         targets = plans.narrowed(plans.targets_starting(user, start, end), period=period)
-        lines = reports.plan_vs_actual(
-            user, targets.order_by("department_id", "user_id", "id")[:PLAN_LINES]
-        )
+        mine = Q(user_id=user.pk) | Q(department_id=user.department_id, user__isnull=True)
+        lines = reports.plan_vs_actual(user, targets.filter(mine).order_by("department_id", "id"))
         return {"rows": plan_rows(user, lines), "period": str(PERIOD.choices.get(period, ""))}
 
 

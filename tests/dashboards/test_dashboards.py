@@ -205,10 +205,16 @@ def test_every_kind_renders_with_data(client, org, people):
         amount=Decimal(1000),
         currency="EUR",
     )
+    for subject in ({"user": org.member_b}, {"department": org.dept.team1}):
+        Target.objects.create(
+            **subject, period="month", starts_on=today.replace(day=1), won_count=7
+        )
     view = views.create(PEOPLE, {"name": "My people"}, actor=org.member_a)
     _dashboard_with_every_kind(org, view)
     client.force_login(org.member_a)
     html = client.get("/").content.decode()
+    plans = _widget_html(html, "plan_vs_actual")
+    assert "Sales Team 1" in plans and "boris@example.com" not in plans  # mine and my team's
     expected = {
         "my_tasks": "Call Olga",
         "my_deals": "Big order",
