@@ -378,3 +378,24 @@ def test_a_widget_of_a_type_the_viewer_may_not_view_is_not_shown(org):
     assert widgets.get("my_tasks").reads({}) == "activities.task"
     assert services.home_widgets_of(mine, org.member_a) == [mine.widgets.get()]
     assert services.home_widgets_of(mine, org.nobody) == []  # no grant on tasks
+
+
+def test_amounts_are_added_per_currency_and_grouped_by_a_choice_filter(org):
+    deals = types.get("sales.deal")
+    for title, amount, currency in (("A", "100", "EUR"), ("B", "50.25", "EUR"), ("C", "7", "USD")):
+        sales.create_deal(
+            {"title": title, "amount": amount, "currency": currency}, actor=org.member_a
+        )
+    sales.create_deal({"title": "Theirs", "amount": "1000", "currency": "EUR"}, actor=org.member_c)
+    view = views.create(deals, {"name": "Deals", "query": {"status": "open"}}, actor=org.member_a)
+    mine = board(org.member_a)
+    metric = add(mine, "metric", org.member_a, view_id=view.pk, measure="sum.amount")
+    figures = widgets.get("metric").read(org.member_a, metric)["figures"]
+    assert [(f["currency"], f["value"]) for f in figures] == [
+        ("EUR", Decimal("150.25")),
+        ("USD", Decimal("7.00")),
+    ]
+    chart = add(mine, "view_chart", org.member_a, view_id=view.pk, group_by="filter.stage_id")
+    drawn = widgets.get("view_chart").read(org.member_a, chart)["chart"]
+    assert drawn.labels == ["Sales · Lead"] and drawn.series[0].values == [3]
+    assert "stage_id=" in drawn.series[0].urls[0] and "status=open" in drawn.series[0].urls[0]
