@@ -19,7 +19,6 @@ from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Count, Sum
 from django.http import QueryDict
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -28,6 +27,7 @@ from kontor.core import customfields
 from kontor.core.errors import ValidationFailed
 from kontor.core.types import CUSTOM_SORT, FilterKind, RecordType
 from kontor.savedviews.models import SavedView
+from kontor.savedviews.services import open_query
 from kontor.web.charts import Format
 from kontor.web.records import list_filters
 
@@ -49,18 +49,14 @@ class ViewRecords:
     dropped: bool = False
 
     def list_url(self, **narrowing) -> str:
-        """The list in the view's state, narrowed further (a group's filter)."""
-        # A group's custom condition adds to the view's; any other filter replaces its own.
-        replaced = set(narrowing) - {"custom"}
-        pairs = [
-            (key, value)
-            for key, values in self.view.query.items()
-            if key not in replaced
-            for value in values
-        ]
-        pairs += list(narrowing.items())
-        pairs += [("cols", key) for key in self.view.columns]
-        return self.rt.url("list") + ("?" + urlencode(pairs) if pairs else "")
+        """The list in the view's state (``savedviews.services.open_query``), narrowed
+        further by a group's filter: a custom condition adds to the view's, any other
+        filter replaces its own."""
+        query = dict(self.view.query)
+        for key, value in narrowing.items():
+            query[key] = [*query.get(key, []), value] if key == "custom" else [value]
+        shown = SavedView(query=query, columns=self.view.columns)
+        return self.rt.url("list") + open_query(shown)
 
 
 def view_records(user, rt: RecordType, view: SavedView) -> ViewRecords:
