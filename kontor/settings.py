@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "kontor.imports",
     "kontor.savedviews",
     "kontor.modules",
+    "kontor.dashboards",
     "kontor.web",
     "kontor.backups",
 ]

@@ -16,6 +16,7 @@ from kontor.contacts.api import router as contacts_router
 from kontor.core.api import api, unknown_endpoint
 from kontor.core.api_routes import router as core_router
 from kontor.core.customfields.api import router as fields_router
+from kontor.dashboards.api import router as dashboards_router
 from kontor.dedup.api import router as dedup_router
 from kontor.imports.api import router as imports_router
 from kontor.modules.api import router as modules_router
@@ -42,6 +43,7 @@ api.add_router("/", dedup_router)
 api.add_router("/", imports_router)
 api.add_router("/", modules_router)
 api.add_router("/", views_router)
+api.add_router("/", dashboards_router)
 
 urlpatterns = [
     path("api/v1/", api.urls),
@@ -62,6 +64,7 @@ urlpatterns = [
     path("", include("kontor.imports.urls")),
     path("", include("kontor.savedviews.urls")),
     path("", include("kontor.modules.urls")),
+    path("", include("kontor.dashboards.urls")),
     path("", include("kontor.web.urls")),
     # For clients that ask the conventional place instead of reading the page's <link>.
     path("favicon.ico", RedirectView.as_view(url=static("web/favicon.ico"), permanent=True)),

@@ -20,6 +20,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 
 from kontor.accounts.models import Department, Role
+from kontor.core import modules
 from kontor.core import services as records
 from kontor.core.access import Action, Scope, may, placement_departments, placement_scope
 from kontor.core.errors import NotFound, PermissionDenied, ValidationFailed
@@ -210,7 +211,13 @@ def pinned_views(user) -> list[SavedView]:
     found = (
         SavedView.objects.seen_by(user).filter(pins__user_id=user.pk).order_by("pins__pinned_at")
     )
-    return [v for v in found if (rt := record_type(v)) and may(user, rt.object_type, Action.VIEW)]
+    return [
+        view
+        for view in found
+        if (rt := record_type(view))
+        and may(user, rt.object_type, Action.VIEW)
+        and modules.type_enabled(user, rt.object_type)
+    ]
 
 
 def pinned_ids(user) -> set[int]:

@@ -8,7 +8,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import FileResponse, Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse_lazy
-from django.utils.text import format_lazy
 from django.utils.translation import gettext as _
 from django.views import i18n
 from django.views.decorators.http import require_GET, require_POST
@@ -17,16 +16,15 @@ from kontor.accounts import services as accounts
 from kontor.accounts.forms import RESET_MAIL_TEMPLATES, PasswordResetForm, ResetPasswordForm
 from kontor.core import files, modules, types
 from kontor.core import search as core_search
-from kontor.core.access import Action, may
+from kontor.core.access import Action
 from kontor.core.api_routes import finished_export_file, own_export
-from kontor.core.pagination import capped_count
+from kontor.dashboards.views import dashboard_page
 
 from . import records
 from .errors import service_errors
 
 SUGGEST_LIMIT = 5
 PAGE_LIMIT = 50
-RECENT_LIMIT = 8
 
 
 class LoginView(auth_views.LoginView):
@@ -103,25 +101,8 @@ def _grouped_results(user, q: str, limit: int) -> list[dict]:
 
 @login_required
 def home(request):
-    """Each registered type's home widget the user may view: its total and latest changes."""
-    widgets = []
-    for rt in types.record_types():
-        if not rt.home_widget or not may(request.user, rt.object_type, Action.VIEW):
-            continue
-        if not modules.type_enabled(request.user, rt.object_type):
-            continue
-        records = rt.list_query(request.user)
-        widgets.append(
-            {
-                "rt": rt,
-                "total": capped_count(records),
-                "recent": records.order_by("-updated_at", "-id")[:RECENT_LIMIT],
-                "title": format_lazy(_("Recently updated: {types}"), types=rt.plural),
-                "may_create": may(request.user, rt.object_type, Action.CREATE),
-            }
-        )
-    any_records = any(w["total"].count for w in widgets)
-    return render(request, "web/home.html", {"widgets": widgets, "any_records": any_records})
+    """The user's dashboard (``kontor.dashboards``)."""
+    return dashboard_page(request)
 
 
 @login_required
