@@ -114,7 +114,7 @@ def _stored(field, raw):
     the empty blob; PostgreSQL: its text) -> its stored form."""
     if is_empty(raw):
         return None
-    if field.kind == Kind.BOOLEAN:
+    if field.value_kind == Kind.BOOLEAN:
         return raw in (1, True, "true")
     return raw
 
@@ -138,5 +138,5 @@ def custom(user, object_type: str, prefix: str) -> list[Grouping]:
             titles_of(field),
         )
         for field in customfields.visible_fields(user, object_type)
-        if field.kind in GROUPABLE_KINDS
+        if field.value_kind in GROUPABLE_KINDS
     ]

@@ -96,3 +96,20 @@ def test_every_types_every_grouping_answers(client, org):
         for key in rt.groupings(org.admin):
             answer = client.get(rt.url("list") + f"?group={key}")
             assert answer.status_code == 200, (rt.object_type, key)
+
+
+def test_a_yes_no_formula_field_groups_the_list(client, org, vip):
+    field_services.create_field(
+        actor=org.admin,
+        object_type="contacts.person",
+        name="long_name",
+        label="Long name",
+        kind="formula",
+        formula="len(first_name) > 4",
+    )
+    for first in ("Anna", "Boris", "Clara"):
+        contacts.create_person({"first_name": first}, actor=org.member_a)
+    assert "cf.long_name" in PEOPLE.groupings(org.member_a)
+    client.force_login(org.member_a)
+    page = client.get(reverse("contacts:person_list") + "?group=cf.long_name").content.decode()
+    assert headers(page) == [("No", "1"), ("Yes", "2")]
