@@ -297,6 +297,7 @@ def test_the_catalogue_lists_exactly_the_events_the_services_emit(org):
     from kontor.activities import communication, notifications
     from kontor.activities import services as tasks
     from kontor.catalog import services as catalog
+    from kontor.core.customfields import computed
     from kontor.core.customfields import services as field_services
     from kontor.objects import services as object_types
 
@@ -325,6 +326,16 @@ def test_the_catalogue_lists_exactly_the_events_the_services_emit(org):
     )
     field = field_services.update_field(field, actor=admin, label="Level")
     field_services.delete_field(field, actor=admin)
+    age = field_services.create_field(
+        actor=admin,
+        object_type="contacts.person",
+        name="age",
+        label="Age",
+        kind="formula",
+        formula="year(today()) - year(birthday)",
+    )
+    computed.refresh_daily(None)  # the nightly timer's refresh of today()'s formulas
+    field_services.delete_field(age, actor=admin)
     task = tasks.create_task({"title": "Catalogue", "remind_at": timezone.now()}, actor=admin)
     task = tasks.update_task(task, {"priority": 3}, actor=admin)
     timers.fire_due()  # the reminder: a notification for the admin
