@@ -11,7 +11,7 @@ from ninja import Query, Router, Schema, Status
 from pydantic import Field
 
 from kontor.core import types
-from kontor.core.api import DbInt, Ref, StrictIn, ref
+from kontor.core.api import DbInt, ErrorOut, Ref, StrictIn, ref
 from kontor.core.errors import PermissionDenied
 
 from . import services
@@ -193,7 +193,9 @@ def _require_admin(user) -> None:
 
 
 @router.get(
-    "/views/role-defaults", response=list[RoleDefaultOut], operation_id="views_role_defaults"
+    "/views/role-defaults",
+    response={200: list[RoleDefaultOut], 403: ErrorOut},
+    operation_id="views_role_defaults",
 )
 def list_role_defaults(request):
     """Each role's default view per record type (administrators of views)."""
@@ -202,7 +204,9 @@ def list_role_defaults(request):
 
 
 @router.post(
-    "/views/role-defaults", response={200: RoleDefaultOut}, operation_id="views_role_default_set"
+    "/views/role-defaults",
+    response={200: RoleDefaultOut, 404: ErrorOut},
+    operation_id="views_role_default_set",
 )
 def set_role_default(request, body: RoleDefaultIn):
     """Make a view shared with everyone the default of a role's members for its record

@@ -59,6 +59,7 @@ def test_a_chart_of_a_saved_view_is_added_and_found_after_a_reload(new_page, org
     expect(chart.locator("table")).to_contain_text("Gold")
     assert page.evaluate("window.notReloaded") is True  # swapped in place by htmx
 
+    settled(page)  # the swapped-in widget's controls bound by htmx
     chart.get_by_label("Width").select_option("4")
     expect(page.locator('[data-kind="view_chart"].w-4')).to_have_count(1)
     page.reload()
