@@ -175,6 +175,12 @@ def test_api_preferences_pins_and_role_defaults(client, org):
     )
     assert [v["name"] for v in put.json()["pinned"]] == ["Company wide"]
     assert client.get("/api/v1/views/role-defaults").status_code == 403
+    client.force_login(org.member_b)  # another's personal view does not exist for them
+    for path in (f"/api/v1/views/{gold.pk}/pin", f"/api/v1/views/{gold.pk}/default"):
+        assert client.put(path, {"on": True}, content_type="application/json").status_code == 404
+    answer = client.post(reverse("savedviews:preference", args=[gold.pk]), {"action": "pin_on"})
+    assert answer.status_code == 404
+    client.force_login(org.member_a)
     body = {"role_id": member_role(org).pk, "view_id": everyone.pk}
     assert (
         client.post(
