@@ -10,11 +10,13 @@ gold, score ≥ 50,000 and a department, all the list's own parameters) sorted b
 highest first. Timed:
 
 - **page 1**: the view opened as the list page opens it (its query string through
-  ``web.records.list_filters``, the type's ``list_page_query``, the 50 rows with their
-  cells and the capped count the pager shows), beside the same rows and count in
+  ``web.records.list_filters``, the type's ``list_page_query``, the 50 rows read with one
+  more to know a next page follows, with their cells), beside the same rows in
   hand-written SQL in the same run;
-- **whole page**: the list page's HTTP answer rendered by Django's test client (the Views
-  menu, filters, template), for context.
+- **total**: the pager's capped count (up to 10,001 rows), which the page asks for after
+  its rows show, beside its SQL;
+- **whole page** and **whole total**: both HTTP answers rendered by Django's test client
+  (the Views menu, filters, template), for context.
 
 Prints a Markdown table for docs/benchmarks.md.
 """
@@ -77,22 +79,25 @@ class RawSQL:
             self.where += " AND (p.owner_id = %s OR p.department_id = %s)"
             self.params += [user.pk, user.department_id]
 
-    def page(self, segment: str):
-        rows_sql = (
-            "SELECT p.id, p.first_name, p.last_name, p.position, p.company_id, p.owner_id, "
-            f"p.custom FROM contacts_person p WHERE {self.where} "
-            f"ORDER BY {self.order} DESC, p.id DESC LIMIT {PAGE}"
-        )
-        count_sql = (
-            f"SELECT count(*) FROM (SELECT 1 FROM contacts_person p WHERE {self.where} "
-            f"LIMIT {self.cap + 1}) AS capped"
-        )
+    def page(self, segment: str) -> list[int]:
         with self.connection.cursor() as cursor:
-            cursor.execute(rows_sql, [segment, *self.params])
-            rows = cursor.fetchall()
-            cursor.execute(count_sql, [segment, *self.params])
+            cursor.execute(
+                "SELECT p.id, p.first_name, p.last_name, p.position, p.company_id, p.owner_id, "
+                f"p.custom FROM contacts_person p WHERE {self.where} "
+                f"ORDER BY {self.order} DESC, p.id DESC LIMIT {PAGE + 1}",
+                [segment, *self.params],
+            )
+            return [row[0] for row in cursor.fetchall()][:PAGE]
+
+    def total(self, segment: str) -> int:
+        with self.connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM (SELECT 1 FROM contacts_person p WHERE {self.where} "
+                f"LIMIT {self.cap + 1}) AS capped",
+                [segment, *self.params],
+            )
             # Over the cap the pager says "more than" the cap, and its count is the cap.
-            return [row[0] for row in rows], min(cursor.fetchone()[0], self.cap)
+            return min(cursor.fetchone()[0], self.cap)
 
 
 def main(argv=None) -> int:
@@ -110,7 +115,7 @@ def main(argv=None) -> int:
     from kontor.accounts.models import Department, User
     from kontor.contacts.models import Person
     from kontor.core import types
-    from kontor.core.pagination import CappedPaginator
+    from kontor.core.pagination import LookaheadPage, capped_count
     from kontor.savedviews import services
     from kontor.web.records import list_filters
 
@@ -127,57 +132,52 @@ def main(argv=None) -> int:
         shown = [c for c in rt.list_columns(user) if c.key in {col.key for col in rt.columns}]
         raw = RawSQL(connection, user, fields, team.pk)
 
-        def open_page(segment, user=user, views=views, shown=shown):
+        def query_of(segment, user=user, views=views, shown=shown):
             params = QueryDict(services.open_query(views[segment]).lstrip("?"))
-            filters = list_filters(params, rt, user)
-            qs = rt.list_page_query(user, filters, shown).prefetch_related(*rt.list_prefetch)
-            page = CappedPaginator(qs, PAGE).get_page(1)
-            rows = [[c.value(obj) for c in shown] for obj in page.object_list]
-            return [obj.pk for obj in page.object_list], page.paginator.count, rows
+            return rt.list_page_query(user, list_filters(params, rt, user), shown)
 
-        def rows_only(segment, user=user, views=views, shown=shown):
-            """The 50 rows without the pager's count."""
-            params = QueryDict(services.open_query(views[segment]).lstrip("?"))
-            qs = rt.list_page_query(user, list_filters(params, rt, user), shown)
-            page = qs.prefetch_related(*rt.list_prefetch)[:PAGE]
-            return [[c.value(obj) for c in shown] for obj in page]
+        def open_page(segment, shown=shown):
+            page = LookaheadPage(query_of(segment).prefetch_related(*rt.list_prefetch), PAGE, 1)
+            rows = [[c.value(obj) for c in shown] for obj in page.object_list]
+            return [obj.pk for obj in page.object_list], rows
+
+        def total(segment):
+            return capped_count(query_of(segment)).count
 
         for segment in SEGMENTS:
-            ids, count, _ = open_page(segment)
-            assert (ids, count) == raw.page(segment), (email, segment)
+            assert open_page(segment)[0] == raw.page(segment), (email, segment)
+            assert total(segment) == raw.total(segment), (email, segment)
         client = Client()
         client.force_login(user)
 
-        def whole_page(segment, client=client, views=views):
-            answer = client.get(rt.url("list") + services.open_query(views[segment]))
+        def whole_page(segment, client=client, views=views, extra=""):
+            answer = client.get(rt.url("list") + services.open_query(views[segment]) + extra)
             assert answer.status_code == 200, answer.status_code
 
-        kontor_times = timed(open_page, SEGMENTS, args.iterations)
-        raw_times = timed(raw.page, SEGMENTS, args.iterations)
-        page_times = timed(whole_page, SEGMENTS, max(args.iterations // 3, 10))
-        rows_times = timed(rows_only, SEGMENTS, args.iterations)
+        def whole_total(segment):
+            whole_page(segment, extra="&total=1")
+
+        measured = {
+            "page": timed(open_page, SEGMENTS, args.iterations),
+            "raw_page": timed(raw.page, SEGMENTS, args.iterations),
+            "total": timed(total, SEGMENTS, args.iterations),
+            "raw_total": timed(raw.total, SEGMENTS, args.iterations),
+            "whole_page": timed(whole_page, SEGMENTS, max(args.iterations // 3, 10)),
+            "whole_total": timed(whole_total, SEGMENTS, max(args.iterations // 3, 10)),
+        }
         label = email.split("@")[0]
-        results.append(
-            {
-                "user": label,
-                "matches": [raw.page(s)[1] for s in SEGMENTS],
-                "kontor_median_ms": statistics.median(kontor_times),
-                "kontor_p95_ms": p95(kontor_times),
-                "raw_median_ms": statistics.median(raw_times),
-                "raw_p95_ms": p95(raw_times),
-                "rows_median_ms": statistics.median(rows_times),
-                "rows_p95_ms": p95(rows_times),
-                "page_median_ms": statistics.median(page_times),
-                "page_p95_ms": p95(page_times),
-            }
-        )
-        r = results[-1]
+        r = {"user": label, "matches": [raw.total(s) for s in SEGMENTS]}
+        for name, times in measured.items():
+            r[f"{name}_median_ms"] = statistics.median(times)
+            r[f"{name}_p95_ms"] = p95(times)
+        results.append(r)
         print(
-            f"{label:7s} page 1 {r['kontor_median_ms']:.2f} ms (p95 {r['kontor_p95_ms']:.2f}), "
-            f"raw SQL {r['raw_median_ms']:.2f} ms (p95 {r['raw_p95_ms']:.2f}), rows alone "
-            f"{r['rows_median_ms']:.2f} ms (p95 {r['rows_p95_ms']:.2f}), whole page "
-            f"{r['page_median_ms']:.2f} ms (p95 {r['page_p95_ms']:.2f}); rows per view "
-            f"{r['matches']}",
+            f"{label:7s} "
+            + ", ".join(
+                f"{name} {r[name + '_median_ms']:.2f} ms (p95 {r[name + '_p95_ms']:.2f})"
+                for name in measured
+            )
+            + f"; rows per view {r['matches']}",
             flush=True,
         )
         qs = rt.list_page_query(
@@ -188,19 +188,12 @@ def main(argv=None) -> int:
         print("    plan:", qs[:PAGE].explain().replace("\n", "; "), flush=True)
 
     print(f"\n{connection.vendor}, {people_count:,} people; a view with 3 filters, by score\n")
-    print(
-        "| user | page 1 median (p95) | raw SQL median (p95) | ratio | rows alone median (p95) "
-        "| whole page median (p95) |"
-    )
-    print("| --- | --- | --- | --- | --- | --- |")
+    columns = ["page", "raw_page", "total", "raw_total", "whole_page", "whole_total"]
+    print("| user | " + " | ".join(f"{c} median (p95)" for c in columns) + " |")
+    print("| --- " * (len(columns) + 1) + "|")
     for r in results:
-        print(
-            f"| {r['user']} | {r['kontor_median_ms']:.2f} ms ({r['kontor_p95_ms']:.2f}) "
-            f"| {r['raw_median_ms']:.2f} ms ({r['raw_p95_ms']:.2f}) "
-            f"| {r['kontor_median_ms'] / r['raw_median_ms']:.2f}× "
-            f"| {r['rows_median_ms']:.2f} ms ({r['rows_p95_ms']:.2f}) "
-            f"| {r['page_median_ms']:.2f} ms ({r['page_p95_ms']:.2f}) |"
-        )
+        cells = [f"{r[c + '_median_ms']:.2f} ms ({r[c + '_p95_ms']:.2f})" for c in columns]
+        print(f"| {r['user']} | " + " | ".join(cells) + " |")
     out = _setup.OUT_DIR / f"savedviews-{connection.vendor}.json"
     out.write_text(json.dumps({"people": people_count, "results": results}, indent=2))
     return 0

@@ -34,7 +34,7 @@ from kontor.core.customfields.services import may_manage_fields
 from kontor.core.errors import Conflict, KontorError, NotFound, PermissionDenied, ValidationFailed
 from kontor.core.inputs import as_db_id
 from kontor.core.models import Attachment, AuditEntry
-from kontor.core.pagination import CappedPaginator
+from kontor.core.pagination import LookaheadPage, capped_count, page_number
 from kontor.core.types import AuditedType, CellKind, FilterKind, ListFilters, RecordType
 from kontor.core.types import by_name as type_by_name
 from kontor.savedviews.views import default_address, list_menu
@@ -228,12 +228,17 @@ class ListView(RecordView):
                 messages.warning(request, message)
             filters.custom = []
             qs = rt.list_page_query(user, filters, shown)
+        if tag_options := request.GET.get("tag_options"):
+            context = {"tags": rt.tags_in_use(user), "tag_options": tag_options, "filters": filters}
+            return render(request, f"{self.template_name}#tag-options", context)
+        if request.GET.get("total"):  # the pager's total, asked for after the rows showed
+            first = (page_number(request.GET.get("page")) - 1) * PAGE_SIZE + 1
+            context = {"first": first, "last": first + PAGE_SIZE - 1, "total": capped_count(qs)}
+            return render(request, "web/records/_pager_info.html", context)
         qs = qs.prefetch_related(*rt.list_prefetch)
         groupings = rt.groupings(user)
         group = groupings.get(request.GET.get("group", ""))
-        page = CappedPaginator(group.ordered(qs) if group else qs, PAGE_SIZE).get_page(
-            request.GET.get("page")
-        )
+        page = LookaheadPage(group.ordered(qs) if group else qs, PAGE_SIZE, request.GET.get("page"))
         may_edit = may(user, rt.object_type, Action.EDIT)
         rows = [
             {"obj": obj, "cells": [(c, c.value(obj)) for c in shown]} for obj in page.object_list
@@ -256,7 +261,7 @@ class ListView(RecordView):
             "fields_url": (
                 reverse("web:field_type", args=[rt.object_type]) if may_manage_fields(user) else ""
             ),
-            "tags": rt.tags_in_use(user),
+            "tags": None,  # read after the page shows (``tag_options``)
             # Filters offer whom and where the user can see; bulk changes, where they may put.
             "owners": assignable_owners(user, rt.object_type, Action.VIEW),
             "departments": placement_department_tree(user, rt.object_type, Action.VIEW),
@@ -299,7 +304,7 @@ def _mark_groups(rows: list[dict], group, listed) -> None:
 
 
 # Parameters that change how a list shows, not which records it holds.
-_PRESENTATION_PARAMS = {"page", "sort", "cols", "view", "group"}
+_PRESENTATION_PARAMS = {"page", "sort", "cols", "view", "group", "total", "tag_options"}
 
 
 def _quick_filters(request, rt: RecordType) -> list[dict]:

@@ -152,18 +152,36 @@ def test_pickers_follow_a_role_granted_on_one_type_only(client, org, make_user):
 # -- tags ----------------------------------------------------------------------------------
 
 
+def tag_options(client, user, url_name, shape="filter", **params) -> set[str]:
+    """The tags the list's filter (or the bulk bar's datalist) offers, read after the page."""
+    html = page(client, user, url_name, tag_options=shape, **params)
+    return {label.strip() for _value, label in OPTION.findall(html)} - {"Any"}
+
+
 def test_tags_offered_are_those_on_records_the_user_can_see(client, org):
     person_of(org.member_a, tags=["Team1"])
     person_of(org.support_member, tags=["SupportOnly"])
     services.create_company({"name": "Acme", "tags": ["CompanyOnly"]}, actor=org.member_a)
 
-    member = offered(page(client, org.member_a, "contacts:person_list"), "tag")
-    admin = offered(page(client, org.admin, "contacts:person_list"), "tag")
-    companies = offered(page(client, org.member_a, "contacts:company_list"), "tag")
+    member = tag_options(client, org.member_a, "contacts:person_list")
+    admin = tag_options(client, org.admin, "contacts:person_list")
+    companies = tag_options(client, org.member_a, "contacts:company_list")
 
     assert member == {"Team1"}
     assert admin == {"Team1", "SupportOnly"}
     assert companies == {"CompanyOnly"}
+
+
+def test_the_list_page_asks_for_its_tags_after_it_shows(client, org):
+    person_of(org.member_a, tags=["Team1"])
+    person_of(org.member_a, tags=["Other"])
+    html = page(client, org.member_a, "contacts:person_list", tag="team1")
+    assert offered(html, "tag") == {"team1"}  # the chosen tag before the list loads
+    assert "tag_options=filter" in html and "tag_options=datalist" in html
+    chosen = page(client, org.member_a, "contacts:person_list", tag="team1", tag_options="filter")
+    assert '<option value="Team1" selected>' in chosen
+    datalist = page(client, org.member_a, "contacts:person_list", tag_options="datalist")
+    assert set(re.findall(r'<option value="([^"]*)">', datalist)) == {"Team1", "Other"}
 
 
 @pytest.mark.parametrize("user_name", ["member_a", "admin", "nobody"])

@@ -318,12 +318,35 @@ def test_list_filters_sorts_and_counts(client, org):
 
 def test_list_total_stops_at_the_cap_and_says_more_than(client, org, monkeypatch):
     monkeypatch.setattr("kontor.core.pagination.COUNT_CAP", 2)
+    monkeypatch.setattr("kontor.web.records.PAGE_SIZE", 2)
     for name in ("Alpha", "Beta", "Gamma"):
         person_of(org.member_a, last_name=name)
-    html = logged_in(client, org.member_a).get(reverse("contacts:person_list")).content.decode()
-    assert "1–2 of more than 2" in html
-    exact = client.get(reverse("contacts:person_list"), {"q": "Gamma"}).content.decode()
+    url = reverse("contacts:person_list")
+    html = logged_in(client, org.member_a).get(url).content.decode()
+    assert "1–2 of …" in html and 'rel="next"' not in html  # no pages past the cap
+    total = client.get(url, {"total": "1"}).content.decode()
+    assert "1–2 of more than 2" in total
+    exact = client.get(url, {"q": "Gamma"}).content.decode()
     assert "1–1 of 1" in exact and "more than" not in exact
+
+
+def test_a_full_page_shows_its_rows_before_the_total(client, org, monkeypatch):
+    monkeypatch.setattr("kontor.web.records.PAGE_SIZE", 2)
+    for name in ("Alpha", "Beta", "Gamma"):
+        person_of(org.member_a, last_name=name)
+    url = reverse("contacts:person_list")
+    first = logged_in(client, org.member_a).get(url, {"sort": "name"}).content.decode()
+    assert "Ivan Alpha" in first and "Ivan Beta" in first and "Ivan Gamma" not in first
+    assert "1–2 of …" in first and 'rel="next"' in first and 'rel="prev"' not in first
+    assert "total=1" in first  # the pager asks for the total once the rows are shown
+    total = client.get(url, {"sort": "name", "total": "1"}).content.decode()
+    assert total.strip().endswith("1–2 of 3</span>")
+    last = client.get(url, {"sort": "name", "page": "2"}).content.decode()
+    assert "Ivan Gamma" in last and "3–3 of 3" in last and 'rel="next"' not in last
+    past_the_end = client.get(url, {"sort": "name", "page": "9"}).content.decode()
+    assert "Ivan Gamma" in past_the_end and "3–3 of 3" in past_the_end
+    junk = client.get(url, {"sort": "name", "page": "x"}).content.decode()
+    assert "Ivan Alpha" in junk
 
 
 def test_export_links_carry_the_list_filters(client, org):
