@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django_tasks import task
 
-from kontor.core import audit, bulk, leases, search, types
+from kontor.core import audit, bulk, leases, modules, search, types
 from kontor.core import services as records
 from kontor.core.access import Action, may
 from kontor.core.errors import KontorError, NotFound, PermissionDenied, ValidationFailed
@@ -35,7 +35,9 @@ def prepare(
     """The table in ``file``, its mapping (``columns``: header -> field; None: the
     ``template`` applied to the headers, or suggested from them) and the import's
     options, as a job saves them; a mistake in any of them is a ``ValidationFailed``
-    for the user."""
+    for the user. A type whose module is switched off for ``actor`` is not found."""
+    if not modules.type_enabled(actor, record_type.object_type):
+        raise NotFound()
     try:
         table = open_table(file, **reading)
         available = mapping.targets(record_type, actor)

@@ -12,7 +12,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from kontor.core import types
+from kontor.core import modules, types
 from kontor.core.access import Action, may
 from kontor.core.errors import KontorError, NotFound
 from kontor.core.inputs import as_db_id
@@ -23,7 +23,11 @@ from .reading import DELIMITERS, ENCODINGS
 
 
 def importable_types(user) -> list:
-    return [t for t in types.record_types() if may(user, t.object_type, Action.CREATE)]
+    return [
+        t
+        for t in types.record_types()
+        if may(user, t.object_type, Action.CREATE) and modules.type_enabled(user, t.object_type)
+    ]
 
 
 def may_import(user) -> bool:

@@ -147,6 +147,24 @@ def test_a_warehouse_member_loses_deals_everywhere_and_a_sales_member_keeps_them
     assert f'href="{deals_url}"' in browser(warehouse).get("/").content.decode()
 
 
+def test_imports_leave_a_switched_off_modules_types_out(org, client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    switch(org.admin, "sales", False, org.dept.support)
+    offered = browser(org.support_member).get(reverse("imports:list")).content.decode()
+    assert 'value="contacts.person"' in offered and 'value="sales.deal"' not in offered
+    client.force_login(org.support_member)
+    for kind, expected in (("deals", 404), ("people", 200)):
+        upload = SimpleUploadedFile("rows.csv", b"Title,Name\r\nRacks,Ann\r\n")
+        answer = client.post("/api/v1/imports/preview", {"file": upload, "type": kind})
+        assert answer.status_code == expected, (kind, answer.content)
+    switch(org.admin, "sales", None, org.dept.support)
+    assert (
+        'value="sales.deal"'
+        in browser(org.support_member).get(reverse("imports:list")).content.decode()
+    )
+
+
 def test_search_suggestions_pickers_timelines_and_related_leave_the_module_out(org):
     person = contacts.create_person({"first_name": "Zqx", "last_name": "Racks"}, actor=org.admin)
     sales.create_deal({"title": "Zqx racks deal", "person_id": person.pk}, actor=org.admin)
