@@ -19,6 +19,7 @@ from kontor.accounts.models import Department
 from kontor.accounts.views import settings_page
 from kontor.activities import services as task_services
 from kontor.activities.types import TASK
+from kontor.core import modules
 from kontor.core.errors import Conflict, NotFound, PermissionDenied, ValidationFailed
 from kontor.core.inputs import as_db_id
 
@@ -193,7 +194,9 @@ def feed(request, token: str):
     """The private feed: no session, the secret in the URL names the user. An unknown or
     reset secret is a 404, as is a deactivated user's."""
     user = feeds.user_for(token)
-    if user is None:
+    # The middleware saw no session, so only the company's switch: the feed's owner's
+    # department may have the calendar off.
+    if user is None or not modules.page_enabled(user, request.resolver_match.view_name):
         raise Http404()
     response = HttpResponse(feeds.user_feed(user), content_type=feeds.CONTENT_TYPE)
     response["Cache-Control"] = "private, no-store"

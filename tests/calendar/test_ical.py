@@ -66,6 +66,20 @@ def test_the_feed_is_private_shown_once_and_reset_at_once(client, org, make_meet
     assert client.get(third).status_code == 404
 
 
+def test_the_feed_follows_its_owners_department_switch(client, org, make_meeting):
+    from kontor.modules import services as switches
+    from kontor.modules.services import Change
+
+    make_meeting("Planning")
+    theirs, mine = feed_url(org.support_member), feed_url(org.member_a)
+    off = Change("tasks", org.dept.support.pk, False)
+    switches.apply([off], actor=org.admin)
+    assert client.get(theirs).status_code == 404
+    assert client.get(mine).status_code == 200
+    switches.apply([Change("tasks", org.dept.support.pk, None)], actor=org.admin)
+    assert client.get(theirs).status_code == 200
+
+
 def test_the_feed_holds_what_the_user_may_see_of_their_own_calendar(client, org, make_meeting):
     mine = make_meeting("Mine")
     invited = make_meeting("Invited", owner=org.member_b, attendee_ids=[org.member_a.pk])
