@@ -83,6 +83,22 @@ def test_every_kind_cleans_and_round_trips(org, kind, options, typed, stored):
     assert customfields.display(field, stored) != ""
 
 
+@pytest.mark.parametrize(
+    "kind, options, stored, shown",
+    [
+        ("decimal", {}, 8.0, "8"),  # a whole number read back from JSON as a float
+        ("decimal", {}, 1234.5, "1,234.5"),
+        ("money", {"currency": "EUR"}, 1500, "1,500.00 EUR"),
+        ("money", {}, 0.1, "0.10"),
+        ("percent", {}, 12.5, "12.5\u00a0%"),
+        ("integer", {}, 1000000, "1,000,000"),
+    ],
+)
+def test_numbers_show_without_needless_zeros_and_money_with_cents(kind, options, stored, shown):
+    field = add_field("extra", kind, **options)
+    assert customfields.display(field, stored) == shown
+
+
 def test_user_and_relation_fields_hold_ids_of_what_the_writer_may_see(org):
     owner = add_field("manager", "user")
     employer = add_field("partner", "relation", related_type="contacts.company")

@@ -149,7 +149,7 @@ def test_preview_shows_the_record_forms_input_and_a_value_without_saving(admin_c
     html = response.content.decode()
     preview = html[html.index('id="field-preview"') :]
     assert 'name="custom.budget"' in preview and 'value="1500"' in preview
-    assert "1,500 EUR" in preview
+    assert "1,500.00 EUR" in preview
     assert not CustomField.objects.exists()
 
     # htmx asks for the preview alone as the form changes.

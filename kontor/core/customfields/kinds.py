@@ -21,7 +21,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from .. import phones
+from .. import money, phones
 from ..inputs import text_problem
 
 # Integers every JSON reader (JavaScript included) holds exactly.
@@ -358,11 +358,15 @@ def display(field, stored) -> str:
     if is_empty(stored):
         return ""
     kind = field.value_kind
-    if kind in DECIMAL_KINDS or kind == Kind.INTEGER:
-        text = formats.number_format(stored, use_l10n=True, force_grouping=True)
-        if kind == Kind.MONEY and field.currency:
-            return f"{text} {field.currency}"
-        return f"{text} %" if kind == Kind.PERCENT else text
+    if kind == Kind.INTEGER:
+        return formats.number_format(stored, use_l10n=True, force_grouping=True)
+    if kind in DECIMAL_KINDS:  # kept as a JSON number: 8 may come back as 8.0
+        number = decimal.Decimal(repr(stored) if isinstance(stored, float) else str(stored))
+        if kind == Kind.MONEY:
+            return money.format_money(number, field.currency).strip()
+        return (
+            money.format_percent(number) if kind == Kind.PERCENT else money.format_quantity(number)
+        )
     if kind == Kind.DATE:
         return formats.date_format(to_python(field, stored), "SHORT_DATE_FORMAT")
     if kind == Kind.DATETIME:
