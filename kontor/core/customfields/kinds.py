@@ -363,7 +363,7 @@ def display(field, stored) -> str:
     if kind in DECIMAL_KINDS:  # kept as a JSON number: 8 may come back as 8.0
         number = decimal.Decimal(repr(stored) if isinstance(stored, float) else str(stored))
         if kind == Kind.MONEY:
-            return money.format_money(number, field.currency).strip()
+            return money.format_money(number, field.currency)
         return (
             money.format_percent(number) if kind == Kind.PERCENT else money.format_quantity(number)
         )
