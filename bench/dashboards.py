@@ -151,7 +151,7 @@ def dashboard_of(viewer):
     for kind, given in (
         ("my_tasks", {"rows": "10"}),
         ("saved_view", {"view_id": people.pk, "rows": "10"}),
-        ("view_chart", {"view_id": deals.pk, "group_by": "filter.stage_id", "measure": "count"}),
+        ("view_chart", {"view_id": deals.pk, "group_by": "stage", "measure": "count"}),
         ("metric", {"view_id": deals.pk, "measure": "sum.amount"}),
         ("plan_vs_actual", {"period": "month"}),
         ("birthdays", {"days": "7"}),

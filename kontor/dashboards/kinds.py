@@ -161,7 +161,7 @@ class ViewChart(OfView):
     options = (CHART,)
 
     def view_options(self, user, rt):
-        by = figures.groupings(user, rt)
+        by = rt.groupings(user)
         group_by = Option("group_by", _("Group by"), {k: g.label for k, g in by.items()}, "")
         return [group_by, _measure(user, rt)]
 
@@ -170,11 +170,11 @@ class ViewChart(OfView):
         found = view_records(user, settings)
         if found is None:
             return unavailable()
-        grouping = figures.groupings(user, found.rt).get(settings.get("group_by", ""))
+        grouping = found.rt.groupings(user).get(settings.get("group_by", ""))
         measure = figures.measures(user, found.rt).get(settings.get("measure", ""))
         if grouping is None or measure is None:
             return {"unavailable": _("The field this chart groups or adds up is gone.")}
-        groups = figures.largest(grouping.groups(user, found, measure))
+        groups = figures.largest(figures.groups(found, grouping, measure))
         currencies = sorted({c for group in groups for c in group.values}) or [""]
         chart = Chart(
             slug=f"widget-{widget.pk or 0}",
@@ -185,7 +185,7 @@ class ViewChart(OfView):
                 Series(
                     f"{measure.label} ({currency})" if currency else str(measure.label),
                     [group.values.get(currency, 0) for group in groups],
-                    [found.list_url(**g.narrowing) if g.narrowing else "" for g in groups],
+                    [group.url for group in groups],
                 )
                 for currency in currencies
             ],
