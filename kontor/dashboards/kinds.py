@@ -302,16 +302,15 @@ class Birthdays(WidgetKind):
 
     def read(self, user, widget):
         """The important dates of the reader's own clients, today and the days ahead."""
-        mine = PERSON.visible(user).filter(owner_id=user.pk)
         today = timezone.localdate()
-        found = []
-        for ahead in range(widget.settings.get("days", 7)):
-            day = today + datetime.timedelta(days=ahead)
-            found += [
-                {"day": day, "what": due.describe(), "url": PERSON.url_of(due.person)}
-                for due in dates.dates_on(day, mine)
+        last = today + datetime.timedelta(days=widget.settings.get("days", 7) - 1)
+        found = dates.dates_between(today, last, PERSON.visible(user), owner=user)
+        return {
+            "dates": [
+                {"day": due.day, "what": due.describe(), "url": PERSON.url_of(due.person)}
+                for due in found
             ]
-        return {"dates": found}
+        }
 
 
 @register
