@@ -19,6 +19,7 @@ from kontor.core.customfields import services as field_services
 from kontor.dashboards import services, widgets
 from kontor.sales import services as sales
 from kontor.savedviews import services as views
+from tests.utils.clients import Api
 
 PEOPLE = types.get("contacts.person")
 _boards = itertools.count()
@@ -57,23 +58,15 @@ def assert_links_hold_the_counted_records(client, user, view, group_by, expected
 
 @pytest.fixture
 def people_fields(org):
-    make = field_services.create_field
+    regions = [{"key": "north", "label": "North"}, {"key": "south", "label": "South"}]
     return [
-        make(
-            actor=org.admin,
-            object_type="contacts.person",
-            name="region",
-            label="Region",
-            kind="choice",
-            choices=[{"key": "north", "label": "North"}, {"key": "south", "label": "South"}],
-        ),
-        make(
-            actor=org.admin,
-            object_type="contacts.person",
-            name="vip",
-            label="VIP",
-            kind="boolean",
-        ),
+        field_services.create_field(
+            actor=org.admin, object_type="contacts.person", name=name, label=label, **kind
+        )
+        for name, label, kind in (
+            ("region", "Region", {"kind": "choice", "choices": regions}),
+            ("vip", "VIP", {"kind": "boolean"}),
+        )
     ]
 
 
@@ -96,6 +89,9 @@ def test_every_people_grouping_links_each_bar_to_exactly_its_records(client, org
         assert_links_hold_the_counted_records(client, org.admin, view, key, names)
     by_owner = assert_links_hold_the_counted_records(client, org.admin, view, "owner", names)
     assert sorted(by_owner["None"]) == ["Dora", "Egor"]
+    # The list's export and the API take the same "none".
+    unowned = Api(org.admin).get("/people?owner_id=none&department_id=none").json()
+    assert sorted(p["first_name"] for p in unowned["items"]) == ["Dora", "Egor"]
     by_region = assert_links_hold_the_counted_records(client, org.admin, view, "cf.region", names)
     assert by_region == {"North": ["Anna", "Clara"], "None": ["Dora", "Egor"], "South": ["Boris"]}
     by_vip = assert_links_hold_the_counted_records(client, org.admin, view, "cf.vip", names)
