@@ -3,11 +3,13 @@ figures in one grouped query, and each bar opens the list of exactly the records
 counted: following every bar's link of every grouping shows that many records, none twice,
 all of the view's together, the group without a value included."""
 
+import importlib
 import itertools
 import re
 from html import unescape
 
 import pytest
+from django.apps import apps as django_apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
@@ -17,6 +19,7 @@ from kontor.contacts.models import Person
 from kontor.core import types
 from kontor.core.customfields import services as field_services
 from kontor.dashboards import services, widgets
+from kontor.dashboards.models import Widget
 from kontor.sales import services as sales
 from kontor.savedviews import services as views
 from tests.utils.clients import Api
@@ -131,8 +134,10 @@ def test_task_and_deal_groupings_link_to_their_records(client, org):
         if status != "open":
             tasks.update_task(task, {"status": status}, actor=org.member_a)
     task_view = views.create(types.get("activities.task"), {"name": "Tasks"}, actor=org.member_a)
-    for title in ("Big", "Small"):
-        sales.create_deal({"title": title, "amount": "10"}, actor=org.member_a)
+    for title, currency in (("Big", "EUR"), ("Small", "USD")):
+        sales.create_deal(
+            {"title": title, "amount": "10", "currency": currency}, actor=org.member_a
+        )
     deal_view = views.create(types.get("sales.deal"), {"name": "Deals"}, actor=org.member_a)
     client.force_login(org.member_a)
     titles = ["Call", "Write", "Visit", "Plan"]
@@ -144,7 +149,7 @@ def test_task_and_deal_groupings_link_to_their_records(client, org):
         client, org.member_a, task_view, "priority", titles
     )
     assert sorted(by_priority["High"]) == ["Call", "Plan"]
-    for key in ("stage", "pipeline", "owner", "department"):
+    for key in ("stage", "pipeline", "currency", "owner", "department"):
         assert_links_hold_the_counted_records(
             client, org.member_a, deal_view, key, ["Big", "Small"]
         )
@@ -179,3 +184,31 @@ def test_a_chart_reads_its_figures_in_one_grouped_query(org, people_fields):
     grouped = [sql for sql in statements if "GROUP BY" in sql]
     assert len(grouped) == 1
     assert [sql for sql in statements if "COUNT(" in sql] == grouped
+
+
+def test_a_chart_stored_grouped_by_a_choice_filter_is_moved_to_the_list_grouping(org):
+    """Charts stored before the list's groupings served them (``dashboards.0002``)."""
+    migration = importlib.import_module("kontor.dashboards.migrations.0002_chart_list_groupings")
+    sales.create_deal({"title": "Big", "amount": "10"}, actor=org.member_a)
+    view = views.create(types.get("sales.deal"), {"name": "Deals"}, actor=org.member_a)
+    board = services.create_dashboard({"name": "Old"}, actor=org.member_a)
+    stored = {
+        "view_id": view.pk,
+        "type": "sales.deal",
+        "group_by": "filter.stage_id",
+        "measure": "count",
+    }
+    old = Widget.objects.create(dashboard=board, kind="view_chart", settings=stored)
+    unknown = Widget.objects.create(
+        dashboard=board, kind="view_chart", settings={**stored, "group_by": "filter.status"}
+    )
+    migration.forwards(django_apps, None)
+    old.refresh_from_db()
+    unknown.refresh_from_db()
+    assert old.settings["group_by"] == "stage"
+    chart = widgets.get("view_chart").read(org.member_a, old)["chart"]
+    assert chart.labels == ["Sales · Lead"] and chart.series[0].values == [1]
+    assert "unavailable" in widgets.get("view_chart").read(org.member_a, unknown)
+    migration.backwards(django_apps, None)
+    old.refresh_from_db()
+    assert old.settings["group_by"] == "filter.stage_id"

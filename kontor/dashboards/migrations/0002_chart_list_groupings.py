@@ -1,14 +1,20 @@
 """Charts group as lists do (``RecordType.groupings``): a stored chart grouped by one of its
 type's choice filters ("filter.<name>") is given the list grouping of the same groups.
-A filter without one (overlapping options: a task's "set by", a deal's "won or lost")
-is left as it was: the widget asks for another grouping."""
+A filter without one (overlapping options: a task's "set by", a deal's status with its
+"won or lost"; a product's or a company's own filters) is left as it was: the widget
+asks for another grouping."""
 
 from django.db import migrations
 
 # record type -> {the chart's former key: the list grouping's key}
 RENAMED = {
-    "sales.deal": {"filter.stage_id": "stage", "filter.pipeline_id": "pipeline"},
+    "sales.deal": {
+        "filter.stage_id": "stage",
+        "filter.pipeline_id": "pipeline",
+        "filter.currency": "currency",
+    },
     "activities.task": {"filter.status": "status"},
+    "catalog.product": {"filter.currency": "currency"},
 }
 
 
