@@ -36,9 +36,10 @@ def unnarrowed(value) -> dict:
 class Grouping:
     """One way to group a list: ``value`` (an expression) is a row's group; rows are
     ordered by ``order`` (default: ``value``) before the list's sort; ``titles(values)``
-    names the groups on a page; ``narrowing(value)`` is the list's query (parameter ->
-    value) holding exactly the records of the group ``value`` (None: the records without
-    one), ``{}`` where no list filter selects it."""
+    names the groups, in the grouping's order (a relation's records in their model's
+    order, choices in theirs: a chart's bars follow it); ``narrowing(value)`` is the
+    list's query (parameter -> value) holding exactly the records of the group ``value``
+    (None: the records without one), ``{}`` where no list filter selects it."""
 
     key: str  # the list's "group" parameter: "owner", "department", "cf.region", "stage"
     label: str
@@ -125,9 +126,11 @@ def by_choice(
     """A type's grouping by a field with choices, each group named by its choice's label;
     ``param``: the list filter taking a choice (default ``key``)."""
     names = dict(choices)
+    rank = {value: position for position, value in enumerate(names)}
 
     def titles(values):
-        return {value: capfirst(names.get(value, value)) for value in values}
+        ordered = sorted(values, key=lambda value: (rank.get(value, len(rank)), str(value)))
+        return {value: capfirst(names.get(value, value)) for value in ordered}
 
     return Grouping(key, label, F(field), titles, order, by_parameter(param or key))
 
@@ -170,8 +173,14 @@ def custom(user, object_type: str, prefix: str) -> list[Grouping]:
     """By each custom field of a groupable kind the reader may see (key: prefix + name)."""
 
     def titles_of(field):
+        rank = {choice["key"]: position for position, choice in enumerate(field.choices or ())}
+
         def titles(values):
-            return {raw: customfields.display(field, _stored(field, raw)) for raw in values}
+            stored = {raw: _stored(field, raw) for raw in values}
+            ordered = sorted(
+                values, key=lambda raw: (rank.get(stored[raw], len(rank)), str(stored[raw]))
+            )
+            return {raw: customfields.display(field, stored[raw]) for raw in ordered}
 
         return titles
 

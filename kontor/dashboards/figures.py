@@ -176,7 +176,8 @@ class Group:
 
 def groups(found: ViewRecords, by: Grouping, measure: Measure) -> list[Group]:
     """The view's records in the groups of a list grouping (``RecordType.groupings``),
-    the measure of each read in one grouped query, largest first."""
+    the measure of each read in one grouped query; in the grouping's order (its titles':
+    stages as their pipeline runs), the group without a value last."""
     currencies = (CURRENCY_FIELD,) if measure.per_currency else ()
     rows = by.totals(found.records, currencies, value=measure.expression())
     by_value: dict = defaultdict(dict)
@@ -185,17 +186,18 @@ def groups(found: ViewRecords, by: Grouping, measure: Measure) -> list[Group]:
         currency = row[CURRENCY_FIELD] if measure.per_currency else ""
         by_value[value][currency] = exact(row["value"], measure.places)
     titles = by.titles([value for value in by_value if value is not None])
+    position = {value: n for n, value in enumerate(titles)}
     found_groups = []
-    for value, values in by_value.items():
+    for value in sorted(by_value, key=lambda value: position.get(value, len(position))):
         narrowing = by.narrowing(value)
         found_groups.append(
             Group(
                 (titles.get(value) if value is not None else None) or _("None"),
-                values,
+                by_value[value],
                 found.list_url(**narrowing) if narrowing else "",
             )
         )
-    return sorted(found_groups, key=_size)
+    return found_groups
 
 
 def largest(groups: list[Group]) -> list[Group]:

@@ -97,6 +97,8 @@ def test_every_people_grouping_links_each_bar_to_exactly_its_records(client, org
     assert sorted(p["first_name"] for p in unowned["items"]) == ["Dora", "Egor"]
     by_region = assert_links_hold_the_counted_records(client, org.admin, view, "cf.region", names)
     assert by_region == {"North": ["Anna", "Clara"], "None": ["Dora", "Egor"], "South": ["Boris"]}
+    # Bars in the grouping's order (the field's choices), the group without a value last.
+    assert list(by_region) == ["North", "South", "None"]
     by_vip = assert_links_hold_the_counted_records(client, org.admin, view, "cf.vip", names)
     assert sorted(by_vip["Yes"]) == ["Anna", "Egor"] and by_vip["No"] == ["Boris"]
 
@@ -145,6 +147,7 @@ def test_task_and_deal_groupings_link_to_their_records(client, org):
         client, org.member_a, task_view, "status", titles
     )
     assert sorted(by_status["Open"]) == ["Call", "Visit"]
+    assert list(by_status) == ["Open", "In progress", "Done"]  # as the choices run
     by_priority = assert_links_hold_the_counted_records(
         client, org.member_a, task_view, "priority", titles
     )
