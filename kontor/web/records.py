@@ -202,6 +202,8 @@ def _custom_filter_widgets(request, rt: RecordType, filters: ListFilters) -> lis
         else:
             pairs = [(choice["key"], choice["label"]) for choice in field.choices]
         options = [(f"{head}:{key}", label) for key, label in pairs]
+        # The records without a value (a chart's group of them opens the list so).
+        options.append((f"{field.name}__empty:", _("(none)")))
         chosen = next((c for c in filters.custom if c in dict(options)), "")
         others = [c for c in filters.custom if c != chosen]
         widgets.append(

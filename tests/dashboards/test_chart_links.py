@@ -99,6 +99,9 @@ def test_every_people_grouping_links_each_bar_to_exactly_its_records(client, org
     assert by_region == {"North": ["Anna", "Clara"], "None": ["Dora", "Egor"], "South": ["Boris"]}
     # Bars in the grouping's order (the field's choices), the group without a value last.
     assert list(by_region) == ["North", "South", "None"]
+    chart = chart_of(org.admin, view, "cf.region")
+    empty = client.get(chart.series[0].urls[chart.labels.index("None")]).content.decode()
+    assert '<option value="region__empty:" selected>' in empty  # the list says its filter
     by_vip = assert_links_hold_the_counted_records(client, org.admin, view, "cf.vip", names)
     assert sorted(by_vip["Yes"]) == ["Anna", "Egor"] and by_vip["No"] == ["Boris"]
 
