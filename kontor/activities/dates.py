@@ -10,15 +10,18 @@ it missed (up to ``CATCH_UP_DAYS``) instead of skipping them.
 from __future__ import annotations
 
 import datetime
+import functools
+import operator
 from dataclasses import dataclass
 
 from django.conf import settings
 from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
+from django.db.models.lookups import Range
 from django.utils import formats, timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from kontor.contacts.models import FamilyMember, ImportantDate, Person
+from kontor.contacts.models import FamilyMember, ImportantDate, MonthDay, Person
 
 from . import notifications
 
@@ -39,16 +42,41 @@ def _sweep_of(day: datetime.date) -> datetime.datetime:
     return timezone.make_aware(datetime.datetime.combine(day, hour))
 
 
-def on_day(field: str, day: datetime.date) -> Q:
-    """Dates (of any year) falling on ``day``; a 29 February on the 28th of a common year."""
-    condition = Q(**{f"{field}__month": day.month, f"{field}__day": day.day})
-    if (day.month, day.day) == (2, 28) and not _is_leap(day.year):
-        condition |= Q(**{f"{field}__month": 2, f"{field}__day": 29})
-    return condition
+def _day_ranges(first: datetime.date, last: datetime.date) -> list[tuple[int, int]]:
+    """The days from ``first`` to ``last`` (less than a year apart) as ranges of
+    ``MonthDay`` numbers: two where they cross the year's end. A 29 February falls on the
+    28th of a common year."""
+    ends = [(first, last)]
+    if (last.month, last.day) < (first.month, first.day) or last.year > first.year:
+        ends = [(first, datetime.date(first.year, 12, 31)), (datetime.date(last.year, 1, 1), last)]
+    ranges = []
+    for start, end in ends:
+        high = end.month * 100 + end.day
+        if (end.month, end.day) == (2, 28) and not _is_leap(end.year):
+            high = 229
+        ranges.append((start.month * 100 + start.day, high))
+    return ranges
+
+
+def _in_days(field: str, ranges: list[tuple[int, int]]) -> list[Q]:
+    """A condition per range of days (``_day_ranges``) on the date ``field`` of any year."""
+    return [Q(Range(MonthDay(field), bounds)) for bounds in ranges]
 
 
 def _is_leap(year: int) -> bool:
     return year % 4 == 0 and (year % 100 != 0 or year % 400 == 0)
+
+
+def _falls_on(date: datetime.date, first: datetime.date) -> datetime.date:
+    """The first day on or after ``first`` that ``date`` comes round again."""
+    day = _in_year(date, first.year)
+    return day if day >= first else _in_year(date, first.year + 1)
+
+
+def _in_year(date: datetime.date, year: int) -> datetime.date:
+    if (date.month, date.day) == (2, 29) and not _is_leap(year):
+        return datetime.date(year, 2, 28)
+    return date.replace(year=year)
 
 
 @dataclass(frozen=True)
@@ -58,6 +86,7 @@ class DueDate:
     person: Person
     member: FamilyMember | None = None  # a family member's birthday
     label: str = ""  # an important date's occasion ("Wedding anniversary")
+    day: datetime.date | None = None  # the day it falls on
 
     def describe(self) -> str:
         """What it is, in the active language."""
@@ -72,40 +101,69 @@ class DueDate:
         return _("Birthday of %(person)s") % {"person": self.person}
 
 
-def dates_on(day: datetime.date, people=None, *, owners: bool = False) -> list[DueDate]:
-    """The important dates falling on ``day`` of ``people`` (a queryset; every person),
-    each person read for its name (and its owner, with ``owners``).
+def dates_between(
+    first: datetime.date, last: datetime.date, people=None, *, owner=None, owners: bool = False
+) -> list[DueDate]:
+    """The important dates from ``first`` to ``last`` (both included, less than a year
+    apart) of ``people`` (a queryset; every person), of those ``owner`` owns if given,
+    by day; each person read for its name (and its owner, with ``owners``).
 
-    One read finds the people with a date that day, marking which kinds; their family
-    members and kept dates are read only for the people marked (most days, none).
+    One read finds the people with a date in those days, marking which kinds: each kind
+    and range of days a term of its own (with the owner), so the database reads each
+    through an index (``contacts.models.MonthDay``); their family members and kept dates
+    are read only for the people marked (most days, none).
     """
-    people = Person.objects.all() if people is None else people
-    members = FamilyMember.objects.filter(on_day("birthday", day))
-    kept = ImportantDate.objects.filter(on_day("date", day))
-    people = people.filter(
-        on_day("birthday", day)
-        | Q(pk__in=members.values("person_id"))
-        | Q(pk__in=kept.values("person_id"))
-    ).annotate(
-        born_today=ExpressionWrapper(on_day("birthday", day), output_field=BooleanField()),
-        members_today=Exists(members.filter(person=OuterRef("pk"))),
-        kept_today=Exists(kept.filter(person=OuterRef("pk"))),
+    ranges = _day_ranges(first, last)
+    members = FamilyMember.objects.filter(
+        functools.reduce(operator.or_, _in_days("birthday", ranges))
     )
-    people = people.select_related("owner") if owners else people.only("pk", *Person.name_fields)
+    kept = ImportantDate.objects.filter(functools.reduce(operator.or_, _in_days("date", ranges)))
+    born = _in_days("birthday", ranges)
+    mine = Q(owner_id=owner.pk) if owner is not None else Q()
+    terms = [*born, Q(pk__in=members.values("person_id")), Q(pk__in=kept.values("person_id"))]
+    people = Person.objects.all() if people is None else people
+    people = people.filter(functools.reduce(operator.or_, [mine & term for term in terms]))
+    people = people.annotate(
+        born_then=ExpressionWrapper(
+            functools.reduce(operator.or_, born), output_field=BooleanField()
+        ),
+        members_then=Exists(members.filter(person=OuterRef("pk"))),
+        kept_then=Exists(kept.filter(person=OuterRef("pk"))),
+    )
+    people = (
+        people.select_related("owner")
+        if owners
+        else people.only("pk", "birthday", *Person.name_fields)
+    )
     found = list(people)
     by_pk = {person.pk: person for person in found}
-    due = [DueDate(person) for person in found if person.born_today]
-    if with_members := [person.pk for person in found if person.members_today]:
+    order = {person.pk: position for position, person in enumerate(found)}
+    due = [
+        DueDate(person, day=_falls_on(person.birthday, first))
+        for person in found
+        if person.born_then
+    ]
+    if with_members := [person.pk for person in found if person.members_then]:
         due += [
-            DueDate(by_pk[member.person_id], member=member)
+            DueDate(by_pk[member.person_id], member=member, day=_falls_on(member.birthday, first))
             for member in members.filter(person_id__in=with_members)
         ]
-    if with_kept := [person.pk for person in found if person.kept_today]:
+    if with_kept := [person.pk for person in found if person.kept_then]:
         due += [
-            DueDate(by_pk[date.person_id], label=date.label)
+            DueDate(by_pk[date.person_id], label=date.label, day=_falls_on(date.date, first))
             for date in kept.filter(person_id__in=with_kept)
         ]
-    return due
+    # By day; within a day the people's own birthdays, their family's, the kept dates,
+    # each in the people's order.
+    return sorted(
+        due,
+        key=lambda d: (d.day, 2 if d.label else 1 if d.member else 0, order[d.person.pk]),
+    )
+
+
+def dates_on(day: datetime.date, people=None, *, owner=None, owners: bool = False) -> list[DueDate]:
+    """The important dates falling on ``day`` (``dates_between`` of one day)."""
+    return dates_between(day, day, people, owner=owner, owners=owners)
 
 
 def remind_of_dates(timer) -> datetime.datetime:

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kontor.core import grouping
+from kontor.core.inputs import as_db_id
 from kontor.core.types import (
     CellKind,
     Column,
@@ -49,6 +50,15 @@ def _by_status(qs, user, value):
     if value == "overdue":
         return qs.filter(overdue_q())
     return qs.filter(status=value)
+
+
+def _priority_options(user):
+    return [(str(value), label.capitalize()) for value, label in Task.Priority.choices]
+
+
+def _by_priority(qs, user, value):
+    priority = as_db_id(value)
+    return qs.filter(priority=priority) if priority else qs.none()
 
 
 def _set_by_options(user):
@@ -126,6 +136,14 @@ class TaskType(RecordType):
             _by_status,
             options=_status_options,
             description="active (open or in progress), overdue, open, in_progress, done, cancelled",
+        ),
+        Filter(
+            "priority",
+            _("Priority"),
+            FilterKind.CHOICE,
+            _by_priority,
+            options=_priority_options,
+            description="1 (low), 2 (normal), 3 (high)",
         ),
         Filter(
             "set_by",

@@ -72,7 +72,6 @@ def my_day(request):
     calls = CALL.visible(request.user).filter(
         owner_id=request.user.pk, outcome=Call.Outcome.PLANNED, started_at__lt=end_of_today
     )
-    my_people = PERSON.visible(request.user).filter(owner_id=request.user.pk)
     return render(
         request,
         "activities/my_day.html",
@@ -80,7 +79,9 @@ def my_day(request):
             **_task_sections(mine, today),
             "meetings": meetings_today(request.user)[:MY_DAY_LIMIT],
             "calls": calls.order_by("started_at", "id")[:MY_DAY_LIMIT],
-            "dates": dates.dates_on(today, my_people)[:MY_DAY_LIMIT],
+            "dates": dates.dates_on(today, PERSON.visible(request.user), owner=request.user)[
+                :MY_DAY_LIMIT
+            ],
             "now": timezone.now(),
         },
     )

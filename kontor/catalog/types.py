@@ -7,7 +7,7 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kontor.core.inputs import as_db_id
-from kontor.core.money import currency_filter
+from kontor.core.money import currency_filter, currency_grouping
 from kontor.core.types import (
     CellKind,
     Column,
@@ -69,6 +69,7 @@ class ProductType(RecordType):
         "updated": ("updated_at", "id"),
         "-updated": ("-updated_at", "-id"),
     }
+    groups = (currency_grouping(),)
     filters = (
         Filter(
             "active",

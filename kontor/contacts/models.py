@@ -1,12 +1,34 @@
 """People and companies: who is this, and whose client is it."""
 
 from django.db import models
+from django.db.models import F, Func, IntegerField
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from kontor.core import phones
 from kontor.core.models import BusinessRecord
 from kontor.core.types import visible_link
+
+
+class MonthDay(Func):
+    """A date's month and day as one number, the same every year (3 December: 1203): what
+    a birthday or an anniversary is found by, in a range of days, through an index on it.
+    Built-in, immutable functions only, so each database indexes it (SQLite keeps a date
+    as "YYYY-MM-DD" text)."""
+
+    output_field = IntegerField()
+    arity = 1
+
+    def as_sqlite(self, compiler, connection, **extra):
+        template = "CAST(replace(substr(%(expressions)s, 6), '-', '') AS INTEGER)"
+        return super().as_sql(compiler, connection, template=template, **extra)
+
+    def as_postgresql(self, compiler, connection, **extra):
+        template = (
+            "(EXTRACT(MONTH FROM %(expressions)s) * 100"
+            " + EXTRACT(DAY FROM %(expressions)s))::integer"
+        )
+        return super().as_sql(compiler, connection, template=template, **extra)
 
 
 class Tag(models.Model):
@@ -117,6 +139,8 @@ class Person(BusinessRecord):
             models.Index(fields=["created_at", "id"]),
             models.Index(fields=["updated_at", "id"]),
             models.Index(fields=["birthday", "id"]),
+            # A reader's clients' birthdays in the days ahead (``activities.dates``).
+            models.Index(F("owner"), MonthDay("birthday"), name="person_owner_birthday_day"),
             models.Index(fields=["company_name", "last_name", "id"]),
         ]
 
@@ -324,6 +348,7 @@ class FamilyMember(models.Model):
         ordering = ["id"]
         verbose_name = _("family member")
         verbose_name_plural = _("family members")
+        indexes = [models.Index(MonthDay("birthday"), name="family_member_birthday_day")]
 
     def __str__(self):
         return f"{self.name} ({self.relation})"
@@ -340,6 +365,7 @@ class ImportantDate(models.Model):
         ordering = ["date", "id"]
         verbose_name = _("important date")
         verbose_name_plural = _("important dates")
+        indexes = [models.Index(MonthDay("date"), name="important_date_day")]
 
     def __str__(self):
         return f"{self.label}: {self.date}"

@@ -20,6 +20,7 @@ from .access import Action, may
 from .api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, Page, etag, expected_version, page
 from .api_routes import AuditPage, ExportJobOut, add_attachment_routes, audit_page, job_out
 from .errors import PermissionDenied, ValidationFailed
+from .grouping import NO_VALUE
 from .models import AuditEntry
 from .types import FilterKind, ListFilters, RecordType
 
@@ -32,8 +33,14 @@ def filters_schema(record_type: RecordType) -> type[Schema]:
     """The list's query parameters: the common filters, the type's own, its sorts."""
     fields: dict = {
         "q": (str, Field("", description=record_type.search_description)),
-        "owner_id": (DbInt | None, None),
-        "department_id": (DbInt | None, None),
+        "owner_id": (
+            DbInt | Literal[NO_VALUE] | None,
+            Field(None, description="A user's id, or none: the records without an owner"),
+        ),
+        "department_id": (
+            DbInt | Literal[NO_VALUE] | None,
+            Field(None, description="A department's id, or none: the records without one"),
+        ),
         "mine": (bool, Field(False, description="Only the records you own")),
         "sort": (
             str,

@@ -83,6 +83,16 @@ def currency_filter():
     )
 
 
+def currency_grouping():
+    """The list grouping of a record type whose records carry a ``currency``: a group per
+    currency, which ``currency_filter`` opens."""
+    from django.utils.translation import gettext_lazy
+
+    from .grouping import by_choice
+
+    return by_choice("currency", gettext_lazy("Currency"), "currency", ())
+
+
 def default_currency() -> str:
     return settings.KONTOR_DEFAULT_CURRENCY
 

@@ -43,8 +43,9 @@ class ListFilters:
 
     q: str = ""
     tag: str = ""
-    owner_id: int | None = None
-    department_id: int | None = None
+    # An id, or ``grouping.NO_VALUE``: the records without one (a chart's empty group).
+    owner_id: int | str | None = None
+    department_id: int | str | None = None
     mine: bool = False
     sort: str = ""
     extra: dict = field(default_factory=dict)
@@ -366,10 +367,12 @@ class RecordType(AuditedType):
             qs = search.narrow(qs, filters.q, user, sorted_page=sorted_page)
         if filters.tag and self.has_tags:
             qs = qs.filter(tags__name__iexact=filters.tag)
-        if filters.owner_id:
-            qs = qs.filter(owner_id=filters.owner_id)
-        if filters.department_id:
-            qs = qs.filter(department_id=filters.department_id)
+        for column in ("owner_id", "department_id"):
+            value = getattr(filters, column)
+            if value == grouping.NO_VALUE:
+                qs = qs.filter(**{f"{column}__isnull": True})
+            elif value:
+                qs = qs.filter(**{column: value})
         if filters.mine:
             qs = qs.filter(owner_id=user.pk)
         for condition in filters.custom:

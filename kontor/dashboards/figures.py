@@ -3,9 +3,10 @@
 The records are the view's list as its *reader* sees it: the list's own parameters
 (``web.records.list_filters``) read through the type's ``list_query`` for the viewer, so
 a widget never holds a record its reader could not open, whoever put it on the dashboard.
-Figures group those records (by owner, department, one of the type's choice filters or a
-custom choice field) and count them or add up a number field; each figure links to the
-list that holds exactly its records (the view's query plus the group's filter).
+Figures group those records as the list groups them (``RecordType.groupings``: owner,
+department, the type's own groupings, custom choice and yes/no fields), in one grouped
+read, and count them or add up a number field; each figure links to the list that holds
+exactly its records (the view's query plus the grouping's ``narrowing`` of the group).
 """
 
 from __future__ import annotations
@@ -15,17 +16,16 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.contrib.auth import get_user_model
 from django.db import models
 from django.db.models import Count, Sum
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from kontor.accounts.models import Department
-from kontor.core import customfields
+from kontor.core import customfields, grouping
 from kontor.core.errors import ValidationFailed
-from kontor.core.types import CUSTOM_SORT, FilterKind, RecordType
+from kontor.core.grouping import Grouping
+from kontor.core.types import CUSTOM_SORT, RecordType
 from kontor.savedviews.models import SavedView
 from kontor.savedviews.services import open_query
 from kontor.web.charts import Format
@@ -33,8 +33,6 @@ from kontor.web.records import list_filters
 
 # A chart of more bars than this says nothing: the largest groups are shown.
 GROUPS_SHOWN = 12
-# A choice filter with more options than this is not offered as a grouping.
-OPTIONS_LIMIT = 20
 CURRENCY_FIELD = "currency"
 
 
@@ -50,11 +48,17 @@ class ViewRecords:
 
     def list_url(self, **narrowing) -> str:
         """The list in the view's state (``savedviews.services.open_query``), narrowed
-        further by a group's filter: a custom condition adds to the view's, any other
-        filter replaces its own."""
+        further by a group's filters: a custom condition adds to the view's, any other
+        filter is set; "" when the view sets that filter to another value (one list
+        filter cannot hold both)."""
         query = dict(self.view.query)
         for key, value in narrowing.items():
-            query[key] = [*query.get(key, []), value] if key == "custom" else [value]
+            if key == "custom":
+                query[key] = [*query.get(key, []), value]
+            elif query.get(key, [value]) not in ([value], [""]):
+                return ""
+            else:
+                query[key] = [value]
         shown = SavedView(query=query, columns=self.view.columns)
         return self.rt.url("list") + open_query(shown)
 
@@ -167,124 +171,37 @@ def totals(records, measure: Measure) -> dict[str, int | Decimal]:
 class Group:
     label: str
     values: dict[str, int | Decimal] = field(default_factory=dict)  # by currency ("": one)
-    narrowing: dict | None = None  # the list filter selecting its records; None: no link
+    url: str = ""  # the list of exactly its records; "": no list filter selects them
 
 
-@dataclass(frozen=True)
-class Grouping:
-    key: str
-    label: str
-    groups: Callable  # (user, ViewRecords, Measure) -> list[Group]
-
-
-def _grouped_by_column(column: str, labels: Callable, list_param: str):
-    """Groups by a column of the model (owner, department): one grouped read."""
-
-    def groups(user, found: ViewRecords, measure: Measure) -> list[Group]:
-        keys = [column, CURRENCY_FIELD] if measure.per_currency else [column]
-        rows = found.records.order_by().values(*keys).annotate(value=measure.expression())
-        by_key: dict = defaultdict(dict)
-        for row in rows:
-            currency = row[CURRENCY_FIELD] if measure.per_currency else ""
-            by_key[row[column]][currency] = exact(row["value"], measure.places)
-        names = labels([key for key in by_key if key is not None])
-        return sorted(
-            [
-                Group(
-                    names.get(key, _("None")) if key is not None else _("None"),
-                    values,
-                    {list_param: str(key)} if key is not None else None,
-                )
-                for key, values in by_key.items()
-            ],
-            key=_size,
+def groups(found: ViewRecords, by: Grouping, measure: Measure) -> list[Group]:
+    """The view's records in the groups of a list grouping (``RecordType.groupings``),
+    the measure of each read in one grouped query; in the grouping's order (its titles':
+    stages as their pipeline runs), the group without a value last."""
+    currencies = (CURRENCY_FIELD,) if measure.per_currency else ()
+    rows = by.totals(found.records, currencies, value=measure.expression())
+    by_value: dict = defaultdict(dict)
+    for row in rows:
+        value = None if grouping.is_empty(row[grouping.ANNOTATION]) else row[grouping.ANNOTATION]
+        currency = row[CURRENCY_FIELD] if measure.per_currency else ""
+        by_value[value][currency] = exact(row["value"], measure.places)
+    titles = by.titles([value for value in by_value if value is not None])
+    position = {value: n for n, value in enumerate(titles)}
+    found_groups = []
+    for value in sorted(by_value, key=lambda value: position.get(value, len(position))):
+        narrowing = by.narrowing(value)
+        found_groups.append(
+            Group(
+                (titles.get(value) if value is not None else None) or _("None"),
+                by_value[value],
+                found.list_url(**narrowing) if narrowing else "",
+            )
         )
-
-    return groups
-
-
-def _user_names(ids) -> dict:
-    return {u.pk: str(u) for u in get_user_model().objects.filter(pk__in=ids)}
-
-
-def _department_names(ids) -> dict:
-    return {d.pk: d.name for d in Department.objects.filter(pk__in=ids)}
-
-
-def _grouped_by_filter(spec):
-    """Groups by one of the type's choice filters: each option's records through the
-    filter itself, so a figure is what the list filtered so holds."""
-
-    def groups(user, found: ViewRecords, measure: Measure) -> list[Group]:
-        result = []
-        for option in list(spec.options(user))[:OPTIONS_LIMIT]:
-            value, label = option if isinstance(option, tuple | list) else (option, option)
-            narrowed = spec.apply(found.records, user, value)
-            result.append(Group(str(label), totals(narrowed, measure), {spec.name: str(value)}))
-        return result
-
-    return groups
-
-
-def _grouped_by_custom_choice(custom):
-    def groups(user, found: ViewRecords, measure: Measure) -> list[Group]:
-        keys = ["group", CURRENCY_FIELD] if measure.per_currency else ["group"]
-        rows = (
-            found.records.order_by()
-            .annotate(group=customfields.CustomKey(custom))
-            .values(*keys)
-            .annotate(value=measure.expression())
-        )
-        by_key: dict = defaultdict(dict)
-        for row in rows:
-            key = row["group"] if isinstance(row["group"], str) and row["group"] else None
-            currency = row[CURRENCY_FIELD] if measure.per_currency else ""
-            by_key[key][currency] = exact(row["value"], measure.places)
-        labels = {choice["key"]: choice["label"] for choice in custom.choices}
-        return sorted(
-            [
-                Group(
-                    labels.get(key, key) if key else _("None"),
-                    values,
-                    {"custom": f"{custom.name}:{key}"} if key else None,
-                )
-                for key, values in by_key.items()
-            ],
-            key=_size,
-        )
-
-    return groups
-
-
-def groupings(user, rt: RecordType) -> dict[str, Grouping]:
-    """How a reader may group the type's records for a chart: owner, department, the
-    type's choice filters (status, stage ...), the custom choice fields they may see."""
-    found = [
-        Grouping(
-            "owner", str(rt.owner_label), _grouped_by_column("owner_id", _user_names, "owner_id")
-        ),
-        Grouping(
-            "department",
-            _("Department"),
-            _grouped_by_column("department_id", _department_names, "department_id"),
-        ),
-    ]
-    found += [
-        Grouping(f"filter.{spec.name}", str(spec.label), _grouped_by_filter(spec))
-        for spec in rt.filters
-        if spec.kind == FilterKind.CHOICE and spec.options is not None
-    ]
-    found += [
-        Grouping(f"{CUSTOM_SORT}{custom.name}", custom.label, _grouped_by_custom_choice(custom))
-        for custom in customfields.visible_fields(user, rt.object_type)
-        if custom.kind == customfields.Kind.CHOICE
-    ]
-    return {grouping.key: grouping for grouping in found}
+    return found_groups
 
 
 def largest(groups: list[Group]) -> list[Group]:
-    """The groups with a figure, largest first (of the first currency), at most
-    ``GROUPS_SHOWN``; a filter's options keep their own order."""
+    """The groups with a figure, in their order, at most ``GROUPS_SHOWN`` (the largest)."""
     shown = [group for group in groups if any(group.values.values())]
     if len(shown) > GROUPS_SHOWN:
         kept = {id(g) for g in sorted(shown, key=_size)[:GROUPS_SHOWN]}

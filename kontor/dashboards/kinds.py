@@ -161,7 +161,7 @@ class ViewChart(OfView):
     options = (CHART,)
 
     def view_options(self, user, rt):
-        by = figures.groupings(user, rt)
+        by = rt.groupings(user)
         group_by = Option("group_by", _("Group by"), {k: g.label for k, g in by.items()}, "")
         return [group_by, _measure(user, rt)]
 
@@ -170,11 +170,11 @@ class ViewChart(OfView):
         found = view_records(user, settings)
         if found is None:
             return unavailable()
-        grouping = figures.groupings(user, found.rt).get(settings.get("group_by", ""))
+        grouping = found.rt.groupings(user).get(settings.get("group_by", ""))
         measure = figures.measures(user, found.rt).get(settings.get("measure", ""))
         if grouping is None or measure is None:
             return {"unavailable": _("The field this chart groups or adds up is gone.")}
-        groups = figures.largest(grouping.groups(user, found, measure))
+        groups = figures.largest(figures.groups(found, grouping, measure))
         currencies = sorted({c for group in groups for c in group.values}) or [""]
         chart = Chart(
             slug=f"widget-{widget.pk or 0}",
@@ -185,7 +185,7 @@ class ViewChart(OfView):
                 Series(
                     f"{measure.label} ({currency})" if currency else str(measure.label),
                     [group.values.get(currency, 0) for group in groups],
-                    [found.list_url(**g.narrowing) if g.narrowing else "" for g in groups],
+                    [group.url for group in groups],
                 )
                 for currency in currencies
             ],
@@ -302,16 +302,15 @@ class Birthdays(WidgetKind):
 
     def read(self, user, widget):
         """The important dates of the reader's own clients, today and the days ahead."""
-        mine = PERSON.visible(user).filter(owner_id=user.pk)
         today = timezone.localdate()
-        found = []
-        for ahead in range(widget.settings.get("days", 7)):
-            day = today + datetime.timedelta(days=ahead)
-            found += [
-                {"day": day, "what": due.describe(), "url": PERSON.url_of(due.person)}
-                for due in dates.dates_on(day, mine)
+        last = today + datetime.timedelta(days=widget.settings.get("days", 7) - 1)
+        found = dates.dates_between(today, last, PERSON.visible(user), owner=user)
+        return {
+            "dates": [
+                {"day": due.day, "what": due.describe(), "url": PERSON.url_of(due.person)}
+                for due in found
             ]
-        return {"dates": found}
+        }
 
 
 @register

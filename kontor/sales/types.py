@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 from kontor.accounts.models import Department
 from kontor.core import grouping
 from kontor.core.inputs import as_db_id
-from kontor.core.money import currency_filter, format_money
+from kontor.core.money import currency_filter, currency_grouping, format_money
 from kontor.core.types import (
     CellKind,
     Column,
@@ -281,6 +281,7 @@ class DealType(RecordType):
         grouping.by_relation(
             "pipeline", _("Pipeline"), "pipeline", Pipeline, order=("pipeline__name", "pipeline_id")
         ),
+        currency_grouping(),
     )
     filters = (
         Filter(

@@ -101,14 +101,19 @@ def list_filters(params, rt: RecordType, user) -> ListFilters:
     return ListFilters(
         q=params.get("q", "").strip(),
         tag=params.get("tag", "").strip() if rt.has_tags else "",
-        owner_id=as_db_id(params.get("owner_id")),
-        department_id=as_db_id(params.get("department_id")),
+        owner_id=_id_or_none(params.get("owner_id")),
+        department_id=_id_or_none(params.get("department_id")),
         # The last value: the list form sends "false" before its checkbox's "true".
         mine=params.get("mine") == "true",
         sort=sort if rt.sort_allowed(user, sort) else rt.default_sort,
         extra=extra,
         custom=[c for c in params.getlist("custom") if c.partition(":")[2] or "__" in c],
     )
+
+
+def _id_or_none(raw) -> int | str | None:
+    """A record's id, or ``grouping.NO_VALUE`` (the records without one)."""
+    return grouping.NO_VALUE if raw == grouping.NO_VALUE else as_db_id(raw)
 
 
 COLUMNS_SESSION_KEY = "list_columns:{}"
@@ -197,6 +202,8 @@ def _custom_filter_widgets(request, rt: RecordType, filters: ListFilters) -> lis
         else:
             pairs = [(choice["key"], choice["label"]) for choice in field.choices]
         options = [(f"{head}:{key}", label) for key, label in pairs]
+        # The records without a value (a chart's group of them opens the list so).
+        options.append((f"{field.name}__empty:", _("(none)")))
         chosen = next((c for c in filters.custom if c in dict(options)), "")
         others = [c for c in filters.custom if c != chosen]
         widgets.append(

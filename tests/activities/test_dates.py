@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from kontor.activities import communication, dates
@@ -158,3 +159,67 @@ def test_my_day_finds_each_kind_of_date_in_one_read_and_only_the_readers_people(
         "Birthday of Ben (son of Karl Busch)",
         "Company founded: Lena Vogel",
     ]
+
+
+def test_the_days_ahead_are_one_read_across_the_years_end_each_on_its_day(org):
+    """30 December to 5 January: a client's birthday, a family member's, a kept date and
+    a leap-day birthday in February outside; another owner's client is left out."""
+    first, last = datetime.date(2026, 12, 30), datetime.date(2027, 1, 5)
+    anna = contacts.create_person(
+        {
+            "first_name": "Anna",
+            "last_name": "Berg",
+            "birthday": "1980-01-02",
+            "family": [{"relation": "son", "name": "Tom", "birthday": "2010-12-31"}],
+            "important_dates": [{"label": "Founded", "date": "1999-12-30"}],
+        },
+        actor=org.member_a,
+    )
+    contacts.create_person(
+        {"first_name": "Leap", "last_name": "Day", "birthday": "2000-02-29"}, actor=org.member_a
+    )
+    contacts.create_person(
+        {"first_name": "Other", "last_name": "Owner", "birthday": "1970-01-01"},
+        actor=org.member_b,
+    )
+    people = Person.objects.all()
+    found = dates.dates_between(first, last, people, owner=org.member_a)
+    assert [(d.day, d.describe()) for d in found] == [
+        (datetime.date(2026, 12, 30), "Founded: Anna Berg"),
+        (datetime.date(2026, 12, 31), "Birthday of Tom (son of Anna Berg)"),
+        (datetime.date(2027, 1, 2), "Birthday of Anna Berg"),
+    ]
+    assert all(d.person == anna for d in found)
+    everyone = dates.dates_between(first, last, people)
+    assert [(d.day.day, d.person.first_name) for d in everyone] == [
+        (30, "Anna"),
+        (31, "Anna"),
+        (1, "Other"),
+        (2, "Anna"),
+    ]
+    # A common year's 28 February closes a range with the leap day.
+    leap = dates.dates_between(datetime.date(2027, 2, 20), datetime.date(2027, 2, 28), people)
+    assert [(d.day, d.person.first_name) for d in leap] == [(datetime.date(2027, 2, 28), "Leap")]
+    assert dates.dates_between(datetime.date(2028, 2, 20), datetime.date(2028, 2, 28), people) == []
+
+
+def test_the_days_ahead_are_read_through_the_indexes_on_month_and_day(org):
+    from django.db import connection
+
+    if connection.vendor != "sqlite":
+        pytest.skip("the query plan read is SQLite's")
+    contacts.create_person({"first_name": "Anna", "birthday": "1980-01-02"}, actor=org.member_a)
+    with CaptureQueriesContext(connection) as captured:
+        dates.dates_between(
+            datetime.date(2026, 12, 30),
+            datetime.date(2027, 1, 5),
+            Person.objects.all(),
+            owner=org.member_a,
+        )
+    assert len(captured.captured_queries) == 1
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN QUERY PLAN " + captured.captured_queries[0]["sql"])
+        plan = " ".join(str(row) for row in cursor.fetchall())
+    assert "SCAN" not in plan, plan
+    for index in ("person_owner_birthday_day", "family_member_birthday_day", "important_date_day"):
+        assert index in plan, plan

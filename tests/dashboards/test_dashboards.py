@@ -395,7 +395,7 @@ def test_amounts_are_added_per_currency_and_grouped_by_a_choice_filter(org):
         ("EUR", Decimal("150.25")),
         ("USD", Decimal("7.00")),
     ]
-    chart = add(mine, "view_chart", org.member_a, view_id=view.pk, group_by="filter.stage_id")
+    chart = add(mine, "view_chart", org.member_a, view_id=view.pk, group_by="stage")
     drawn = widgets.get("view_chart").read(org.member_a, chart)["chart"]
     assert drawn.labels == ["Sales · Lead"] and drawn.series[0].values == [3]
     assert "stage_id=" in drawn.series[0].urls[0] and "status=open" in drawn.series[0].urls[0]
