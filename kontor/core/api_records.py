@@ -7,13 +7,14 @@ Lists use limit/offset and answer ``{items, count, limit, offset}``; updates nee
 version the client edited (body ``version`` or ``If-Match``).
 """
 
-from typing import Literal
+import re
+from typing import Annotated, Literal
 
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from pydantic import Field, create_model
+from pydantic import Field, PlainValidator, WithJsonSchema, create_model
 
 from . import customfields, exports
 from .access import Action, may
@@ -21,8 +22,39 @@ from .api import MAX_LIMIT, MAX_OFFSET, DbInt, ErrorOut, Page, etag, expected_ve
 from .api_routes import AuditPage, ExportJobOut, add_attachment_routes, audit_page, job_out
 from .errors import PermissionDenied, ValidationFailed
 from .grouping import NO_VALUE
+from .inputs import DB_INT_MAX
 from .models import AuditEntry
 from .types import FilterKind, ListFilters, RecordType
+
+_ID_TEXT = re.compile(r"[+-]?\d{1,19}")
+
+
+def _id_or_no_value(value):
+    # One validator, not a union of an id and "none": a union reports one error per
+    # alternative, under keys naming pydantic's branches instead of the field.
+    if value == NO_VALUE:
+        return value
+    if (isinstance(value, int) and not isinstance(value, bool)) or (
+        isinstance(value, str) and _ID_TEXT.fullmatch(value.strip())
+    ):
+        number = int(value)
+        if -DB_INT_MAX - 1 <= number <= DB_INT_MAX:
+            return number
+    raise ValueError(f"Input should be a 64-bit integer or '{NO_VALUE}'")
+
+
+IdOrNoValue = Annotated[
+    int | str,
+    PlainValidator(_id_or_no_value),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": -DB_INT_MAX - 1, "maximum": DB_INT_MAX},
+                {"type": "string", "enum": [NO_VALUE]},
+            ]
+        }
+    ),
+]
 
 
 def _class_name(record_type: RecordType) -> str:
@@ -34,11 +66,11 @@ def filters_schema(record_type: RecordType) -> type[Schema]:
     fields: dict = {
         "q": (str, Field("", description=record_type.search_description)),
         "owner_id": (
-            DbInt | Literal[NO_VALUE] | None,
+            IdOrNoValue | None,
             Field(None, description="A user's id, or none: the records without an owner"),
         ),
         "department_id": (
-            DbInt | Literal[NO_VALUE] | None,
+            IdOrNoValue | None,
             Field(None, description="A department's id, or none: the records without one"),
         ),
         "mine": (bool, Field(False, description="Only the records you own")),
