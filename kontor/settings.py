@@ -338,6 +338,9 @@ KONTOR_IMPORT_ATTEMPTS = int(os.environ.get("KONTOR_IMPORT_ATTEMPTS", "5"))
 KONTOR_IMPORT_HELPER = _env_bool("KONTOR_IMPORT_HELPER", True)
 KONTOR_IMPORT_HELPER_MIN_ROWS = int(os.environ.get("KONTOR_IMPORT_HELPER_MIN_ROWS", "1000"))
 KONTOR_IMPORT_HELPER_SECONDS = float(os.environ.get("KONTOR_IMPORT_HELPER_SECONDS", "30"))
+# No helper while the importer's own private memory is above this many MB: a helper
+# keeps up to ~140 MB of its own, and an import's peak is to stay within 400 MB.
+KONTOR_IMPORT_HELPER_MAX_MB = float(os.environ.get("KONTOR_IMPORT_HELPER_MAX_MB", "256"))
 
 # Backups (kontor.backups, docs/configuration.md): the worker writes one every
 # KONTOR_BACKUP_INTERVAL_HOURS into KONTOR_BACKUP_DIR and keeps the newest KONTOR_BACKUP_KEEP;

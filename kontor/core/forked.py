@@ -36,8 +36,29 @@ class NeedsDatabase(BaseException):
 
 
 def available() -> bool:
-    """A helper is worth forking: switched on, and a second core for it."""
-    return settings.KONTOR_IMPORT_HELPER and len(os.sched_getaffinity(0)) >= 2
+    """A helper is worth forking: switched on, a second core for it, and room for its
+    memory. A helper keeps its own copy of each page of this process's heap that either
+    changes while it works (up to 142 MB at 1,000,000 rows): none is forked while this
+    process's own private memory is above ``KONTOR_IMPORT_HELPER_MAX_MB``, so that an
+    import's peak stays within 400 MB (docs/benchmarks.md)."""
+    return (
+        settings.KONTOR_IMPORT_HELPER
+        and len(os.sched_getaffinity(0)) >= 2
+        and _private_mb() <= settings.KONTOR_IMPORT_HELPER_MAX_MB
+    )
+
+
+def _private_mb() -> float:
+    """This process's private memory (its heap and SQLite's page cache); 0 where Linux's
+    /proc does not tell."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("RssAnon:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return 0.0
 
 
 class Forked:

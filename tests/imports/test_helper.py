@@ -98,6 +98,7 @@ def main_cleans(monkeypatch):
 def helper_on(settings, monkeypatch):
     settings.KONTOR_IMPORT_HELPER = True
     settings.KONTOR_IMPORT_HELPER_MIN_ROWS = 10
+    settings.KONTOR_IMPORT_HELPER_MAX_MB = 100_000  # whatever the test process holds
     # Also where this test runs on one core: the helper is then slower, not wrong.
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1})
 
@@ -186,3 +187,13 @@ def test_no_helper_is_left_after_an_import_that_fails(org, helper_on, monkeypatc
     assert ImportJob.objects.get().state == ImportJob.State.FAILED
     assert multiprocessing.active_children() == []
     assert not children_of(os.getpid())
+
+
+def test_no_helper_is_forked_while_the_importer_holds_more_memory_than_allowed(
+    org, settings, helper_on, main_cleans
+):
+    settings.KONTOR_IMPORT_HELPER_MAX_MB = 1
+    job = import_file(org.admin)
+    # Every row cleaned here: 160 read, 2 failing before cleaning, the first batch's
+    # rows again after the failed one, and the 23 companies.
+    assert job.state == "done" and len(main_cleans) == 254
