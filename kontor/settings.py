@@ -332,6 +332,15 @@ KONTOR_TIMERS_QUEUED_BATCHES = int(os.environ.get("KONTOR_TIMERS_QUEUED_BATCHES"
 # it died) a worker resumes the import after its last written line, up to the attempts.
 KONTOR_IMPORT_LEASE_SECONDS = float(os.environ.get("KONTOR_IMPORT_LEASE_SECONDS", "120"))
 KONTOR_IMPORT_ATTEMPTS = int(os.environ.get("KONTOR_IMPORT_ATTEMPTS", "5"))
+# A second core cleans part of each batch of a bulk import in a forked helper process
+# (kontor.core.forked): batches of at least KONTOR_IMPORT_HELPER_MIN_ROWS rows, and an
+# answer within KONTOR_IMPORT_HELPER_SECONDS, else the importer cleans them itself.
+KONTOR_IMPORT_HELPER = _env_bool("KONTOR_IMPORT_HELPER", True)
+KONTOR_IMPORT_HELPER_MIN_ROWS = int(os.environ.get("KONTOR_IMPORT_HELPER_MIN_ROWS", "1000"))
+KONTOR_IMPORT_HELPER_SECONDS = float(os.environ.get("KONTOR_IMPORT_HELPER_SECONDS", "30"))
+# No helper while the importer's own private memory is above this many MB: a helper
+# keeps up to ~140 MB of its own, and an import's peak is to stay within 400 MB.
+KONTOR_IMPORT_HELPER_MAX_MB = float(os.environ.get("KONTOR_IMPORT_HELPER_MAX_MB", "256"))
 
 # Backups (kontor.backups, docs/configuration.md): the worker writes one every
 # KONTOR_BACKUP_INTERVAL_HOURS into KONTOR_BACKUP_DIR and keeps the newest KONTOR_BACKUP_KEEP;

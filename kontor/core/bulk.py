@@ -13,6 +13,11 @@ check such as an employer, tags) is the type's ``Importer`` (``RecordType.import
 a type without any imports with this module alone. The per-row database lookups of the
 single-record path (may this owner be chosen, does this department exist, is that
 company visible) are answered from one query per import or batch.
+
+A batch of at least ``KONTOR_IMPORT_HELPER_MIN_ROWS`` rows on a machine with a second
+core is cleaned and prepared by two processes: a helper forked after the batch's
+lookups (``kontor.core.forked``) takes its last rows, this process the first ones and
+all the writing, in the batch's one transaction (docs/architecture.md).
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import islice
 
+from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import MaxLengthValidator
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
@@ -36,7 +42,7 @@ from django.db.models import signals
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from . import audit, events, search, stamps, timeline
+from . import audit, events, forked, search, stamps, timeline
 from . import services as records
 from .access import Action, may
 from .context import Channel, acting, current
@@ -68,6 +74,13 @@ class ImportResult:
     @property
     def skipped_rows(self) -> int:
         return len({e.row for e in self.errors})
+
+    def add(self, part: _Part, plan: _Plan, links) -> None:
+        """Write a part of a batch and count it."""
+        ids = part.write(plan, links)
+        self.ids += ids
+        self.created += len(ids)
+        self.errors += part.errors
 
 
 class Importer:
@@ -148,16 +161,79 @@ def import_rows(
     # rows are cleaned by one set of definitions: their token is read once, not per row.
     with (
         acting(Channel.IMPORT, current().request_id or None),
-        stamps.read_once(),
+        stamps.read_once(now=True),
         _import_connection(),
         fewer_collections(),
     ):
         for batch in _batches(rows, batch_size):
-            cleaned, subjects = [], []
             importer.start_batch(batch)
             links.start_batch(batch)
-            for data in batch:
-                row_number += 1
+            # One batch, one moment: its rows share their creation time.
+            part = _Part.of(plan, importer, links, placement, actor, timezone.now())
+            _import_batch(batch, part, row_number + 1, result, plan, links)
+            row_number += len(batch)
+            if progress:
+                progress(row_number)
+    if result.created >= STATISTICS_THRESHOLD:
+        _refresh_statistics(plan)
+    return result
+
+
+# The share of a batch's rows a helper process cleans and prepares while this one
+# cleans and prepares the rest (docs/benchmarks.md, "Two-process pipeline").
+HELPER_SHARE = 0.5
+
+
+def _helper_rows(count: int) -> int:
+    if count < settings.KONTOR_IMPORT_HELPER_MIN_ROWS or not forked.available():
+        return 0
+    return int(count * HELPER_SHARE)
+
+
+def _import_batch(batch: list[dict], part, first_row: int, result: ImportResult, plan, links):
+    """Clean, prepare and write a batch in one transaction, its last rows cleaned by a
+    forked helper if one is worth it (``kontor.core.forked``): the same function on
+    the same lookups, so the same rows, errors and bytes as without one. Where the helper
+    gives no answer this process cleans its rows too, after its own, as it would alone."""
+    mine = len(batch) - _helper_rows(len(batch))
+    helper = None
+    if mine < len(batch):
+        helper = forked.Forked(lambda: part(batch[mine:], first_row=first_row + mine))
+    try:
+        head = part(batch[:mine], first_row=first_row)
+        # The helper's answer before anything is written: every page this process
+        # changes while the helper lives is copied for the helper (copy on write), and
+        # writing changes SQLite's page cache (at 1,000,000 people a helper kept 168 MB).
+        tail = helper.result() if helper is not None else None
+        if helper is not None and tail is None:
+            tail = part(batch[mine:], first_row=first_row + mine)
+        with transaction.atomic():
+            result.add(head, plan, links)
+            if tail is not None:
+                result.add(tail, plan, links)
+    finally:
+        if helper is not None:
+            helper.close()
+
+
+@dataclass
+class _Part:
+    """Rows of a batch cleaned and prepared, in plain values: their errors and what
+    writing the others takes (their rows, and for their timeline links the link keys
+    and the placement each copies). ``_Part.of`` makes the function that makes one,
+    given the batch's lookups; it reads the database only where a row needs more (a
+    new tag, a placement not asked about yet)."""
+
+    errors: list[RowError]
+    prepared: _Prepared | None
+    subjects: list[dict]
+    placements: list[tuple]
+
+    @staticmethod
+    def of(plan: _Plan, importer: Importer, links, placement, actor, now) -> Callable:
+        def part(rows: list[dict], *, first_row: int) -> _Part:
+            errors, cleaned, subjects = [], [], []
+            for row_number, data in enumerate(rows, start=first_row):
                 row_subjects = links.clean(data)
                 record = _clean_row(plan, importer, placement, data, actor)
                 if isinstance(row_subjects, FieldErrors) and not isinstance(record, FieldErrors):
@@ -165,7 +241,7 @@ def import_rows(
                 elif isinstance(row_subjects, FieldErrors):
                     record.by_field.update(row_subjects.by_field)
                 if isinstance(record, FieldErrors):
-                    result.errors += [
+                    errors += [
                         RowError(row_number, name, message)
                         for name, messages in record.by_field.items()
                         for message in messages
@@ -173,19 +249,21 @@ def import_rows(
                 else:
                     cleaned.append(record)
                     subjects.append(row_subjects)
-            if cleaned:
-                objs = [obj for obj, _related in cleaned]
-                result.ids += _write(
-                    plan,
-                    _prepare(plan, cleaned, actor),
-                    then=lambda ids, objs=objs, subjects=subjects: links.write(objs, ids, subjects),
-                )
-                result.created += len(cleaned)
-            if progress:
-                progress(row_number)
-    if result.created >= STATISTICS_THRESHOLD:
-        _refresh_statistics(plan)
-    return result
+            placements = [links.placement(obj) for obj, _ in cleaned] if links.active else []
+            prepared = _prepare(plan, cleaned, actor, now) if cleaned else None
+            return _Part(errors, prepared, subjects, placements)
+
+        return part
+
+    def write(self, plan: _Plan, links) -> list[int]:
+        """Insert the part's records (in their own transaction, or the caller's); their ids."""
+        if self.prepared is None:
+            return []
+        return _write(
+            plan,
+            self.prepared,
+            then=lambda ids: links.write(self.placements, ids, self.subjects),
+        )
 
 
 def _batches(rows: Iterable[dict], size: int) -> Iterator[list[dict]]:
@@ -722,11 +800,10 @@ class _Prepared:
     entries: list
 
 
-def _prepare(plan: _Plan, cleaned: list, actor) -> _Prepared:
+def _prepare(plan: _Plan, cleaned: list, actor, now) -> _Prepared:
     """Search bodies, audit entries and related rows of a batch, computed before the
     transaction so that the write lock (one writer at a time on SQLite) is held only
-    for the inserts."""
-    now = timezone.now()
+    for the inserts. The rows are plain values, ``now`` their creation time."""
     object_type = plan.object_type
     entry = plan.entries.template(
         at=now, **audit.entry_columns(f"{object_type}.created", object_type, actor=actor)
@@ -737,7 +814,6 @@ def _prepare(plan: _Plan, cleaned: list, actor) -> _Prepared:
         doc_body = plan.document_slots[2]
     prepared = _Prepared([], [[] for _ in plan.related], [], [])
     for index, (obj, related) in enumerate(cleaned):
-        # One batch, one transaction, one moment: the rows share it.
         obj.created_at = obj.updated_at = now
         for (name, table, parent, target), rows in zip(plan.related, prepared.related, strict=True):
             items = related.get(name, [])

@@ -33,9 +33,13 @@ _request_memo: contextvars.ContextVar[dict | None] = contextvars.ContextVar(
 
 
 @contextlib.contextmanager
-def read_once():
+def read_once(*, now: bool = False):
+    """Tokens read at most once within; ``now``: read on entering (a bulk import's
+    helper process, forked later, cannot read them itself)."""
     token = _request_memo.set({})
     try:
+        if now:
+            current("")
         yield
     finally:
         _request_memo.reset(token)

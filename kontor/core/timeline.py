@@ -215,12 +215,18 @@ class ImportLinks:
             found[key] = True
         return errors if errors.by_field else found
 
-    def write(self, objs: list, ids: list[int], subjects: list[list]) -> None:
+    def placement(self, obj) -> tuple:
+        """What the links of ``obj`` (cleaned, not yet written) copy from it: its moment,
+        owner and department. Plain values: a batch's rows may be cleaned in another
+        process (``kontor.core.forked``)."""
+        return (getattr(obj, self.record_type.timeline.moment_field), obj.owner_id,
+                obj.department_id)  # fmt: skip
+
+    def write(self, placements: list[tuple], ids: list[int], subjects: list[dict]) -> None:
         if not self.active:
             return
         from .bulk import insert  # the import's own writer (bulk imports this module)
 
-        moment_field = self.record_type.timeline.moment_field
         insert(
             TimelineLink,
             (
@@ -230,11 +236,13 @@ class ImportLinks:
                     "subject_type": subject_type,
                     "subject_id": subject_id,
                     "direct": direct,
-                    "occurred_at": getattr(obj, moment_field),
-                    "owner_id": obj.owner_id,
-                    "department_id": obj.department_id,
+                    "occurred_at": occurred_at,
+                    "owner_id": owner_id,
+                    "department_id": department_id,
                 }
-                for obj, pk, keys in zip(objs, ids, subjects, strict=True)
+                for (occurred_at, owner_id, department_id), pk, keys in zip(
+                    placements, ids, subjects, strict=True
+                )
                 for (subject_type, subject_id), direct in keys.items()
             ),
         )
