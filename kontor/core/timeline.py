@@ -269,7 +269,7 @@ def forget_all(object_type: str, ids: list[int]) -> None:
 
 
 def linked_records(user, entry) -> list:
-    """The records ``entry`` is about that ``user`` may see, by type."""
+    """The records ``entry`` is about that ``user`` may see (in modules on for them), by type."""
     links = TimelineLink.objects.filter(
         entry_type=object_type_of(entry), entry_id=entry.pk, direct=True
     )
@@ -279,7 +279,7 @@ def linked_records(user, entry) -> list:
     found = []
     for subject_type, ids in by_type.items():
         rt = types.get(subject_type)
-        if isinstance(rt, RecordType):
+        if isinstance(rt, RecordType) and modules.type_enabled(user, subject_type):
             found += list(_by_name(rt.visible(user).filter(pk__in=ids)))
     return found
 

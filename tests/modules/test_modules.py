@@ -205,6 +205,41 @@ def test_search_suggestions_pickers_timelines_and_related_leave_the_module_out(o
     )
 
 
+def test_links_into_a_module_off_for_the_reader_show_no_link_and_what_a_task_is_about_hides_it(
+    org, deal
+):
+    company = contacts.create_company({"name": "Racks Holding ZQX"}, actor=org.support_member)
+    sales.update_deal(
+        deal, {"company_id": company.pk}, actor=org.support_member, expected_version=deal.version
+    )
+    task = activities.create_task(
+        {"title": "Ship the racks", "links": [f"deal:{deal.pk}"]}, actor=org.support_member
+    )
+    page, api = browser(org.support_member), Api(org.support_member)
+    company_link = f'href="{reverse("contacts:company_detail", args=[company.pk])}"'
+    task_page = reverse("activities:task_detail", args=[task.pk])
+    assert company_link in page.get(reverse("sales:deal_list")).content.decode()
+    assert "Warehouse racks ZQX" in page.get(task_page).content.decode()
+    assert api.get(f"/tasks/{task.pk}").json()["links"] == [
+        {"type": "deal", "id": deal.pk, "name": "Warehouse racks ZQX"}
+    ]
+    switch(org.admin, "contacts", False, org.dept.support)
+    deals = page.get(reverse("sales:deal_list")).content.decode()
+    assert "Racks Holding ZQX" in deals and company_link not in deals  # a name, no link
+    switch(org.admin, "contacts", None, org.dept.support)
+    cards = reverse("sales:board_cards", args=[deal.stage_id])
+    assert f'href="{task_page}"' in page.get(cards).content.decode()
+    switch(org.admin, "tasks", False, org.dept.support)
+    board = page.get(cards).content.decode()
+    assert "Ship the racks" in board and f'href="{task_page}"' not in board  # the next task
+    switch(org.admin, "tasks", None, org.dept.support)
+    switch(org.admin, "sales", False, org.dept.support)
+    assert "Warehouse racks ZQX" not in page.get(task_page).content.decode()
+    assert api.get(f"/tasks/{task.pk}").json()["links"] == []
+    switch(org.admin, "sales", None, org.dept.support)
+    assert "Warehouse racks ZQX" in page.get(task_page).content.decode()
+
+
 # -- timers ------------------------------------------------------------------------------------
 
 

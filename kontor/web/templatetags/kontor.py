@@ -1,6 +1,7 @@
 """Template helpers shared by every page: navigation state, query strings, field errors."""
 
 from django import template
+from django.utils.html import conditional_escape, format_html
 from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 
@@ -62,6 +63,23 @@ def record_url(obj, page: str = "detail") -> str:
     from kontor.core import types
 
     return types.url_of(obj, page)
+
+
+@register.simple_tag(takes_context=True)
+def record_link(context, obj, text=None, css_class: str = ""):
+    """A link to ``obj``'s page showing ``text`` (its name by default), or the text alone
+    where that page is closed to the reader: the record's module is off for them (a
+    deal's company while contacts is off for its department)."""
+    from kontor.core import modules, types
+
+    label = obj if text is None else text
+    entry = types.by_model(type(obj))
+    url = entry.url_of(obj) if entry is not None else ""
+    if not url or not modules.type_enabled(context["request"].user, entry.object_type):
+        return conditional_escape(label)
+    if css_class:
+        return format_html('<a class="{}" href="{}">{}</a>', css_class, url, label)
+    return format_html('<a href="{}">{}</a>', url, label)
 
 
 @register.simple_tag(takes_context=True)
