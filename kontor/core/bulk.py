@@ -249,8 +249,10 @@ class _Part:
                 else:
                     cleaned.append(record)
                     subjects.append(row_subjects)
-            placements = [links.placement(obj) for obj, _ in cleaned] if links.active else []
             prepared = _prepare(plan, cleaned, actor, now) if cleaned else None
+            # After preparing: it gives the records their creation time, which a timeline
+            # link may copy as its moment.
+            placements = [links.placement(obj) for obj, _ in cleaned] if links.active else []
             return _Part(errors, prepared, subjects, placements)
 
         return part
