@@ -7,14 +7,20 @@ Lists use limit/offset and answer ``{items, count, limit, offset}``; updates nee
 version the client edited (body ``version`` or ``If-Match``).
 """
 
-import re
 from typing import Annotated, Literal
 
 from django.http import HttpResponse, HttpResponseRedirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
-from pydantic import Field, PlainValidator, WithJsonSchema, create_model
+from pydantic import (
+    Field,
+    PlainValidator,
+    TypeAdapter,
+    ValidationError,
+    WithJsonSchema,
+    create_model,
+)
 
 from . import customfields, exports
 from .access import Action, may
@@ -26,7 +32,7 @@ from .inputs import DB_INT_MAX
 from .models import AuditEntry
 from .types import FilterKind, ListFilters, RecordType
 
-_ID_TEXT = re.compile(r"[+-]?\d{1,19}")
+_DB_INT = TypeAdapter(DbInt)
 
 
 def _id_or_no_value(value):
@@ -34,13 +40,10 @@ def _id_or_no_value(value):
     # alternative, under keys naming pydantic's branches instead of the field.
     if value == NO_VALUE:
         return value
-    if (isinstance(value, int) and not isinstance(value, bool)) or (
-        isinstance(value, str) and _ID_TEXT.fullmatch(value.strip())
-    ):
-        number = int(value)
-        if -DB_INT_MAX - 1 <= number <= DB_INT_MAX:
-            return number
-    raise ValueError(f"Input should be a 64-bit integer or '{NO_VALUE}'")
+    try:
+        return _DB_INT.validate_python(value)
+    except ValidationError:
+        raise ValueError(f"Input should be a 64-bit integer or '{NO_VALUE}'") from None
 
 
 IdOrNoValue = Annotated[

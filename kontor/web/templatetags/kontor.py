@@ -66,7 +66,7 @@ def record_url(obj, page: str = "detail") -> str:
 
 
 @register.simple_tag(takes_context=True)
-def record_link(context, obj, text=None, css_class: str = ""):
+def record_link(context, obj, text=None):
     """A link to ``obj``'s page showing ``text`` (its name by default), or the text alone
     where that page is closed to the reader: the record's module is off for them (a
     deal's company while contacts is off for its department)."""
@@ -77,8 +77,6 @@ def record_link(context, obj, text=None, css_class: str = ""):
     url = entry.url_of(obj) if entry is not None else ""
     if not url or not modules.type_enabled(context["request"].user, entry.object_type):
         return conditional_escape(label)
-    if css_class:
-        return format_html('<a class="{}" href="{}">{}</a>', css_class, url, label)
     return format_html('<a href="{}">{}</a>', url, label)
 
 
